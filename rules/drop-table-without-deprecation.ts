@@ -1,0 +1,69 @@
+import { type QualifiedName, type StatementContext, defineRule, displayName, namesOfObjects, quoteIdentifier } from '../src/api.js';
+import { migrationStep } from './support/help.js';
+
+export default defineRule({
+  id: 'drop-table-without-deprecation',
+  meta: {
+    description: 'DROP TABLE is allowed only for a table created in the same migration, or renamed to its deprecation name in an earlier one.',
+    severity: 'error',
+    preset: 'recommended',
+    category: 'breaking-change',
+    hazard: [
+      'DROP TABLE deletes the table and its data at once: queries of the running application against it fail,',
+      'and no rollback script brings the rows back. The guide\'s safe path is two migrations apart: first',
+      'rename the table to `<name>_deprecated` (code still using it fails loudly, but the data is kept and a',
+      'rollback is a rename), wait a monitoring period, then drop the deprecated table in a separate migration.',
+      '',
+      'Not reported: dropping a table created earlier in the same migration, dropping `<name>_deprecated` when an',
+      'earlier migration renamed it, and a rollback dropping what its own migration created. The suffix is',
+      'the `deprecatedSuffix` setting.',
+    ].join('\n'),
+    bad: 'DROP TABLE old_table;',
+    good: [
+      '-- Migration 1: rename (keeps the data for a rollback)',
+      'ALTER TABLE old_table RENAME TO old_table_deprecated;',
+      '-- Migration 2, after a monitoring period (1 week):',
+      'DROP TABLE IF EXISTS old_table_deprecated;',
+    ].join('\n'),
+  },
+  create(context) {
+    return {
+      DropStmt(node, statement) {
+        if (node.removeType !== 'OBJECT_TABLE') return;
+        for (const name of namesOfObjects(node.objects)) {
+          const message = problemWith(name, statement, context.deprecatedSuffix);
+          if (message !== undefined) statement.report({ message, help: deprecationHelp(name, context.deprecatedSuffix) });
+        }
+      },
+    };
+  },
+});
+
+/** Why dropping this table is unsafe, or undefined when it is one of the safe cases. */
+function problemWith(name: QualifiedName, statement: StatementContext, suffix: string): string | undefined {
+  const table = statement.schema.table(name);
+  if (statement.schema.isNew(table?.origin)) return undefined;
+  if (statement.file.part === 'down' && statement.schema.isOwnedByThisMigration(table?.origin)) return undefined;
+  const shown = displayName(name);
+  if (!name.name.endsWith(suffix)) {
+    return `DROP TABLE ${shown} deletes the table and its data at once: the running application's queries against it fail, and no rollback brings the rows back.`;
+  }
+  const rename = table?.renamedFrom;
+  if (!rename) {
+    return `DROP TABLE ${shown}: no earlier migration renamed a table to ${shown}, so nothing shows it went through a monitoring period. If it was renamed outside the migrations, silence this with a directive and the reason.`;
+  }
+  if (rename.origin.migration === statement.file.migration.id) {
+    return `DROP TABLE ${shown} in the same migration that renamed ${quoteIdentifier(rename.name)} to it: the rename keeps the data for a rollback only if the drop waits for a later migration, after a monitoring period.`;
+  }
+  return undefined;
+}
+
+function deprecationHelp(name: QualifiedName, suffix: string): string {
+  const original = name.name.endsWith(suffix) ? name.name.slice(0, -suffix.length) : name.name;
+  const deprecated = displayName({ schema: name.schema, name: `${original}${suffix}` });
+  return [
+    migrationStep(1, 'rename the table (code still using it fails loudly, the data stays for a rollback)', `ALTER TABLE ${displayName({ schema: name.schema, name: original })} RENAME TO ${quoteIdentifier(`${original}${suffix}`)};`),
+    '-- Wait a monitoring period (the guide: 1 week); a rollback renames it back.',
+    migrationStep(2, 'drop it in a separate, later migration', `DROP TABLE IF EXISTS ${deprecated};`),
+  ].join('\n');
+}

@@ -1,0 +1,45 @@
+import { basename, dirname, relative } from 'node:path';
+import { defineRule, undoStatement } from '../src/api.js';
+
+export default defineRule({
+  id: 'missing-rollback',
+  meta: {
+    description: 'A migration has no rollback file where its layout expects one.',
+    severity: 'warn',
+    preset: 'recommended',
+    category: 'rollback',
+    hazard: [
+      'When a deploy goes wrong, the rollback script is how the schema goes back to what the previous',
+      'application version expects. Writing it during an incident is how incidents get longer. The guide',
+      'keeps one rollback per migration: `supabase/migrations/rollback/<name>_down.sql`; golang-migrate',
+      'pairs `<version>_<name>.up.sql` with `.down.sql`. The help drafts the rollback from what the migration',
+      'does, newest change first.',
+    ].join('\n'),
+    bad: '-- supabase/migrations/20231223_001_add_rls_policies.sql with no rollback/20231223_001_add_rls_policies_down.sql',
+    good: [
+      '-- supabase/migrations/rollback/20231223_001_add_rls_policies_down.sql',
+      'DROP POLICY IF EXISTS "agents_read_own" ON agents;',
+      'DROP POLICY IF EXISTS "agents_write_own" ON agents;',
+      'ALTER TABLE agents DISABLE ROW LEVEL SECURITY;',
+    ].join('\n'),
+  },
+  create(context) {
+    const { migration, part } = context.file;
+    const expected = migration.expectedRollbackPath;
+    if (part !== 'up' || expected === undefined || migration.rollbackPath !== undefined) return {};
+    const undo: string[] = [];
+    return {
+      Statement(node, statement) {
+        const sql = undoStatement(node, statement.schema);
+        if (sql !== undefined) undo.unshift(sql);
+      },
+      'File:exit'() {
+        const where = relative(dirname(migration.path), expected);
+        context.report({
+          message: `This migration has no rollback: the ${migration.layout} layout expects ${where}, and there is none.`,
+          help: [`-- ${where}`, `-- Rollback: ${basename(migration.path)}`, ...(undo.length > 0 ? undo : ['-- Undo each change of the migration, newest first.'])].join('\n'),
+        });
+      },
+    };
+  },
+});

@@ -1,0 +1,91 @@
+import { type ColumnDef, type QualifiedName, type StatementContext, constraintsOf, defineRule, displayName, formatTypeName, nameOfRangeVar, nodeOf, quoteIdentifier } from '../src/api.js';
+import { batchedUpdate, keyColumn, migrationStep } from './support/help.js';
+
+export default defineRule({
+  id: 'not-null-column-without-default',
+  meta: {
+    description: 'ADD COLUMN ... NOT NULL without a DEFAULT on an existing table fails as soon as the table has rows.',
+    severity: 'error',
+    preset: 'recommended',
+    category: 'breaking-change',
+    hazard: [
+      'Existing rows get NULL in a new column unless it has a default, so `ADD COLUMN ... NOT NULL` without',
+      '`DEFAULT` fails with "column contains null values" on any table with rows: the migration works on an',
+      'empty development database and fails in production. While it waits for and holds its ACCESS EXCLUSIVE',
+      'lock, every read and write of the table waits too.',
+      '',
+      'Add the column nullable, backfill it in batches, then enforce NOT NULL in a later migration (the guide\'s',
+      'three steps). When one value suits every existing row, `NOT NULL DEFAULT <value>` is instant on',
+      'PostgreSQL 11+.',
+    ].join('\n'),
+    bad: 'ALTER TABLE agents ADD COLUMN new_field VARCHAR(255) NOT NULL;',
+    good: [
+      '-- Migration 1: add the column as nullable',
+      'ALTER TABLE agents ADD COLUMN new_field VARCHAR(255);',
+      '-- Backfill in batches (repeat until 0 rows):',
+      "UPDATE agents SET new_field = 'default_value'",
+      'WHERE id IN (SELECT id FROM agents WHERE new_field IS NULL LIMIT 10000);',
+      '-- Migration 2: enforce NOT NULL without a long lock',
+      'ALTER TABLE agents ADD CONSTRAINT agents_new_field_not_null CHECK (new_field IS NOT NULL) NOT VALID;',
+      '-- Migration 3:',
+      'ALTER TABLE agents VALIDATE CONSTRAINT agents_new_field_not_null;',
+      '-- Migration 4:',
+      'ALTER TABLE agents ALTER COLUMN new_field SET NOT NULL;',
+      'ALTER TABLE agents DROP CONSTRAINT agents_new_field_not_null;',
+    ].join('\n'),
+    versions: 'From PostgreSQL 11 a non-volatile DEFAULT is stored once instead of rewriting the table, so `NOT NULL DEFAULT <value>` is safe; before 11 it rewrites.',
+  },
+  create(context) {
+    return {
+      AlterTableStmt(node, statement) {
+        const table = nameOfRangeVar(node.relation);
+        if (!table || statement.schema.isNewTable(node.relation)) return;
+        for (const command of node.cmds ?? []) {
+          const alter = nodeOf(command, 'AlterTableCmd');
+          const column = alter?.subtype === 'AT_AddColumn' ? nodeOf(alter.def, 'ColumnDef') : undefined;
+          if (column?.colname === undefined || !lacksValuesForExistingRows(column)) continue;
+          const name = quoteIdentifier(column.colname);
+          statement.report({
+            node: column,
+            message: `ADD COLUMN ${name} ... NOT NULL without a DEFAULT on existing table ${displayName(table)} fails with "column contains null values" as soon as the table has a row; while it waits for and holds its lock, all reads and writes of ${displayName(table)} wait.`,
+            help: help(statement, table, name, formatTypeName(column.typeName) ?? '<type>', context.pgVersion),
+          });
+        }
+      },
+    };
+  },
+});
+
+const SELF_FILLING_TYPES = new Set(['serial', 'bigserial', 'smallserial', 'serial2', 'serial4', 'serial8']);
+
+/** NOT NULL (or PRIMARY KEY) with nothing that gives existing rows a value. */
+function lacksValuesForExistingRows(column: ColumnDef): boolean {
+  const kinds = new Set(constraintsOf(column).map((constraint) => constraint.contype));
+  const notNull = kinds.has('CONSTR_NOTNULL') || kinds.has('CONSTR_PRIMARY');
+  const filled = kinds.has('CONSTR_DEFAULT') || kinds.has('CONSTR_IDENTITY') || kinds.has('CONSTR_GENERATED');
+  const serial = SELF_FILLING_TYPES.has(formatTypeName(column.typeName) ?? '');
+  return notNull && !filled && !serial;
+}
+
+function help(statement: StatementContext, table: QualifiedName, column: string, type: string, pgVersion: number): string {
+  const tableName = displayName(table);
+  const check = quoteIdentifier(`${table.name}_${column.replaceAll('"', '')}_not_null`);
+  const steps = [
+    migrationStep(1, 'add the column as nullable', `ALTER TABLE ${tableName} ADD COLUMN ${column} ${type};`),
+    batchedUpdate(table, keyColumn(statement, table), `${column} = <value>`, `${column} IS NULL`),
+    migrationStep(2, 'new rows must have a value; existing rows are checked later', `ALTER TABLE ${tableName} ADD CONSTRAINT ${check} CHECK (${column} IS NOT NULL) NOT VALID;`),
+    migrationStep(3, 'check existing rows while reads and writes continue', `ALTER TABLE ${tableName} VALIDATE CONSTRAINT ${check};`),
+    migrationStep(
+      4,
+      'enforce NOT NULL; the valid check lets PostgreSQL 12+ skip the scan',
+      `ALTER TABLE ${tableName} ALTER COLUMN ${column} SET NOT NULL;\nALTER TABLE ${tableName} DROP CONSTRAINT ${check};`,
+    ),
+  ].join('\n');
+  if (pgVersion < 11) return steps;
+  return [
+    '-- Option 1, when one value suits every existing row (stored once, no rewrite):',
+    `ALTER TABLE ${tableName} ADD COLUMN ${column} ${type} NOT NULL DEFAULT <value>;`,
+    '-- Option 2, the guide\'s steps:',
+    steps,
+  ].join('\n');
+}

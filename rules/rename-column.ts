@@ -1,0 +1,89 @@
+import { type ColumnState, type QualifiedName, type StatementContext, defineRule, displayName, formatTypeName, nameOfRangeVar, quoteIdentifier } from '../src/api.js';
+import { batchedUpdate, keyColumn, migrationStep } from './support/help.js';
+
+export default defineRule({
+  id: 'rename-column',
+  meta: {
+    description: 'RENAME COLUMN on an existing table breaks the application version that is still running.',
+    severity: 'error',
+    preset: 'recommended',
+    category: 'breaking-change',
+    hazard: [
+      'The rename itself is instant (a brief ACCESS EXCLUSIVE lock), but from the moment it commits every',
+      'query of the running application that names the old column fails, until the last instance runs the',
+      'new version. Deploys are never atomic: old and new code always overlap.',
+      '',
+      'Expand and contract instead (the guide\'s steps): add the new column, keep it in sync with a trigger,',
+      'backfill it, switch the application to it, and drop the old column in a later migration.',
+    ].join('\n'),
+    bad: 'ALTER TABLE agents RENAME COLUMN old_name TO new_name;',
+    good: [
+      '-- Migration 1: add the new column and keep it in sync',
+      'ALTER TABLE agents ADD COLUMN new_name VARCHAR(255);',
+      'CREATE OR REPLACE FUNCTION agents_sync_new_name() RETURNS trigger LANGUAGE plpgsql AS $$',
+      'BEGIN',
+      '  NEW.new_name := NEW.old_name;',
+      '  RETURN NEW;',
+      'END;',
+      '$$;',
+      'CREATE TRIGGER agents_sync_new_name BEFORE INSERT OR UPDATE ON agents',
+      '  FOR EACH ROW EXECUTE FUNCTION agents_sync_new_name();',
+      '-- Backfill in batches, then deploy the application using new_name.',
+    ].join('\n'),
+  },
+  create() {
+    return {
+      RenameStmt(node, statement) {
+        if (node.renameType !== 'OBJECT_COLUMN' || node.subname === undefined || node.newname === undefined) return;
+        const table = nameOfRangeVar(node.relation);
+        if (!table || statement.schema.isNewTable(node.relation)) return;
+        const column = statement.schema.column(node.relation, node.subname);
+        if (statement.schema.isNew(column?.origin) || isRollbackOfRename(statement, column?.renamedFrom, node.newname)) return;
+        const from = quoteIdentifier(node.subname);
+        const to = quoteIdentifier(node.newname);
+        statement.report({
+          message: `RENAME COLUMN ${from} TO ${to} on ${displayName(table)} breaks the running application: every query still using ${from} fails from the moment the migration commits until the last instance runs the new version.`,
+          help: expandContract(statement, table, from, to, formatTypeName(column?.type) ?? '<type of the column>'),
+        });
+      },
+    };
+  },
+});
+
+/** A rollback that renames back what its migration renamed restores the old interface: that is its job. */
+function isRollbackOfRename(statement: StatementContext, renamedFrom: ColumnState['renamedFrom'], newName: string): boolean {
+  return statement.file.part === 'down' && renamedFrom?.name === newName && statement.schema.isOwnedByThisMigration(renamedFrom.origin);
+}
+
+function expandContract(statement: StatementContext, table: QualifiedName, from: string, to: string, type: string): string {
+  const tableName = displayName(table);
+  const sync = quoteIdentifier(`${table.name}_sync_${to.replaceAll('"', '')}`);
+  return [
+    migrationStep(
+      1,
+      `add ${to} and keep it in sync while old and new code run side by side`,
+      [
+        `ALTER TABLE ${tableName} ADD COLUMN ${to} ${type};`,
+        `CREATE OR REPLACE FUNCTION ${sync}() RETURNS trigger LANGUAGE plpgsql AS $$`,
+        'BEGIN',
+        `  NEW.${to} := NEW.${from};`,
+        '  RETURN NEW;',
+        'END;',
+        '$$;',
+        `CREATE TRIGGER ${sync} BEFORE INSERT OR UPDATE ON ${tableName}`,
+        `  FOR EACH ROW EXECUTE FUNCTION ${sync}();`,
+      ].join('\n'),
+    ),
+    batchedUpdate(table, keyColumn(statement, table), `${to} = ${from}`, `${to} IS DISTINCT FROM ${from}`),
+    `-- Deploy the application reading and writing ${to}; then, once no running code uses ${from}:`,
+    migrationStep(
+      2,
+      `drop the sync trigger and ${from}`,
+      [
+        `DROP TRIGGER ${sync} ON ${tableName};`,
+        `DROP FUNCTION ${sync}();`,
+        `ALTER TABLE ${tableName} DROP COLUMN ${from};`,
+      ].join('\n'),
+    ),
+  ].join('\n');
+}

@@ -1,0 +1,62 @@
+import { defineRule, displayName, nameOfRangeVar } from '../src/api.js';
+
+export default defineRule({
+  id: 'require-concurrent-index',
+  meta: {
+    description: 'CREATE INDEX without CONCURRENTLY on an existing table blocks writes for the whole build.',
+    severity: 'error',
+    preset: 'recommended',
+    category: 'locking',
+    hazard: [
+      'A plain `CREATE INDEX` takes a SHARE lock on the table: reads continue, but every INSERT, UPDATE and',
+      'DELETE waits until the index is built, which takes minutes on a large table. `CREATE INDEX CONCURRENTLY`',
+      'takes SHARE UPDATE EXCLUSIVE instead and lets writes continue; it reads the table twice and must run',
+      'outside a transaction block. A table created earlier in the same migration is not reported: nobody',
+      'uses it yet.',
+    ].join('\n'),
+    bad: 'CREATE INDEX idx_agents_status ON agents (status);',
+    good: [
+      '-- In a migration of its own, run without a transaction block:',
+      'CREATE INDEX CONCURRENTLY idx_agents_status ON agents (status);',
+    ].join('\n'),
+  },
+  create() {
+    return {
+      IndexStmt(node, statement) {
+        if (node.concurrent || statement.schema.isNewTable(node.relation)) return;
+        // ON ONLY a partitioned table creates an invalid parent index at once; the partitions' indexes are built separately.
+        if (node.relation?.inh !== true) return;
+        const table = nameOfRangeVar(node.relation);
+        const tableName = table ? displayName(table) : 'the table';
+        const kind = node.unique ? 'UNIQUE INDEX' : 'INDEX';
+        const partitioned = statement.schema.table(node.relation)?.kind === 'partitioned-table';
+        statement.report({
+          message: `CREATE ${kind} without CONCURRENTLY on existing table ${tableName} takes a SHARE lock: every INSERT, UPDATE and DELETE on ${tableName} waits until the whole index is built.`,
+          help: partitioned ? partitionedHelp(statement.statement.text, node.idxname, tableName) : concurrentHelp(statement.statement.text, node.idxname),
+        });
+      },
+    };
+  },
+});
+
+const CREATE_INDEX = /^(\s*CREATE\s+(?:UNIQUE\s+)?INDEX)\b/i;
+
+function concurrentHelp(statementText: string, indexName: string | undefined): string {
+  return [
+    '-- In a migration of its own, run without a transaction block (CONCURRENTLY cannot run inside one):',
+    `${statementText.replace(CREATE_INDEX, '$1 CONCURRENTLY')};`,
+    `-- If the build fails it leaves an INVALID index: drop it (DROP INDEX CONCURRENTLY ${indexName ?? '<index>'};) and run the migration again.`,
+  ].join('\n');
+}
+
+/** PostgreSQL cannot build an index CONCURRENTLY on a partitioned table: build it per partition, then attach. */
+function partitionedHelp(statementText: string, indexName: string | undefined, tableName: string): string {
+  const parentIndex = indexName ?? `${tableName}_idx`;
+  return [
+    `-- ${tableName} is partitioned: create the index on the parent only (instant, the index starts invalid),`,
+    `${statementText.replace(/\bON\s+(?!ONLY\b)/i, 'ON ONLY ')};`,
+    '-- then, for each partition, build its index concurrently (outside a transaction block) and attach it:',
+    `-- CREATE INDEX CONCURRENTLY <partition>_idx ON <partition> (...);`,
+    `-- ALTER INDEX ${parentIndex} ATTACH PARTITION <partition>_idx;`,
+  ].join('\n');
+}

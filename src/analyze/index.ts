@@ -1,0 +1,59 @@
+import type { ParsedSource, ParsedStatement } from '../parse/parser.js';
+import { type LockAcquisition, classifyStatement } from './classify.js';
+import { applyStatement } from './schema-apply.js';
+import type { SchemaState } from './schema-state.js';
+import { type Position, SchemaView } from './schema-view.js';
+import { type SessionSettings, SessionTracker, type TransactionInfo, defaultSchemaOf } from './session.js';
+
+/** Everything known about one statement at the moment it runs. */
+export interface StatementAnalysis {
+  readonly statement: ParsedStatement;
+  readonly index: number;
+  readonly transaction: TransactionInfo;
+  readonly settings: SessionSettings;
+  /** The locks it takes and what it does to each table, from the lock knowledge table. */
+  readonly locks: readonly LockAcquisition[];
+  /** The schema before the statement. */
+  readonly schema: SchemaView;
+}
+
+export interface FileAnalysisOptions {
+  readonly pgVersion: number;
+  /** The migration tool runs the whole file in one transaction. */
+  readonly assumeInTransaction: boolean;
+  readonly position: Position;
+  readonly newTransactionId: () => number;
+}
+
+/**
+ * Walks a file's statements in order, handing each one's analysis to `onStatement` before
+ * replaying it into the schema state, so every observer sees the state before the statement.
+ * Without `onStatement` the file is only replayed (an earlier migration read for context).
+ */
+export function analyzeFile(
+  parsed: ParsedSource,
+  state: SchemaState,
+  options: FileAnalysisOptions,
+  onStatement?: (analysis: StatementAnalysis) => void,
+): void {
+  const session = new SessionTracker(options.newTransactionId, options.assumeInTransaction);
+  parsed.statements.forEach((statement, index) => {
+    const { transaction, settings } = session.enter(statement.node);
+    const defaultSchema = defaultSchemaOf(settings);
+    // Without an observer (a migration read for history only) nobody needs the locks.
+    const locks = onStatement
+      ? classifyStatement(statement.node, {
+          pgVersion: options.pgVersion,
+          schema: state,
+          defaultSchema,
+          timeZoneIsUtc: /^(utc|etc\/utc|gmt|z)$/i.test(settings.timeZone?.text ?? ''),
+        })
+      : [];
+    onStatement?.({ statement, index, transaction, settings, locks, schema: new SchemaView(state, defaultSchema, options.position) });
+    session.leave(statement.node, locks);
+    applyStatement(state, statement.node, {
+      origin: { ...options.position, transaction: transaction.id },
+      defaultSchema,
+    });
+  });
+}

@@ -1,0 +1,515 @@
+import type {
+  AlterTableCmd,
+  AlterTableStmt,
+  ColumnDef,
+  Constraint,
+  CreateStmt,
+  DropStmt,
+  Node,
+  RangeVar,
+  RenameStmt,
+} from '@pgsql/types';
+import {
+  type QualifiedName,
+  constraintsOf,
+  nameOfList,
+  nameOfRangeVar,
+  namesOfObjects,
+  nodeOf,
+  stringsOf,
+  unwrap,
+} from './ast.js';
+import {
+  type ColumnState,
+  type ConstraintKind,
+  type ConstraintState,
+  type ObjectOrigin,
+  type RelationKind,
+  type SchemaState,
+  type TableState,
+  type Volatility,
+  objectKey,
+} from './schema-state.js';
+
+export interface ApplyContext {
+  readonly origin: ObjectOrigin;
+  readonly defaultSchema: string;
+}
+
+type Apply = (state: SchemaState, fields: never, context: ApplyContext) => void;
+
+/** Replays one statement into the schema model. Statements that change no tracked object are ignored. */
+export function applyStatement(state: SchemaState, node: Node, context: ApplyContext): void {
+  const [type, fields] = unwrap(node);
+  const apply = APPLIERS[type];
+  if (apply) apply(state, fields as never, context);
+}
+
+const APPLIERS: Readonly<Record<string, Apply>> = {
+  CreateStmt: createTable,
+  CreateTableAsStmt: (state, fields: { into?: { rel?: RangeVar }; objtype?: string }, context) => {
+    const kind: RelationKind = fields.objtype === 'OBJECT_MATVIEW' ? 'materialized-view' : 'table';
+    addRelation(state, nameOfRangeVar(fields.into?.rel), kind, context);
+  },
+  ViewStmt: (state, fields: { view?: RangeVar }, context) => {
+    addRelation(state, nameOfRangeVar(fields.view), 'view', context);
+  },
+  AlterTableStmt: alterTable,
+  RenameStmt: rename,
+  IndexStmt: (state, fields: { idxname?: string; relation?: RangeVar; unique?: boolean; primary?: boolean }, context) => {
+    const table = nameOfRangeVar(fields.relation);
+    if (!table) return;
+    const name = { schema: table.schema, name: fields.idxname ?? `${table.name}_idx` };
+    const key = objectKey(name, context.defaultSchema);
+    if (state.indexes.has(key)) return;
+    const unique = fields.unique === true || fields.primary === true;
+    state.setIndex(key, { key, name, table: objectKey(table, context.defaultSchema), unique, origin: context.origin });
+  },
+  DropStmt: drop,
+  CreatePolicyStmt: (state, fields: { table?: RangeVar; policy_name?: string }, context) => {
+    addTableObject(state, 'policy', fields.table, fields.policy_name, context);
+  },
+  CreateTrigStmt: (state, fields: { relation?: RangeVar; trigname?: string }, context) => {
+    addTableObject(state, 'trigger', fields.relation, fields.trigname, context);
+  },
+  CreateFunctionStmt: (state, fields: { funcname?: Node[]; options?: Node[] }, context) => {
+    const name = nameOfList(fields.funcname);
+    if (!name) return;
+    const key = objectKey(name, context.defaultSchema);
+    state.setFunction(key, { key, name, volatility: functionVolatility(fields.options), origin: state.functions.get(key)?.origin ?? context.origin });
+  },
+  CreateEnumStmt: (state, fields: { typeName?: Node[]; vals?: Node[] }, context) => {
+    const values = new Map(stringsOf(fields.vals).map((value) => [value, context.origin] as const));
+    addType(state, nameOfList(fields.typeName), 'enum', values, context);
+  },
+  AlterEnumStmt: (state, fields: { typeName?: Node[]; newVal?: string; oldVal?: string }, context) => {
+    const name = nameOfList(fields.typeName);
+    if (!name || fields.newVal === undefined) return;
+    const key = objectKey(name, context.defaultSchema);
+    const type = state.types.get(key) ?? { key, name, kind: 'enum' as const, values: new Map(), origin: undefined };
+    const values = new Map(type.values);
+    if (fields.oldVal !== undefined) values.delete(fields.oldVal);
+    if (!values.has(fields.newVal)) values.set(fields.newVal, context.origin);
+    state.setType(key, { ...type, values });
+  },
+  CompositeTypeStmt: (state, fields: { typevar?: RangeVar }, context) => {
+    addType(state, nameOfRangeVar(fields.typevar), 'composite', new Map(), context);
+  },
+  CreateDomainStmt: (state, fields: { domainname?: Node[] }, context) => {
+    addType(state, nameOfList(fields.domainname), 'domain', new Map(), context);
+  },
+  CreateRangeStmt: (state, fields: { typeName?: Node[] }, context) => {
+    addType(state, nameOfList(fields.typeName), 'range', new Map(), context);
+  },
+};
+
+function createTable(state: SchemaState, fields: CreateStmt, context: ApplyContext): void {
+  const name = nameOfRangeVar(fields.relation);
+  if (!name) return;
+  const key = objectKey(name, context.defaultSchema);
+  if (state.tables.has(key) && fields.if_not_exists) return;
+  const parent = nameOfRangeVar(nodeOf(fields.inhRelations?.[0], 'RangeVar'));
+  let table = newTable(key, name, fields.partspec ? 'partitioned-table' : 'table', context.origin, true);
+  if (fields.partbound && parent) table = { ...table, partitionOf: objectKey(parent, context.defaultSchema) };
+  for (const element of fields.tableElts ?? []) {
+    const column = nodeOf(element, 'ColumnDef');
+    if (column) table = addColumn(state, table, column, context);
+    const constraint = nodeOf(element, 'Constraint');
+    if (constraint) table = addConstraint(state, table, constraint, [], context);
+  }
+  state.setTable(key, table);
+}
+
+function addRelation(state: SchemaState, name: QualifiedName | undefined, kind: RelationKind, context: ApplyContext): void {
+  if (!name) return;
+  const key = objectKey(name, context.defaultSchema);
+  state.setTable(key, newTable(key, name, kind, context.origin, false));
+}
+
+function newTable(key: string, name: QualifiedName, kind: RelationKind, origin: ObjectOrigin | undefined, columnsKnown: boolean): TableState {
+  return {
+    key,
+    name,
+    kind,
+    columns: new Map(),
+    constraints: new Map(),
+    rowLevelSecurity: false,
+    origin,
+    renamedFrom: undefined,
+    columnsKnown,
+    partitionOf: undefined,
+  };
+}
+
+/** A table the migrations change but did not create: it existed before them. */
+function existingTable(state: SchemaState, name: QualifiedName, context: ApplyContext): TableState {
+  const key = objectKey(name, context.defaultSchema);
+  return state.tables.get(key) ?? newTable(key, name, 'table', undefined, false);
+}
+
+const SERIAL_TYPES = new Set(['serial', 'bigserial', 'smallserial', 'serial2', 'serial4', 'serial8']);
+
+function addColumn(state: SchemaState, table: TableState, column: ColumnDef, context: ApplyContext): TableState {
+  if (!column.colname) return table;
+  const constraints = constraintsOf(column);
+  const has = (type: Constraint['contype']): boolean => constraints.some((constraint) => constraint.contype === type);
+  const serial = SERIAL_TYPES.has(stringsOf(column.typeName?.names).at(-1) ?? '');
+  const columnState: ColumnState = {
+    name: column.colname,
+    type: column.typeName,
+    notNull: has('CONSTR_NOTNULL') || has('CONSTR_PRIMARY') || has('CONSTR_IDENTITY') || serial,
+    hasDefault: has('CONSTR_DEFAULT') || has('CONSTR_IDENTITY') || has('CONSTR_GENERATED') || serial,
+    origin: context.origin,
+    renamedFrom: undefined,
+  };
+  let updated: TableState = { ...table, columns: new Map(table.columns).set(column.colname, columnState) };
+  for (const constraint of constraints) {
+    if (constraint.contype === 'CONSTR_NOTNULL' || constraint.contype === 'CONSTR_DEFAULT') continue;
+    updated = addConstraint(state, updated, constraint, [column.colname], context);
+  }
+  return updated;
+}
+
+function addConstraint(state: SchemaState, table: TableState, constraint: Constraint, columns: string[], context: ApplyContext): TableState {
+  const updated = withConstraint(table, constraint, columns, context);
+  if ((constraint.contype === 'CONSTR_PRIMARY' || constraint.contype === 'CONSTR_UNIQUE') && !constraint.indexname) {
+    const name = { schema: table.name.schema, name: constraint.conname ?? defaultConstraintName(table, constraint, columns) };
+    const key = objectKey(name, context.defaultSchema);
+    state.setIndex(key, { key, name, table: table.key, unique: true, origin: context.origin });
+  }
+  return updated;
+}
+
+const CONSTRAINT_KINDS: Partial<Record<string, ConstraintKind>> = {
+  CONSTR_CHECK: 'check',
+  CONSTR_FOREIGN: 'foreign-key',
+  CONSTR_UNIQUE: 'unique',
+  CONSTR_PRIMARY: 'primary-key',
+  CONSTR_EXCLUSION: 'exclusion',
+  CONSTR_NOTNULL: 'not-null',
+};
+
+function withConstraint(table: TableState, constraint: Constraint, columnsOfColumnDef: string[], context: ApplyContext): TableState {
+  const kind = constraint.contype ? CONSTRAINT_KINDS[constraint.contype] : undefined;
+  if (!kind) return table;
+  const columns = constraintColumns(constraint, columnsOfColumnDef);
+  const name = constraint.conname ?? defaultConstraintName(table, constraint, columns);
+  const validated = constraint.skip_validation !== true;
+  const provesNotNull = kind === 'not-null' ? columns[0] : notNullCheckColumn(constraint);
+  const entry: ConstraintState = {
+    name,
+    kind,
+    columns,
+    references: kind === 'foreign-key' ? nameOfRangeVar(constraint.pktable) : undefined,
+    provesNotNull,
+    validated,
+    origin: context.origin,
+    validatedIn: validated ? context.origin : undefined,
+  };
+  const enforcesNotNull = kind === 'primary-key' || (kind === 'not-null' && validated);
+  const columnsMap = new Map(table.columns);
+  if (enforcesNotNull) {
+    for (const column of columns) {
+      const existing = columnsMap.get(column);
+      if (existing) columnsMap.set(column, { ...existing, notNull: true });
+    }
+  }
+  return { ...table, columns: columnsMap, constraints: new Map(table.constraints).set(name, entry) };
+}
+
+function constraintColumns(constraint: Constraint, columnsOfColumnDef: string[]): string[] {
+  if (columnsOfColumnDef.length > 0) return columnsOfColumnDef;
+  if (constraint.contype === 'CONSTR_FOREIGN') return stringsOf(constraint.fk_attrs);
+  if (constraint.contype === 'CONSTR_CHECK') {
+    const column = notNullCheckColumn(constraint);
+    return column ? [column] : [];
+  }
+  return stringsOf(constraint.keys);
+}
+
+/** The column of `CHECK (col IS NOT NULL)`, the form that lets SET NOT NULL skip its scan. */
+function notNullCheckColumn(constraint: Constraint): string | undefined {
+  if (constraint.contype !== 'CONSTR_CHECK') return undefined;
+  const test = nodeOf(constraint.raw_expr, 'NullTest');
+  if (test?.nulltesttype !== 'IS_NOT_NULL') return undefined;
+  const fields = nodeOf(test.arg, 'ColumnRef')?.fields;
+  return fields?.length === 1 ? stringsOf(fields)[0] : undefined;
+}
+
+/** The names PostgreSQL gives unnamed constraints. */
+function defaultConstraintName(table: TableState, constraint: Constraint, columns: readonly string[]): string {
+  const base = table.name.name;
+  switch (constraint.contype) {
+    case 'CONSTR_PRIMARY':
+      return `${base}_pkey`;
+    case 'CONSTR_UNIQUE':
+      return `${base}_${columns.join('_')}_key`;
+    case 'CONSTR_FOREIGN':
+      return `${base}_${columns.join('_')}_fkey`;
+    case 'CONSTR_EXCLUSION':
+      return `${base}_${columns.join('_')}_excl`;
+    case 'CONSTR_NOTNULL':
+      return `${base}_${columns.join('_')}_not_null`;
+    default:
+      return `${base}_${columns.length > 0 ? `${columns.join('_')}_` : ''}check`;
+  }
+}
+
+function alterTable(state: SchemaState, fields: AlterTableStmt, context: ApplyContext): void {
+  const name = nameOfRangeVar(fields.relation);
+  if (!name) return;
+  if (fields.objtype === 'OBJECT_INDEX') return;
+  let table = existingTable(state, name, context);
+  for (const node of fields.cmds ?? []) {
+    const command = nodeOf(node, 'AlterTableCmd');
+    if (command) table = alterTableCommand(state, table, command, context);
+  }
+  state.setTable(table.key, table);
+}
+
+function alterTableCommand(state: SchemaState, table: TableState, command: AlterTableCmd, context: ApplyContext): TableState {
+  const columnName = command.name;
+  switch (command.subtype) {
+    case 'AT_AddColumn': {
+      const column = nodeOf(command.def, 'ColumnDef');
+      if (!column?.colname || (command.missing_ok && table.columns.has(column.colname))) return table;
+      return addColumn(state, table, column, context);
+    }
+    case 'AT_DropColumn':
+      return columnName === undefined ? table : dropColumn(table, columnName);
+    case 'AT_AlterColumnType':
+      return updateColumn(table, columnName, { type: nodeOf(command.def, 'ColumnDef')?.typeName });
+    case 'AT_ColumnDefault':
+      return updateColumn(table, columnName, { hasDefault: command.def !== undefined });
+    case 'AT_SetNotNull':
+      return updateColumn(table, columnName, { notNull: true });
+    case 'AT_DropNotNull':
+      return updateColumn(table, columnName, { notNull: false });
+    case 'AT_AddConstraint': {
+      const constraint = nodeOf(command.def, 'Constraint');
+      return constraint ? addConstraint(state, table, constraint, [], context) : table;
+    }
+    case 'AT_ValidateConstraint':
+      return validateConstraint(table, columnName, context);
+    case 'AT_DropConstraint': {
+      if (columnName === undefined) return table;
+      const constraints = new Map(table.constraints);
+      constraints.delete(columnName);
+      return { ...table, constraints };
+    }
+    case 'AT_EnableRowSecurity':
+      return { ...table, rowLevelSecurity: true };
+    case 'AT_DisableRowSecurity':
+      return { ...table, rowLevelSecurity: false };
+    case 'AT_AttachPartition':
+    case 'AT_DetachPartition': {
+      const partition = nameOfRangeVar(nodeOf(command.def, 'PartitionCmd')?.name);
+      if (partition) {
+        const child = existingTable(state, partition, context);
+        state.setTable(child.key, { ...child, partitionOf: command.subtype === 'AT_AttachPartition' ? table.key : undefined });
+      }
+      return table;
+    }
+    default:
+      return table;
+  }
+}
+
+function updateColumn(table: TableState, columnName: string | undefined, change: Partial<ColumnState>): TableState {
+  if (columnName === undefined) return table;
+  const existing = table.columns.get(columnName) ?? unknownColumn(columnName);
+  return { ...table, columns: new Map(table.columns).set(columnName, { ...existing, ...change }) };
+}
+
+/** A column of a table that existed before the migrations that were read. */
+function unknownColumn(name: string): ColumnState {
+  return { name, type: undefined, notNull: false, hasDefault: false, origin: undefined, renamedFrom: undefined };
+}
+
+function dropColumn(table: TableState, columnName: string): TableState {
+  const columns = new Map(table.columns);
+  columns.delete(columnName);
+  const constraints = new Map([...table.constraints].filter(([, constraint]) => !constraint.columns.includes(columnName)));
+  return { ...table, columns, constraints };
+}
+
+function validateConstraint(table: TableState, name: string | undefined, context: ApplyContext): TableState {
+  const constraint = name === undefined ? undefined : table.constraints.get(name);
+  if (!constraint || name === undefined) return table;
+  const validated: ConstraintState = { ...constraint, validated: true, validatedIn: context.origin };
+  let updated: TableState = { ...table, constraints: new Map(table.constraints).set(name, validated) };
+  if (constraint.kind === 'not-null' && constraint.provesNotNull !== undefined) {
+    updated = updateColumn(updated, constraint.provesNotNull, { notNull: true });
+  }
+  return updated;
+}
+
+function rename(state: SchemaState, fields: RenameStmt, context: ApplyContext): void {
+  const relation = nameOfRangeVar(fields.relation);
+  const newName = fields.newname;
+  if (newName === undefined) return;
+  switch (fields.renameType) {
+    case 'OBJECT_TABLE':
+    case 'OBJECT_VIEW':
+    case 'OBJECT_MATVIEW':
+    case 'OBJECT_FOREIGN_TABLE':
+      if (relation) renameTable(state, relation, newName, context);
+      return;
+    case 'OBJECT_COLUMN':
+      if (relation && fields.subname !== undefined) renameColumn(state, relation, fields.subname, newName, context);
+      return;
+    case 'OBJECT_TABCONSTRAINT':
+      if (relation && fields.subname !== undefined) renameConstraint(state, relation, fields.subname, newName, context);
+      return;
+    case 'OBJECT_INDEX':
+      if (relation) renameIndex(state, relation, newName, context);
+      return;
+    default:
+      return;
+  }
+}
+
+function renameTable(state: SchemaState, name: QualifiedName, newName: string, context: ApplyContext): void {
+  const table = existingTable(state, name, context);
+  const renamed: QualifiedName = { schema: name.schema, name: newName };
+  const key = objectKey(renamed, context.defaultSchema);
+  state.setTable(table.key, undefined);
+  state.setTable(key, { ...table, key, name: renamed, renamedFrom: { name: name.name, origin: context.origin } });
+  for (const index of state.indexes.values()) {
+    if (index.table === table.key) state.setIndex(index.key, { ...index, table: key });
+  }
+  moveTableObjects(state, 'policy', table.key, key);
+  moveTableObjects(state, 'trigger', table.key, key);
+}
+
+function renameColumn(state: SchemaState, relation: QualifiedName, from: string, to: string, context: ApplyContext): void {
+  const table = existingTable(state, relation, context);
+  const column = table.columns.get(from) ?? unknownColumn(from);
+  const columns = new Map(table.columns);
+  columns.delete(from);
+  columns.set(to, { ...column, name: to, renamedFrom: { name: from, origin: context.origin } });
+  const constraints = new Map(
+    [...table.constraints].map(([key, constraint]) => [
+      key,
+      {
+        ...constraint,
+        columns: constraint.columns.map((name) => (name === from ? to : name)),
+        provesNotNull: constraint.provesNotNull === from ? to : constraint.provesNotNull,
+      },
+    ]),
+  );
+  state.setTable(table.key, { ...table, columns, constraints });
+}
+
+function renameConstraint(state: SchemaState, relation: QualifiedName, from: string, to: string, context: ApplyContext): void {
+  const table = existingTable(state, relation, context);
+  const constraint = table.constraints.get(from);
+  if (!constraint) return;
+  const constraints = new Map(table.constraints);
+  constraints.delete(from);
+  constraints.set(to, { ...constraint, name: to });
+  state.setTable(table.key, { ...table, constraints });
+}
+
+function renameIndex(state: SchemaState, name: QualifiedName, newName: string, context: ApplyContext): void {
+  const key = objectKey(name, context.defaultSchema);
+  const index = state.indexes.get(key);
+  if (!index) return;
+  const renamed = { schema: name.schema, name: newName };
+  const newKey = objectKey(renamed, context.defaultSchema);
+  state.setIndex(key, undefined);
+  state.setIndex(newKey, { ...index, key: newKey, name: renamed });
+}
+
+const DROPPED_RELATIONS = new Set(['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_FOREIGN_TABLE']);
+const DROPPED_TYPES = new Set(['OBJECT_TYPE', 'OBJECT_DOMAIN']);
+const DROPPED_FUNCTIONS = new Set(['OBJECT_FUNCTION', 'OBJECT_PROCEDURE', 'OBJECT_ROUTINE']);
+
+function drop(state: SchemaState, fields: DropStmt, context: ApplyContext): void {
+  const removeType = fields.removeType ?? '';
+  if (DROPPED_RELATIONS.has(removeType)) {
+    for (const name of namesOfObjects(fields.objects)) dropTable(state, objectKey(name, context.defaultSchema));
+  } else if (removeType === 'OBJECT_INDEX') {
+    for (const name of namesOfObjects(fields.objects)) state.setIndex(objectKey(name, context.defaultSchema), undefined);
+  } else if (DROPPED_TYPES.has(removeType)) {
+    for (const object of fields.objects ?? []) {
+      const name = nameOfList(nodeOf(object, 'TypeName')?.names);
+      if (name) state.setType(objectKey(name, context.defaultSchema), undefined);
+    }
+  } else if (DROPPED_FUNCTIONS.has(removeType)) {
+    for (const object of fields.objects ?? []) {
+      const name = nameOfList(nodeOf(object, 'ObjectWithArgs')?.objname);
+      if (name) state.setFunction(objectKey(name, context.defaultSchema), undefined);
+    }
+  } else if (removeType === 'OBJECT_POLICY' || removeType === 'OBJECT_TRIGGER') {
+    const kind = removeType === 'OBJECT_POLICY' ? 'policy' : 'trigger';
+    for (const object of fields.objects ?? []) {
+      const parts = stringsOf(nodeOf(object, 'List')?.items);
+      const objectName = parts.pop();
+      const table = nameOfList(parts.map((sval) => ({ String: { sval } })));
+      if (objectName !== undefined && table) setTableObject(state, kind, `${objectKey(table, context.defaultSchema)}:${objectName}`, undefined);
+    }
+  }
+}
+
+function dropTable(state: SchemaState, key: string): void {
+  state.setTable(key, undefined);
+  for (const index of state.indexes.values()) {
+    if (index.table === key) state.setIndex(index.key, undefined);
+  }
+  for (const kind of ['policy', 'trigger'] as const) {
+    for (const object of tableObjects(state, kind).values()) {
+      if (object.table === key) setTableObject(state, kind, object.key, undefined);
+    }
+  }
+}
+
+type TableObjectKind = 'policy' | 'trigger';
+
+function tableObjects(state: SchemaState, kind: TableObjectKind): SchemaState['policies'] {
+  return kind === 'policy' ? state.policies : state.triggers;
+}
+
+function setTableObject(state: SchemaState, kind: TableObjectKind, key: string, value: Parameters<SchemaState['setPolicy']>[1]): void {
+  if (kind === 'policy') state.setPolicy(key, value);
+  else state.setTrigger(key, value);
+}
+
+function addTableObject(state: SchemaState, kind: TableObjectKind, relation: RangeVar | undefined, name: string | undefined, context: ApplyContext): void {
+  const table = nameOfRangeVar(relation);
+  if (!table || name === undefined) return;
+  const tableKey = objectKey(table, context.defaultSchema);
+  const key = `${tableKey}:${name}`;
+  setTableObject(state, kind, key, { key, table: tableKey, name, origin: context.origin });
+}
+
+function moveTableObjects(state: SchemaState, kind: TableObjectKind, from: string, to: string): void {
+  for (const object of [...tableObjects(state, kind).values()]) {
+    if (object.table !== from) continue;
+    const key = `${to}:${object.name}`;
+    setTableObject(state, kind, object.key, undefined);
+    setTableObject(state, kind, key, { ...object, key, table: to });
+  }
+}
+
+function addType(
+  state: SchemaState,
+  name: QualifiedName | undefined,
+  kind: 'enum' | 'composite' | 'domain' | 'range',
+  values: ReadonlyMap<string, ObjectOrigin | undefined>,
+  context: ApplyContext,
+): void {
+  if (!name) return;
+  const key = objectKey(name, context.defaultSchema);
+  state.setType(key, { key, name, kind, values, origin: context.origin });
+}
+
+function functionVolatility(options: readonly Node[] | undefined): Volatility {
+  for (const option of options ?? []) {
+    const definition = nodeOf(option, 'DefElem');
+    if (definition?.defname !== 'volatility') continue;
+    const value = nodeOf(definition.arg, 'String')?.sval;
+    if (value === 'immutable' || value === 'stable' || value === 'volatile') return value;
+  }
+  return 'volatile';
+}

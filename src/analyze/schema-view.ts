@@ -1,0 +1,96 @@
+import type { RangeVar } from '@pgsql/types';
+import { type QualifiedName, nameOfRangeVar } from './ast.js';
+import {
+  type ColumnState,
+  type FunctionState,
+  type IndexState,
+  type ObjectOrigin,
+  type SchemaState,
+  type TableObjectState,
+  type TableState,
+  type TypeState,
+  objectKey,
+} from './schema-state.js';
+
+/** Where the statement being judged sits: which migration, which part, which transaction. */
+export interface Position {
+  readonly migration: string;
+  readonly part: 'up' | 'down';
+}
+
+/**
+ * The schema as rules see it: the state before the statement, with names resolved the way
+ * PostgreSQL resolves them (unqualified names in the first schema of search_path).
+ */
+export class SchemaView {
+  private readonly state: SchemaState;
+  private readonly defaultSchema: string;
+  private readonly position: Position;
+
+  constructor(state: SchemaState, defaultSchema: string, position: Position) {
+    this.state = state;
+    this.defaultSchema = defaultSchema;
+    this.position = position;
+  }
+
+  key(name: QualifiedName): string {
+    return objectKey(name, this.defaultSchema);
+  }
+
+  table(name: QualifiedName | RangeVar | undefined): TableState | undefined {
+    const qualified = toName(name);
+    return qualified ? this.state.tables.get(this.key(qualified)) : undefined;
+  }
+
+  column(table: QualifiedName | RangeVar | undefined, column: string | undefined): ColumnState | undefined {
+    return column === undefined ? undefined : this.table(table)?.columns.get(column);
+  }
+
+  index(name: QualifiedName): IndexState | undefined {
+    return this.state.indexes.get(this.key(name));
+  }
+
+  function(name: QualifiedName): FunctionState | undefined {
+    return this.state.functions.get(this.key(name));
+  }
+
+  type(name: QualifiedName): TypeState | undefined {
+    return this.state.types.get(this.key(name));
+  }
+
+  policy(table: QualifiedName, name: string): TableObjectState | undefined {
+    return this.state.policies.get(`${this.key(table)}:${name}`);
+  }
+
+  trigger(table: QualifiedName, name: string): TableObjectState | undefined {
+    return this.state.triggers.get(`${this.key(table)}:${name}`);
+  }
+
+  get tables(): ReadonlyMap<string, TableState> {
+    return this.state.tables;
+  }
+
+  /**
+   * Created earlier in this same file (this migration, or this rollback): nobody else uses it
+   * yet, so locking or rewriting it harms no one.
+   */
+  isNew(origin: ObjectOrigin | undefined): boolean {
+    return origin !== undefined && origin.migration === this.position.migration && origin.part === this.position.part;
+  }
+
+  /** Created by this migration; in a rollback, by the migration the rollback reverts. */
+  isOwnedByThisMigration(origin: ObjectOrigin | undefined): boolean {
+    return origin !== undefined && origin.migration === this.position.migration && origin.part === 'up';
+  }
+
+  /** Whether a table is new in the sense of `isNew`; unknown tables exist and hold data. */
+  isNewTable(name: QualifiedName | RangeVar | undefined): boolean {
+    return this.isNew(this.table(name)?.origin);
+  }
+}
+
+function toName(name: QualifiedName | RangeVar | undefined): QualifiedName | undefined {
+  if (name === undefined) return undefined;
+  if ('relname' in name) return nameOfRangeVar(name);
+  return name as QualifiedName;
+}

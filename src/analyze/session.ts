@@ -1,0 +1,183 @@
+import type { Node } from '@pgsql/types';
+import { constantText, nodeOf, stringsOf, unwrap } from './ast.js';
+import type { LockAcquisition } from './classify.js';
+
+/** The transaction a statement runs in. */
+export interface TransactionInfo {
+  /** Unique within a run: two statements share it only when they commit together. */
+  readonly id: number;
+  /** Inside a transaction block: after an explicit BEGIN, or anywhere in a file the migration tool wraps in one. */
+  readonly inBlock: boolean;
+  /** The block was opened by BEGIN / START TRANSACTION in the file itself. */
+  readonly explicit: boolean;
+  /** Locks taken by earlier statements of the same block: they are held until it ends. */
+  readonly heldLocks: readonly LockAcquisition[];
+}
+
+/** A setting's value as the file left it. */
+export interface SettingValue {
+  readonly text: string;
+  /** For durations: milliseconds; 0 means no limit. */
+  readonly milliseconds: number | undefined;
+  /** SET LOCAL: ends with the transaction. */
+  readonly local: boolean;
+}
+
+export interface SessionSettings {
+  readonly lockTimeout: SettingValue | undefined;
+  readonly statementTimeout: SettingValue | undefined;
+  readonly searchPath: SettingValue | undefined;
+  readonly timeZone: SettingValue | undefined;
+}
+
+type SettingName = keyof SessionSettings;
+
+const TRACKED_SETTINGS: Readonly<Record<string, SettingName>> = {
+  lock_timeout: 'lockTimeout',
+  statement_timeout: 'statementTimeout',
+  search_path: 'searchPath',
+  timezone: 'timeZone',
+};
+
+const NO_SETTINGS: SessionSettings = { lockTimeout: undefined, statementTimeout: undefined, searchPath: undefined, timeZone: undefined };
+
+/**
+ * Follows a file's transactions and settings statement by statement, as PostgreSQL would:
+ * SET lasts for the session, SET LOCAL until the transaction ends, ROLLBACK undoes both.
+ */
+export class SessionTracker {
+  private inBlock: boolean;
+  private explicit = false;
+  private transactionId: number;
+  private heldLocks: LockAcquisition[] = [];
+  private settings: SessionSettings = NO_SETTINGS;
+  private settingsAtBlockStart: SessionSettings = NO_SETTINGS;
+  private readonly newTransactionId: () => number;
+
+  constructor(newTransactionId: () => number, assumeInTransaction: boolean) {
+    this.newTransactionId = newTransactionId;
+    this.inBlock = assumeInTransaction;
+    this.transactionId = newTransactionId();
+  }
+
+  /** The transaction and settings in force for this statement. */
+  enter(node: Node): { transaction: TransactionInfo; settings: SessionSettings } {
+    const kind = nodeOf(node, 'TransactionStmt')?.kind;
+    if ((kind === 'TRANS_STMT_BEGIN' || kind === 'TRANS_STMT_START') && !this.inBlock) {
+      this.startBlock(true);
+    } else if (!this.inBlock) {
+      this.transactionId = this.newTransactionId();
+      this.heldLocks = [];
+    }
+    return {
+      transaction: { id: this.transactionId, inBlock: this.inBlock, explicit: this.explicit, heldLocks: this.heldLocks },
+      settings: this.settings,
+    };
+  }
+
+  /** Records what the statement changed: its locks, the transaction's end, settings. */
+  leave(node: Node, locks: readonly LockAcquisition[]): void {
+    if (this.inBlock && locks.length > 0) this.heldLocks = [...this.heldLocks, ...locks];
+    const [type, fields] = unwrap(node);
+    if (type === 'TransactionStmt') this.endBlockIfFinished(fields.kind as string | undefined, fields.chain === true);
+    else if (type === 'VariableSetStmt') this.applySet(fields);
+    else if (type === 'SelectStmt') this.applySetConfigCalls(node);
+  }
+
+  private startBlock(explicit: boolean): void {
+    this.inBlock = true;
+    this.explicit = explicit;
+    this.transactionId = this.newTransactionId();
+    this.heldLocks = [];
+    this.settingsAtBlockStart = this.settings;
+  }
+
+  private endBlockIfFinished(kind: string | undefined, chain: boolean): void {
+    const commit = kind === 'TRANS_STMT_COMMIT';
+    const rollback = kind === 'TRANS_STMT_ROLLBACK';
+    if ((!commit && !rollback) || !this.inBlock) return;
+    this.settings = withoutLocalSettings(rollback ? this.settingsAtBlockStart : this.settings);
+    if (chain) {
+      this.startBlock(this.explicit);
+      return;
+    }
+    this.inBlock = false;
+    this.explicit = false;
+    this.heldLocks = [];
+  }
+
+  private applySet(fields: VariableSet): void {
+    if (fields.kind === 'VAR_RESET_ALL') {
+      this.settings = NO_SETTINGS;
+      return;
+    }
+    const name = fields.name === undefined ? undefined : TRACKED_SETTINGS[fields.name.toLowerCase()];
+    if (!name) return;
+    if (fields.kind === 'VAR_SET_VALUE') {
+      const text = (fields.args ?? []).map((arg) => settingArgumentText(arg)).join(', ');
+      this.set(name, text, fields.is_local === true);
+    } else if (fields.kind === 'VAR_SET_DEFAULT' || fields.kind === 'VAR_RESET') {
+      this.settings = { ...this.settings, [name]: undefined };
+    }
+  }
+
+  /** `SELECT set_config('lock_timeout', '5s', true)` is SET written as a function call. */
+  private applySetConfigCalls(node: Node): void {
+    const targets = nodeOf(node, 'SelectStmt')?.targetList ?? [];
+    for (const target of targets) {
+      const call = nodeOf(nodeOf(target, 'ResTarget')?.val, 'FuncCall');
+      if (stringsOf(call?.funcname).at(-1) !== 'set_config') continue;
+      const [settingArg, valueArg, localArg] = call?.args ?? [];
+      const settingName = nodeOf(settingArg, 'A_Const')?.sval?.sval;
+      const name = settingName === undefined ? undefined : TRACKED_SETTINGS[settingName.toLowerCase()];
+      const value = nodeOf(valueArg, 'A_Const')?.sval?.sval;
+      if (name && value !== undefined) this.set(name, value, nodeOf(localArg, 'A_Const')?.boolval?.boolval === true);
+    }
+  }
+
+  private set(name: SettingName, text: string, local: boolean): void {
+    // SET LOCAL outside a transaction block has no effect (PostgreSQL only warns).
+    if (local && !this.inBlock) return;
+    const milliseconds = name === 'lockTimeout' || name === 'statementTimeout' ? parseDuration(text) : undefined;
+    this.settings = { ...this.settings, [name]: { text, milliseconds, local } };
+  }
+}
+
+interface VariableSet {
+  readonly kind?: string;
+  readonly name?: string;
+  readonly args?: Node[];
+  readonly is_local?: boolean;
+}
+
+function withoutLocalSettings(settings: SessionSettings): SessionSettings {
+  const kept = (value: SettingValue | undefined): SettingValue | undefined => (value?.local ? undefined : value);
+  return {
+    lockTimeout: kept(settings.lockTimeout),
+    statementTimeout: kept(settings.statementTimeout),
+    searchPath: kept(settings.searchPath),
+    timeZone: kept(settings.timeZone),
+  };
+}
+
+function settingArgumentText(arg: Node): string {
+  const constant = nodeOf(arg, 'A_Const');
+  if (constant?.sval) return constant.sval.sval ?? '';
+  return constantText(constant) ?? '';
+}
+
+const UNIT_MILLISECONDS: Readonly<Record<string, number>> = { us: 0.001, ms: 1, s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A PostgreSQL duration setting (`'5s'`, `'1min'`, `500`) in milliseconds; a bare number means milliseconds. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(us|ms|s|min|h|d)?\s*$/i.exec(text);
+  if (!match) return undefined;
+  const unit = (match[2] ?? 'ms').toLowerCase();
+  return Number(match[1]) * (UNIT_MILLISECONDS[unit] ?? 1);
+}
+
+/** The first schema of a search_path setting: where unqualified names are created. */
+export function defaultSchemaOf(settings: SessionSettings): string {
+  const first = settings.searchPath?.text.split(',')[0]?.trim().replace(/^"(.*)"$/, '$1');
+  return first === undefined || first === '' || first === '$user' ? 'public' : first;
+}

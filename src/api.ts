@@ -1,0 +1,70 @@
+/**
+ * migrate-safe's public API: what built-in rules and plugins are written with, and the
+ * programmatic entry point. Everything exported here is a stable interface.
+ */
+export { defineRule } from './plugin/rule.js';
+export type {
+  AnyRule,
+  FileInfo,
+  FileReportDescriptor,
+  MigrationInfo,
+  NodeVisitors,
+  ReportDescriptor,
+  Rule,
+  RuleCategory,
+  RuleContext,
+  RuleMeta,
+  RulePreset,
+  RuleSeverity,
+  StatementContext,
+  Visitor,
+} from './plugin/rule.js';
+
+export { lint, type LintOptions } from './engine/index.js';
+export type { Finding, FindingLock, LintResult, Severity } from './findings/finding.js';
+
+export {
+  type AncestorNode,
+  type NodeFields,
+  type NodeType,
+  type QualifiedName,
+  baseTypeName,
+  constantText,
+  constraintsOf,
+  displayName,
+  formatTypeName,
+  hasConstraint,
+  nameOfList,
+  nameOfRangeVar,
+  namesOfObjects,
+  nodeOf,
+  quoteIdentifier,
+  stringsOf,
+  unwrap,
+  walk,
+} from './analyze/ast.js';
+export type { LockAcquisition, RelationRole } from './analyze/classify.js';
+export { type ExpressionVolatility, expressionVolatility } from './analyze/expressions.js';
+export { STATEMENT_FORMS, type StatementForm, type TableEffect, formFactsFor, statementForm } from './analyze/lock-facts.js';
+export { LOCK_MODES, type LockImpact, type LockMode, blocksTraffic, describeImpact, lockImpact, lockStrength } from './analyze/lock-modes.js';
+export type {
+  ColumnState,
+  ConstraintState,
+  FunctionState,
+  IndexState,
+  ObjectOrigin,
+  TableObjectState,
+  TableState,
+  TypeState,
+  Volatility,
+} from './analyze/schema-state.js';
+export type { SchemaView } from './analyze/schema-view.js';
+export type { SessionSettings, SettingValue, TransactionInfo } from './analyze/session.js';
+export { type TypeChangeVerdict, typeChangeVerdict } from './analyze/type-change.js';
+export { undoStatement } from './analyze/undo.js';
+
+/** The AST node types of libpg-query (PostgreSQL's own parse tree). */
+export type * from '@pgsql/types';
+
+/** valibot, for rule option schemas: plugins use the same copy as the engine. */
+export * as v from 'valibot';

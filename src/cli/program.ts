@@ -1,0 +1,101 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { UsageError } from '../config/errors.js';
+import { packageInfo } from '../version.js';
+import type { LintCommandOptions } from './lint-command.js';
+
+/** Exit codes, as ESLint uses them: findings are 1, anything the user must fix in the invocation is 2. */
+export const EXIT_OK = 0;
+export const EXIT_FINDINGS = 1;
+export const EXIT_USAGE = 2;
+
+function collectRule(value: string, previous: Record<string, string>): Record<string, string> {
+  const match = /^([^=]+)=(off|warn|error)$/.exec(value);
+  if (!match?.[1] || !match[2]) throw new InvalidArgumentError('expected <rule-id>=off|warn|error');
+  return { ...previous, [match[1]]: match[2] };
+}
+
+function parseInteger(value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number)) throw new InvalidArgumentError('expected a whole number');
+  return number;
+}
+
+/** The options lint and validate share. */
+function withLintOptions(command: Command): Command {
+  return command
+    .addOption(new Option('-f, --format <format>', 'report format').choices(['text', 'json']).default('text'))
+    .option('-o, --output-file <path>', 'write the report to a file instead of standard output')
+    .option('-c, --config <path>', 'use this configuration file instead of looking one up')
+    .option('--pg-version <major>', 'PostgreSQL major version the migrations run on (default 15)', parseInteger)
+    .option('--rule <id=severity>', 'set a rule to off, warn or error (repeatable)', collectRule, {})
+    .option('--max-warnings <count>', 'exit with 1 when there are more warnings than this', parseInteger)
+    .option('--quiet', 'report errors only')
+    .option('--color', 'force colored output')
+    .option('--no-color', 'disable colored output')
+    .option('--assume-in-transaction', 'treat each file as run in one transaction, as most migration tools do')
+    .option('--report-unused-directives', 'report migrate-safe-ignore directives that silence nothing')
+    .option('--stdin-filename <path>', 'the path to lint standard input as (with the path -)');
+}
+
+export function buildProgram(setExitCode: (code: number) => void): Command {
+  const { version } = packageInfo();
+  const program = new Command('migrate-safe')
+    .description('Static linter for zero-downtime PostgreSQL migrations: lock, rewrite and breaking-change hazards.')
+    .version(version, '-V, --version')
+    .option('-d, --dry-run', 'accepted for `migrate-safe --dry-run validate`: checking never touches a database')
+    .option('-v, --verbose', 'print what was checked and how long it took');
+  withLintOptions(
+    program
+      .command('lint')
+      .description('lint migration files, folders or globs (- reads standard input)')
+      .argument('[paths...]', 'files, folders or globs; default: the configured migrations folder'),
+  ).action(async (paths: string[], options: LintCommandOptions) => {
+    const { runLint } = await import('./lint-command.js');
+    setExitCode(await runLint(paths, { ...options, ...program.opts() }));
+  });
+  withLintOptions(program.command('validate').description('lint the configured migrations folder (the guide\'s validate step)')).action(
+    async (options: LintCommandOptions) => {
+      const { runLint } = await import('./lint-command.js');
+      setExitCode(await runLint([], { ...options, ...program.opts() }));
+    },
+  );
+  program
+    .command('rules')
+    .description('list every rule, or print the documentation of one')
+    .argument('[id]', 'a rule id')
+    .option('-c, --config <path>', 'include the rules of the plugins this configuration loads')
+    .action(async (id: string | undefined, options: { config?: string }) => {
+      const { runRules } = await import('./rules-command.js');
+      setExitCode(await runRules(id, options));
+    });
+  return program;
+}
+
+/** Runs the CLI: one line on standard error and exit code 2 for anything the user must fix, never a stack trace. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let exitCode = EXIT_OK;
+  const program = buildProgram((code) => {
+    exitCode = code;
+  });
+  program.exitOverride();
+  program.configureOutput({
+    outputError: (message, write) => {
+      write(`migrate-safe: ${message.replace(/^error: /, '').trimEnd()}\n`);
+    },
+  });
+  for (const command of program.commands) command.exitOverride();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    if (argv.length === 0) program.outputHelp();
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    if (error instanceof UsageError) {
+      process.stderr.write(`migrate-safe: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    const detail = process.env.MIGRATE_SAFE_DEBUG ? ((error as Error).stack ?? String(error)) : (error as Error).message;
+    process.stderr.write(`migrate-safe: internal error: ${detail}\n(set MIGRATE_SAFE_DEBUG=1 for the stack trace, and please report it)\n`);
+    return EXIT_USAGE;
+  }
+}

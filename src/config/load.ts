@@ -1,0 +1,223 @@
+import { createRequire } from 'node:module';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import picomatch from 'picomatch';
+import type { PublicExplorer } from 'cosmiconfig';
+import * as v from 'valibot';
+import type { Severity } from '../findings/finding.js';
+import type { AnyRule, RuleSeverity } from '../plugin/rule.js';
+import { UsageError } from './errors.js';
+import { presetSeverity } from './presets.js';
+import { CONFIG_SCHEMA, type RuleSetting, type UserConfig, firstIssue } from './schema.js';
+import { findSupabaseConfig, readSupabaseSettings } from './supabase-project.js';
+
+export const DEFAULT_PG_VERSION = 15;
+export const DEFAULT_DEPRECATED_SUFFIX = '_deprecated';
+
+/** A rule that runs, with the severity and options the configuration gives it. */
+export interface ConfiguredRule {
+  readonly rule: AnyRule;
+  readonly severity: Severity;
+  readonly options: unknown;
+}
+
+export interface ResolvedConfig {
+  /** The configuration file, when one was found. */
+  readonly filepath: string | undefined;
+  readonly pgVersion: number;
+  readonly assumeInTransaction: boolean;
+  /** The migrations folder `validate` lints, absolute. */
+  readonly migrationsFolder: string | undefined;
+  readonly layout: string | undefined;
+  readonly isIgnored: (path: string) => boolean;
+  /** The rules that are on, in the order they were registered. */
+  readonly rules: readonly ConfiguredRule[];
+  /** Every rule that exists (built-in and plugins), on or off: directives may name any of them. */
+  readonly allRules: readonly AnyRule[];
+  readonly deprecatedSuffix: string;
+  readonly exposedSchemas: readonly string[];
+}
+
+/** Command-line settings, which win over the configuration file. */
+export interface ConfigOverrides {
+  readonly pgVersion?: number | undefined;
+  readonly assumeInTransaction?: boolean | undefined;
+  readonly rules?: Readonly<Record<string, RuleSeverity>>;
+}
+
+export const CONFIG_SEARCH_PLACES = [
+  'package.json',
+  '.migrate-saferc',
+  '.migrate-saferc.json',
+  '.migrate-saferc.yaml',
+  '.migrate-saferc.yml',
+  '.migrate-saferc.js',
+  '.migrate-saferc.cjs',
+  '.migrate-saferc.mjs',
+  'migrate-safe.config.js',
+  'migrate-safe.config.cjs',
+  'migrate-safe.config.mjs',
+  'migrate-safe.config.ts',
+];
+
+interface FoundConfig {
+  readonly filepath: string | undefined;
+  readonly config: UserConfig;
+}
+
+/**
+ * Finds and resolves configuration: from a folder upward (the project's package.json stops the
+ * search), or the file given with --config. Results are cached per configuration file.
+ */
+export class ConfigLoader {
+  private readonly builtInRules: readonly AnyRule[];
+  private readonly overrides: ConfigOverrides;
+  private readonly explicitFile: string | undefined;
+  private readonly cwd: string;
+  private readonly resolved = new Map<string, Promise<ResolvedConfig>>();
+  private explorer: Promise<PublicExplorer> | undefined;
+
+  constructor(options: { builtInRules: readonly AnyRule[]; overrides?: ConfigOverrides; configFile?: string | undefined; cwd: string }) {
+    this.builtInRules = options.builtInRules;
+    this.overrides = options.overrides ?? {};
+    this.explicitFile = options.configFile === undefined ? undefined : resolve(options.cwd, options.configFile);
+    this.cwd = options.cwd;
+  }
+
+  /** The configuration that applies to the migrations in `folder`. */
+  async forFolder(folder: string): Promise<ResolvedConfig> {
+    const found = await this.find(folder);
+    const supabaseConfig = findSupabaseConfig(folder);
+    const cacheKey = `${found.filepath ?? ''}\0${supabaseConfig ?? ''}`;
+    let result = this.resolved.get(cacheKey);
+    if (!result) {
+      result = this.resolve(found, supabaseConfig);
+      this.resolved.set(cacheKey, result);
+    }
+    return result;
+  }
+
+  private async find(folder: string): Promise<FoundConfig> {
+    const explorer = await (this.explorer ??= createExplorer());
+    const result = await this.loadOrSearch(explorer, folder);
+    if (!result || result.isEmpty) return { filepath: result?.filepath, config: {} };
+    const issue = firstIssue(CONFIG_SCHEMA, result.config);
+    if (issue !== undefined) throw new UsageError(`${this.show(result.filepath)}: ${issue}`);
+    return { filepath: result.filepath, config: v.parse(CONFIG_SCHEMA, result.config) };
+  }
+
+  private async loadOrSearch(explorer: PublicExplorer, folder: string) {
+    try {
+      return this.explicitFile === undefined ? await explorer.search(folder) : await explorer.load(this.explicitFile);
+    } catch (error) {
+      const where = this.explicitFile === undefined ? folder : this.show(this.explicitFile);
+      const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : firstLine(error);
+      throw new UsageError(`cannot read configuration ${where}: ${reason}`);
+    }
+  }
+
+  private async resolve(found: FoundConfig, supabaseConfig: string | undefined): Promise<ResolvedConfig> {
+    const { config, filepath } = found;
+    const base = filepath === undefined ? this.cwd : dirname(filepath);
+    const supabase = supabaseConfig === undefined ? undefined : await readSupabaseSettings(supabaseConfig);
+    const plugins = await loadPlugins(config.plugins ?? [], base, this.show(filepath ?? 'configuration'));
+    const allRules = [...this.builtInRules, ...plugins];
+    const rulesById = new Map<string, AnyRule>();
+    for (const rule of allRules) {
+      if (rulesById.has(rule.id)) throw new UsageError(`${this.show(filepath ?? 'configuration')}: plugins: two rules are named "${rule.id}"`);
+      rulesById.set(rule.id, rule);
+    }
+    const settings = this.ruleSettings(config, rulesById, filepath);
+    const rules: ConfiguredRule[] = [];
+    for (const rule of allRules) {
+      const setting = settings.get(rule.id) ?? [presetSeverity(rule, config.extends ?? 'recommended')];
+      const [severity, options] = setting;
+      if (severity === 'off') continue;
+      rules.push({ rule, severity: severity === 'warn' ? 'warning' : 'error', options: this.ruleOptions(rule, options, filepath) });
+    }
+    const ignore = config.ignore ?? [];
+    const matchesIgnore = ignore.length === 0 ? undefined : picomatch(ignore, { dot: true });
+    return {
+      filepath,
+      pgVersion: this.overrides.pgVersion ?? config.pgVersion ?? supabase?.majorVersion ?? DEFAULT_PG_VERSION,
+      assumeInTransaction: this.overrides.assumeInTransaction ?? config.assumeInTransaction ?? false,
+      migrationsFolder: config.migrations?.folder === undefined ? undefined : resolve(base, config.migrations.folder),
+      layout: config.migrations?.layout,
+      isIgnored: (path) => matchesIgnore?.(relative(base, path)) ?? false,
+      rules,
+      allRules,
+      deprecatedSuffix: config.deprecatedSuffix ?? DEFAULT_DEPRECATED_SUFFIX,
+      exposedSchemas: config.exposedSchemas ?? supabase?.exposedSchemas ?? [],
+    };
+  }
+
+  /** Configuration file settings, then command-line settings, checked against the known rules. */
+  private ruleSettings(config: UserConfig, rulesById: ReadonlyMap<string, AnyRule>, filepath: string | undefined): Map<string, RuleSetting> {
+    const settings = new Map<string, RuleSetting>();
+    for (const [id, setting] of Object.entries(config.rules ?? {})) {
+      if (!rulesById.has(id)) throw new UsageError(`${this.show(filepath ?? 'configuration')}: rules.${id}: unknown rule "${id}"`);
+      settings.set(id, typeof setting === 'string' ? [setting] : setting);
+    }
+    for (const [id, severity] of Object.entries(this.overrides.rules ?? {})) {
+      if (!rulesById.has(id)) throw new UsageError(`--rule ${id}=${severity}: unknown rule "${id}"`);
+      const options = settings.get(id)?.[1];
+      settings.set(id, [severity, options]);
+    }
+    return settings;
+  }
+
+  private ruleOptions(rule: AnyRule, options: unknown, filepath: string | undefined): unknown {
+    const schema = rule.meta.options;
+    const where = `${this.show(filepath ?? 'configuration')}: rules.${rule.id}`;
+    if (!schema) {
+      if (options !== undefined) throw new UsageError(`${where}: the rule takes no options`);
+      return {};
+    }
+    const issue = firstIssue(schema, options ?? {});
+    if (issue !== undefined) throw new UsageError(`${where}: ${issue}`);
+    return v.parse(schema, options ?? {});
+  }
+
+  private show(path: string): string {
+    return isAbsolute(path) ? relative(this.cwd, path) || path : path;
+  }
+}
+
+async function createExplorer(): Promise<PublicExplorer> {
+  const { cosmiconfig } = await import('cosmiconfig');
+  return cosmiconfig('migrate-safe', { searchPlaces: CONFIG_SEARCH_PLACES, searchStrategy: 'project' });
+}
+
+/** A plugin exports its rules as `rules` (an array), or as the `rules` of its default export. */
+async function loadPlugins(specifiers: readonly string[], base: string, where: string): Promise<AnyRule[]> {
+  const rules: AnyRule[] = [];
+  for (const specifier of specifiers) {
+    let module: { rules?: unknown; default?: { rules?: unknown } | unknown[] };
+    try {
+      module = (await import(pluginUrl(specifier, base))) as typeof module;
+    } catch (error) {
+      throw new UsageError(`${where}: plugins: cannot load "${specifier}": ${firstLine(error)}`);
+    }
+    const exported = module.rules ?? (Array.isArray(module.default) ? module.default : module.default?.rules);
+    if (!Array.isArray(exported)) throw new UsageError(`${where}: plugins: "${specifier}" exports no "rules" array`);
+    for (const rule of exported as unknown[]) {
+      if (!isRule(rule)) throw new UsageError(`${where}: plugins: "${specifier}" exports a rule without id, meta and create (use defineRule)`);
+      rules.push(rule);
+    }
+  }
+  return rules;
+}
+
+function pluginUrl(specifier: string, base: string): string {
+  if (specifier.startsWith('.') || isAbsolute(specifier)) return pathToFileURL(resolve(base, specifier)).href;
+  return pathToFileURL(createRequire(join(base, 'package.json')).resolve(specifier)).href;
+}
+
+function isRule(value: unknown): value is AnyRule {
+  const rule = value as Partial<AnyRule> | undefined;
+  return typeof rule?.id === 'string' && typeof rule.meta === 'object' && typeof rule.create === 'function';
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+}

@@ -1,0 +1,173 @@
+import { displayName, walk } from '../analyze/ast.js';
+import type { LockAcquisition } from '../analyze/classify.js';
+import type { StatementAnalysis } from '../analyze/index.js';
+import { describeImpact, lockImpact, lockStrength } from '../analyze/lock-modes.js';
+import type { ConfiguredRule, ResolvedConfig } from '../config/load.js';
+import type { Finding, FindingLock, Severity } from '../findings/finding.js';
+import type { ParsedSource } from '../parse/parser.js';
+import { fingerprintOf } from './fingerprint.js';
+import type { FileInfo, ReportDescriptor, StatementContext, Visitor } from '../plugin/rule.js';
+
+type Handler = (node: unknown, statement: StatementContext) => void;
+
+/** The visitor key called once per statement, whatever its type. */
+const STATEMENT = 'Statement';
+
+interface ActiveRule {
+  readonly id: string;
+  readonly severity: Severity;
+  readonly visitor: Visitor;
+}
+
+/** A finding before suppressions are applied. */
+export type RawFinding = Omit<Finding, 'suppression'>;
+
+/**
+ * Runs the configured rules over one file: creates each rule's visitor, dispatches every AST
+ * node to the handlers for its type, and turns reports into findings with exact positions.
+ */
+export class FileRuleRunner {
+  private readonly rules: ActiveRule[];
+  private readonly handlers = new Map<string, { rule: ActiveRule; handler: Handler }[]>();
+  private readonly findings: RawFinding[] = [];
+  private readonly fingerprints = new Map<string, number>();
+  private readonly parsed: ParsedSource;
+  private readonly file: FileInfo;
+
+  constructor(configured: readonly ConfiguredRule[], config: ResolvedConfig, file: FileInfo, parsed: ParsedSource) {
+    this.parsed = parsed;
+    this.file = file;
+    this.rules = configured.map(({ rule, severity, options }) => {
+      const active: { id: string; severity: Severity; visitor: Visitor } = { id: rule.id, severity, visitor: {} };
+      active.visitor = rule.create({
+        options,
+        pgVersion: config.pgVersion,
+        deprecatedSuffix: config.deprecatedSuffix,
+        exposedSchemas: config.exposedSchemas,
+        file,
+        report: (descriptor) => {
+          const line = Math.min(Math.max(descriptor.line ?? 1, 1), parsed.source.lineCount);
+          const start = parsed.source.lineStartIndex(line);
+          this.add(active, descriptor.message, descriptor.help, start, start + parsed.source.lineText(line).length, undefined, `file:${descriptor.message}`);
+        },
+      });
+      return active;
+    });
+    for (const rule of this.rules) {
+      for (const [type, handler] of Object.entries(rule.visitor)) {
+        if (type === 'File' || type === 'File:exit' || typeof handler !== 'function') continue;
+        const list = this.handlers.get(type) ?? [];
+        list.push({ rule, handler: handler as Handler });
+        this.handlers.set(type, list);
+      }
+    }
+  }
+
+  get hasStatementHandlers(): boolean {
+    return this.handlers.size > 0;
+  }
+
+  private get nestedHandlerTypes(): number {
+    return this.handlers.size - (this.handlers.has(STATEMENT) ? 1 : 0);
+  }
+
+  startFile(): void {
+    for (const rule of this.rules) rule.visitor.File?.(this.file);
+  }
+
+  endFile(): RawFinding[] {
+    for (const rule of this.rules) rule.visitor['File:exit']?.(this.file);
+    return this.findings;
+  }
+
+  /** Calls the `Statement` handlers, the handlers for the statement's own type, then those for every node below it. */
+  visitStatement(analysis: StatementAnalysis): void {
+    const { statement } = analysis;
+    for (const { rule, handler } of this.handlers.get(STATEMENT) ?? []) handler(statement.node, this.context(rule, analysis, []));
+    const own = this.handlers.get(statement.type);
+    const root = (statement.node as Record<string, unknown>)[statement.type];
+    if (own) for (const { rule, handler } of own) handler(root, this.context(rule, analysis, []));
+    if (this.nestedHandlerTypes === (own ? 1 : 0)) return;
+    walk(root, (type, fields, ancestors) => {
+      const nested = this.handlers.get(type);
+      if (!nested) return;
+      const path = [{ type: statement.type, node: root as Record<string, unknown> }, ...ancestors];
+      for (const { rule, handler } of nested) handler(fields, this.context(rule, analysis, path));
+    });
+  }
+
+  private context(rule: ActiveRule, analysis: StatementAnalysis, ancestors: StatementContext['ancestors']): StatementContext {
+    return {
+      ...analysis,
+      ancestors,
+      file: this.file,
+      report: (descriptor: ReportDescriptor) => {
+        const start = this.parsed.indexOfLocation(analysis.statement, descriptor.node?.location);
+        const lock = descriptor.lock === null ? undefined : (descriptor.lock ?? primaryLock(analysis));
+        this.add(rule, descriptor.message, descriptor.help, start, analysis.statement.end, lock, analysis.statement.text);
+      },
+    };
+  }
+
+  private add(
+    rule: ActiveRule,
+    message: string,
+    help: string | undefined,
+    offset: number,
+    endOffset: number,
+    lock: LockAcquisition | undefined,
+    identity: string,
+  ): void {
+    const start = this.parsed.source.positionAt(offset);
+    const end = this.parsed.source.positionAt(Math.max(endOffset, offset));
+    this.findings.push({
+      ruleId: rule.id,
+      severity: rule.severity,
+      message,
+      file: this.file.path,
+      line: start.line,
+      column: start.column,
+      endLine: end.line,
+      endColumn: end.column,
+      offset,
+      endOffset,
+      help,
+      lock: lock && findingLock(lock),
+      fingerprint: this.fingerprint(rule.id, identity),
+    });
+  }
+
+  /** Rule, normalized statement text and occurrence: unchanged when lines are added elsewhere. */
+  private fingerprint(ruleId: string, identity: string): string {
+    const key = `${ruleId}\0${identity}`;
+    const occurrence = this.fingerprints.get(key) ?? 0;
+    this.fingerprints.set(key, occurrence + 1);
+    return fingerprintOf(ruleId, identity, occurrence);
+  }
+}
+
+/** The lock people care about: the strongest on the table the statement changes. */
+export function primaryLock(analysis: StatementAnalysis): LockAcquisition | undefined {
+  let strongest: LockAcquisition | undefined;
+  for (const lock of analysis.locks) {
+    if (lock.role === 'index') continue;
+    if (!strongest || lockStrength(lock.mode) > lockStrength(strongest.mode) || (lock.role === 'table' && strongest.role !== 'table' && lock.mode === strongest.mode)) {
+      strongest = lock;
+    }
+  }
+  return strongest;
+}
+
+function findingLock(lock: LockAcquisition): FindingLock {
+  const impact = lockImpact(lock.mode);
+  return {
+    mode: lock.mode,
+    relation: displayName(lock.relation),
+    blocksReads: impact.blocksReads,
+    blocksWrites: impact.blocksWrites,
+    blocksDdl: impact.blocksDdl,
+    impact: describeImpact(lock.mode),
+    effect: lock.effect,
+    effectNote: lock.effect === 'none' ? undefined : lock.form.effectNote,
+  };
+}

@@ -1,0 +1,126 @@
+import type { Node } from '@pgsql/types';
+import type { GenericSchema } from 'valibot';
+import type { AncestorNode, NodeFields, NodeType } from '../analyze/ast.js';
+import type { LockAcquisition } from '../analyze/classify.js';
+import type { StatementAnalysis } from '../analyze/index.js';
+
+/** How a rule is configured: `off`, or the severity of its findings. */
+export type RuleSeverity = 'off' | 'warn' | 'error';
+
+/** What kind of hazard a rule guards against; SARIF tags and the docs group rules by it. */
+export type RuleCategory = 'locking' | 'breaking-change' | 'rollback' | 'security' | 'correctness' | 'style';
+
+/** The smallest preset that turns a rule on: `recommended` is part of `strict`, and `all` has everything. */
+export type RulePreset = 'recommended' | 'strict' | 'style';
+
+export interface RuleMeta<Options = Record<string, never>> {
+  /** One line: what the rule flags. */
+  readonly description: string;
+  /** The severity a preset gives it. */
+  readonly severity: 'error' | 'warn';
+  readonly preset: RulePreset;
+  readonly category: RuleCategory;
+  /** What goes wrong in production (Markdown): the lock and what it blocks, the rewrite or scan, what breaks. */
+  readonly hazard: string;
+  /** SQL the rule reports. */
+  readonly bad: string;
+  /** The safe alternative, SQL the rule accepts. */
+  readonly good: string;
+  /** How PostgreSQL versions change the verdict, when they do. */
+  readonly versions?: string;
+  /** A valibot schema for the rule's options, with their defaults. */
+  readonly options?: GenericSchema<unknown, Options>;
+  /** Where the rule is documented; built-in rules get their page in docs/rules. */
+  readonly docsUrl?: string;
+}
+
+/** The migration a file belongs to. */
+export interface MigrationInfo {
+  readonly id: string;
+  readonly name: string;
+  /** The discovery layout that found it (`supabase`, `golang-migrate`, `plain`, ...). */
+  readonly layout: string;
+  readonly path: string;
+  readonly rollbackPath: string | undefined;
+  /** Where the layout expects its rollback; undefined when the layout has no rollbacks. */
+  readonly expectedRollbackPath: string | undefined;
+}
+
+/** The file a rule is looking at. */
+export interface FileInfo {
+  readonly path: string;
+  /** `up` for a migration, `down` for its rollback. */
+  readonly part: 'up' | 'down';
+  readonly migration: MigrationInfo;
+  readonly text: string;
+}
+
+/** Where a finding starts: an AST node with a `location`, or the whole statement. */
+export interface ReportDescriptor {
+  readonly message: string;
+  /** The safe alternative, as SQL the user can paste. */
+  readonly help?: string;
+  readonly node?: { readonly location?: number };
+  /**
+   * The lock to explain; by default the statement's strongest lock on the table it changes.
+   * `null` when the finding is not about a lock.
+   */
+  readonly lock?: LockAcquisition | null;
+}
+
+/** A finding about the file as a whole (a missing rollback): at its first line unless a line is given. */
+export interface FileReportDescriptor {
+  readonly message: string;
+  readonly help?: string;
+  readonly line?: number;
+}
+
+/** What a visitor receives with each node: the statement's analysis and a way to report. */
+export interface StatementContext extends StatementAnalysis {
+  /** The nodes between the statement's root and this node, outermost first. */
+  readonly ancestors: readonly AncestorNode[];
+  readonly file: FileInfo;
+  report(descriptor: ReportDescriptor): void;
+}
+
+export type NodeVisitors = {
+  readonly [K in NodeType]?: (node: NodeFields<K>, statement: StatementContext) => void;
+};
+
+export interface Visitor extends NodeVisitors {
+  /** Once per statement, whatever its type, before the node handlers. */
+  readonly Statement?: (node: Node, statement: StatementContext) => void;
+  /** Once per file, before its statements. */
+  readonly File?: (file: FileInfo) => void;
+  /** Once per file, after its statements. */
+  readonly 'File:exit'?: (file: FileInfo) => void;
+}
+
+/** What `create` receives: the rule's options, the run's settings and file-level reporting. */
+export interface RuleContext<Options = Record<string, never>> {
+  readonly options: Options;
+  readonly pgVersion: number;
+  /** The suffix that marks a table renamed for deprecation (`_deprecated`). */
+  readonly deprecatedSuffix: string;
+  /** Schemas exposed through an API (Supabase: `public`). */
+  readonly exposedSchemas: readonly string[];
+  readonly file: FileInfo;
+  report(descriptor: FileReportDescriptor): void;
+}
+
+export interface Rule<Options = Record<string, never>> {
+  /** Part of the public interface: configuration, directives and reports name the rule by it. */
+  readonly id: string;
+  readonly meta: RuleMeta<Options>;
+  /** Called once per file; returns the visitor for that file. */
+  create(context: RuleContext<Options>): Visitor;
+}
+
+/** Declares a rule. Built-in rules and plugins use exactly this. */
+export function defineRule<Options = Record<string, never>>(rule: Rule<Options>): Rule<Options> {
+  return rule;
+}
+
+/** A rule of any options type, as the engine holds it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each rule's options type is its own business
+export type AnyRule = Rule<any>;

@@ -1,0 +1,15 @@
+import type { Formatter } from './types.js';
+
+export type { Formatter, ReportOptions } from './types.js';
+
+/** Each format is loaded only when a run asks for it. */
+const FORMATS: Readonly<Record<string, () => Promise<Formatter>>> = {
+  text: async () => (await import('./text.js')).formatText,
+  json: async () => (await import('./json.js')).formatJson,
+};
+
+export const FORMAT_NAMES: readonly string[] = Object.keys(FORMATS);
+
+export async function loadFormatter(name: string): Promise<Formatter | undefined> {
+  return FORMATS[name]?.();
+}

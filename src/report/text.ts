@@ -1,0 +1,73 @@
+import type { Finding, FindingLock } from '../findings/finding.js';
+import { countFindings } from '../findings/finding.js';
+import { type Colors, colors } from './color.js';
+import { reportPath } from './paths.js';
+import type { Formatter } from './types.js';
+
+/**
+ * The report for people: findings grouped by file, each with its source line underlined, the lock
+ * and what it blocks, and the safe alternative as SQL; then a summary line. Readable without color.
+ */
+export const formatText: Formatter = (result, options) => {
+  const c = colors(options.color);
+  const active = result.findings.filter((finding) => !finding.suppression);
+  const out: string[] = [];
+  let currentFile: string | undefined;
+  for (const finding of active) {
+    if (finding.file !== currentFile) {
+      currentFile = finding.file;
+      if (out.length > 0) out.push('');
+      out.push(c.underline(reportPath(finding.file, options.cwd)));
+    }
+    out.push(...formatFinding(finding, result.sources.get(finding.file), c));
+  }
+  if (out.length > 0) out.push('');
+  out.push(summary(active, result.files.length, countFindings(result.findings), c));
+  return `${out.join('\n')}\n`;
+};
+
+function formatFinding(finding: Finding, source: string | undefined, c: Colors): string[] {
+  const severity = finding.severity === 'error' ? c.red(c.bold('error')) : c.yellow(c.bold('warning'));
+  const lines = [`  ${c.dim(`${finding.line}:${finding.column}`)}  ${severity}  ${c.bold(finding.ruleId)}  ${finding.message}`];
+  const sourceLine = source?.split('\n')[finding.line - 1]?.replace(/\r$/, '');
+  if (sourceLine !== undefined && sourceLine.trim() !== '') lines.push(...snippet(finding, sourceLine, c));
+  if (finding.lock) lines.push(`      ${c.magenta('lock:')} ${describeLock(finding.lock)}`);
+  if (finding.help) {
+    lines.push(`      ${c.green('safe alternative:')}`);
+    for (const helpLine of finding.help.split('\n')) lines.push(`        ${c.cyan(helpLine)}`);
+  }
+  lines.push('');
+  return lines;
+}
+
+/** The finding's first line with the offending range underlined; tabs are kept so the carets line up. */
+function snippet(finding: Finding, sourceLine: string, c: Colors): string[] {
+  // Columns count code points, so the underline does too.
+  // eslint-disable-next-line @typescript-eslint/no-misused-spread -- columns are code points by definition
+  const characters = [...sourceLine];
+  const start = Math.min(finding.column - 1, characters.length);
+  const end = finding.endLine === finding.line ? Math.max(finding.endColumn - 1, start + 1) : characters.length;
+  const padding = characters.slice(0, start).map((character) => (character === '\t' ? '\t' : ' ')).join('');
+  const gutter = String(finding.line);
+  const blank = ' '.repeat(gutter.length);
+  const caret = finding.severity === 'error' ? c.red : c.yellow;
+  return [
+    `    ${c.dim(`${gutter} |`)} ${sourceLine}`,
+    `    ${c.dim(`${blank} |`)} ${padding}${caret('^'.repeat(Math.max(1, Math.min(end, characters.length) - start)))}`,
+  ];
+}
+
+/** "takes ACCESS EXCLUSIVE on agents: blocks reads and writes; rewrites the table". */
+export function describeLock(lock: FindingLock): string {
+  const effect = lock.effect === 'none' ? '' : `; ${lock.effectNote ?? (lock.effect === 'rewrite' ? 'rewrites the table' : 'scans the whole table')}`;
+  return `takes ${lock.mode} on ${lock.relation}: ${lock.impact}${effect}`;
+}
+
+function summary(active: readonly Finding[], files: number, counts: { errors: number; warnings: number }, c: Colors): string {
+  const fileWord = `${files} ${files === 1 ? 'file' : 'files'}`;
+  if (active.length === 0) return c.green(`✔ no problems in ${fileWord}`);
+  const problems = `${active.length} ${active.length === 1 ? 'problem' : 'problems'}`;
+  const detail = `${counts.errors} ${counts.errors === 1 ? 'error' : 'errors'}, ${counts.warnings} ${counts.warnings === 1 ? 'warning' : 'warnings'}`;
+  const line = `✖ ${problems} (${detail}) in ${fileWord}`;
+  return counts.errors > 0 ? c.red(c.bold(line)) : c.yellow(c.bold(line));
+}
