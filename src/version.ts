@@ -14,7 +14,7 @@ export function packageInfo(): PackageInfo {
     try {
       const manifest = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as { name?: string; version?: string; homepage?: string };
       if (manifest.name === 'migrate-safe') {
-        return { version: manifest.version ?? '0.0.0', homepage: manifest.homepage ?? 'https://github.com/migrate-safe/migrate-safe' };
+        return { version: manifest.version ?? '0.0.0', homepage: (manifest.homepage ?? 'https://github.com/migrate-safe/migrate-safe').replace(/#readme$/, '') };
       }
     } catch {
       // No package.json here: keep looking upward.

@@ -40,6 +40,13 @@ function withLintOptions(command: Command): Command {
 export function buildProgram(setExitCode: (code: number) => void): Command {
   const { version } = packageInfo();
   const program = new Command('migrate-safe')
+    // Set before the subcommands are added: they inherit both.
+    .exitOverride()
+    .configureOutput({
+      outputError: (message, write) => {
+        write(`migrate-safe: ${message.replace(/^error: /, '').trimEnd()}\n`);
+      },
+    })
     .description('Static linter for zero-downtime PostgreSQL migrations: lock, rewrite and breaking-change hazards.')
     .version(version, '-V, --version')
     .option('-d, --dry-run', 'accepted for `migrate-safe --dry-run validate`: checking never touches a database')
@@ -77,13 +84,6 @@ export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram((code) => {
     exitCode = code;
   });
-  program.exitOverride();
-  program.configureOutput({
-    outputError: (message, write) => {
-      write(`migrate-safe: ${message.replace(/^error: /, '').trimEnd()}\n`);
-    },
-  });
-  for (const command of program.commands) command.exitOverride();
   try {
     await program.parseAsync(argv, { from: 'user' });
     if (argv.length === 0) program.outputHelp();

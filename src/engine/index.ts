@@ -150,7 +150,8 @@ class Run {
     runner.startFile();
     analyzeFile(parsed, state, analysisOptions, runner.hasStatementHandlers ? (analysis) => { runner.visitStatement(analysis); } : undefined);
     const raw: RawFinding[] = [...runner.endFile(), ...syntaxErrorFindings(parsed, file.path, severityOf(config, SYNTAX_ERROR))];
-    const unusedSeverity = this.reportUnusedDirectives ? (severityOf(config, UNUSED_DIRECTIVE) ?? 'warning') : undefined;
+    // On in the configuration (the strict preset), or asked for on the command line.
+    const unusedSeverity = severityOf(config, UNUSED_DIRECTIVE) ?? (this.reportUnusedDirectives ? 'warning' : undefined);
     this.findings.push(
       ...applyDirectives(raw, findDirectives(parsed), parsed, file.path, {
         known: context.knownRuleIds,

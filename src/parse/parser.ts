@@ -3,7 +3,7 @@ import { loadModule, parseSync } from 'libpg-query';
 import { type Comment, commentsBetween } from './comments.js';
 import { blankMetaCommands } from './psql.js';
 import { SourceText } from './source.js';
-import { type Chunk, type Token, isCommentToken, lastCodeTokenEnd, scanTokens, splitStatements } from './tokens.js';
+import { type Chunk, type Token, lastCodeTokenEnd, scanTokens, scanUnterminated, splitStatements } from './tokens.js';
 
 /** One statement of a source file with its AST and exact source range. */
 export interface ParsedStatement {
@@ -65,7 +65,7 @@ export function parseSource(text: string): ParsedSource {
   if ('stmts' in whole) {
     collectStatements(whole.stmts, parsedText, 0, parsedText, positions, statements);
   } else {
-    parseChunkByChunk(parsedText, positions, whole, statements, errors);
+    parseChunkByChunk(parsedText, positions, statements, errors);
   }
   return {
     source,
@@ -129,14 +129,8 @@ function codeLength(statementText: string): number {
   return end === undefined ? trimmed.length : new SourceText(trimmed).indexOfByte(end);
 }
 
-function parseChunkByChunk(
-  text: string,
-  positions: SourceText,
-  failure: ParserFailure,
-  statements: ParsedStatement[],
-  errors: ParseError[],
-): void {
-  const { tokens, chunks } = chunksOf(text, positions, failure);
+function parseChunkByChunk(text: string, positions: SourceText, statements: ParsedStatement[], errors: ParseError[]): void {
+  const { tokens, chunks } = chunksOf(text);
   for (const chunk of chunks) {
     const start = positions.indexOfByte(chunk.start);
     const chunkText = text.slice(start, positions.indexOfByte(chunk.end));
@@ -156,22 +150,11 @@ function parseChunkByChunk(
   }
 }
 
-/**
- * The statement chunks of a text that failed to parse. When the scanner itself gives up (an
- * unterminated string, body or comment runs to the end of the file), everything before the
- * parser's error position is split normally and the rest is one chunk.
- */
-function chunksOf(text: string, positions: SourceText, failure: ParserFailure): { tokens: Token[]; chunks: Chunk[] } {
-  const tokens = scanTokens(text);
-  if (tokens) return { tokens, chunks: splitStatements(tokens) };
-  const prefixTokens = scanTokens(text.slice(0, positions.indexOfByte(failure.position))) ?? [];
-  const chunks = splitStatements(prefixTokens);
-  const textEnd = Buffer.byteLength(text);
-  const lastChunk = chunks.at(-1);
-  const failureContinuesLastChunk = prefixTokens.findLast((token) => !isCommentToken(token))?.text !== ';';
-  if (lastChunk && failureContinuesLastChunk) chunks[chunks.length - 1] = { start: lastChunk.start, end: textEnd };
-  else chunks.push({ start: failure.position, end: textEnd });
-  return { tokens: prefixTokens, chunks };
+/** The statement chunks of a text that failed to parse; without any tokens, the whole text is one chunk. */
+function chunksOf(text: string): { tokens: Token[]; chunks: Chunk[] } {
+  const tokens = scanTokens(text) ?? scanUnterminated(text);
+  if (!tokens) return { tokens: [], chunks: [{ start: 0, end: Buffer.byteLength(text) }] };
+  return { tokens, chunks: splitStatements(tokens) };
 }
 
 /** Where to end the underline of a syntax error: the offending token, or the statement's end. */

@@ -25,6 +25,22 @@ export function scanTokens(text: string): Token[] | undefined {
   }
 }
 
+/**
+ * Tokens of a text that ends inside an unterminated string, quoted identifier, dollar-quoted body
+ * or comment. Only one such token can exist (it runs to the end), so the scanner is given the
+ * missing terminator; the last token is then clipped back to the text's end.
+ */
+export function scanUnterminated(text: string): Token[] | undefined {
+  const dollarTags = new Set(text.match(/\$[A-Za-z_][A-Za-z0-9_]*\$|\$\$/g) ?? []);
+  const closers = ["'", '"', '*/', '*/*/', '*/*/*/', ...dollarTags];
+  const end = Buffer.byteLength(text);
+  for (const closer of closers) {
+    const tokens = scanTokens(`${text}${closer}`);
+    if (tokens) return tokens.map((token) => (token.end > end ? { ...token, end, text: token.text.slice(0, token.text.length - closer.length) } : token));
+  }
+  return undefined;
+}
+
 export function isCommentToken(token: Token): boolean {
   return token.kind === 'SQL_COMMENT' || token.kind === 'C_COMMENT';
 }

@@ -16,12 +16,11 @@ export const formatText: Formatter = (result, options) => {
   for (const finding of active) {
     if (finding.file !== currentFile) {
       currentFile = finding.file;
-      if (out.length > 0) out.push('');
       out.push(c.underline(reportPath(finding.file, options.cwd)));
     }
+    // Each finding ends with a blank line, which also separates the files.
     out.push(...formatFinding(finding, result.sources.get(finding.file), c));
   }
-  if (out.length > 0) out.push('');
   out.push(summary(active, result.files.length, countFindings(result.findings), c));
   return `${out.join('\n')}\n`;
 };

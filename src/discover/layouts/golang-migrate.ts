@@ -3,6 +3,11 @@ import type { Layout, LayoutProblem, Migration } from '../types.js';
 
 const FILE = /^(\d+)_(.+)\.(up|down)\.sql$/;
 
+interface Parts {
+  up?: string;
+  down?: string;
+}
+
 /** golang-migrate: `<version>_<title>.up.sql` and `<version>_<title>.down.sql`, ordered by version. */
 export const golangMigrate: Layout = {
   id: 'golang-migrate',
@@ -10,34 +15,41 @@ export const golangMigrate: Layout = {
     return folder.files.some((file) => FILE.test(file));
   },
   collect(folder) {
-    const byVersion = new Map<string, { name: string; up?: string; down?: string }>();
-    const problems: LayoutProblem[] = [];
-    for (const file of folder.files) {
+    const versions = new Map<string, Map<string, Parts>>();
+    for (const file of [...folder.files].sort()) {
       const match = FILE.exec(file);
       if (!match) continue;
-      const [, version = '', name = '', part] = match;
-      const entry = byVersion.get(version) ?? { name };
-      const existing = part === 'up' ? entry.up : entry.down;
-      if (existing !== undefined) {
-        problems.push({ file: join(folder.path, file), message: `version ${version} has two ${part} migrations: ${existing} and ${file}` });
-        continue;
-      }
-      byVersion.set(version, part === 'up' ? { ...entry, up: file } : { ...entry, down: file });
+      const [, version = '', name = '', part = ''] = match;
+      const names = versions.get(version) ?? new Map<string, Parts>();
+      names.set(name, { ...names.get(name), [part]: file });
+      versions.set(version, names);
     }
     const migrations: Migration[] = [];
-    for (const [version, entry] of [...byVersion].sort(([left], [right]) => compareVersions(left, right))) {
-      if (entry.up === undefined) {
-        problems.push({ file: join(folder.path, entry.down ?? ''), message: `rollback ${entry.down ?? ''} has no ${version}_${entry.name}.up.sql` });
-        continue;
+    const problems: LayoutProblem[] = [];
+    const at = (file: string): string => join(folder.path, file);
+    for (const [version, names] of [...versions].sort(([left], [right]) => compareVersions(left, right))) {
+      const withUp = [...names].filter(([, parts]) => parts.up !== undefined);
+      for (const [name, parts] of names) {
+        if (parts.up === undefined && parts.down !== undefined) {
+          problems.push({ file: at(parts.down), message: `rollback ${parts.down} has no migration ${version}_${name}.up.sql: it will never run` });
+        }
       }
-      const expectedRollbackPath = join(folder.path, `${version}_${entry.name}.down.sql`);
+      if (withUp.length > 1) {
+        const listed = withUp.map(([name]) => name).join(', ');
+        for (const [, parts] of withUp) {
+          problems.push({ file: at(parts.up ?? ''), message: `version ${version} is used by ${withUp.length} migrations (${listed}): golang-migrate refuses to run them` });
+        }
+      }
+      const [first] = withUp;
+      if (!first) continue;
+      const [name, parts] = first;
       migrations.push({
         id: version,
         version,
-        name: entry.name,
-        up: { path: join(folder.path, entry.up), part: 'up' },
-        down: entry.down === undefined ? undefined : { path: join(folder.path, entry.down), part: 'down' },
-        expectedRollbackPath,
+        name,
+        up: { path: at(parts.up ?? ''), part: 'up' },
+        down: parts.down === undefined ? undefined : { path: at(parts.down), part: 'down' },
+        expectedRollbackPath: at(`${version}_${name}.down.sql`),
       });
     }
     return { migrations, problems };

@@ -1,0 +1,2 @@
+-- Step 3, a week later: drop in a separate migration
+DROP TABLE IF EXISTS old_table_deprecated;

@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS old_table;
+DROP TABLE IF EXISTS agents;

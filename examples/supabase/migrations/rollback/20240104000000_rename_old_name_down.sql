@@ -1,0 +1,1 @@
+ALTER TABLE agents RENAME COLUMN new_name TO old_name;

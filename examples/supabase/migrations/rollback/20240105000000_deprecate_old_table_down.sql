@@ -1,0 +1,1 @@
+ALTER TABLE old_table_deprecated RENAME TO old_table;

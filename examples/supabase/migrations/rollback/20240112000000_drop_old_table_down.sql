@@ -1,0 +1,2 @@
+-- The dropped table comes back only from the backup taken before this migration:
+-- psql "$SUPABASE_DB_URL" < backups/backup_<timestamp>.sql

@@ -1,0 +1,40 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { lint } from '../src/engine/index.js';
+import { loadParser } from '../src/parse/parser.js';
+
+const GUIDE = join(import.meta.dirname, '..', 'fixtures', 'guide');
+
+/** The guide's five patterns, and the rule that catches each Unsafe block. */
+const GUIDE_RULES = ['not-null-column-without-default', 'require-concurrent-index', 'rename-column', 'drop-table-without-deprecation', 'missing-rollback'];
+const UNSAFE: Readonly<Record<string, string>> = {
+  'adding-columns.sql': 'not-null-column-without-default',
+  'creating-indexes.sql': 'require-concurrent-index',
+  'renaming-columns.sql': 'rename-column',
+  'dropping-tables.sql': 'drop-table-without-deprecation',
+  'missing-rollback': 'missing-rollback',
+};
+
+beforeAll(loadParser);
+
+async function guideRulesReported(path: string): Promise<string[]> {
+  const result = await lint({ inputs: [path], cwd: GUIDE });
+  return [...new Set(result.findings.map((finding) => finding.ruleId).filter((id) => GUIDE_RULES.includes(id)))];
+}
+
+describe("the guide's Unsafe blocks", () => {
+  it('are all here', () => {
+    expect(readdirSync(join(GUIDE, 'unsafe')).sort()).toEqual(Object.keys(UNSAFE).sort());
+  });
+
+  it.each(Object.entries(UNSAFE))('%s is caught by %s', async (name, rule) => {
+    expect(await guideRulesReported(join(GUIDE, 'unsafe', name))).toEqual([rule]);
+  });
+});
+
+describe("the guide's Safe blocks", () => {
+  it.each(readdirSync(join(GUIDE, 'safe')))('%s raises none of the five rules', async (pattern) => {
+    expect(await guideRulesReported(join(GUIDE, 'safe', pattern))).toEqual([]);
+  });
+});

@@ -1,0 +1,57 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+export const REPOSITORY = join(import.meta.dirname, '..', '..');
+export const CLI = join(REPOSITORY, 'dist', 'src', 'cli', 'main.js');
+
+export interface CliResult {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the built CLI as a user does: `node dist/src/cli/main.js ...`, without color unless asked. */
+export function runCli(args: readonly string[], options: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {}): CliResult {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: npm test builds it (npm run build)`);
+  const result = spawnSync(process.execPath, [CLI, ...args], {
+    cwd: options.cwd ?? REPOSITORY,
+    input: options.input,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, ...options.env },
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** A fresh folder with the given files (path relative to it, content). */
+export function project(files: Readonly<Record<string, string>>): string {
+  const root = mkdtempSync(join(tmpdir(), 'migrate-safe-'));
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), content);
+  }
+  return root;
+}
+
+export interface JsonReport {
+  readonly findings: readonly {
+    readonly ruleId: string;
+    readonly severity: string;
+    readonly file: string;
+    readonly line: number;
+    readonly column: number;
+    readonly endLine: number;
+    readonly endColumn: number;
+    readonly message: string;
+    readonly help: string | null;
+    readonly lock: { readonly mode: string; readonly relation: string; readonly blocksReads: boolean; readonly blocksWrites: boolean } | null;
+    readonly rewrite: boolean | null;
+    readonly scan: boolean | null;
+  }[];
+  readonly summary: { readonly files: number; readonly problems: number; readonly errors: number; readonly warnings: number; readonly suppressed: number };
+}
+
+export function jsonReport(result: CliResult): JsonReport {
+  return JSON.parse(result.stdout) as JsonReport;
+}
