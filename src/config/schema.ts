@@ -3,7 +3,7 @@ import * as v from 'valibot';
 const SEVERITY = v.picklist(['off', 'warn', 'error'], 'expected "off", "warn" or "error"');
 
 const RULE_SETTING = v.union(
-  [SEVERITY, v.tuple([SEVERITY]), v.tuple([SEVERITY, v.unknown()])],
+  [SEVERITY, v.strictTuple([SEVERITY]), v.strictTuple([SEVERITY, v.unknown()])],
   'expected "off", "warn", "error" or [severity, options]',
 );
 
