@@ -8,6 +8,8 @@ import renameColumn from './rename-column.js';
 import requireConcurrentIndex from './require-concurrent-index.js';
 import syntaxError from './syntax-error.js';
 import unusedDirective from './unused-directive.js';
+import blockingMaintenance from './blocking-maintenance.js';
+import blockingPartitionChange from './blocking-partition-change.js';
 
 /** Every built-in rule, in documentation order. */
 export const BUILT_IN_RULES: readonly AnyRule[] = [
@@ -20,4 +22,6 @@ export const BUILT_IN_RULES: readonly AnyRule[] = [
   invalidDirective,
   unusedDirective,
   migrationLayout,
+  blockingMaintenance,
+  blockingPartitionChange,
 ];
