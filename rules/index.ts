@@ -10,6 +10,7 @@ import syntaxError from './syntax-error.js';
 import unusedDirective from './unused-directive.js';
 import blockingMaintenance from './blocking-maintenance.js';
 import blockingPartitionChange from './blocking-partition-change.js';
+import enumValueInTransaction from './enum-value-in-transaction.js';
 
 /** Every built-in rule, in documentation order. */
 export const BUILT_IN_RULES: readonly AnyRule[] = [
@@ -24,4 +25,5 @@ export const BUILT_IN_RULES: readonly AnyRule[] = [
   migrationLayout,
   blockingMaintenance,
   blockingPartitionChange,
+  enumValueInTransaction,
 ];
