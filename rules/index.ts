@@ -8,9 +8,11 @@ import renameColumn from './rename-column.js';
 import requireConcurrentIndex from './require-concurrent-index.js';
 import syntaxError from './syntax-error.js';
 import unusedDirective from './unused-directive.js';
+import backfillUnderLock from './backfill-under-lock.js';
 import blockingMaintenance from './blocking-maintenance.js';
 import blockingPartitionChange from './blocking-partition-change.js';
 import enumValueInTransaction from './enum-value-in-transaction.js';
+import unbatchedBackfill from './unbatched-backfill.js';
 
 /** Every built-in rule, in documentation order. */
 export const BUILT_IN_RULES: readonly AnyRule[] = [
@@ -25,5 +27,7 @@ export const BUILT_IN_RULES: readonly AnyRule[] = [
   migrationLayout,
   blockingMaintenance,
   blockingPartitionChange,
+  backfillUnderLock,
   enumValueInTransaction,
+  unbatchedBackfill,
 ];
