@@ -12,6 +12,8 @@ import backfillUnderLock from './backfill-under-lock.js';
 import blockingMaintenance from './blocking-maintenance.js';
 import blockingPartitionChange from './blocking-partition-change.js';
 import enumValueInTransaction from './enum-value-in-transaction.js';
+import multipleExclusiveLocks from './multiple-exclusive-locks.js';
+import requireLockTimeout from './require-lock-timeout.js';
 import unbatchedBackfill from './unbatched-backfill.js';
 
 /** Every built-in rule, in documentation order. */
@@ -29,5 +31,7 @@ export const BUILT_IN_RULES: readonly AnyRule[] = [
   blockingPartitionChange,
   backfillUnderLock,
   enumValueInTransaction,
+  requireLockTimeout,
   unbatchedBackfill,
+  multipleExclusiveLocks,
 ];
