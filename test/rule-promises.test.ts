@@ -7,7 +7,7 @@ import { discover } from '../src/discover/index.js';
 import type { Finding } from '../src/findings/finding.js';
 import { loadParser, parseSource } from '../src/parse/parser.js';
 import { FIXTURES, type FixtureRun, fixturesOf, lintFixture, ruleFixtureFolders } from './support/fixtures.js';
-import { type SnippetSettings, describeFindings, fillPlaceholders, isRollbackDraft, lintSnippet, migrationsOf, optionsOf } from './support/snippets.js';
+import { type SnippetSettings, describeFindings, describesFiles, fillPlaceholders, isRollbackDraft, lintSnippet, migrationsOf, optionsOf } from './support/snippets.js';
 
 /**
  * What every rule promises, built in now or later: its documented bad example is reported, its
@@ -16,13 +16,7 @@ import { type SnippetSettings, describeFindings, fillPlaceholders, isRollbackDra
 
 beforeAll(loadParser);
 
-/**
- * Examples of file-level rules (missing-rollback, migration-layout) describe files of a project,
- * not SQL: their first line names a file (`-- supabase/migrations/rollback/..._down.sql ...`).
- * They cannot be linted alone; a project fixture must show them instead (test/fixtures runs it).
- */
-const DESCRIBES_FILES = /^\s*--\s*\S+\.sql\b/;
-
+/** An example that describes files cannot be linted alone: a project fixture must show it (test/fixtures runs it). */
 function demonstratedByProjectFixture(ruleId: string): boolean {
   return fixturesOf(ruleId).some((fixture) => fixture.kind === 'project');
 }
@@ -39,7 +33,7 @@ describe.each(BUILT_IN_RULES.map((rule) => [rule.id, rule] as const))('%s', (id,
   // the engine reports them while linting, so their examples show them.
   it('reports its bad example', async () => {
     const bad = rule.meta.bad;
-    if (DESCRIBES_FILES.test(bad)) {
+    if (describesFiles(bad)) {
       expect(demonstratedByProjectFixture(id), `${id}: meta.bad describes files; fixtures/${id}/ needs a project showing it`).toBe(true);
       return;
     }
@@ -50,7 +44,7 @@ describe.each(BUILT_IN_RULES.map((rule) => [rule.id, rule] as const))('%s', (id,
 
   it('accepts its good example: no finding of any recommended rule, nor its own', async () => {
     const good = rule.meta.good;
-    if (DESCRIBES_FILES.test(good)) {
+    if (describesFiles(good)) {
       expect(demonstratedByProjectFixture(id), `${id}: meta.good describes files; fixtures/${id}/ needs a project showing it`).toBe(true);
       return;
     }

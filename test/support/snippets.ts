@@ -18,6 +18,16 @@ const ROLLBACK = /^\s*--\s*Rollback:/m;
 const PLACEHOLDER_LITERALS = ['0', 'text'];
 const PLACEHOLDER = /<[a-z][^<>\n]*>/gi;
 
+/**
+ * Examples of file-level rules (missing-rollback, migration-layout) describe files of a project,
+ * not SQL: their first line names a file (`-- supabase/migrations/rollback/..._down.sql ...`).
+ */
+const DESCRIBES_FILES = /^\s*--\s*\S+\.sql\b/;
+
+export function describesFiles(example: string): boolean {
+  return DESCRIBES_FILES.test(example);
+}
+
 export function isRollbackDraft(sql: string): boolean {
   return ROLLBACK.test(sql);
 }
