@@ -55,6 +55,7 @@ const PROBE_INDEX = 'CREATE INDEX agents_name_probe_idx ON agents (lock_probe(na
  * a single-connection engine. Where the statement runs our code while it holds its locks (the
  * expression of an index it builds, an event trigger), that code reports pg_locks as a notice; the
  * lock a statement takes does not depend on the indexed expression, so a probe expression is fair.
+ * A probe sees the locks held at its moment: the table lock these statements keep throughout.
  * The others (VACUUM runs no user code) are checked for everything but their lock mode, which
  * comes from the PostgreSQL documentation (explicit-locking.html).
  */

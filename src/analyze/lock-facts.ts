@@ -78,6 +78,7 @@ export const STATEMENT_FORMS = [
     id: 'drop-index-concurrently',
     title: 'DROP INDEX CONCURRENTLY',
     lock: 'SHARE UPDATE EXCLUSIVE',
+    // Its last step locks the index ACCESS EXCLUSIVE, once no query can use it any more: nothing waits on that.
     effect: 'none',
     notInTransaction: true,
     example: { sql: 'DROP INDEX CONCURRENTLY agents_status_idx', inTransaction: false },
