@@ -206,7 +206,7 @@ function dependentsQuery(node: DropStmt, object: Node): string | undefined {
   const registry = registryType(node.removeType ?? '');
   if (!registry) return undefined;
   const name = objectName(node.removeType, object).replaceAll("'", "''");
-  return `SELECT pg_describe_object(classid, objid, objsubid) FROM pg_depend WHERE refobjid = '${name}'::${registry} AND deptype = 'n';`;
+  return `SELECT DISTINCT pg_describe_object(classid, objid, objsubid) FROM pg_depend WHERE refobjid = '${name}'::${registry} AND deptype = 'n';`;
 }
 
 function registryType(removeType: string): string | undefined {

@@ -43,7 +43,7 @@ export default defineRule({
         name,
         report: () => {
           statement.report({
-            message: `CREATE TABLE ${displayName(name)} in schema ${quoteIdentifier(schema)}, which the API exposes, without ENABLE ROW LEVEL SECURITY in the same migration: from the moment it commits, anyone with the project's public (anon) key can read and change every row.`,
+            message: `CREATE TABLE ${displayName(name)} in schema ${quoteIdentifier(schema)}, which the API exposes, without ENABLE ROW LEVEL SECURITY in the same migration: from the moment it commits, every client of the API (with Supabase, anyone holding the public anon key) can read and change every row.`,
             help: enableHelp(statement, name),
             lock: null,
           });
@@ -77,7 +77,7 @@ export default defineRule({
           if (statement.file.part === 'down' && statement.schema.isOwnedByThisMigration(enabledIn)) continue;
           const schema = key.slice(0, key.indexOf('.'));
           const audience = exposed.includes(schema)
-            ? `anyone with the project's public (anon) key, since ${quoteIdentifier(schema)} is exposed through the API`
+            ? `every client of the API (with Supabase, anyone holding the public anon key), since ${quoteIdentifier(schema)} is exposed`
             : 'every role with privileges on it';
           statement.report({
             message: `DISABLE ROW LEVEL SECURITY on ${displayName(table)} switches off all its policies at once: ${audience} can read and change every row.`,
