@@ -5,6 +5,7 @@ import {
   type QualifiedName,
   type StatementContext,
   defineRule,
+  describeImpact,
   displayName,
   formatTypeName,
   nameOfList,
@@ -56,8 +57,10 @@ export default defineRule({
         if (tables.length === 0) return;
         const names = tables.map(displayName).join(', ');
         const cascade = node.behavior === 'DROP_CASCADE' ? ', and CASCADE empties every table with a foreign key to it as well' : '';
+        const lock = statement.locks.find((acquisition) => acquisition.role === 'table');
+        const held = lock ? `, and its ${lock.mode} lock ${describeImpact(lock.mode)} meanwhile` : '';
         statement.report({
-          message: `TRUNCATE ${names} deletes every row at once${cascade}: no rollback script brings the rows back, and its ACCESS EXCLUSIVE lock blocks reads and writes meanwhile.`,
+          message: `TRUNCATE ${names} deletes every row at once${cascade}: no rollback script brings the rows back${held}.`,
           help: [
             BACKUP_FIRST,
             ...(cascade ? ['-- Name every table to empty instead of CASCADE, so nothing is emptied by surprise.'] : []),
