@@ -126,7 +126,9 @@ function dropForms(fields: DropStmt, context: ClassifyContext): FormUse[] {
   const names = namesOfObjects(fields.objects);
   switch (fields.removeType) {
     case 'OBJECT_TABLE':
+    case 'OBJECT_VIEW':
     case 'OBJECT_MATVIEW':
+    case 'OBJECT_FOREIGN_TABLE':
       return names.map((table) => ({ form: 'drop-table', table }));
     case 'OBJECT_INDEX':
       return names.map((index) => ({
