@@ -42,7 +42,14 @@ export default defineRule({
       'Column types come from the migrations read. A type created in the same transaction is not reported:',
       'PostgreSQL allows both there.',
     ].join('\n'),
-    bad: ['BEGIN;', "ALTER TYPE mood ADD VALUE 'content';", "UPDATE agents SET mood = 'content' WHERE mood = 'happy';", 'COMMIT;'].join('\n'),
+    bad: [
+      "CREATE TYPE mood AS ENUM ('sad', 'happy');",
+      'CREATE TABLE agents (id bigint PRIMARY KEY, mood mood NOT NULL);',
+      'BEGIN;',
+      "ALTER TYPE mood ADD VALUE 'content';",
+      "UPDATE agents SET mood = 'content' WHERE mood = 'happy';",
+      'COMMIT;',
+    ].join('\n'),
     good: [
       '-- Migration 1: add the value; it can be used once this migration commits',
       "ALTER TYPE mood ADD VALUE 'content';",

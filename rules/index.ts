@@ -8,6 +8,16 @@ import renameColumn from './rename-column.js';
 import requireConcurrentIndex from './require-concurrent-index.js';
 import syntaxError from './syntax-error.js';
 import unusedDirective from './unused-directive.js';
+import destructiveOperation from './destructive-operation.js';
+import dropColumn from './drop-column.js';
+import preferBigint from './prefer-bigint.js';
+import preferIdentity from './prefer-identity.js';
+import preferRobustStatements from './prefer-robust-statements.js';
+import preferTextOverVarchar from './prefer-text-over-varchar.js';
+import preferTimestamptz from './prefer-timestamptz.js';
+import renameTable from './rename-table.js';
+import rlsDisabled from './rls-disabled.js';
+import securityDefinerSearchPath from './security-definer-search-path.js';
 import backfillUnderLock from './backfill-under-lock.js';
 import blockingMaintenance from './blocking-maintenance.js';
 import blockingPartitionChange from './blocking-partition-change.js';
@@ -27,6 +37,11 @@ export const BUILT_IN_RULES: readonly AnyRule[] = [
   invalidDirective,
   unusedDirective,
   migrationLayout,
+  renameTable,
+  dropColumn,
+  destructiveOperation,
+  rlsDisabled,
+  securityDefinerSearchPath,
   blockingMaintenance,
   blockingPartitionChange,
   backfillUnderLock,
@@ -34,4 +49,9 @@ export const BUILT_IN_RULES: readonly AnyRule[] = [
   requireLockTimeout,
   unbatchedBackfill,
   multipleExclusiveLocks,
+  preferRobustStatements,
+  preferTextOverVarchar,
+  preferBigint,
+  preferTimestamptz,
+  preferIdentity,
 ];

@@ -43,7 +43,7 @@ export default defineRule({
         const to = quoteIdentifier(node.newname);
         statement.report({
           message: `RENAME COLUMN ${from} TO ${to} on ${displayName(table)} breaks the running application: every query still using ${from} fails from the moment the migration commits until the last instance runs the new version.`,
-          help: expandContract(statement, table, from, to, formatTypeName(column?.type) ?? '<type of the column>'),
+          help: expandContract(statement, table, from, to, formatTypeName(column?.type)),
         });
       },
     };
@@ -55,15 +55,17 @@ function isRollbackOfRename(statement: StatementContext, renamedFrom: ColumnStat
   return statement.file.part === 'down' && renamedFrom?.name === newName && statement.schema.isOwnedByThisMigration(renamedFrom.origin);
 }
 
-function expandContract(statement: StatementContext, table: QualifiedName, from: string, to: string, type: string): string {
+function expandContract(statement: StatementContext, table: QualifiedName, from: string, to: string, knownType: string | undefined): string {
   const tableName = displayName(table);
+  // Where the history does not tell the type, text with a note: a placeholder in its place would not parse.
+  const addColumn = `ALTER TABLE ${tableName} ADD COLUMN ${to} ${knownType ?? 'text'};${knownType ? '' : ` -- or the type of ${from}, if it is not text`}`;
   const sync = quoteIdentifier(`${table.name}_sync_${to.replaceAll('"', '')}`);
   return [
     migrationStep(
       1,
       `add ${to} and keep it in sync while old and new code run side by side`,
       [
-        `ALTER TABLE ${tableName} ADD COLUMN ${to} ${type};`,
+        addColumn,
         `CREATE OR REPLACE FUNCTION ${sync}() RETURNS trigger LANGUAGE plpgsql AS $$`,
         'BEGIN',
         `  NEW.${to} := NEW.${from};`,

@@ -58,3 +58,29 @@ export function lockTimeoutHelp(inTransaction: boolean, timeout: string, tables:
 export function migrationStep(number: number, title: string, sql: string): string {
   return `-- Migration ${number}: ${title}\n${sql}`;
 }
+
+/** The guide's backup before a change no rollback script can undo. */
+export const BACKUP_FIRST = '-- Back up first, as the guide prescribes: pg_dump $SUPABASE_DB_URL --no-owner --no-acl > backup.sql';
+
+/**
+ * The guide's way to drop a table: rename it to its deprecation name now (code still using it fails
+ * loudly, the data stays for a rollback), drop it in a later migration. `beforeDrop` is SQL or
+ * comments that must run right before the drop.
+ */
+export function deprecateThenDrop(name: QualifiedName, suffix: string, beforeDrop: readonly string[] = []): string {
+  const original = name.name.endsWith(suffix) ? name.name.slice(0, -suffix.length) : name.name;
+  const deprecated = displayName({ schema: name.schema, name: `${original}${suffix}` });
+  return [
+    migrationStep(1, 'rename the table (code still using it fails loudly, the data stays for a rollback)', `ALTER TABLE ${displayName({ schema: name.schema, name: original })} RENAME TO ${quoteIdentifier(`${original}${suffix}`)};`),
+    '-- Wait a monitoring period (the guide: 1 week); a rollback renames it back.',
+    migrationStep(2, 'drop it in a separate, later migration', [...beforeDrop, `DROP TABLE IF EXISTS ${deprecated};`].join('\n')),
+  ].join('\n');
+}
+
+/**
+ * drop-column cannot see the application's code: once a deploy has stopped using the column,
+ * the user says so where the drop happens.
+ */
+export function columnUnusedDirective(column: string): string {
+  return `-- migrate-safe-ignore drop-column: no running code uses ${column} since <release>`;
+}

@@ -17,6 +17,12 @@ export interface ColumnState {
   readonly origin: ObjectOrigin | undefined;
   /** The most recent rename that gave the column its current name. */
   readonly renamedFrom: { readonly name: string; readonly origin: ObjectOrigin } | undefined;
+  /**
+   * The column a row trigger copies this column's values into (`NEW.into := NEW.this`), and where
+   * that trigger was created: the expand step of a rename. Kept after the trigger is dropped, as
+   * history, so the contract step that drops this column is recognised.
+   */
+  readonly mirroredInto?: { readonly name: string; readonly origin: ObjectOrigin } | undefined;
 }
 
 export type ConstraintKind = 'check' | 'foreign-key' | 'unique' | 'primary-key' | 'exclusion' | 'not-null';
@@ -45,6 +51,8 @@ export interface TableState {
   readonly columns: ReadonlyMap<string, ColumnState>;
   readonly constraints: ReadonlyMap<string, ConstraintState>;
   readonly rowLevelSecurity: boolean;
+  /** Where row level security was last enabled, while it is enabled. */
+  readonly rowLevelSecurityEnabledIn?: ObjectOrigin | undefined;
   /** Undefined when the table existed before the migrations that were read. */
   readonly origin: ObjectOrigin | undefined;
   /** The most recent rename that gave the table its current name. */
@@ -72,6 +80,20 @@ export interface FunctionState {
   readonly key: string;
   readonly name: QualifiedName;
   readonly volatility: Volatility;
+  readonly origin: ObjectOrigin | undefined;
+  /** Row copies its body makes (`NEW.to := NEW.from`), which make it a column sync trigger function. */
+  readonly columnCopies?: readonly ColumnCopy[];
+}
+
+/** One assignment `NEW.to := NEW.from` in a trigger function. */
+export interface ColumnCopy {
+  readonly from: string;
+  readonly to: string;
+}
+
+/** A schema (namespace) created by a migration. */
+export interface NamespaceState {
+  readonly name: string;
   readonly origin: ObjectOrigin | undefined;
 }
 
@@ -110,6 +132,7 @@ export class SchemaState {
   private readonly typeMap = new Map<string, TypeState>();
   private readonly policyMap = new Map<string, TableObjectState>();
   private readonly triggerMap = new Map<string, TableObjectState>();
+  private readonly namespaceMap = new Map<string, NamespaceState>();
   private readonly journal: JournalEntry[] = [];
   private openCheckpoints = 0;
 
@@ -131,6 +154,9 @@ export class SchemaState {
   get triggers(): ReadonlyMap<string, TableObjectState> {
     return this.triggerMap;
   }
+  get namespaces(): ReadonlyMap<string, NamespaceState> {
+    return this.namespaceMap;
+  }
 
   setTable(key: string, table: TableState | undefined): void {
     this.record(this.tableMap, key, table);
@@ -149,6 +175,9 @@ export class SchemaState {
   }
   setTrigger(key: string, trigger: TableObjectState | undefined): void {
     this.record(this.triggerMap, key, trigger);
+  }
+  setNamespace(name: string, namespace: NamespaceState | undefined): void {
+    this.record(this.namespaceMap, name, namespace);
   }
 
   /** Starts recording changes; `restore` undoes everything after this point. */

@@ -4,6 +4,7 @@ import {
   type ColumnState,
   type FunctionState,
   type IndexState,
+  type NamespaceState,
   type ObjectOrigin,
   type SchemaState,
   type TableObjectState,
@@ -64,6 +65,11 @@ export class SchemaView {
 
   trigger(table: QualifiedName, name: string): TableObjectState | undefined {
     return this.state.triggers.get(`${this.key(table)}:${name}`);
+  }
+
+  /** A schema (namespace) a migration created. */
+  namespace(name: string): NamespaceState | undefined {
+    return this.state.namespaces.get(name);
   }
 
   get tables(): ReadonlyMap<string, TableState> {

@@ -30,7 +30,7 @@ export function ruleDocument(rule: AnyRule): string {
   sections.push(
     '## Silencing it',
     `When the hazard does not apply (a small table, a maintenance window), say so where it happens:`,
-    sqlBlock(`-- migrate-safe-ignore ${rule.id}: <why it is safe here>\n${firstStatement(meta.bad)}`),
+    sqlBlock(`-- migrate-safe-ignore ${rule.id}: <why it is safe here>\n${statementToSilence(meta.bad)}`),
     `or turn the rule off in the configuration: \`"rules": { "${rule.id}": "off" }\`.`,
   );
   return `${sections.join('\n\n')}\n`;
@@ -70,6 +70,20 @@ function sqlBlock(sql: string): string {
   return `\`\`\`sql\n${sql}\n\`\`\``;
 }
 
-function firstStatement(sql: string): string {
-  return sql.split('\n').find((line) => line.trim() !== '' && !line.trimStart().startsWith('--')) ?? sql;
+const TRANSACTION_CONTROL = /^(BEGIN|COMMIT|ROLLBACK|END|START TRANSACTION)\b/i;
+
+/**
+ * The statement of a bad example that a directive would silence: the last one that is not
+ * BEGIN or COMMIT (in a transaction example, the one that goes wrong comes after its cause).
+ * Statements are the example's lines up to each line ending in `;`.
+ */
+function statementToSilence(sql: string): string {
+  const statements: string[][] = [[]];
+  for (const line of sql.split('\n')) {
+    if (line.trim() === '' || line.trimStart().startsWith('--')) continue;
+    statements.at(-1)?.push(line);
+    if (line.trimEnd().endsWith(';')) statements.push([]);
+  }
+  const candidates = statements.filter((lines) => lines.length > 0 && !TRANSACTION_CONTROL.test(lines[0]?.trim() ?? ''));
+  return candidates.at(-1)?.join('\n') ?? sql;
 }
