@@ -1,5 +1,5 @@
 import { type ColumnState, type QualifiedName, type StatementContext, defineRule, displayName, nameOfRangeVar, nodeOf, quoteIdentifier } from '../src/api.js';
-import { BACKUP_FIRST, columnUnusedDirective, migrationStep } from './support/help.js';
+import { BACKUP_FIRST, columnUnusedDirective, isContractStep, migrationStep, triggerDrops, triggersUsing } from './support/help.js';
 import { COLUMN_OWNERS } from './support/rewrite.js';
 
 export default defineRule({
@@ -47,7 +47,7 @@ export default defineRule({
           const name = quoteIdentifier(drop.name);
           statement.report({
             message: `DROP COLUMN ${name} on ${displayName(table)}: every query of the running application that still reads or writes ${name} fails from the moment the migration commits, and its data is gone for good.`,
-            help: help(table, name, column),
+            help: help(table, name, column, triggerDrops(statement, table, triggersUsing(statement, table, drop.name))),
           });
         }
       },
@@ -59,12 +59,10 @@ function isHarmless(statement: StatementContext, table: QualifiedName, column: C
   const { schema, file } = statement;
   if (schema.isNew(column?.origin)) return true;
   if (file.part === 'down' && schema.isOwnedByThisMigration(column?.origin)) return true;
-  // The guide's contract step: an earlier migration kept a replacement column in sync with this one.
-  const mirror = column?.mirroredInto;
-  return mirror !== undefined && mirror.origin.migration !== file.migration.id && schema.column(table, mirror.name) !== undefined;
+  return isContractStep(statement, table, column);
 }
 
-function help(table: QualifiedName, column: string, state: ColumnState | undefined): string {
+function help(table: QualifiedName, column: string, state: ColumnState | undefined, dropTriggersFirst: readonly string[]): string {
   const tableName = displayName(table);
   const required = state?.notNull === true && !state.hasDefault;
   const steps = [
@@ -74,7 +72,7 @@ function help(table: QualifiedName, column: string, state: ColumnState | undefin
     migrationStep(
       required ? 2 : 1,
       'once that deploy has fully rolled out, drop the column, saying so where it happens',
-      [columnUnusedDirective(column), `ALTER TABLE ${tableName} DROP COLUMN ${column};`].join('\n'),
+      [...dropTriggersFirst, columnUnusedDirective(column), `ALTER TABLE ${tableName} DROP COLUMN ${column};`].join('\n'),
     ),
   ];
   return steps.join('\n');

@@ -10,6 +10,7 @@ import syntaxError from './syntax-error.js';
 import unusedDirective from './unused-directive.js';
 import destructiveOperation from './destructive-operation.js';
 import dropColumn from './drop-column.js';
+import dropColumnUsedByTrigger from './drop-column-used-by-trigger.js';
 import preferBigint from './prefer-bigint.js';
 import preferIdentity from './prefer-identity.js';
 import preferRobustStatements from './prefer-robust-statements.js';
@@ -39,6 +40,7 @@ export const BUILT_IN_RULES: readonly AnyRule[] = [
   migrationLayout,
   renameTable,
   dropColumn,
+  dropColumnUsedByTrigger,
   destructiveOperation,
   rlsDisabled,
   securityDefinerSearchPath,

@@ -21,7 +21,11 @@ export default defineRule({
       '`ENABLE ROW LEVEL SECURITY` in the same migration. Not reported: a rollback disabling what its own',
       'migration enabled, and temporary tables.',
     ].join('\n'),
-    bad: 'CREATE TABLE profiles (id uuid PRIMARY KEY, user_id uuid NOT NULL, bio text);',
+    bad: [
+      'ALTER TABLE agents DISABLE ROW LEVEL SECURITY;',
+      '-- In a schema the API exposes (Supabase: public), a new table without RLS:',
+      'CREATE TABLE profiles (id uuid PRIMARY KEY, user_id uuid NOT NULL, bio text);',
+    ].join('\n'),
     good: [
       'CREATE TABLE profiles (id uuid PRIMARY KEY, user_id uuid NOT NULL, bio text);',
       'ALTER TABLE profiles ENABLE ROW LEVEL SECURITY;',

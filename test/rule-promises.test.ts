@@ -57,8 +57,9 @@ describe.each(BUILT_IN_RULES.map((rule) => [rule.id, rule] as const))('%s', (id,
 
 /**
  * Linting the safe alternative printed in any finding's help raises no finding at all under the
- * recommended preset. The help runs after what the finding's file needed: the migrations before
- * it and the statements before it in its file (they may create the tables it uses). Placeholders
+ * recommended preset. The help runs where the user pastes it: after the migrations before the
+ * finding's file, in place of the statement (its first migration continues the file's statements
+ * before it, which may create the tables it uses). Placeholders
  * become literals that parse; each `-- Option N` runs alone; `-- Migration N` headings become
  * successive migrations, so "renamed in an earlier migration" and "validated in an earlier
  * transaction" hold. A help that drafts a rollback (`-- Rollback: <migration>`) is linted as that
@@ -74,7 +75,7 @@ describe.each(ruleFixtureFolders())('the helps of fixtures/%s', (ruleId) => {
       const settings = await snippetSettings(run);
       for (const option of optionsOf(fillPlaceholders(finding.help))) {
         const rollbackOf = isRollbackDraft(option) ? file : undefined;
-        const snippet = { history: rollbackOf === undefined ? `${history}${before}` : history, migrations: migrationsOf(option), rollbackOf };
+        const snippet = { history, before: rollbackOf === undefined ? before : undefined, migrations: migrationsOf(option), rollbackOf };
         const helpRun = await lintSnippet(snippet, settings);
         if (helpRun.findings.length === 0) continue;
         const where = `${relative(FIXTURES, fixture.path)} (${relative(run.root, finding.file) || fixture.name}:${finding.line})`;

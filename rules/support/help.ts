@@ -1,4 +1,4 @@
-import { type QualifiedName, type StatementContext, displayName, quoteIdentifier } from '../../src/api.js';
+import { type ColumnState, type QualifiedName, type StatementContext, type TableObjectState, displayName, quoteIdentifier } from '../../src/api.js';
 
 /** The column that identifies a row, for batching: the primary key when the history shows one. */
 export function keyColumn(statement: StatementContext, table: QualifiedName): string {
@@ -83,4 +83,26 @@ export function deprecateThenDrop(name: QualifiedName, suffix: string, beforeDro
  */
 export function columnUnusedDirective(column: string): string {
   return `-- migrate-safe-ignore drop-column: no running code uses ${column} since <release>`;
+}
+
+/** The triggers on a table whose functions use a column (`NEW.col`, `OLD.col`): dropping the column breaks them. */
+export function triggersUsing(statement: StatementContext, table: QualifiedName, column: string): TableObjectState[] {
+  return statement.schema.triggersOn(table).filter((trigger) => statement.schema.functionOf(trigger)?.rowColumns?.includes(column));
+}
+
+/** DROP TRIGGER (and its function) for each trigger, to run before the column they use is dropped. */
+export function triggerDrops(statement: StatementContext, table: QualifiedName, triggers: readonly TableObjectState[]): string[] {
+  return triggers.flatMap((trigger) => {
+    const fn = statement.schema.functionOf(trigger);
+    return [
+      `DROP TRIGGER IF EXISTS ${quoteIdentifier(trigger.name)} ON ${displayName(table)};`,
+      ...(fn ? [`DROP FUNCTION IF EXISTS ${displayName(fn.name)}();`] : []),
+    ];
+  });
+}
+
+/** The guide's contract step: an earlier migration kept a replacement column in sync with this one. */
+export function isContractStep(statement: StatementContext, table: QualifiedName, column: ColumnState | undefined): boolean {
+  const mirror = column?.mirroredInto;
+  return mirror !== undefined && mirror.origin.migration !== statement.file.migration.id && statement.schema.column(table, mirror.name) !== undefined;
 }

@@ -74,19 +74,22 @@ const APPLIERS: Readonly<Record<string, Apply>> = {
     addTableObject(state, 'policy', fields.table, fields.policy_name, context);
   },
   CreateTrigStmt: (state, fields: CreateTrigStmt, context) => {
-    addTableObject(state, 'trigger', fields.relation, fields.trigname, context);
+    const functionName = nameOfList(fields.funcname);
+    addTableObject(state, 'trigger', fields.relation, fields.trigname, context, functionName && objectKey(functionName, context.defaultSchema));
     recordMirroredColumns(state, fields, context);
   },
   CreateFunctionStmt: (state, fields: { funcname?: Node[]; options?: Node[] }, context) => {
     const name = nameOfList(fields.funcname);
     if (!name) return;
     const key = objectKey(name, context.defaultSchema);
+    const body = functionBody(fields.options);
     state.setFunction(key, {
       key,
       name,
       volatility: functionVolatility(fields.options),
       origin: state.functions.get(key)?.origin ?? context.origin,
-      columnCopies: columnCopies(functionBody(fields.options)),
+      columnCopies: columnCopies(body),
+      rowColumns: rowColumns(body),
     });
   },
   CreateSchemaStmt: (state, fields: { schemaname?: string; if_not_exists?: boolean }, context) => {
@@ -532,12 +535,19 @@ function setTableObject(state: SchemaState, kind: TableObjectKind, key: string, 
   else state.setTrigger(key, value);
 }
 
-function addTableObject(state: SchemaState, kind: TableObjectKind, relation: RangeVar | undefined, name: string | undefined, context: ApplyContext): void {
+function addTableObject(
+  state: SchemaState,
+  kind: TableObjectKind,
+  relation: RangeVar | undefined,
+  name: string | undefined,
+  context: ApplyContext,
+  executes?: string,
+): void {
   const table = nameOfRangeVar(relation);
   if (!table || name === undefined) return;
   const tableKey = objectKey(table, context.defaultSchema);
   const key = `${tableKey}:${name}`;
-  setTableObject(state, kind, key, { key, table: tableKey, name, origin: context.origin });
+  setTableObject(state, kind, key, { key, table: tableKey, name, origin: context.origin, function: executes });
 }
 
 function moveTableObjects(state: SchemaState, kind: TableObjectKind, from: string, to: string): void {
@@ -585,10 +595,22 @@ const ROW_COPY = new RegExp(String.raw`\bNEW\s*\.\s*${IDENTIFIER}\s*:?=\s*NEW\s*
 
 /** The `NEW.to := NEW.from;` assignments of a PL/pgSQL trigger body, comments left out. */
 function columnCopies(body: string): ColumnCopy[] {
-  const code = body.replace(/--[^\n]*/g, '').replace(/\/\*[\s\S]*?\*\//g, '');
+  const code = withoutComments(body);
   return [...code.matchAll(ROW_COPY)].flatMap(([, to, from]) =>
     to === undefined || from === undefined ? [] : [{ from: identifierValue(from), to: identifierValue(to) }],
   );
+}
+
+const ROW_COLUMN = new RegExp(String.raw`\b(?:NEW|OLD)\s*\.\s*${IDENTIFIER}`, 'gi');
+
+/** Every column a PL/pgSQL trigger body names as `NEW.x` or `OLD.x`, comments left out. */
+function rowColumns(body: string): string[] {
+  const code = withoutComments(body);
+  return [...new Set([...code.matchAll(ROW_COLUMN)].flatMap(([, column]) => (column === undefined ? [] : [identifierValue(column)])))];
+}
+
+function withoutComments(body: string): string {
+  return body.replace(/--[^\n]*/g, '').replace(/\/\*[\s\S]*?\*\//g, '');
 }
 
 function identifierValue(identifier: string): string {

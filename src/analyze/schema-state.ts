@@ -83,6 +83,8 @@ export interface FunctionState {
   readonly origin: ObjectOrigin | undefined;
   /** Row copies its body makes (`NEW.to := NEW.from`), which make it a column sync trigger function. */
   readonly columnCopies?: readonly ColumnCopy[];
+  /** Columns its body reads or writes as `NEW.x` / `OLD.x`: a trigger running it breaks when one goes. */
+  readonly rowColumns?: readonly string[];
 }
 
 /** One assignment `NEW.to := NEW.from` in a trigger function. */
@@ -112,6 +114,8 @@ export interface TableObjectState {
   readonly table: string;
   readonly name: string;
   readonly origin: ObjectOrigin | undefined;
+  /** For a trigger: the key of the function it executes. */
+  readonly function?: string;
 }
 
 interface JournalEntry {

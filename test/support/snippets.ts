@@ -95,12 +95,15 @@ export interface SnippetRun {
 /**
  * Lints migrations that follow a history, in a fresh project: the plain layout (files in version
  * order, no rollback convention), or, for a rollback draft, golang-migrate with the draft as the
- * `.down.sql` of the migration it undoes. Only the snippet's own files are reported on.
+ * `.down.sql` of the migration it undoes. A help replaces a statement where it stood, so its first
+ * migration continues `before` (the statements of the file before it); only findings in the
+ * snippet's own SQL count.
  */
 export async function lintSnippet(
-  snippet: { readonly history: string; readonly migrations: readonly string[]; readonly rollbackOf?: string },
+  snippet: { readonly history: string; readonly before?: string; readonly migrations: readonly string[]; readonly rollbackOf?: string },
   settings: SnippetSettings,
 ): Promise<SnippetRun> {
+  const before = snippet.before ?? '';
   const root = mkdtempSync(join(tmpdir(), 'migrate-safe-snippet-'));
   const folder = join(root, 'migrations');
   mkdirSync(folder);
@@ -110,7 +113,7 @@ export async function lintSnippet(
   if (snippet.rollbackOf === undefined) {
     if (hasStatements(snippet.history)) files['0_history.sql'] = snippet.history;
     snippet.migrations.forEach((sql, index) => {
-      files[`${index + 1}_migration.sql`] = sql;
+      files[`${index + 1}_migration.sql`] = index === 0 ? `${before}${sql}` : sql;
       targets.push(`${index + 1}_migration.sql`);
     });
   } else {
@@ -121,7 +124,9 @@ export async function lintSnippet(
   }
   for (const [name, sql] of Object.entries(files)) writeFileSync(join(folder, name), sql);
   const result = await lint({ inputs: targets.map((name) => join(folder, name)), cwd: root });
-  return { root, findings: result.findings.filter((finding) => !finding.suppression) };
+  const firstMigration = join(folder, '1_migration.sql');
+  const ownSql = (finding: Finding): boolean => finding.file !== firstMigration || snippet.rollbackOf !== undefined || finding.offset >= before.length;
+  return { root, findings: result.findings.filter((finding) => !finding.suppression && ownSql(finding)) };
 }
 
 /** Findings as lines a failure message can show. */
