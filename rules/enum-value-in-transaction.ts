@@ -79,7 +79,7 @@ export default defineRule({
         if (context.pgVersion < 12) {
           statement.report({
             message: `ALTER TYPE ${displayName(typeName)} ADD VALUE inside a transaction block fails on PostgreSQL ${context.pgVersion}: "ALTER TYPE ... ADD cannot run inside a transaction block", and the migration stops there.`,
-            help: ['-- In a migration of its own that runs without a transaction block (before PostgreSQL 12 ADD VALUE cannot run inside one):', text].join('\n'),
+            help: outsideTransactionHelp(text, statement.transaction.explicit),
             lock: null,
           });
           return;
@@ -98,12 +98,31 @@ function reportUse(statement: StatementContext, values: readonly AddedValue[]): 
   statement.report({
     node: literal,
     message: `'${value.value}' was added to enum ${value.typeName} earlier in this transaction: PostgreSQL refuses to use it until that transaction commits, so this statement fails with "unsafe use of new value "${value.value}" of enum type ${value.typeName}" and the migration rolls back.`,
-    help: [
-      migrationStep(1, 'add the value; it can be used once this migration commits', value.statementText),
-      `-- Migration 2: use it: move this statement, and every later one that uses '${value.value}', here`,
-    ].join('\n'),
+    help: commitBeforeUseHelp(value, statement.transaction.explicit),
     lock: null,
   });
+}
+
+/** Before 12: the ALTER TYPE between two transactions (an explicit block), or in a migration the tool runs without one. */
+function outsideTransactionHelp(alterType: string, explicitBlock: boolean): string {
+  const lead = '-- Before PostgreSQL 12, ADD VALUE cannot run inside a transaction block';
+  if (explicitBlock) return [`${lead}: run it between two (COMMIT before it, BEGIN after it).`, 'COMMIT;', alterType, 'BEGIN;'].join('\n');
+  return [
+    `${lead}, and your migration tool runs this file in one.`,
+    '-- Migration 1: end this migration before the ALTER TYPE',
+    migrationStep(2, 'the ALTER TYPE alone, in a migration your tool runs without a transaction block', alterType),
+  ].join('\n');
+}
+
+/** From 12: commit the value before its first use, with COMMIT in an explicit block, else in a migration of its own. */
+function commitBeforeUseHelp(value: AddedValue, explicitBlock: boolean): string {
+  if (explicitBlock) {
+    return [`-- '${value.value}' can be used once the ALTER TYPE that adds it has committed: end the transaction before this statement.`, 'COMMIT;', 'BEGIN;'].join('\n');
+  }
+  return [
+    migrationStep(1, 'add the value; it can be used once this migration commits', value.statementText),
+    `-- Migration 2: use it: move this statement, and every later one that uses '${value.value}', here`,
+  ].join('\n');
 }
 
 interface Use {
