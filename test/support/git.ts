@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { REPOSITORY, project } from './cli.js';
@@ -62,24 +62,4 @@ export function snapshotOfThisRepository(): string {
   git(root, 'init', '-q', '-b', 'main');
   commitAll(root, 'snapshot');
   return root;
-}
-
-/**
- * Installs packages into a project the way `npm install <folder>` does, without npm: a link in
- * node_modules and one in node_modules/.bin for each command. Their dependencies resolve from
- * where they really are (this repository's node_modules).
- */
-export function linkPackages(root: string, folders: readonly string[]): void {
-  for (const folder of folders) {
-    const manifest = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as { name: string; bin?: string | Record<string, string> };
-    const target = join(root, 'node_modules', manifest.name);
-    mkdirSync(dirname(target), { recursive: true });
-    symlinkSync(folder, target, 'dir');
-    const bins = typeof manifest.bin === 'string' ? { [manifest.name.replace(/^@[^/]+\//, '')]: manifest.bin } : (manifest.bin ?? {});
-    mkdirSync(join(root, 'node_modules', '.bin'), { recursive: true });
-    for (const [command, path] of Object.entries(bins)) {
-      symlinkSync(join(target, path), join(root, 'node_modules', '.bin', command));
-      chmodSync(join(folder, path), 0o755);
-    }
-  }
 }
