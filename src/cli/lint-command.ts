@@ -1,5 +1,5 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { BUILT_IN_RULES } from '../../rules/index.js';
 import { UsageError } from '../config/errors.js';
 import { ConfigLoader, type ConfigOverrides } from '../config/load.js';
@@ -116,8 +116,10 @@ async function migrationsFolder(configs: ConfigLoader, cwd: string): Promise<str
   return found;
 }
 
+/** Writes a report, creating its folder as ESLint does (`results/migrate-safe.sarif`). */
 function writeReport(path: string, report: string): void {
   try {
+    mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, report);
   } catch (error) {
     throw new UsageError(`cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
