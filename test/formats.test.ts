@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPOSITORY, jsonReport, project, runCli } from './support/cli.js';
-import { linkPackages } from './support/packages.js';
+import { jsonReport, project, runCli } from './support/cli.js';
+import { projectWithPlugin } from './support/packages.js';
 
 const UNSAFE_INDEX = 'CREATE INDEX idx_agents_status ON agents (status);\n';
 
@@ -94,22 +94,15 @@ describe('--format gitlab', () => {
 describe('several reports from one run', () => {
   it('writes text to the terminal and SARIF and JSON to files, linting once', () => {
     // A plugin rule that counts how often each file is linted.
-    const root = project({
-      '.migrate-saferc.json': JSON.stringify({ plugins: ['./count-runs.js'] }),
-      'count-runs.js': [
-        "import { appendFileSync } from 'node:fs';",
-        "import { defineRule } from 'migrate-safe';",
-        'export const rules = [defineRule({',
-        "  id: 'test/count-runs',",
-        "  meta: { description: 'Counts runs.', severity: 'warn', preset: 'recommended', category: 'style', hazard: 'None.', bad: 'SELECT 1;', good: 'SELECT 1;' },",
-        "  create: (context) => ({ File() { appendFileSync(new URL('./runs.log', import.meta.url), `${context.file.path}\\n`); } }),",
-        '})];',
-        '',
-      ].join('\n'),
-      'package.json': JSON.stringify({ name: 'app', type: 'module' }),
-      'm.sql': UNSAFE_INDEX,
-    });
-    linkPackages(root, [REPOSITORY]);
+    const root = projectWithPlugin(
+      {
+        id: 'test/count-runs',
+        severity: 'warn',
+        imports: ["import { appendFileSync } from 'node:fs';"],
+        create: "(context) => ({ File() { appendFileSync(new URL('./runs.log', import.meta.url), `${context.file.path}\\n`); } })",
+      },
+      { 'm.sql': UNSAFE_INDEX },
+    );
     const result = runCli(['lint', 'm.sql', '-f', 'text', '--format', 'sarif=out/report.sarif', '-f', 'json=report.json'], { cwd: root });
     expect(result.status).toBe(1);
     expect(result.stdout).toContain('1:1  error  require-concurrent-index');

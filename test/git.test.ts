@@ -50,11 +50,12 @@ describe('--since <ref>', () => {
     expect(reported(lint(root, '--since', 'main'))).toEqual([`require-concurrent-index ${MIGRATIONS}/3_index.sql:1`]);
   });
 
-  it('with nothing changed reports nothing and exits 0', () => {
+  it('with nothing changed reports nothing and exits 0; an empty ref lints everything', () => {
     const root = pullRequest();
     const result = lint(root, '--since', 'main');
     expect(jsonReport(result).findings).toEqual([]);
     expect(result.status).toBe(0);
+    expect(reported(lint(root, '--since', ''))).toEqual([`require-concurrent-index ${MIGRATIONS}/2_index.sql:1`]);
   });
 
   it('accepts a commit id, and a ref that starts the way an option does is taken as a ref', () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { REPOSITORY, project, runCli } from './support/cli.js';
-import { linkPackages } from './support/packages.js';
+import { projectWithPlugin } from './support/packages.js';
 import { multitoolVerdict, schemaErrors } from './support/sarif.js';
 
 interface SarifRegion {
@@ -65,33 +65,26 @@ function onlyRun(log: SarifLog): SarifLog['runs'][number] {
 
 /** Suppressions, plugin rules, a path that needs URI escaping, an unreadable earlier migration, a directive that silences nothing. */
 function richProject(): string {
-  const root = project({
-    '.migrate-saferc.json': JSON.stringify({ plugins: ['./plugins/no-truncate.js'] }),
-    'plugins/no-truncate.js': [
-      "import { defineRule } from 'migrate-safe';",
-      'export const rules = [defineRule({',
-      "  id: 'acme/no-truncate',",
-      "  meta: { description: 'TRUNCATE empties a table.', severity: 'error', preset: 'recommended', category: 'correctness',",
-      "    hazard: 'TRUNCATE removes every row.', bad: 'TRUNCATE agents;', good: 'DELETE FROM agents WHERE <condition>;' },",
-      "  create: () => ({ TruncateStmt(node, statement) { statement.report({ message: 'TRUNCATE empties agents: 100% of it, \"quoted\", with commas' }); } }),",
-      '})];',
-      '',
-    ].join('\n'),
-    'db/my migrations/1_create.sql': 'CREATE TABLE agents (id bigint PRIMARY KEY, status text);\n',
-    'db/my migrations/3_change.sql': [
-      '-- migrate-safe-ignore require-concurrent-index: agents has 200 rows',
-      'CREATE INDEX idx_agents_status ON agents (status);',
-      '-- migrate-safe-ignore rename-column',
-      'ALTER TABLE agents RENAME COLUMN status TO state;',
-      'TRUNCATE agents;',
-      '-- migrate-safe-ignore not-null-column-without-default: reviewed',
-      'SELECT 1;',
-      '',
-    ].join('\n'),
-  });
-  // migrate-safe resolves for the plugin as it would from the project's own node_modules.
-  writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'app', type: 'module' }));
-  linkPackages(root, [REPOSITORY]);
+  const root = projectWithPlugin(
+    {
+      id: 'acme/no-truncate',
+      severity: 'error',
+      create: "() => ({ TruncateStmt(node, statement) { statement.report({ message: 'TRUNCATE empties agents: 100% of it, \"quoted\", with commas' }); } })",
+    },
+    {
+      'db/my migrations/1_create.sql': 'CREATE TABLE agents (id bigint PRIMARY KEY, status text);\n',
+      'db/my migrations/3_change.sql': [
+        '-- migrate-safe-ignore require-concurrent-index: agents has 200 rows',
+        'CREATE INDEX idx_agents_status ON agents (status);',
+        '-- migrate-safe-ignore rename-column',
+        'ALTER TABLE agents RENAME COLUMN status TO state;',
+        'TRUNCATE agents;',
+        '-- migrate-safe-ignore not-null-column-without-default: reviewed',
+        'SELECT 1;',
+        '',
+      ].join('\n'),
+    },
+  );
   // A file name that is not UTF-8 is listed under its decoded name, which does not open: an earlier migration that cannot be read.
   writeFileSync(Buffer.from([...Buffer.from(join(root, 'db/my migrations/2_')), 0xff, ...Buffer.from('.sql')]), 'SELECT 1;\n');
   return root;

@@ -50,11 +50,13 @@ export async function runLint(paths: readonly string[], options: LintCommandOpti
   };
   const configs = new ConfigLoader({ builtInRules: BUILT_IN_RULES, overrides, configFile: options.config, cwd });
   const readsStdin = paths.includes(STDIN) || (paths.length === 0 && options.stdinFilename !== undefined);
-  const fromGit = options.since !== undefined || options.staged === true;
+  // An empty --since (a CI variable outside pull requests) lints everything.
+  const since = options.since === '' ? undefined : options.since;
+  const fromGit = since !== undefined || options.staged === true;
   if (readsStdin && fromGit) throw new UsageError(`${options.staged ? '--staged' : '--since'} reports on files as git has them: it cannot lint standard input`);
   const stdinPath = resolve(cwd, options.stdinFilename ?? 'stdin.sql');
   const inputs = readsStdin ? [...paths.filter((path) => path !== STDIN), stdinPath] : paths.length > 0 ? paths : [await migrationsFolder(configs, cwd)];
-  const changes = fromGit ? gitChanges({ cwd, since: options.since, staged: options.staged === true }) : undefined;
+  const changes = fromGit ? gitChanges({ cwd, since, staged: options.staged === true }) : undefined;
   const result = await lint({
     inputs,
     cwd,

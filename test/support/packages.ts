@@ -1,5 +1,6 @@
 import { chmodSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { REPOSITORY, project } from './cli.js';
 
 /**
  * Installs packages into a project the way `npm install <folder>` does, without npm: a link in
@@ -19,4 +20,38 @@ export function linkPackages(root: string, folders: readonly string[]): void {
       chmodSync(join(folder, path), 0o755);
     }
   }
+}
+
+export interface PluginRule {
+  readonly id: string;
+  readonly severity: 'error' | 'warn';
+  /** JavaScript for `create`, an expression. */
+  readonly create: string;
+  /** Import lines the expression needs besides defineRule. */
+  readonly imports?: readonly string[];
+}
+
+/**
+ * A project whose configuration loads one plugin rule from `./plugin.js`, an ES module that
+ * imports migrate-safe from the project's node_modules, as a user's plugin does.
+ */
+export function projectWithPlugin(rule: PluginRule, files: Readonly<Record<string, string>>): string {
+  const plugin = [
+    ...(rule.imports ?? []),
+    "import { defineRule } from 'migrate-safe';",
+    'export const rules = [defineRule({',
+    `  id: ${JSON.stringify(rule.id)},`,
+    `  meta: { description: 'A test rule.', severity: '${rule.severity}', preset: 'recommended', category: 'correctness', hazard: 'None.', bad: 'SELECT 1;', good: 'SELECT 1;' },`,
+    `  create: ${rule.create},`,
+    '})];',
+    '',
+  ].join('\n');
+  const root = project({
+    ...files,
+    '.migrate-saferc.json': JSON.stringify({ plugins: ['./plugin.js'] }),
+    'plugin.js': plugin,
+    'package.json': JSON.stringify({ name: 'app', type: 'module' }),
+  });
+  linkPackages(root, [REPOSITORY]);
+  return root;
 }
