@@ -89,6 +89,8 @@ describe('--since <ref>', () => {
 describe('modified-applied-migration', () => {
   it('reports a migration that existed at the base and was edited, at its first changed line', () => {
     const root = pullRequest();
+    // A user's configuration must not change what migrate-safe reads from git.
+    git(root, 'config', 'color.ui', 'always');
     writeFileSync(join(root, MIGRATIONS, '1_create.sql'), `${CREATE}ALTER TABLE agents ADD COLUMN nickname text;\n`);
     const result = lint(root, '--since', 'main');
     const findings = jsonReport(result).findings;

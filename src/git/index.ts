@@ -19,6 +19,9 @@ export interface GitChanges {
   readonly stagedTexts: ReadonlyMap<string, string>;
 }
 
+/** Diff output as git prints it without the user's configuration: no colors, external tools, text conversion or rename pairs. */
+const PLAIN_DIFF = ['--no-color', '--no-ext-diff', '--no-textconv', '--no-renames'];
+
 /**
  * What changed in the git repository around `cwd`: against the merge base with `since`, or with
  * HEAD for staged changes alone. Files git does not track yet count as added (not with `staged`:
@@ -30,13 +33,13 @@ export function gitChanges(options: ChangeOptions): GitChanges {
   const base = options.since === undefined ? repository.headOrEmptyTree() : repository.mergeBase(options.since);
   const staged = options.staged ? ['--cached'] : [];
   const files = new Map<string, FileChange>();
-  const entries = repository.run(['diff', '--name-status', '-z', '--no-renames', ...staged, base]).split('\0');
+  const entries = repository.run(['diff', ...PLAIN_DIFF, '--name-status', '-z', ...staged, base]).split('\0');
   for (let index = 0; index + 1 < entries.length; index += 2) {
     const status = entries[index];
     const path = entries[index + 1] ?? '';
     if (status === 'A') files.set(repository.absolute(path), { kind: 'added', since: options.since, firstChangedLine: undefined });
     if (status === 'M' || status === 'T') {
-      const firstChangedLine = firstChangedLineOf(repository.run(['diff', '-U0', '--no-renames', ...staged, base, '--', path]));
+      const firstChangedLine = firstChangedLineOf(repository.run(['diff', ...PLAIN_DIFF, '-U0', ...staged, base, '--', path]));
       files.set(repository.absolute(path), { kind: 'modified', since: options.since, firstChangedLine });
     }
   }
@@ -108,7 +111,7 @@ class Repository {
   stagedTexts(): Map<string, string> {
     const texts = new Map<string, string>();
     // Files whose working copy differs from the index (or is gone): the index holds what gets committed.
-    for (const path of nulSeparated(this.run(['diff', '--name-only', '-z']))) {
+    for (const path of nulSeparated(this.run(['diff', ...PLAIN_DIFF, '--name-only', '-z']))) {
       if (path.endsWith('.sql')) texts.set(this.absolute(path), this.run(['cat-file', 'blob', `:${path}`]));
     }
     return texts;
