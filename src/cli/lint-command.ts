@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { BUILT_IN_RULES } from '../../rules/index.js';
 import { UsageError } from '../config/errors.js';
 import { ConfigLoader, type ConfigOverrides } from '../config/load.js';
-import { lint } from '../engine/index.js';
+import { type LintOptions, lint } from '../engine/index.js';
 import { type LintResult, countFindings } from '../findings/finding.js';
 import { gitChanges } from '../git/index.js';
 import { colorEnabled } from '../report/color.js';
@@ -49,22 +49,7 @@ export async function runLint(paths: readonly string[], options: LintCommandOpti
     rules: options.rule,
   };
   const configs = new ConfigLoader({ builtInRules: BUILT_IN_RULES, overrides, configFile: options.config, cwd });
-  const readsStdin = paths.includes(STDIN) || (paths.length === 0 && options.stdinFilename !== undefined);
-  // An empty --since (a CI variable outside pull requests) lints everything.
-  const since = options.since === '' ? undefined : options.since;
-  const fromGit = since !== undefined || options.staged === true;
-  if (readsStdin && fromGit) throw new UsageError(`${options.staged ? '--staged' : '--since'} reports on files as git has them: it cannot lint standard input`);
-  const stdinPath = resolve(cwd, options.stdinFilename ?? 'stdin.sql');
-  const inputs = readsStdin ? [...paths.filter((path) => path !== STDIN), stdinPath] : paths.length > 0 ? paths : [await migrationsFolder(configs, cwd)];
-  const changes = fromGit ? gitChanges({ cwd, since, staged: options.staged === true }) : undefined;
-  const result = await lint({
-    inputs,
-    cwd,
-    configs,
-    texts: readsStdin ? new Map([[stdinPath, readFileSync(0, 'utf8')]]) : changes?.stagedTexts,
-    reportUnusedDirectives: options.reportUnusedDirectives,
-    changes: changes?.files,
-  });
+  const result = await lint({ cwd, configs, reportUnusedDirectives: options.reportUnusedDirectives, ...(await sources(paths, options, configs, cwd)) });
   const shown = options.quiet ? { ...result, findings: result.findings.filter((finding) => finding.severity === 'error') } : result;
   // One lint, every report from the same result.
   for (const output of outputs) {
@@ -77,6 +62,28 @@ export async function runLint(paths: readonly string[], options: LintCommandOpti
     process.stderr.write(`migrate-safe: checked ${result.files.length} files in ${Math.round(performance.now() - started)} ms\n`);
   }
   return exitCode(shown, options.maxWarnings);
+}
+
+/** What to lint: the inputs, texts that replace the files on disk (standard input, the git index), and the git changes to report on. */
+async function sources(
+  paths: readonly string[],
+  options: LintCommandOptions,
+  configs: ConfigLoader,
+  cwd: string,
+): Promise<Pick<LintOptions, 'inputs' | 'texts' | 'changes'>> {
+  const readsStdin = paths.includes(STDIN) || (paths.length === 0 && options.stdinFilename !== undefined);
+  // An empty --since (a CI variable outside pull requests) lints everything.
+  const since = options.since === '' ? undefined : options.since;
+  const fromGit = since !== undefined || options.staged === true;
+  if (readsStdin && fromGit) throw new UsageError(`${options.staged ? '--staged' : '--since'} reports on files as git has them: it cannot lint standard input`);
+  if (readsStdin) {
+    const stdinPath = resolve(cwd, options.stdinFilename ?? 'stdin.sql');
+    return { inputs: [...paths.filter((path) => path !== STDIN), stdinPath], texts: new Map([[stdinPath, readFileSync(0, 'utf8')]]) };
+  }
+  const inputs = paths.length > 0 ? paths : [await migrationsFolder(configs, cwd)];
+  if (!fromGit) return { inputs };
+  const changes = gitChanges({ cwd, since, staged: options.staged === true });
+  return { inputs, texts: changes.stagedTexts, changes: changes.files };
 }
 
 interface Output {

@@ -1,5 +1,5 @@
 import { pathToFileURL } from 'node:url';
-import type { Finding, LintResult, RuleInRun, RunProblem } from '../findings/finding.js';
+import type { Finding, LintResult, RunProblem, Severity } from '../findings/finding.js';
 import type { AnyRule } from '../plugin/rule.js';
 import { packageInfo } from '../version.js';
 import { explainFinding, sentence } from './explain.js';
@@ -14,7 +14,7 @@ const SRCROOT = '%SRCROOT%';
 const DESCRIPTION_LIMIT = 1024;
 
 /** The key of our line-independent fingerprint in `partialFingerprints` (GitHub computes its own `primaryLocationLineHash`). */
-export const FINGERPRINT_KEY = 'migrateSafe/v1';
+const FINGERPRINT_KEY = 'migrateSafe/v1';
 
 /**
  * SARIF 2.1.0 for GitHub code scanning and other SARIF viewers: every rule that ran with its help,
@@ -23,8 +23,9 @@ export const FINGERPRINT_KEY = 'migrateSafe/v1';
  */
 export const formatSarif: Formatter = (result, options) => {
   const { version, homepage } = packageInfo();
-  const rules = describedRules(result);
-  const ruleIndex = new Map(rules.map((rule, index) => [rule.id, index]));
+  const rules = [...result.rules].sort((left, right) => (left.rule.id < right.rule.id ? -1 : left.rule.id > right.rule.id ? 1 : 0));
+  // Sorted by id, so an index means the same rule in every run.
+  const ruleIndex = new Map(rules.map(({ rule }, index) => [rule.id, index]));
   const log = {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
@@ -50,20 +51,7 @@ export const formatSarif: Formatter = (result, options) => {
   return `${JSON.stringify(log, null, 2)}\n`;
 };
 
-interface DescribedRule {
-  readonly id: string;
-  readonly rule: AnyRule;
-  readonly severity: 'error' | 'warning';
-}
-
-/** The rules that ran, in a stable order (by id), so `ruleIndex` means the same thing in every run. */
-function describedRules(result: LintResult): DescribedRule[] {
-  return result.rules
-    .map(({ rule, severity }: RuleInRun) => ({ id: rule.id, rule, severity }))
-    .sort((left, right) => (left.id < right.id ? -1 : left.id > right.id ? 1 : 0));
-}
-
-function reportingDescriptor(rule: AnyRule, severity: 'error' | 'warning'): Record<string, unknown> {
+function reportingDescriptor(rule: AnyRule, severity: Severity): Record<string, unknown> {
   const helpUri = ruleDocsUrl(rule);
   return {
     id: rule.id,
