@@ -1,4 +1,4 @@
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../config/errors.js';
 import { FORMAT_NAMES } from '../report/index.js';
 import { packageInfo } from '../version.js';
@@ -34,7 +34,11 @@ function parseInteger(value: string): number {
 /** The options lint and validate share. */
 function withLintOptions(command: Command): Command {
   return command
-    .option('-f, --format <format[=path]>', `report format: ${FORMAT_NAMES.join(', ')} (default text); repeatable, =path writes that report to a file`, collectFormat, [])
+    .addOption(
+      new Option('-f, --format <format[=path]>', `report format: ${FORMAT_NAMES.join(', ')}; repeatable, =path writes that report to a file`)
+        .argParser(collectFormat)
+        .default([], 'text'),
+    )
     .option('-o, --output-file <path>', 'write the report to a file instead of standard output')
     .option('--since <git-ref>', 'report only on files added or changed since the merge base with this git ref')
     .option('--staged', 'lint the staged version of files (the git index), reporting only on files with staged changes')
