@@ -109,11 +109,13 @@ describe('modified-applied-migration', () => {
     writeFileSync(join(root, 'supabase/migrations/rollback/20240101000000_create_down.sql'), 'DROP TABLE old_table;\nDROP TABLE agents;\n');
     writeFileSync(join(root, 'supabase/migrations/20240101000000_create.sql'), `${CREATE}-- reviewed\n`);
     git(root, 'add', '-A');
-    const rules = (...args: string[]): string[] =>
-      jsonReport(runCli(['lint', 'supabase/migrations', '--format', 'json', ...args], { cwd: root, env: gitEnv() })).findings.map((finding) => finding.ruleId);
-    expect(rules('--since', 'main')).toEqual(['modified-applied-migration']);
-    expect(rules('--staged')).toEqual([]);
-    expect(rules()).toEqual([]);
+    const modified = (...args: string[]): string[] =>
+      jsonReport(runCli(['lint', 'supabase/migrations', '--format', 'json', ...args], { cwd: root, env: gitEnv() }))
+        .findings.filter((finding) => finding.ruleId === 'modified-applied-migration')
+        .map((finding) => finding.file);
+    expect(modified('--since', 'main')).toEqual(['supabase/migrations/20240101000000_create.sql']);
+    expect(modified('--staged')).toEqual([]);
+    expect(modified()).toEqual([]);
   });
 });
 
