@@ -119,6 +119,15 @@ export function formatTypeName(typeName: TypeName | undefined): string | undefin
   return `${base}${modifiers.length > 0 ? `(${modifiers.join(',')})` : ''}${arrays}`;
 }
 
+/** The argument types that identify a function (`DROP FUNCTION f(bigint, text)`): OUT and TABLE parameters do not count. */
+export function functionArgumentTypes(parameters: readonly Node[] | undefined): string[] {
+  return (parameters ?? []).flatMap((parameter) => {
+    const definition = nodeOf(parameter, 'FunctionParameter');
+    if (definition?.mode === 'FUNC_PARAM_OUT' || definition?.mode === 'FUNC_PARAM_TABLE') return [];
+    return [formatTypeName(definition?.argType) ?? '<type>'];
+  });
+}
+
 /** The value of a constant, as SQL text. */
 export function constantText(constant: A_Const | undefined): string | undefined {
   if (!constant) return undefined;

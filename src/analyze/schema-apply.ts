@@ -12,6 +12,7 @@ import type {
 import {
   type QualifiedName,
   constraintsOf,
+  functionArgumentTypes,
   nameOfList,
   nameOfRangeVar,
   namesOfObjects,
@@ -25,6 +26,7 @@ import {
   type ConstraintState,
   type ObjectOrigin,
   type RelationKind,
+  type RenameRecord,
   type SchemaState,
   type TableState,
   type Volatility,
@@ -51,8 +53,11 @@ const APPLIERS: Readonly<Record<string, Apply>> = {
     const kind: RelationKind = fields.objtype === 'OBJECT_MATVIEW' ? 'materialized-view' : 'table';
     addRelation(state, nameOfRangeVar(fields.into?.rel), kind, context);
   },
-  ViewStmt: (state, fields: { view?: RangeVar }, context) => {
-    addRelation(state, nameOfRangeVar(fields.view), 'view', context);
+  ViewStmt: (state, fields: { view?: RangeVar; replace?: boolean }, context) => {
+    const name = nameOfRangeVar(fields.view);
+    // CREATE OR REPLACE VIEW keeps the view: it was created where it first appeared.
+    const existing = fields.replace && name ? state.tables.get(objectKey(name, context.defaultSchema)) : undefined;
+    if (existing?.kind !== 'view') addRelation(state, name, 'view', context);
   },
   AlterTableStmt: alterTable,
   RenameStmt: rename,
@@ -72,11 +77,19 @@ const APPLIERS: Readonly<Record<string, Apply>> = {
   CreateTrigStmt: (state, fields: { relation?: RangeVar; trigname?: string }, context) => {
     addTableObject(state, 'trigger', fields.relation, fields.trigname, context);
   },
-  CreateFunctionStmt: (state, fields: { funcname?: Node[]; options?: Node[] }, context) => {
+  CreateFunctionStmt: (state, fields: { funcname?: Node[]; options?: Node[]; parameters?: Node[]; is_procedure?: boolean }, context) => {
     const name = nameOfList(fields.funcname);
     if (!name) return;
     const key = objectKey(name, context.defaultSchema);
-    state.setFunction(key, { key, name, volatility: functionVolatility(fields.options), origin: state.functions.get(key)?.origin ?? context.origin });
+    state.setFunction(key, {
+      key,
+      name,
+      volatility: functionVolatility(fields.options),
+      // CREATE OR REPLACE keeps the function: it was created where it first appeared.
+      origin: state.functions.get(key)?.origin ?? context.origin,
+      argumentTypes: functionArgumentTypes(fields.parameters),
+      procedure: fields.is_procedure === true,
+    });
   },
   CreateEnumStmt: (state, fields: { typeName?: Node[]; vals?: Node[] }, context) => {
     const values = new Map(stringsOf(fields.vals).map((value) => [value, context.origin] as const));
@@ -88,8 +101,14 @@ const APPLIERS: Readonly<Record<string, Apply>> = {
     const key = objectKey(name, context.defaultSchema);
     const type = state.types.get(key) ?? { key, name, kind: 'enum' as const, values: new Map(), origin: undefined };
     const values = new Map(type.values);
-    if (fields.oldVal !== undefined) values.delete(fields.oldVal);
-    if (!values.has(fields.newVal)) values.set(fields.newVal, context.origin);
+    if (fields.oldVal !== undefined) {
+      // A renamed value keeps where it was added.
+      values.set(fields.newVal, values.get(fields.oldVal));
+      values.delete(fields.oldVal);
+      state.noteRename(scopedRename('enum-value', key, fields.oldVal, fields.newVal));
+    } else if (!values.has(fields.newVal)) {
+      values.set(fields.newVal, context.origin);
+    }
     state.setType(key, { ...type, values });
   },
   CompositeTypeStmt: (state, fields: { typevar?: RangeVar }, context) => {
@@ -172,10 +191,14 @@ function addColumn(state: SchemaState, table: TableState, column: ColumnDef, con
 
 function addConstraint(state: SchemaState, table: TableState, constraint: Constraint, columns: string[], context: ApplyContext): TableState {
   const updated = withConstraint(table, constraint, columns, context);
-  if ((constraint.contype === 'CONSTR_PRIMARY' || constraint.contype === 'CONSTR_UNIQUE') && !constraint.indexname) {
+  if (constraint.contype === 'CONSTR_PRIMARY' || constraint.contype === 'CONSTR_UNIQUE') {
     const name = { schema: table.name.schema, name: constraint.conname ?? defaultConstraintName(table, constraint, columns) };
     const key = objectKey(name, context.defaultSchema);
-    state.setIndex(key, { key, name, table: table.key, unique: true, origin: context.origin });
+    // `USING INDEX` renames the existing index to the constraint's name.
+    const usedIndexKey = constraint.indexname === undefined ? undefined : objectKey({ schema: table.name.schema, name: constraint.indexname }, context.defaultSchema);
+    const used = usedIndexKey === undefined ? undefined : state.indexes.get(usedIndexKey);
+    if (usedIndexKey !== undefined) state.setIndex(usedIndexKey, undefined);
+    state.setIndex(key, { key, name, table: table.key, unique: true, origin: used?.origin ?? context.origin });
   }
   return updated;
 }
@@ -295,6 +318,9 @@ function alterTableCommand(state: SchemaState, table: TableState, command: Alter
       if (columnName === undefined) return table;
       const constraints = new Map(table.constraints);
       constraints.delete(columnName);
+      // A primary key or unique constraint takes its index with it.
+      const index = state.indexes.get(objectKey({ schema: table.name.schema, name: columnName }, context.defaultSchema));
+      if (index?.table === table.key) state.setIndex(index.key, undefined);
       return { ...table, constraints };
     }
     case 'AT_EnableRowSecurity':
@@ -364,9 +390,58 @@ function rename(state: SchemaState, fields: RenameStmt, context: ApplyContext): 
     case 'OBJECT_INDEX':
       if (relation) renameIndex(state, relation, newName, context);
       return;
+    case 'OBJECT_POLICY':
+    case 'OBJECT_TRIGGER':
+      if (relation && fields.subname !== undefined) renameTableObject(state, fields.renameType === 'OBJECT_POLICY' ? 'policy' : 'trigger', relation, fields.subname, newName, context);
+      return;
+    case 'OBJECT_TYPE':
+    case 'OBJECT_DOMAIN':
+      renameType(state, nameOfList(nodeOf(fields.object, 'List')?.items), newName, context);
+      return;
+    case 'OBJECT_FUNCTION':
+    case 'OBJECT_PROCEDURE':
+    case 'OBJECT_ROUTINE':
+      renameFunction(state, nameOfList(nodeOf(fields.object, 'ObjectWithArgs')?.objname), newName, context);
+      return;
     default:
       return;
   }
+}
+
+function renameTableObject(state: SchemaState, kind: TableObjectKind, relation: QualifiedName, from: string, to: string, context: ApplyContext): void {
+  const tableKey = objectKey(relation, context.defaultSchema);
+  const key = `${tableKey}:${from}`;
+  const object = tableObjects(state, kind).get(key) ?? { key, table: tableKey, name: from, origin: undefined };
+  setTableObject(state, kind, key, undefined);
+  setTableObject(state, kind, `${tableKey}:${to}`, { ...object, key: `${tableKey}:${to}`, name: to });
+  state.noteRename(scopedRename(kind, tableKey, from, to));
+}
+
+/** A rename within a table or a type: a column, constraint, policy, trigger or enum value. */
+function scopedRename(kind: RenameRecord['kind'], scope: string, from: string, to: string): RenameRecord {
+  return { kind, scope, from: { schema: undefined, name: from }, to: { schema: undefined, name: to }, fromKey: from, toKey: to };
+}
+
+function renameType(state: SchemaState, name: QualifiedName | undefined, newName: string, context: ApplyContext): void {
+  if (!name) return;
+  const key = objectKey(name, context.defaultSchema);
+  const renamed = { schema: name.schema, name: newName };
+  const newKey = objectKey(renamed, context.defaultSchema);
+  const type = state.types.get(key);
+  state.setType(key, undefined);
+  if (type) state.setType(newKey, { ...type, key: newKey, name: renamed });
+  state.noteRename({ kind: 'type', scope: undefined, from: name, to: renamed, fromKey: key, toKey: newKey });
+}
+
+function renameFunction(state: SchemaState, name: QualifiedName | undefined, newName: string, context: ApplyContext): void {
+  if (!name) return;
+  const key = objectKey(name, context.defaultSchema);
+  const renamed = { schema: name.schema, name: newName };
+  const newKey = objectKey(renamed, context.defaultSchema);
+  const fn = state.functions.get(key);
+  state.setFunction(key, undefined);
+  if (fn) state.setFunction(newKey, { ...fn, key: newKey, name: renamed });
+  state.noteRename({ kind: 'function', scope: undefined, from: name, to: renamed, fromKey: key, toKey: newKey });
 }
 
 function renameTable(state: SchemaState, name: QualifiedName, newName: string, context: ApplyContext): void {
@@ -380,6 +455,7 @@ function renameTable(state: SchemaState, name: QualifiedName, newName: string, c
   }
   moveTableObjects(state, 'policy', table.key, key);
   moveTableObjects(state, 'trigger', table.key, key);
+  state.noteRename({ kind: 'table', scope: undefined, from: name, to: renamed, fromKey: table.key, toKey: key });
 }
 
 function renameColumn(state: SchemaState, relation: QualifiedName, from: string, to: string, context: ApplyContext): void {
@@ -399,24 +475,36 @@ function renameColumn(state: SchemaState, relation: QualifiedName, from: string,
     ]),
   );
   state.setTable(table.key, { ...table, columns, constraints });
+  state.noteRename(scopedRename('column', table.key, from, to));
 }
 
 function renameConstraint(state: SchemaState, relation: QualifiedName, from: string, to: string, context: ApplyContext): void {
   const table = existingTable(state, relation, context);
+  state.noteRename(scopedRename('constraint', table.key, from, to));
   const constraint = table.constraints.get(from);
   if (!constraint) return;
   const constraints = new Map(table.constraints);
   constraints.delete(from);
   constraints.set(to, { ...constraint, name: to });
   state.setTable(table.key, { ...table, constraints });
+  // The index of a primary key or unique constraint is renamed with it.
+  const indexKey = objectKey({ schema: table.name.schema, name: from }, context.defaultSchema);
+  const index = state.indexes.get(indexKey);
+  if (index?.table === table.key) {
+    const renamed = { schema: table.name.schema, name: to };
+    const newKey = objectKey(renamed, context.defaultSchema);
+    state.setIndex(indexKey, undefined);
+    state.setIndex(newKey, { ...index, key: newKey, name: renamed });
+  }
 }
 
 function renameIndex(state: SchemaState, name: QualifiedName, newName: string, context: ApplyContext): void {
+  const renamed = { schema: name.schema, name: newName };
   const key = objectKey(name, context.defaultSchema);
+  const newKey = objectKey(renamed, context.defaultSchema);
+  state.noteRename({ kind: 'index', scope: undefined, from: name, to: renamed, fromKey: key, toKey: newKey });
   const index = state.indexes.get(key);
   if (!index) return;
-  const renamed = { schema: name.schema, name: newName };
-  const newKey = objectKey(renamed, context.defaultSchema);
   state.setIndex(key, undefined);
   state.setIndex(newKey, { ...index, key: newKey, name: renamed });
 }

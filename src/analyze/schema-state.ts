@@ -68,6 +68,9 @@ export interface FunctionState {
   readonly name: QualifiedName;
   readonly volatility: Volatility;
   readonly origin: ObjectOrigin | undefined;
+  /** The argument types that identify it (`DROP FUNCTION f(bigint, text)`), when it was created in a migration that was read. */
+  readonly argumentTypes?: readonly string[];
+  readonly procedure?: boolean;
 }
 
 export interface TypeState {
@@ -93,6 +96,50 @@ interface JournalEntry {
   readonly previous: unknown;
 }
 
+/** Objects by key, each with its value at one moment (undefined: it did not exist). */
+export interface SchemaSnapshot {
+  readonly tables: ReadonlyMap<string, TableState | undefined>;
+  readonly indexes: ReadonlyMap<string, IndexState | undefined>;
+  readonly functions: ReadonlyMap<string, FunctionState | undefined>;
+  readonly types: ReadonlyMap<string, TypeState | undefined>;
+  readonly policies: ReadonlyMap<string, TableObjectState | undefined>;
+  readonly triggers: ReadonlyMap<string, TableObjectState | undefined>;
+}
+
+type SnapshotKind = keyof SchemaSnapshot;
+
+/** A rename a migration made; chains (a to b, b to c) are kept as one (a to c), a rename back removes it. */
+export interface RenameRecord {
+  readonly kind: 'table' | 'column' | 'constraint' | 'index' | 'policy' | 'trigger' | 'type' | 'function' | 'enum-value';
+  /** For an object within a table or a type (a column, a policy, an enum value): the table's or type's key. */
+  readonly scope: string | undefined;
+  /** Names as written. */
+  readonly from: QualifiedName;
+  readonly to: QualifiedName;
+  /** The keys the state knows the object by: `schema.name` for schema objects, the plain name within a table or type. */
+  readonly fromKey: string;
+  readonly toKey: string;
+}
+
+/** What one migration changed: every object it touched before and after, and its renames. */
+export interface MigrationRecording {
+  readonly migration: string;
+  readonly before: SchemaSnapshot;
+  /** Undefined while the migration is still being replayed: its changes are the current state. */
+  readonly after: SchemaSnapshot | undefined;
+  readonly renames: readonly RenameRecord[];
+  /** Renames made after the migration: by its rollback, when one is tried. */
+  readonly renamesAfter: readonly RenameRecord[];
+}
+
+interface Recording {
+  readonly migration: string;
+  readonly before: { readonly [K in SnapshotKind]: Map<string, unknown> };
+  after: SchemaSnapshot | undefined;
+  readonly renames: RenameRecord[];
+  readonly renamesAfter: RenameRecord[];
+}
+
 /**
  * The schema as a sequence of migrations leaves it. Entries are immutable: a change replaces
  * an entry, and a journal of replaced entries lets a caller try statements (a rollback) and
@@ -107,6 +154,7 @@ export class SchemaState {
   private readonly triggerMap = new Map<string, TableObjectState>();
   private readonly journal: JournalEntry[] = [];
   private openCheckpoints = 0;
+  private current: Recording | undefined;
 
   get tables(): ReadonlyMap<string, TableState> {
     return this.tableMap;
@@ -128,22 +176,63 @@ export class SchemaState {
   }
 
   setTable(key: string, table: TableState | undefined): void {
-    this.record(this.tableMap, key, table);
+    this.record('tables', this.tableMap, key, table);
   }
   setIndex(key: string, index: IndexState | undefined): void {
-    this.record(this.indexMap, key, index);
+    this.record('indexes', this.indexMap, key, index);
   }
   setFunction(key: string, fn: FunctionState | undefined): void {
-    this.record(this.functionMap, key, fn);
+    this.record('functions', this.functionMap, key, fn);
   }
   setType(key: string, type: TypeState | undefined): void {
-    this.record(this.typeMap, key, type);
+    this.record('types', this.typeMap, key, type);
   }
   setPolicy(key: string, policy: TableObjectState | undefined): void {
-    this.record(this.policyMap, key, policy);
+    this.record('policies', this.policyMap, key, policy);
   }
   setTrigger(key: string, trigger: TableObjectState | undefined): void {
-    this.record(this.triggerMap, key, trigger);
+    this.record('triggers', this.triggerMap, key, trigger);
+  }
+
+  /**
+   * Starts recording what a migration changes (replacing the previous recording): the value of
+   * every object it touches before its first change, and its renames. A rollback is judged against it.
+   */
+  startRecording(migration: string): void {
+    const before = { tables: new Map(), indexes: new Map(), functions: new Map(), types: new Map(), policies: new Map(), triggers: new Map() };
+    this.current = { migration, before, after: undefined, renames: [], renamesAfter: [] };
+  }
+
+  /** Ends the recording: the objects the migration touched are kept as it left them. */
+  stopRecording(): void {
+    const current = this.current;
+    if (!current || current.after) return;
+    const now = <T>(kind: SnapshotKind, map: ReadonlyMap<string, T>): Map<string, T | undefined> => new Map([...current.before[kind].keys()].map((key) => [key, map.get(key)]));
+    current.after = {
+      tables: now('tables', this.tableMap),
+      indexes: now('indexes', this.indexMap),
+      functions: now('functions', this.functionMap),
+      types: now('types', this.typeMap),
+      policies: now('policies', this.policyMap),
+      triggers: now('triggers', this.triggerMap),
+    };
+  }
+
+  /** The last migration's recording. */
+  get recording(): MigrationRecording | undefined {
+    // The values were recorded from the maps of the same kind.
+    return this.current as MigrationRecording | undefined;
+  }
+
+  /** Notes a rename: the recorded migration's, or one after it (its rollback's). */
+  noteRename(rename: RenameRecord): void {
+    if (!this.current) return;
+    const renames = this.current.after === undefined ? this.current.renames : this.current.renamesAfter;
+    const earlier = renames.findIndex((candidate) => candidate.kind === rename.kind && candidate.scope === rename.scope && candidate.toKey === rename.fromKey);
+    const first = earlier === -1 ? undefined : renames[earlier];
+    const chained = first ? { ...rename, from: first.from, fromKey: first.fromKey } : rename;
+    if (earlier !== -1) renames.splice(earlier, 1);
+    if (chained.fromKey !== chained.toKey) renames.push(chained);
   }
 
   /** Starts recording changes; `restore` undoes everything after this point. */
@@ -162,8 +251,10 @@ export class SchemaState {
     }
   }
 
-  private record<T>(map: Map<string, T>, key: string, value: T | undefined): void {
+  private record<T>(kind: SnapshotKind, map: Map<string, T>, key: string, value: T | undefined): void {
     if (this.openCheckpoints > 0) this.journal.push({ map, key, previous: map.get(key) });
+    const before = this.current?.after === undefined ? this.current?.before[kind] : undefined;
+    if (before && !before.has(key)) before.set(key, map.get(key));
     if (value === undefined) map.delete(key);
     else map.set(key, value);
   }

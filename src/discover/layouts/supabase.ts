@@ -1,9 +1,27 @@
 import { basename, dirname, join } from 'node:path';
 import { naturalCompare } from '../natural-order.js';
-import type { Layout, LayoutProblem, Migration } from '../types.js';
+import type { Layout, LayoutProblem, Migration, TransactionPolicy } from '../types.js';
+import { ownStatements } from './common.js';
 
 const ROLLBACK_FOLDER = 'rollback';
 const ROLLBACK_SUFFIX = '_down.sql';
+/** The Supabase CLI's own pattern; it skips other files. */
+const MIGRATION_FILE = /^(\d+)_.*\.sql$/;
+
+/**
+ * The Supabase CLI runs each file in one transaction, except that statements PostgreSQL refuses
+ * in a block run on their own between batches, and a file with its own BEGIN/COMMIT runs as
+ * written (supabase/cli, `execMigrationBatch` and `isPipelineIncompatible`).
+ */
+const TRANSACTION: TransactionPolicy = {
+  mode: 'file',
+  nonTransactional: 'alone',
+  ownTransactionRunsAsWritten: true,
+  reason: 'the Supabase CLI runs each migration file in one transaction',
+};
+
+/** No tool runs the guide's rollback files: they are applied by hand or by a script, statement by statement. */
+const ROLLBACK_TRANSACTION = ownStatements('rollback files are applied by hand or by your own script');
 
 /**
  * Supabase as the migration safety guide lays it out: `supabase/migrations/<timestamp>_<name>.sql`,
@@ -22,7 +40,12 @@ export const supabase: Layout = {
     const rollbackFolder = folder.sub(ROLLBACK_FOLDER);
     const rollbacks = new Set(rollbackFolder.files.filter((file) => file.endsWith(ROLLBACK_SUFFIX)));
     const migrations: Migration[] = [];
+    const problems: LayoutProblem[] = [];
     for (const file of folder.files.filter((name) => name.endsWith('.sql')).sort(naturalCompare)) {
+      if (!MIGRATION_FILE.test(file)) {
+        problems.push({ file: join(folder.path, file), message: `the Supabase CLI skips ${file}: migration files are named <timestamp>_<name>.sql` });
+        continue;
+      }
       const name = file.slice(0, -'.sql'.length);
       const rollbackFile = `${name}${ROLLBACK_SUFFIX}`;
       const expectedRollbackPath = join(rollbackFolder.path, rollbackFile);
@@ -31,15 +54,17 @@ export const supabase: Layout = {
         id: name,
         version: /^\d+/.exec(name)?.[0] ?? name,
         name,
-        up: { path: join(folder.path, file), part: 'up' },
-        down: hasRollback ? { path: expectedRollbackPath, part: 'down' } : undefined,
+        up: { path: join(folder.path, file), part: 'up', transaction: TRANSACTION },
+        down: hasRollback ? { path: expectedRollbackPath, part: 'down', transaction: ROLLBACK_TRANSACTION } : undefined,
         expectedRollbackPath,
       });
     }
-    const problems: LayoutProblem[] = [...rollbacks].map((file) => ({
-      file: join(rollbackFolder.path, file),
-      message: `rollback ${file} has no migration ${file.slice(0, -ROLLBACK_SUFFIX.length)}.sql in ${folder.path}`,
-    }));
+    for (const file of rollbacks) {
+      problems.push({
+        file: join(rollbackFolder.path, file),
+        message: `rollback ${file} has no migration ${file.slice(0, -ROLLBACK_SUFFIX.length)}.sql in ${folder.path}`,
+      });
+    }
     return { migrations, problems };
   },
 };
