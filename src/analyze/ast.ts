@@ -96,7 +96,8 @@ export function baseTypeName(typeName: TypeName | undefined): string | undefined
   const parts = stringsOf(typeName?.names);
   const name = parts.at(-1);
   if (name === undefined) return undefined;
-  const keyword = parts[0] === 'pg_catalog' ? TYPE_KEYWORDS[name] : undefined;
+  // `timestamptz`, `int8` and `bool` are also written unqualified: the same types.
+  const keyword = parts.length === 1 || parts[0] === 'pg_catalog' ? TYPE_KEYWORDS[name] : undefined;
   return keyword ?? (parts.length > 1 && parts[0] !== 'pg_catalog' ? parts.join('.') : name);
 }
 

@@ -105,7 +105,7 @@ const APPLIERS: Readonly<Record<string, Apply>> = {
       // A renamed value keeps where it was added.
       values.set(fields.newVal, values.get(fields.oldVal));
       values.delete(fields.oldVal);
-      state.noteRename(scopedRename('enum-value', key, fields.oldVal, fields.newVal));
+      state.noteRename(scopedRename('enum-value', key, fields.oldVal, fields.newVal, true));
     } else if (!values.has(fields.newVal)) {
       values.set(fields.newVal, context.origin);
     }
@@ -414,12 +414,12 @@ function renameTableObject(state: SchemaState, kind: TableObjectKind, relation: 
   const object = tableObjects(state, kind).get(key) ?? { key, table: tableKey, name: from, origin: undefined };
   setTableObject(state, kind, key, undefined);
   setTableObject(state, kind, `${tableKey}:${to}`, { ...object, key: `${tableKey}:${to}`, name: to });
-  state.noteRename(scopedRename(kind, tableKey, from, to));
+  state.noteRename(scopedRename(kind, tableKey, from, to, true));
 }
 
 /** A rename within a table or a type: a column, constraint, policy, trigger or enum value. */
-function scopedRename(kind: RenameRecord['kind'], scope: string, from: string, to: string): RenameRecord {
-  return { kind, scope, from: { schema: undefined, name: from }, to: { schema: undefined, name: to }, fromKey: from, toKey: to };
+function scopedRename(kind: RenameRecord['kind'], scope: string, from: string, to: string, known: boolean): RenameRecord {
+  return { kind, scope, from: { schema: undefined, name: from }, to: { schema: undefined, name: to }, fromKey: from, toKey: to, known };
 }
 
 function renameType(state: SchemaState, name: QualifiedName | undefined, newName: string, context: ApplyContext): void {
@@ -430,7 +430,7 @@ function renameType(state: SchemaState, name: QualifiedName | undefined, newName
   const type = state.types.get(key);
   state.setType(key, undefined);
   if (type) state.setType(newKey, { ...type, key: newKey, name: renamed });
-  state.noteRename({ kind: 'type', scope: undefined, from: name, to: renamed, fromKey: key, toKey: newKey });
+  state.noteRename({ kind: 'type', scope: undefined, from: name, to: renamed, fromKey: key, toKey: newKey, known: type !== undefined });
 }
 
 function renameFunction(state: SchemaState, name: QualifiedName | undefined, newName: string, context: ApplyContext): void {
@@ -441,7 +441,7 @@ function renameFunction(state: SchemaState, name: QualifiedName | undefined, new
   const fn = state.functions.get(key);
   state.setFunction(key, undefined);
   if (fn) state.setFunction(newKey, { ...fn, key: newKey, name: renamed });
-  state.noteRename({ kind: 'function', scope: undefined, from: name, to: renamed, fromKey: key, toKey: newKey });
+  state.noteRename({ kind: 'function', scope: undefined, from: name, to: renamed, fromKey: key, toKey: newKey, known: fn !== undefined });
 }
 
 function renameTable(state: SchemaState, name: QualifiedName, newName: string, context: ApplyContext): void {
@@ -455,7 +455,7 @@ function renameTable(state: SchemaState, name: QualifiedName, newName: string, c
   }
   moveTableObjects(state, 'policy', table.key, key);
   moveTableObjects(state, 'trigger', table.key, key);
-  state.noteRename({ kind: 'table', scope: undefined, from: name, to: renamed, fromKey: table.key, toKey: key });
+  state.noteRename({ kind: 'table', scope: undefined, from: name, to: renamed, fromKey: table.key, toKey: key, known: true });
 }
 
 function renameColumn(state: SchemaState, relation: QualifiedName, from: string, to: string, context: ApplyContext): void {
@@ -475,13 +475,13 @@ function renameColumn(state: SchemaState, relation: QualifiedName, from: string,
     ]),
   );
   state.setTable(table.key, { ...table, columns, constraints });
-  state.noteRename(scopedRename('column', table.key, from, to));
+  state.noteRename(scopedRename('column', table.key, from, to, true));
 }
 
 function renameConstraint(state: SchemaState, relation: QualifiedName, from: string, to: string, context: ApplyContext): void {
   const table = existingTable(state, relation, context);
-  state.noteRename(scopedRename('constraint', table.key, from, to));
   const constraint = table.constraints.get(from);
+  state.noteRename(scopedRename('constraint', table.key, from, to, constraint !== undefined));
   if (!constraint) return;
   const constraints = new Map(table.constraints);
   constraints.delete(from);
@@ -502,8 +502,8 @@ function renameIndex(state: SchemaState, name: QualifiedName, newName: string, c
   const renamed = { schema: name.schema, name: newName };
   const key = objectKey(name, context.defaultSchema);
   const newKey = objectKey(renamed, context.defaultSchema);
-  state.noteRename({ kind: 'index', scope: undefined, from: name, to: renamed, fromKey: key, toKey: newKey });
   const index = state.indexes.get(key);
+  state.noteRename({ kind: 'index', scope: undefined, from: name, to: renamed, fromKey: key, toKey: newKey, known: index !== undefined });
   if (!index) return;
   state.setIndex(key, undefined);
   state.setIndex(newKey, { ...index, key: newKey, name: renamed });

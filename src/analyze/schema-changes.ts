@@ -165,6 +165,7 @@ function isReversed(rename: RenameRecord, renamesAfter: readonly RenameRecord[],
 
 /** Whether an object of the rename's kind exists under `key`; undefined when the state cannot tell (it never knew the object). */
 function exists(rename: RenameRecord, key: string, state: SchemaState): boolean | undefined {
+  if (!rename.known) return undefined;
   const scoped = rename.scope === undefined ? undefined : state.tables.get(rename.scope);
   switch (rename.kind) {
     case 'table':
@@ -172,16 +173,16 @@ function exists(rename: RenameRecord, key: string, state: SchemaState): boolean 
     case 'column':
       return scoped?.columns.has(key);
     case 'constraint':
-      return scoped?.constraints.has(key) || undefined;
+      return scoped?.constraints.has(key);
     case 'index':
-      return state.indexes.has(key) || undefined;
+      return state.indexes.has(key);
     case 'policy':
     case 'trigger':
-      return (rename.kind === 'policy' ? state.policies : state.triggers).has(`${rename.scope ?? ''}:${key}`) || undefined;
+      return (rename.kind === 'policy' ? state.policies : state.triggers).has(`${rename.scope ?? ''}:${key}`);
     case 'type':
-      return state.types.has(key) || undefined;
+      return state.types.has(key);
     case 'function':
-      return state.functions.has(key) || undefined;
+      return state.functions.has(key);
     case 'enum-value':
       return rename.scope === undefined ? undefined : state.types.get(rename.scope)?.values.has(key);
   }

@@ -119,6 +119,8 @@ export interface RenameRecord {
   /** The keys the state knows the object by: `schema.name` for schema objects, the plain name within a table or type. */
   readonly fromKey: string;
   readonly toKey: string;
+  /** The state tracks the object (it was created in, or touched by, a migration that was read), so its presence can be checked. */
+  readonly known: boolean;
 }
 
 /** What one migration changed: every object it touched before and after, and its renames. */

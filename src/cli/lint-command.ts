@@ -36,7 +36,7 @@ export async function runLint(paths: readonly string[], options: LintCommandOpti
   if (!formatter) throw new UsageError(`unknown format "${options.format}"`);
   const overrides: ConfigOverrides = {
     pgVersion: options.pgVersion,
-    assumeInTransaction: options.assumeInTransaction === true ? true : undefined,
+    assumeInTransaction: options.assumeInTransaction,
     rules: options.rule,
   };
   const configs = new ConfigLoader({ builtInRules: BUILT_IN_RULES, overrides, configFile: options.config, cwd });

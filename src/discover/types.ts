@@ -97,7 +97,7 @@ export interface Layout {
   detect(folder: FolderListing): boolean;
   /**
    * For a file inside a project but below its folder (`rollback/x_down.sql`, `<version>_<name>/up.sql`),
-   * the project's folder; undefined if the file does not sit that way.
+   * the project's folder; undefined if the file does not sit that way. A file belongs to one project only.
    */
   rootOf?(fileFolder: string, fileName: string): string | undefined;
   collect(folder: FolderListing): Collected;

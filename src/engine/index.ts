@@ -89,6 +89,8 @@ class Run {
   private readonly sources = new Map<string, string>();
   private readonly rulesUsed = new Map<string, { rule: AnyRule; severity: Severity }>();
   private transactionCounter = 0;
+  /** Parts already reported on: a file sits in one project, and is reported once even if a layout lists it twice. */
+  private readonly reported = new Set<string>();
   private readonly reader: SourceReader;
   private readonly reportUnusedDirectives: boolean;
 
@@ -104,7 +106,7 @@ class Run {
   lintProject(project: MigrationProject, config: ResolvedConfig, targets: ReadonlySet<string>): void {
     for (const { rule, severity } of config.rules) this.rulesUsed.set(rule.id, { rule, severity });
     const context: ProjectContext = { project, config, state: new SchemaState(), knownRuleIds: new Set(config.allRules.map((rule) => rule.id)) };
-    const isTarget = (file: MigrationFile | undefined): boolean => file !== undefined && targets.has(file.path);
+    const isTarget = (file: MigrationFile | undefined): boolean => file !== undefined && targets.has(file.path) && !this.reported.has(`${file.path}\0${file.part}`);
     const last = project.migrations.findLastIndex((migration) => isTarget(migration.up) || isTarget(migration.down));
     for (const migration of project.migrations.slice(0, last + 1)) {
       const parts: LintedPart[] = [];
@@ -145,6 +147,7 @@ class Run {
       this.problems.push({ file: file.path, message: `cannot read ${report ? 'the file' : 'this earlier migration'} (${read.error})` });
       return [];
     }
+    if (report) this.reported.add(`${file.path}\0${file.part}`);
     const parsed = parseSource(partText(file, read.text));
     const analysisOptions = {
       pgVersion: config.pgVersion,

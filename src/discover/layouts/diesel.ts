@@ -19,7 +19,7 @@ export const diesel: Layout = {
     return folder.folders.some((name) => MIGRATION_FOLDER.test(name) && folder.sub(name).files.includes(UP));
   },
   rootOf(fileFolder, fileName) {
-    return (fileName === UP || fileName === DOWN) && MIGRATION_FOLDER.test(basename(fileFolder)) ? dirname(fileFolder) : undefined;
+    return fileName.endsWith('.sql') && MIGRATION_FOLDER.test(basename(fileFolder)) ? dirname(fileFolder) : undefined;
   },
   collect(folder) {
     const migrations: Migration[] = [];

@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { FolderListing, Layout, LayoutProblem, Migration, MigrationFile, TransactionPolicy } from '../types.js';
 import { duplicateVersions, ownStatements } from './common.js';
@@ -35,7 +36,14 @@ interface Script {
 export const flyway: Layout = {
   id: 'flyway',
   detect(folder) {
-    return folder.files.some((file) => VERSIONED.exec(file)?.[1] === 'V' || REPEATABLE.test(file));
+    return folder.files.some(isMigration);
+  },
+  /** A script in a subfolder belongs to the highest folder above it that holds Flyway scripts too. */
+  rootOf(fileFolder, fileName) {
+    if (!isScript(fileName)) return undefined;
+    let root: string | undefined;
+    for (let folder = dirname(fileFolder); folder !== dirname(folder) && holdsScripts(folder); folder = dirname(folder)) root = folder;
+    return root;
   },
   collect(folder) {
     const problems: LayoutProblem[] = [];
@@ -47,7 +55,7 @@ export const flyway: Layout = {
     }
     const part = (script: Script, name: 'up' | 'down'): MigrationFile => ({ path: script.path, part: name, transaction: script.transaction });
     const undos = new Map(scripts.filter((script) => script.kind === 'U').map((script) => [script.version, script]));
-    const versioned = scripts.filter((script) => script.kind === 'V').sort((left, right) => compareVersions(left.version, right.version));
+    const versioned = scripts.filter((script) => script.kind === 'V').sort((left, right) => compareVersions(left.version, right.version) || (left.file < right.file ? -1 : 1));
     const migrations: Migration[] = versioned.map((script) => {
       const undo = undos.get(script.version);
       undos.delete(script.version);
@@ -71,6 +79,22 @@ export const flyway: Layout = {
     return { migrations, problems };
   },
 };
+
+function isMigration(file: string): boolean {
+  return VERSIONED.exec(file)?.[1] === 'V' || REPEATABLE.test(file);
+}
+
+function isScript(file: string): boolean {
+  return VERSIONED.test(file) || REPEATABLE.test(file);
+}
+
+function holdsScripts(folder: string): boolean {
+  try {
+    return readdirSync(folder).some(isScript);
+  } catch {
+    return false;
+  }
+}
 
 function scriptOf(listing: FolderListing, file: string): Script | undefined {
   const found = { file, path: join(listing.path, file), transaction: transactionOf(listing, file) };

@@ -20,8 +20,8 @@ export const prisma: Layout = {
     return folder.files.includes('migration_lock.toml') || folder.folders.some((name) => MIGRATION_FOLDER.test(name) && folder.sub(name).files.includes(MIGRATION));
   },
   rootOf(fileFolder, fileName) {
-    const inMigrationFolder = MIGRATION_FOLDER.test(basename(fileFolder)) || basename(dirname(fileFolder)) === 'migrations';
-    return (fileName === MIGRATION || fileName === DOWN) && inMigrationFolder ? dirname(fileFolder) : undefined;
+    const inMigrationFolder = MIGRATION_FOLDER.test(basename(fileFolder)) || (fileName === MIGRATION && basename(dirname(fileFolder)) === 'migrations');
+    return fileName.endsWith('.sql') && inMigrationFolder ? dirname(fileFolder) : undefined;
   },
   collect(folder) {
     const migrations: Migration[] = [];

@@ -62,7 +62,7 @@ export const supabase: Layout = {
     for (const file of rollbacks) {
       problems.push({
         file: join(rollbackFolder.path, file),
-        message: `rollback ${file} has no migration ${file.slice(0, -ROLLBACK_SUFFIX.length)}.sql in ${folder.path}`,
+        message: `rollback ${file} has no migration ${file.slice(0, -ROLLBACK_SUFFIX.length)}.sql in the folder above: it will never run`,
       });
     }
     return { migrations, problems };
