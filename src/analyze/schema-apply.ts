@@ -388,7 +388,7 @@ function rename(state: SchemaState, fields: RenameStmt, context: ApplyContext): 
       if (relation && fields.subname !== undefined) renameConstraint(state, relation, fields.subname, newName, context);
       return;
     case 'OBJECT_INDEX':
-      if (relation) renameIndex(state, relation, newName, context);
+      renameSchemaObject(state, 'index', relation, newName, context, state.indexes, (key, index) => { state.setIndex(key, index); });
       return;
     case 'OBJECT_POLICY':
     case 'OBJECT_TRIGGER':
@@ -396,12 +396,12 @@ function rename(state: SchemaState, fields: RenameStmt, context: ApplyContext): 
       return;
     case 'OBJECT_TYPE':
     case 'OBJECT_DOMAIN':
-      renameType(state, nameOfList(nodeOf(fields.object, 'List')?.items), newName, context);
+      renameSchemaObject(state, 'type', nameOfList(nodeOf(fields.object, 'List')?.items), newName, context, state.types, (key, type) => { state.setType(key, type); });
       return;
     case 'OBJECT_FUNCTION':
     case 'OBJECT_PROCEDURE':
     case 'OBJECT_ROUTINE':
-      renameFunction(state, nameOfList(nodeOf(fields.object, 'ObjectWithArgs')?.objname), newName, context);
+      renameSchemaObject(state, 'function', nameOfList(nodeOf(fields.object, 'ObjectWithArgs')?.objname), newName, context, state.functions, (key, fn) => { state.setFunction(key, fn); });
       return;
     default:
       return;
@@ -422,26 +422,25 @@ function scopedRename(kind: RenameRecord['kind'], scope: string, from: string, t
   return { kind, scope, from: { schema: undefined, name: from }, to: { schema: undefined, name: to }, fromKey: from, toKey: to, known };
 }
 
-function renameType(state: SchemaState, name: QualifiedName | undefined, newName: string, context: ApplyContext): void {
+/** Renames an object the state keys by its qualified name: an index, a type, a function. */
+function renameSchemaObject<T extends { readonly key: string; readonly name: QualifiedName }>(
+  state: SchemaState,
+  kind: 'index' | 'type' | 'function',
+  name: QualifiedName | undefined,
+  newName: string,
+  context: ApplyContext,
+  objects: ReadonlyMap<string, T>,
+  set: (key: string, object: T | undefined) => void,
+): void {
   if (!name) return;
   const key = objectKey(name, context.defaultSchema);
   const renamed = { schema: name.schema, name: newName };
   const newKey = objectKey(renamed, context.defaultSchema);
-  const type = state.types.get(key);
-  state.setType(key, undefined);
-  if (type) state.setType(newKey, { ...type, key: newKey, name: renamed });
-  state.noteRename({ kind: 'type', scope: undefined, from: name, to: renamed, fromKey: key, toKey: newKey, known: type !== undefined });
-}
-
-function renameFunction(state: SchemaState, name: QualifiedName | undefined, newName: string, context: ApplyContext): void {
-  if (!name) return;
-  const key = objectKey(name, context.defaultSchema);
-  const renamed = { schema: name.schema, name: newName };
-  const newKey = objectKey(renamed, context.defaultSchema);
-  const fn = state.functions.get(key);
-  state.setFunction(key, undefined);
-  if (fn) state.setFunction(newKey, { ...fn, key: newKey, name: renamed });
-  state.noteRename({ kind: 'function', scope: undefined, from: name, to: renamed, fromKey: key, toKey: newKey, known: fn !== undefined });
+  const object = objects.get(key);
+  state.noteRename({ kind, scope: undefined, from: name, to: renamed, fromKey: key, toKey: newKey, known: object !== undefined });
+  if (!object) return;
+  set(key, undefined);
+  set(newKey, { ...object, key: newKey, name: renamed });
 }
 
 function renameTable(state: SchemaState, name: QualifiedName, newName: string, context: ApplyContext): void {
@@ -498,16 +497,6 @@ function renameConstraint(state: SchemaState, relation: QualifiedName, from: str
   }
 }
 
-function renameIndex(state: SchemaState, name: QualifiedName, newName: string, context: ApplyContext): void {
-  const renamed = { schema: name.schema, name: newName };
-  const key = objectKey(name, context.defaultSchema);
-  const newKey = objectKey(renamed, context.defaultSchema);
-  const index = state.indexes.get(key);
-  state.noteRename({ kind: 'index', scope: undefined, from: name, to: renamed, fromKey: key, toKey: newKey, known: index !== undefined });
-  if (!index) return;
-  state.setIndex(key, undefined);
-  state.setIndex(newKey, { ...index, key: newKey, name: renamed });
-}
 
 const DROPPED_RELATIONS = new Set(['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_FOREIGN_TABLE']);
 const DROPPED_TYPES = new Set(['OBJECT_TYPE', 'OBJECT_DOMAIN']);

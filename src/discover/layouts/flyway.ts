@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { FolderListing, Layout, LayoutProblem, Migration, MigrationFile, TransactionPolicy } from '../types.js';
-import { duplicateVersions, ownStatements } from './common.js';
+import { duplicateVersions, oneTransaction, ownStatements } from './common.js';
 
 /** `V<version>__<description>.sql` and its undo `U<version>__<description>.sql`; versions are dotted or underscored numbers. */
 const VERSIONED = /^([VU])(\d+(?:[._]\d+)*)__(.+)\.sql$/;
@@ -12,10 +12,8 @@ const REPEATABLE = /^R__(.+)\.sql$/;
  * a migration holding a statement PostgreSQL refuses in a block (CREATE INDEX CONCURRENTLY) without one.
  */
 const IN_TRANSACTION: TransactionPolicy = {
-  mode: 'file',
+  ...oneTransaction('Flyway runs each migration in one transaction (`executeInTransaction=false` in its .sql.conf opts out)'),
   nonTransactional: 'unwrap-file',
-  ownTransactionRunsAsWritten: false,
-  reason: 'Flyway runs each migration in one transaction (`executeInTransaction=false` in its .sql.conf opts out)',
 };
 const OPTED_OUT = ownStatements('`executeInTransaction=false` in its .sql.conf makes Flyway run it without a transaction');
 

@@ -1,7 +1,7 @@
 import { basename, dirname, join } from 'node:path';
 import { naturalCompare } from '../natural-order.js';
 import type { Layout, LayoutProblem, Migration, TransactionPolicy } from '../types.js';
-import { ownStatements } from './common.js';
+import { oneTransaction, ownStatements } from './common.js';
 
 const ROLLBACK_FOLDER = 'rollback';
 const ROLLBACK_SUFFIX = '_down.sql';
@@ -14,10 +14,9 @@ const MIGRATION_FILE = /^(\d+)_.*\.sql$/;
  * written (supabase/cli, `execMigrationBatch` and `isPipelineIncompatible`).
  */
 const TRANSACTION: TransactionPolicy = {
-  mode: 'file',
+  ...oneTransaction('the Supabase CLI runs each migration file in one transaction'),
   nonTransactional: 'alone',
   ownTransactionRunsAsWritten: true,
-  reason: 'the Supabase CLI runs each migration file in one transaction',
 };
 
 /** No tool runs the guide's rollback files: they are applied by hand or by a script, statement by statement. */
