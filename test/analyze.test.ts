@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type StatementAnalysis, analyzeFile } from '../src/analyze/index.js';
 import { formatTypeName } from '../src/analyze/ast.js';
 import { SchemaState } from '../src/analyze/schema-state.js';
+import { controlsTransaction, refusesTransactionBlock } from '../src/analyze/transaction-block.js';
 import { loadParser, parseSource } from '../src/parse/parser.js';
 
 beforeAll(loadParser);
@@ -236,5 +237,38 @@ describe('what a migration changed, and what its rollback leaves', () => {
       'DROP POLICY IF EXISTS agents_read ON agents;',
       expect.stringContaining("PostgreSQL cannot drop the enum value 'archived'") as unknown as string,
     ]);
+  });
+});
+
+describe('statements PostgreSQL refuses in a transaction block', () => {
+  it.each([
+    ['CREATE INDEX CONCURRENTLY i ON t (a)', true],
+    ['CREATE INDEX i ON t (a)', false],
+    ['DROP INDEX CONCURRENTLY i', true],
+    ['REINDEX (CONCURRENTLY) TABLE t', true],
+    ['REINDEX TABLE t', false],
+    ['REINDEX SCHEMA s', true],
+    ['VACUUM t', true],
+    ['ANALYZE t', false],
+    ['CLUSTER', true],
+    ['CLUSTER t', false],
+    ['ALTER SYSTEM SET work_mem = 1', true],
+    ['CREATE DATABASE d', true],
+    ['ALTER DATABASE d SET TABLESPACE x', true],
+    ['ALTER DATABASE d SET work_mem = 1', false],
+    ['ALTER SUBSCRIPTION s REFRESH PUBLICATION', true],
+    ['ALTER SUBSCRIPTION s SET PUBLICATION p WITH (refresh = false)', false],
+    ['ALTER TABLE p DETACH PARTITION c CONCURRENTLY', true],
+    ['ALTER TABLE p DETACH PARTITION c', false],
+    ['DISCARD ALL', true],
+    ["COMMIT PREPARED 'x'", true],
+  ])('%s: %s', (sql, refused) => {
+    const [statement] = parseSource(sql).statements;
+    expect(statement && refusesTransactionBlock(statement.node)).toBe(refused);
+  });
+
+  it('and the statements that manage transactions themselves', () => {
+    const statements = parseSource('BEGIN; SAVEPOINT s; ROLLBACK TO s; COMMIT; START TRANSACTION; ROLLBACK; SELECT 1;').statements;
+    expect(statements.map((statement) => controlsTransaction(statement.node))).toEqual([true, false, false, true, true, true, false]);
   });
 });

@@ -80,21 +80,25 @@ describe('each layout runs files the way its tool does', () => {
     ).toEqual(['migrations/1_a/up.sql:1 in tool', 'migrations/1_a/up.sql:2 in tool', 'migrations/2_b/up.sql:1 out']);
   });
 
-  it('flyway: each migration in a transaction, none for one with CONCURRENTLY or executeInTransaction=false', async () => {
+  it('flyway: each migration in a transaction, none for one of CONCURRENTLY statements only or with executeInTransaction=false', async () => {
     expect(
       await seen({
         'db/migration/V1__a.sql': TWO,
-        'db/migration/V2__b.sql': 'SELECT 1;\nCREATE INDEX CONCURRENTLY i ON agents (a);\n',
-        'db/migration/V3__c.sql': TWO,
-        'db/migration/V3__c.sql.conf': 'executeInTransaction=false\n',
+        'db/migration/V2__b.sql': 'CREATE INDEX CONCURRENTLY i ON agents (a);\nCREATE INDEX CONCURRENTLY j ON agents (b);\n',
+        // Flyway refuses a migration that mixes them: the CONCURRENTLY stays in the block, where it fails.
+        'db/migration/V3__c.sql': 'SELECT 1;\nCREATE INDEX CONCURRENTLY k ON agents (c);\n',
+        'db/migration/V4__d.sql': TWO,
+        'db/migration/V4__d.sql.conf': 'executeInTransaction=false\n',
       }),
     ).toEqual([
       'db/migration/V1__a.sql:1 in tool',
       'db/migration/V1__a.sql:2 in tool',
       'db/migration/V2__b.sql:1 out',
       'db/migration/V2__b.sql:2 out',
-      'db/migration/V3__c.sql:1 out',
-      'db/migration/V3__c.sql:2 out',
+      'db/migration/V3__c.sql:1 in tool',
+      'db/migration/V3__c.sql:2 in tool',
+      'db/migration/V4__d.sql:1 out',
+      'db/migration/V4__d.sql:2 out',
     ]);
   });
 

@@ -65,7 +65,7 @@ const UNWRAPPED: FileWrapping = { wrapped: false, reopensAfterEnd: false, refuse
 export function fileWrapping(policy: TransactionPolicy, statements: readonly Node[]): FileWrapping {
   if (policy.mode === 'none') return UNWRAPPED;
   if (policy.ownTransactionRunsAsWritten && statements.some(controlsTransaction)) return UNWRAPPED;
-  if (policy.nonTransactional === 'unwrap-file' && statements.some(refusesTransactionBlock)) return UNWRAPPED;
+  if (policy.nonTransactional === 'unwrap-file' && statements.length > 0 && statements.every(refusesTransactionBlock)) return UNWRAPPED;
   // PostgreSQL opens an implicit block only for a query string of several statements.
   if (policy.mode === 'query-string' && statements.length < 2) return UNWRAPPED;
   return {

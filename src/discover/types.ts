@@ -13,8 +13,9 @@ export interface TransactionPolicy {
   /**
    * What the tool does with a statement PostgreSQL refuses inside a transaction block (CREATE INDEX
    * CONCURRENTLY, VACUUM, ...): `in-block` leaves it in the block (where it fails), `alone` commits
-   * what came before and runs it on its own (the Supabase CLI), `unwrap-file` runs the whole file
-   * without a transaction (Flyway).
+   * what came before and runs it on its own (the Supabase CLI), `unwrap-file` runs a file made only
+   * of such statements without a transaction and keeps the block for a file that mixes them with
+   * others (Flyway, which refuses such a file unless `mixed` is set).
    */
   readonly nonTransactional: 'in-block' | 'alone' | 'unwrap-file';
   /** A file with its own BEGIN or COMMIT runs exactly as written, without the tool's transaction (the Supabase CLI). */

@@ -8,8 +8,10 @@ const VERSIONED = /^([VU])(\d+(?:[._]\d+)*)__(.+)\.sql$/;
 const REPEATABLE = /^R__(.+)\.sql$/;
 
 /**
- * Flyway runs each migration in one transaction (`executeInTransaction`, default true), and runs
- * a migration holding a statement PostgreSQL refuses in a block (CREATE INDEX CONCURRENTLY) without one.
+ * Flyway runs each migration in one transaction (`executeInTransaction`, default true), and a
+ * migration of statements PostgreSQL refuses in a block (CREATE INDEX CONCURRENTLY) without one.
+ * A migration mixing both it refuses (`mixed` is false by default): it stays in the block here,
+ * where the statement that cannot run in one is what a rule reports.
  */
 const IN_TRANSACTION: TransactionPolicy = {
   ...oneTransaction('Flyway runs each migration in one transaction (`executeInTransaction=false` in its .sql.conf opts out)'),
