@@ -272,3 +272,19 @@ describe('statements PostgreSQL refuses in a transaction block', () => {
     expect(statements.map((statement) => controlsTransaction(statement.node))).toEqual([true, false, false, true, true, true, false]);
   });
 });
+
+describe('a migration that renames what it created', () => {
+  it('counts as creating it under its last name', () => {
+    const state = new SchemaState();
+    state.startRecording('m1');
+    const changes: string[] = [];
+    analyze('CREATE TABLE draft (id int); ALTER TABLE draft RENAME TO teams; ALTER TABLE agents ADD COLUMN x int; ALTER TABLE agents RENAME COLUMN x TO team_id; SELECT 1;', {
+      state,
+      migration: 'm1',
+      observe: ({ statement, schema }) => {
+        if (statement.type === 'SelectStmt') changes.push(...schema.changesOfThisMigration().map((change) => `${change.object}: ${change.change}`));
+      },
+    });
+    expect(changes).toEqual(['table teams: created', 'column agents.team_id: added']);
+  });
+});

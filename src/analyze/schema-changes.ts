@@ -1,5 +1,5 @@
 import { type QualifiedName, displayName, formatTypeName, quoteIdentifier } from './ast.js';
-import type { ColumnState, MigrationRecording, RenameRecord, SchemaSnapshot, SchemaState, TableObjectState, TableState } from './schema-state.js';
+import type { ColumnState, MigrationRecording, ObjectOrigin, RenameRecord, SchemaSnapshot, SchemaState, TableObjectState, TableState } from './schema-state.js';
 import { undoSql } from './undo.js';
 
 /** One change a migration made to the schema that is still in place. */
@@ -22,7 +22,8 @@ export interface SchemaChange {
 export function remainingChanges(recording: MigrationRecording, state: SchemaState): SchemaChange[] {
   const after = recording.after ?? currentSnapshot(recording.before, state);
   const createdHere = (origin: { migration: string; part: string } | undefined): boolean => origin?.migration === recording.migration && origin.part === 'up';
-  const renames = recording.renames.filter((rename) => !isReversed(rename, recording.renamesAfter, state));
+  // A rename of something the migration created itself is part of creating it.
+  const renames = recording.renames.filter((rename) => !createdHere(findRenamed(rename, rename.toKey, state)?.origin) && !isReversed(rename, recording.renamesAfter, state));
   const renamedTo = new Set(renames.map((rename) => `${rename.kind}\0${rename.scope ?? ''}\0${rename.toKey}`));
   const isRenameTarget = (kind: RenameRecord['kind'], scope: string | undefined, key: string): boolean => renamedTo.has(`${kind}\0${scope ?? ''}\0${key}`);
   /** A table's value before the migration, under the name it had then. */
@@ -165,26 +166,34 @@ function isReversed(rename: RenameRecord, renamesAfter: readonly RenameRecord[],
 
 /** Whether an object of the rename's kind exists under `key`; undefined when the state cannot tell (it never knew the object). */
 function exists(rename: RenameRecord, key: string, state: SchemaState): boolean | undefined {
-  if (!rename.known) return undefined;
-  const scoped = rename.scope === undefined ? undefined : state.tables.get(rename.scope);
+  return rename.known ? findRenamed(rename, key, state) !== undefined : undefined;
+}
+
+/** The object of the rename's kind under `key`, with where it was created; undefined when there is none. */
+function findRenamed(rename: RenameRecord, key: string, state: SchemaState): { readonly origin: ObjectOrigin | undefined } | undefined {
+  const scope = rename.scope ?? '';
+  const table = state.tables.get(scope);
   switch (rename.kind) {
     case 'table':
-      return state.tables.has(key);
+      return state.tables.get(key);
     case 'column':
-      return scoped?.columns.has(key);
+      return table?.columns.get(key);
     case 'constraint':
-      return scoped?.constraints.has(key);
+      return table?.constraints.get(key);
     case 'index':
-      return state.indexes.has(key);
+      return state.indexes.get(key);
     case 'policy':
+      return state.policies.get(`${scope}:${key}`);
     case 'trigger':
-      return (rename.kind === 'policy' ? state.policies : state.triggers).has(`${rename.scope ?? ''}:${key}`);
+      return state.triggers.get(`${scope}:${key}`);
     case 'type':
-      return state.types.has(key);
+      return state.types.get(key);
     case 'function':
-      return state.functions.has(key);
-    case 'enum-value':
-      return rename.scope === undefined ? undefined : state.types.get(rename.scope)?.values.has(key);
+      return state.functions.get(key);
+    case 'enum-value': {
+      const values = state.types.get(scope)?.values;
+      return values?.has(key) ? { origin: values.get(key) } : undefined;
+    }
   }
 }
 
