@@ -1,6 +1,13 @@
 import { basename } from 'node:path';
 import { type SchemaChange, defineRule } from '../src/api.js';
 
+/**
+ * The order the undo statements run in: what depends on an object goes before it (a trigger before
+ * its function, a column before the type it uses), and a rename back comes after the statements
+ * that still name the object by its new name.
+ */
+const UNDO_ORDER: readonly SchemaChange['kind'][] = ['policy', 'trigger', 'index', 'constraint', 'property', 'column', 'rename', 'table', 'function', 'type', 'enum-value', 'schema'];
+
 export default defineRule({
   id: 'incomplete-rollback',
   meta: {
@@ -15,18 +22,17 @@ export default defineRule({
       'and a leftover table, column, index, policy, trigger, function, type or enum value makes the migration',
       'fail the next time it runs (`already exists`).',
       '',
-      'The rollback is compared with what its migration did, by replaying both: every change the migration',
-      'made that is still in place after the rollback is reported, with the statement that undoes it. Dropping',
-      'and renaming back what the migration created or renamed is what a rollback is for, and is not reported',
-      'by the rules about dropping and renaming.',
+      'The rollback is compared with what its migration did, by replaying both: the finding names every change',
+      'the migration made that is still in place after the rollback, and the help drafts the statements that',
+      'undo them. Dropping and renaming back what the migration created or renamed is what a rollback is for,',
+      'and is not reported by the rules about dropping and renaming.',
     ].join('\n'),
     bad: [
-      '-- The migration: ALTER TABLE agents ADD COLUMN team_id bigint; CREATE INDEX CONCURRENTLY idx_agents_team ON agents (team_id);',
-      '-- Its rollback:',
+      '-- migrations/1_add_team.down.sql, the rollback of 1_add_team.up.sql, which adds agents.team_id and builds idx_agents_team:',
       'DROP INDEX CONCURRENTLY IF EXISTS idx_agents_team;',
     ].join('\n'),
     good: [
-      '-- The rollback undoes both changes, newest first:',
+      '-- migrations/1_add_team.down.sql undoes both changes, newest first:',
       'DROP INDEX CONCURRENTLY IF EXISTS idx_agents_team;',
       'ALTER TABLE agents DROP COLUMN IF EXISTS team_id;',
     ].join('\n'),
@@ -35,22 +41,20 @@ export default defineRule({
     if (context.file.part !== 'down') return {};
     return {
       'File:exit'() {
+        const changes = context.schema.changesOfThisMigration();
+        if (changes.length === 0) return;
         const migration = basename(context.file.migration.path);
-        for (const change of context.schema.changesOfThisMigration()) {
-          context.report({ message: messageFor(change, migration), help: change.undo });
-        }
+        const pieces = changes.map((change) => `${change.object} (${change.change})`);
+        const count = changes.length === 1 ? 'a change' : `${changes.length} changes`;
+        context.report({
+          message: `The rollback leaves ${count} of ${migration} in place: ${pieces.join(', ')}. The previous application version expects the schema as it was before, and the migration fails on what is left when it runs again.`,
+          help: [`-- Rollback: ${migration} (add to this rollback)`, ...inUndoOrder(changes).map((change) => change.undo)].join('\n'),
+        });
       },
     };
   },
 });
 
-function messageFor(change: SchemaChange, migration: string): string {
-  switch (change.kind) {
-    case 'rename':
-      return `The rollback does not rename ${change.object} back (${change.change} by ${migration}): the previous application version still uses the old name.`;
-    case 'property':
-      return `The rollback leaves ${change.object} ${change.change}, as ${migration} left it: the previous application version expects it as it was.`;
-    default:
-      return `The rollback leaves ${change.object} in place: ${migration} ${change.change === 'created' ? 'creates' : 'adds'} it, and nothing here removes it.`;
-  }
+function inUndoOrder(changes: readonly SchemaChange[]): SchemaChange[] {
+  return [...changes].sort((left, right) => UNDO_ORDER.indexOf(left.kind) - UNDO_ORDER.indexOf(right.kind));
 }

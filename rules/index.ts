@@ -10,6 +10,17 @@ import renameColumn from './rename-column.js';
 import requireConcurrentIndex from './require-concurrent-index.js';
 import syntaxError from './syntax-error.js';
 import unusedDirective from './unused-directive.js';
+import destructiveOperation from './destructive-operation.js';
+import dropColumn from './drop-column.js';
+import dropColumnUsedByTrigger from './drop-column-used-by-trigger.js';
+import preferBigint from './prefer-bigint.js';
+import preferIdentity from './prefer-identity.js';
+import preferRobustStatements from './prefer-robust-statements.js';
+import preferTextOverVarchar from './prefer-text-over-varchar.js';
+import preferTimestamptz from './prefer-timestamptz.js';
+import renameTable from './rename-table.js';
+import rlsDisabled from './rls-disabled.js';
+import securityDefinerSearchPath from './security-definer-search-path.js';
 
 /** Every built-in rule, in documentation order. */
 export const BUILT_IN_RULES: readonly AnyRule[] = [
@@ -24,4 +35,15 @@ export const BUILT_IN_RULES: readonly AnyRule[] = [
   invalidDirective,
   unusedDirective,
   migrationLayout,
+  renameTable,
+  dropColumn,
+  dropColumnUsedByTrigger,
+  destructiveOperation,
+  rlsDisabled,
+  securityDefinerSearchPath,
+  preferRobustStatements,
+  preferTextOverVarchar,
+  preferBigint,
+  preferTimestamptz,
+  preferIdentity,
 ];

@@ -48,10 +48,12 @@ export { type ExpressionVolatility, expressionVolatility } from './analyze/expre
 export { STATEMENT_FORMS, type StatementForm, type TableEffect, formFactsFor, statementForm } from './analyze/lock-facts.js';
 export { LOCK_MODES, type LockImpact, type LockMode, blocksTraffic, describeImpact, lockImpact, lockStrength } from './analyze/lock-modes.js';
 export type {
+  ColumnCopy,
   ColumnState,
   ConstraintState,
   FunctionState,
   IndexState,
+  NamespaceState,
   ObjectOrigin,
   TableObjectState,
   TableState,

@@ -90,6 +90,42 @@ describe('schema state', () => {
     expect(state.tables.get('public.old_table_deprecated')?.renamedFrom).toMatchObject({ name: 'old_table', origin: { migration: 'm1' } });
     expect(state.tables.has('public.old_table')).toBe(false);
   });
+
+  it('records which column a BEFORE INSERT OR UPDATE row trigger mirrors into which, and keeps it after the trigger goes', () => {
+    const state = new SchemaState();
+    analyze(
+      `ALTER TABLE agents ADD COLUMN new_name text;
+       CREATE FUNCTION sync() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         -- NEW.ignored := NEW.commented_out;
+         NEW.new_name := NEW.old_name;
+         NEW."Title" = NEW.Heading;
+         RETURN NEW;
+       END $$;
+       CREATE TRIGGER sync BEFORE INSERT OR UPDATE ON agents FOR EACH ROW EXECUTE FUNCTION sync();
+       CREATE TRIGGER audit AFTER INSERT OR UPDATE ON teams FOR EACH ROW EXECUTE FUNCTION sync();`,
+      { state, migration: 'm1' },
+    );
+    const [drop] = analyze('DROP TRIGGER sync ON agents; DROP FUNCTION sync();', { state, migration: 'm2' });
+    const [after] = analyze('SELECT 1;', { state, migration: 'm3' });
+    for (const view of [drop?.schema, after?.schema]) {
+      expect(view?.column({ schema: undefined, name: 'agents' }, 'old_name')?.mirroredInto).toMatchObject({ name: 'new_name', origin: { migration: 'm1' } });
+      expect(view?.column({ schema: undefined, name: 'agents' }, 'heading')?.mirroredInto?.name).toBe('Title');
+      expect(view?.column({ schema: undefined, name: 'agents' }, 'commented_out')).toBeUndefined();
+    }
+    expect(state.tables.get('public.teams')).toBeUndefined();
+  });
+
+  it('records where row level security was enabled, and the schemas migrations create', () => {
+    const state = new SchemaState();
+    analyze('ALTER TABLE agents ENABLE ROW LEVEL SECURITY; CREATE SCHEMA analytics; CREATE TABLE analytics.events (id bigint);', { state, migration: 'm1' });
+    expect(state.tables.get('public.agents')?.rowLevelSecurityEnabledIn).toMatchObject({ migration: 'm1', part: 'up' });
+    expect(state.namespaces.get('analytics')?.origin?.migration).toBe('m1');
+    analyze('ALTER TABLE agents DISABLE ROW LEVEL SECURITY; DROP SCHEMA analytics CASCADE;', { state, migration: 'm2' });
+    expect(state.tables.get('public.agents')?.rowLevelSecurityEnabledIn).toBeUndefined();
+    expect(state.namespaces.has('analytics')).toBe(false);
+    expect(state.tables.has('analytics.events')).toBe(false);
+  });
 });
 
 describe('schema state across migrations', () => {

@@ -1,7 +1,7 @@
 import type { TransactionPolicy } from '../discover/types.js';
 import type { ParsedSource, ParsedStatement } from '../parse/parser.js';
 import { type LockAcquisition, classifyStatement } from './classify.js';
-import { applyStatement } from './schema-apply.js';
+import { applyStatement, endSession } from './schema-apply.js';
 import type { SchemaState } from './schema-state.js';
 import { type Position, SchemaView } from './schema-view.js';
 import { type SessionSettings, SessionTracker, type TransactionInfo, defaultSchemaOf, fileWrapping } from './session.js';
@@ -65,4 +65,5 @@ export function analyzeFile(
       defaultSchema,
     });
   });
+  endSession(state, options.position);
 }

@@ -4,7 +4,7 @@ import { undoSql } from './undo.js';
 
 /** One change a migration made to the schema that is still in place. */
 export interface SchemaChange {
-  readonly kind: 'table' | 'column' | 'constraint' | 'index' | 'policy' | 'trigger' | 'function' | 'type' | 'enum-value' | 'rename' | 'property';
+  readonly kind: 'schema' | 'table' | 'column' | 'constraint' | 'index' | 'policy' | 'trigger' | 'function' | 'type' | 'enum-value' | 'rename' | 'property';
   /** The object in words: `table teams`, `column agents.team_id`, `policy "agents_read_own" on agents`. */
   readonly object: string;
   /** What the migration did to it, in words: `created`, `renamed from name`, `set NOT NULL`. */
@@ -81,6 +81,10 @@ export function remainingChanges(recording: MigrationRecording, state: SchemaSta
       if (before?.values.has(value) || !createdHere(origin) || isRenameTarget('enum-value', key, value)) continue;
       changes.push({ kind: 'enum-value', object: `value '${value}' of ${displayName(now.name)}`, change: 'added', undo: enumValueRecipe(now.name, [...(before?.values.keys() ?? [])], value, state) });
     }
+  }
+  for (const [name, before] of recording.before.namespaces) {
+    const now = state.namespaces.get(name);
+    if (!before && now && createdHere(now.origin)) changes.push({ kind: 'schema', object: `schema ${quoteIdentifier(name)}`, change: 'created', undo: undoSql.dropSchema(name) });
   }
   return changes;
 }
@@ -259,5 +263,6 @@ function currentSnapshot(before: SchemaSnapshot, state: SchemaState): SchemaSnap
     types: now(before.types, state.types),
     policies: now(before.policies, state.policies),
     triggers: now(before.triggers, state.triggers),
+    namespaces: now(before.namespaces, state.namespaces),
   };
 }

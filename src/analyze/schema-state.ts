@@ -17,6 +17,12 @@ export interface ColumnState {
   readonly origin: ObjectOrigin | undefined;
   /** The most recent rename that gave the column its current name. */
   readonly renamedFrom: { readonly name: string; readonly origin: ObjectOrigin } | undefined;
+  /**
+   * The column a row trigger copies this column's values into (`NEW.into := NEW.this`), and where
+   * that trigger was created: the expand step of a rename. Kept after the trigger is dropped, as
+   * history, so the contract step that drops this column is recognised.
+   */
+  readonly mirroredInto?: { readonly name: string; readonly origin: ObjectOrigin } | undefined;
 }
 
 export type ConstraintKind = 'check' | 'foreign-key' | 'unique' | 'primary-key' | 'exclusion' | 'not-null';
@@ -44,6 +50,8 @@ export interface TableState {
   readonly columns: ReadonlyMap<string, ColumnState>;
   readonly constraints: ReadonlyMap<string, ConstraintState>;
   readonly rowLevelSecurity: boolean;
+  /** Where row level security was last enabled, while it is enabled. */
+  readonly rowLevelSecurityEnabledIn?: ObjectOrigin | undefined;
   /** Undefined when the table existed before the migrations that were read. */
   readonly origin: ObjectOrigin | undefined;
   /** The most recent rename that gave the table its current name. */
@@ -51,6 +59,8 @@ export interface TableState {
   /** Whether every column is known (the table was created in a migration that was read). */
   readonly columnsKnown: boolean;
   readonly partitionOf: string | undefined;
+  /** A TEMPORARY table: it ends with the session, at the end of the file that created it. */
+  readonly temporary?: boolean;
 }
 
 export interface IndexState {
@@ -71,6 +81,22 @@ export interface FunctionState {
   /** The argument types that identify it (`DROP FUNCTION f(bigint, text)`), when it was created in a migration that was read. */
   readonly argumentTypes?: readonly string[];
   readonly procedure?: boolean;
+  /** Row copies its body makes (`NEW.to := NEW.from`), which make it a column sync trigger function. */
+  readonly columnCopies?: readonly ColumnCopy[];
+  /** Columns its body reads or writes as `NEW.x` / `OLD.x`: a trigger running it breaks when one goes. */
+  readonly rowColumns?: readonly string[];
+}
+
+/** One assignment `NEW.to := NEW.from` in a trigger function. */
+export interface ColumnCopy {
+  readonly from: string;
+  readonly to: string;
+}
+
+/** A schema (namespace) created by a migration. */
+export interface NamespaceState {
+  readonly name: string;
+  readonly origin: ObjectOrigin | undefined;
 }
 
 export interface TypeState {
@@ -88,6 +114,8 @@ export interface TableObjectState {
   readonly table: string;
   readonly name: string;
   readonly origin: ObjectOrigin | undefined;
+  /** For a trigger: the key of the function it executes. */
+  readonly function?: string;
 }
 
 interface JournalEntry {
@@ -104,6 +132,7 @@ export interface SchemaSnapshot {
   readonly types: ReadonlyMap<string, TypeState | undefined>;
   readonly policies: ReadonlyMap<string, TableObjectState | undefined>;
   readonly triggers: ReadonlyMap<string, TableObjectState | undefined>;
+  readonly namespaces: ReadonlyMap<string, NamespaceState | undefined>;
 }
 
 type SnapshotKind = keyof SchemaSnapshot;
@@ -154,6 +183,7 @@ export class SchemaState {
   private readonly typeMap = new Map<string, TypeState>();
   private readonly policyMap = new Map<string, TableObjectState>();
   private readonly triggerMap = new Map<string, TableObjectState>();
+  private readonly namespaceMap = new Map<string, NamespaceState>();
   private readonly journal: JournalEntry[] = [];
   private openCheckpoints = 0;
   private current: Recording | undefined;
@@ -175,6 +205,9 @@ export class SchemaState {
   }
   get triggers(): ReadonlyMap<string, TableObjectState> {
     return this.triggerMap;
+  }
+  get namespaces(): ReadonlyMap<string, NamespaceState> {
+    return this.namespaceMap;
   }
 
   setTable(key: string, table: TableState | undefined): void {
@@ -201,7 +234,7 @@ export class SchemaState {
    * every object it touches before its first change, and its renames. A rollback is judged against it.
    */
   startRecording(migration: string): void {
-    const before = { tables: new Map(), indexes: new Map(), functions: new Map(), types: new Map(), policies: new Map(), triggers: new Map() };
+    const before = { tables: new Map(), indexes: new Map(), functions: new Map(), types: new Map(), policies: new Map(), triggers: new Map(), namespaces: new Map() };
     this.current = { migration, before, after: undefined, renames: [], renamesAfter: [] };
   }
 
@@ -217,6 +250,7 @@ export class SchemaState {
       types: now('types', this.typeMap),
       policies: now('policies', this.policyMap),
       triggers: now('triggers', this.triggerMap),
+      namespaces: now('namespaces', this.namespaceMap),
     };
   }
 
@@ -235,6 +269,9 @@ export class SchemaState {
     const chained = first ? { ...rename, from: first.from, fromKey: first.fromKey } : rename;
     if (earlier !== -1) renames.splice(earlier, 1);
     if (chained.fromKey !== chained.toKey) renames.push(chained);
+  }
+  setNamespace(name: string, namespace: NamespaceState | undefined): void {
+    this.record('namespaces', this.namespaceMap, name, namespace);
   }
 
   /** Starts recording changes; `restore` undoes everything after this point. */

@@ -49,6 +49,7 @@ export const undoSql = {
   dropFunction: (name: QualifiedName, argumentTypes: readonly string[] | undefined, procedure: boolean): string =>
     `DROP ${procedure ? 'PROCEDURE' : 'FUNCTION'} IF EXISTS ${displayName(name)}${argumentTypes ? `(${argumentTypes.join(', ')})` : ''};`,
   dropType: (name: QualifiedName, kind: TypeState['kind']): string => `DROP ${kind === 'domain' ? 'DOMAIN' : 'TYPE'} IF EXISTS ${displayName(name)};`,
+  dropSchema: (name: string): string => `DROP SCHEMA IF EXISTS ${quoteIdentifier(name)};`,
   /** Renames `to` back to `from`; `owner` is the table of a column, constraint, policy or trigger, the type of an enum value. */
   renameBack: (kind: RenamedKind, owner: QualifiedName | undefined, from: QualifiedName, to: QualifiedName): string => {
     const ownerName = owner ? displayName(owner) : '<table>';
@@ -117,7 +118,7 @@ const UNDO: Readonly<Record<string, Undo>> = {
   CompositeTypeStmt: (fields: { typevar?: RangeVar }) => undoSql.dropType(relationName(fields.typevar), 'composite'),
   CreateDomainStmt: (fields: { domainname?: Node[] }) => undoSql.dropType(listName(fields.domainname), 'domain'),
   CreateSeqStmt: (fields: { sequence?: RangeVar }) => `DROP SEQUENCE IF EXISTS ${displayName(relationName(fields.sequence))};`,
-  CreateSchemaStmt: (fields: { schemaname?: string }) => `DROP SCHEMA IF EXISTS ${quoteIdentifier(fields.schemaname ?? '<schema>')};`,
+  CreateSchemaStmt: (fields: { schemaname?: string }) => undoSql.dropSchema(fields.schemaname ?? '<schema>'),
   CreateExtensionStmt: (fields: { extname?: string }) => `DROP EXTENSION IF EXISTS ${quoteIdentifier(fields.extname ?? '<extension>')};`,
   AlterEnumStmt: (fields: { typeName?: Node[]; newVal?: string; oldVal?: string }) => {
     const type = listName(fields.typeName);
