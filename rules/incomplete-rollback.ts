@@ -46,8 +46,10 @@ export default defineRule({
         const migration = basename(context.file.migration.path);
         const pieces = changes.map((change) => `${change.object} (${change.change})`);
         const count = changes.length === 1 ? 'a change' : `${changes.length} changes`;
+        const leftovers = changes.some((change) => change.kind !== 'rename' && change.kind !== 'property');
+        const rerun = leftovers ? ', and running the migration again fails on what is left (already exists)' : '';
         context.report({
-          message: `The rollback leaves ${count} of ${migration} in place: ${pieces.join(', ')}. The previous application version expects the schema as it was before, and the migration fails on what is left when it runs again.`,
+          message: `The rollback leaves ${count} of ${migration} in place: ${pieces.join(', ')}. The previous application version expects the schema as it was before${rerun}.`,
           help: [`-- Rollback: ${migration} (add to this rollback)`, ...inUndoOrder(changes).map((change) => change.undo)].join('\n'),
         });
       },
