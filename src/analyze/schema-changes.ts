@@ -102,6 +102,8 @@ function tableChanges(before: TableState | undefined, after: TableState | undefi
   const shown = displayName(table);
   for (const column of now.columns.values()) {
     const earlier = before?.columns.get(renamedColumns.get(column.name) ?? column.name);
+    // Entries are immutable: the same object is an untouched column.
+    if (earlier === column) continue;
     if (!earlier && createdHere(column.origin)) {
       if (!isRenameTarget('column', now.key, column.name)) {
         changes.push({ kind: 'column', object: `column ${shown}.${quoteIdentifier(column.name)}`, change: 'added', undo: undoSql.dropColumn(table, column.name) });
