@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LAYOUT_IDS, type MigrationProject, discover, partText } from '../src/discover/index.js';
 import { lint } from '../src/engine/index.js';
-import { project } from './support/cli.js';
+import { jsonReport, project, runCli } from './support/cli.js';
 import { loadParser } from './support/expectations.js';
 
 const PROJECTS = join(import.meta.dirname, '..', 'fixtures', 'projects');
@@ -230,6 +230,15 @@ describe('a file names its project and history', () => {
     const result = await lint({ inputs: ['migrations/2_drop/up.sql'], cwd: root, texts, overrides: { rules: { 'missing-rollback': 'off' } } });
     expect(result.findings).toEqual([]);
     expect(result.files).toEqual([join(root, 'migrations/2_drop/up.sql')]);
+  });
+
+  it('validate finds a Flyway project in its usual folder', () => {
+    const root = project({ 'src/main/resources/db/migration/V1__index.sql': 'CREATE INDEX idx_agents_status ON agents (status);\n' });
+    const result = runCli(['validate', '--format', 'json'], { cwd: root });
+    expect(jsonReport(result).findings.map((finding) => [finding.file, finding.ruleId])).toEqual([
+      ['src/main/resources/db/migration/V1__index.sql', 'require-concurrent-index'],
+      ['src/main/resources/db/migration/V1__index.sql', 'missing-rollback'],
+    ]);
   });
 
   it('migrations.layout forces a layout, and an unknown one is a configuration error', async () => {

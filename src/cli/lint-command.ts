@@ -25,7 +25,7 @@ export interface LintCommandOptions {
 }
 
 /** Where `validate` and a bare `lint` look when the configuration names no migrations folder. */
-const DEFAULT_MIGRATION_FOLDERS = ['supabase/migrations', 'migrations', 'db/migrations', 'prisma/migrations'];
+const DEFAULT_MIGRATION_FOLDERS = ['supabase/migrations', 'migrations', 'db/migrations', 'prisma/migrations', 'db/migration', 'src/main/resources/db/migration'];
 
 const STDIN = '-';
 
