@@ -5,6 +5,7 @@ import invalidDirective from './invalid-directive.js';
 import irreversibleMigration from './irreversible-migration.js';
 import migrationLayout from './migration-layout.js';
 import missingRollback from './missing-rollback.js';
+import modifiedAppliedMigration from './modified-applied-migration.js';
 import notNullColumnWithoutDefault from './not-null-column-without-default.js';
 import renameColumn from './rename-column.js';
 import requireConcurrentIndex from './require-concurrent-index.js';
@@ -21,6 +22,13 @@ import preferTimestamptz from './prefer-timestamptz.js';
 import renameTable from './rename-table.js';
 import rlsDisabled from './rls-disabled.js';
 import securityDefinerSearchPath from './security-definer-search-path.js';
+import backfillUnderLock from './backfill-under-lock.js';
+import blockingMaintenance from './blocking-maintenance.js';
+import blockingPartitionChange from './blocking-partition-change.js';
+import enumValueInTransaction from './enum-value-in-transaction.js';
+import multipleExclusiveLocks from './multiple-exclusive-locks.js';
+import requireLockTimeout from './require-lock-timeout.js';
+import unbatchedBackfill from './unbatched-backfill.js';
 
 /** Every built-in rule, in documentation order. */
 export const BUILT_IN_RULES: readonly AnyRule[] = [
@@ -41,9 +49,17 @@ export const BUILT_IN_RULES: readonly AnyRule[] = [
   destructiveOperation,
   rlsDisabled,
   securityDefinerSearchPath,
+  blockingMaintenance,
+  blockingPartitionChange,
+  backfillUnderLock,
+  enumValueInTransaction,
+  requireLockTimeout,
+  unbatchedBackfill,
+  multipleExclusiveLocks,
   preferRobustStatements,
   preferTextOverVarchar,
   preferBigint,
   preferTimestamptz,
   preferIdentity,
+  modifiedAppliedMigration,
 ];

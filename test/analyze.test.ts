@@ -324,3 +324,32 @@ describe('a migration that renames what it created', () => {
     expect(changes).toEqual(['table teams: created', 'column agents.team_id: added']);
   });
 });
+
+describe('partitions and CHECK constraints', () => {
+  it('record the partition key, the default partition and the columns each CHECK uses', () => {
+    const state = new SchemaState();
+    analyze(
+      [
+        'CREATE TABLE events (id bigint, at date, region text) PARTITION BY RANGE (at, lower(region));',
+        'CREATE TABLE events_default PARTITION OF events DEFAULT;',
+        'CREATE TABLE events_2025 (id bigint, at date, region text);',
+        "ALTER TABLE events_2025 ADD CONSTRAINT bound CHECK (at IS NOT NULL AND at >= '2025-01-01' AND region <> '');",
+        "ALTER TABLE events ATTACH PARTITION events_2025 FOR VALUES FROM ('2025-01-01', 'a') TO ('2026-01-01', 'a');",
+      ].join('\n'),
+      { state },
+    );
+    expect(state.tables.get('public.events')?.partitionKey).toEqual(['at', 'region']);
+    expect(state.tables.get('public.events_default')).toMatchObject({ partitionOf: 'public.events', defaultPartition: true });
+    expect(state.tables.get('public.events_2025')).toMatchObject({ partitionOf: 'public.events', defaultPartition: false });
+    // A NOT NULL test among the ANDed conditions proves the column not null, as PostgreSQL's SET NOT NULL sees it.
+    expect(state.tables.get('public.events_2025')?.constraints.get('bound')).toMatchObject({ columns: ['at', 'region'], provesNotNull: 'at' });
+  });
+
+  it('put the scan of ATTACH PARTITION on the partition, not on the partitioned table', () => {
+    const [attach] = analyze("ALTER TABLE events ATTACH PARTITION events_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');");
+    expect(attach?.locks.map((lock) => [lock.relation.name, lock.mode, lock.effect])).toEqual([
+      ['events', 'SHARE UPDATE EXCLUSIVE', 'none'],
+      ['events_2025', 'ACCESS EXCLUSIVE', 'scan'],
+    ]);
+  });
+});

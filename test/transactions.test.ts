@@ -1,7 +1,7 @@
 import { mkdirSync, symlinkSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { defineRule } from '../src/api.js';
+import { defineRule } from '../src/plugin/rule.js';
 import { ConfigLoader } from '../src/config/load.js';
 import { lint } from '../src/engine/index.js';
 import { REPOSITORY, jsonReport, project, runCli } from './support/cli.js';
@@ -46,6 +46,14 @@ describe('each layout runs files the way its tool does', () => {
       'supabase/migrations/2_b.sql:2 in own',
       'supabase/migrations/2_b.sql:3 in own',
       'supabase/migrations/2_b.sql:4 in own',
+    ]);
+  });
+
+  it("supabase with the guide's rollback/ folder: run by the guide's own script, statement by statement", async () => {
+    expect(await seen({ 'supabase/migrations/1_a.sql': TWO, 'supabase/migrations/rollback/1_a_down.sql': 'SELECT 1;\n' })).toEqual([
+      'supabase/migrations/1_a.sql:1 out',
+      'supabase/migrations/1_a.sql:2 out',
+      'supabase/migrations/rollback/1_a_down.sql:1 out',
     ]);
   });
 

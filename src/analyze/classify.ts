@@ -54,8 +54,9 @@ function acquisitions(use: FormUse, context: ClassifyContext): LockAcquisition[]
     if (!relation || !mode) return;
     result.push({ form, relation, key: objectKey(relation, context.defaultSchema), role, mode, effect });
   };
-  add(use.table, 'table', use.mode ?? facts.lock, facts.effect);
-  add(use.otherTable, 'other-table', form.referencedLock, 'none');
+  const otherTableEffect = form.effectOn === 'other-table';
+  add(use.table, 'table', use.mode ?? facts.lock, otherTableEffect ? 'none' : facts.effect);
+  add(use.otherTable, 'other-table', form.referencedLock, otherTableEffect ? facts.effect : 'none');
   add(use.index, 'index', form.indexLock, 'none');
   return result;
 }

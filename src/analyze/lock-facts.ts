@@ -29,6 +29,8 @@ export interface StatementForm {
   readonly referencedLock?: LockMode;
   readonly indexLock?: LockMode;
   readonly effect: TableEffect;
+  /** The effect falls on the other relation, not the one the statement changes (ATTACH PARTITION reads the partition). */
+  readonly effectOn?: 'other-table';
   /** What the effect means here, when the plain word is not enough. */
   readonly effectNote?: string;
   readonly since?: number;
@@ -89,7 +91,7 @@ export const STATEMENT_FORMS = [
     lock: 'SHARE',
     indexLock: 'ACCESS EXCLUSIVE',
     effect: 'scan',
-    effectNote: 'rebuilds the index from the whole table; queries that would use the index wait',
+    effectNote: 'rebuilds the index from the whole table; its ACCESS EXCLUSIVE lock on the index stops nearly every query of the table, because the planner locks all of a table\'s indexes',
     example: { sql: 'REINDEX INDEX agents_status_idx', inTransaction: true },
   },
   {
@@ -359,6 +361,7 @@ export const STATEMENT_FORMS = [
     lock: 'SHARE UPDATE EXCLUSIVE',
     referencedLock: 'ACCESS EXCLUSIVE',
     effect: 'scan',
+    effectOn: 'other-table',
     effectNote: 'the partition is read to check every row fits the bound, unless a valid CHECK constraint implies it',
     olderVersions: { before: 12, lock: 'ACCESS EXCLUSIVE', note: 'before PostgreSQL 12 ATTACH PARTITION took ACCESS EXCLUSIVE on the parent' },
     example: {

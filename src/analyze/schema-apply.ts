@@ -7,6 +7,7 @@ import type {
   CreateTrigStmt,
   DropStmt,
   Node,
+  PartitionSpec,
   RangeVar,
   RenameStmt,
 } from '@pgsql/types';
@@ -20,6 +21,7 @@ import {
   nodeOf,
   stringsOf,
   unwrap,
+  walk,
 } from './ast.js';
 import {
   type ColumnCopy,
@@ -147,7 +149,10 @@ function createTable(state: SchemaState, fields: CreateStmt, context: ApplyConte
   if (state.tables.has(key) && fields.if_not_exists) return;
   const parent = nameOfRangeVar(nodeOf(fields.inhRelations?.[0], 'RangeVar'));
   let table = newTable(key, name, fields.partspec ? 'partitioned-table' : 'table', context.origin, true);
-  if (fields.partbound && parent) table = { ...table, partitionOf: objectKey(parent, context.defaultSchema) };
+  table = { ...table, partitionKey: partitionKeyColumns(fields.partspec) };
+  if (fields.partbound && parent) {
+    table = { ...table, partitionOf: objectKey(parent, context.defaultSchema), defaultPartition: fields.partbound.is_default === true };
+  }
   if (fields.relation?.relpersistence === 't') table = { ...table, temporary: true };
   for (const element of fields.tableElts ?? []) {
     const column = nodeOf(element, 'ColumnDef');
@@ -176,7 +181,29 @@ function newTable(key: string, name: QualifiedName, kind: RelationKind, origin: 
     renamedFrom: undefined,
     columnsKnown,
     partitionOf: undefined,
+    defaultPartition: false,
+    partitionKey: undefined,
   };
+}
+
+/** The columns of a partition key: named columns, and the columns that key expressions use. */
+function partitionKeyColumns(spec: PartitionSpec | undefined): string[] | undefined {
+  if (!spec) return undefined;
+  return (spec.partParams ?? []).flatMap((param) => {
+    const element = nodeOf(param, 'PartitionElem');
+    return element?.name !== undefined ? [element.name] : columnsUsedBy(element?.expr);
+  });
+}
+
+/** The columns an expression refers to, each once. */
+function columnsUsedBy(expression: Node | undefined): string[] {
+  const columns = new Set<string>();
+  walk(expression, (type, fields) => {
+    if (type !== 'ColumnRef') return;
+    const column = stringsOf(fields.fields as Node[] | undefined).at(-1);
+    if (column !== undefined) columns.add(column);
+  });
+  return [...columns];
 }
 
 /** A table the migrations change but did not create: it existed before them. */
@@ -262,20 +289,24 @@ function withConstraint(table: TableState, constraint: Constraint, columnsOfColu
 function constraintColumns(constraint: Constraint, columnsOfColumnDef: string[]): string[] {
   if (columnsOfColumnDef.length > 0) return columnsOfColumnDef;
   if (constraint.contype === 'CONSTR_FOREIGN') return stringsOf(constraint.fk_attrs);
-  if (constraint.contype === 'CONSTR_CHECK') {
-    const column = notNullCheckColumn(constraint);
-    return column ? [column] : [];
-  }
+  if (constraint.contype === 'CONSTR_CHECK') return columnsUsedBy(constraint.raw_expr);
   return stringsOf(constraint.keys);
 }
 
-/** The column of `CHECK (col IS NOT NULL)`, the form that lets SET NOT NULL skip its scan. */
+/**
+ * The column of `CHECK (col IS NOT NULL)`, also as one of the top-level ANDed conditions
+ * (`CHECK (col IS NOT NULL AND col >= 0)`): the forms that let SET NOT NULL skip its scan.
+ */
 function notNullCheckColumn(constraint: Constraint): string | undefined {
   if (constraint.contype !== 'CONSTR_CHECK') return undefined;
-  const test = nodeOf(constraint.raw_expr, 'NullTest');
-  if (test?.nulltesttype !== 'IS_NOT_NULL') return undefined;
-  const fields = nodeOf(test.arg, 'ColumnRef')?.fields;
-  return fields?.length === 1 ? stringsOf(fields)[0] : undefined;
+  const and = nodeOf(constraint.raw_expr, 'BoolExpr');
+  const conditions = and?.boolop === 'AND_EXPR' ? (and.args ?? []) : constraint.raw_expr ? [constraint.raw_expr] : [];
+  for (const condition of conditions) {
+    const test = nodeOf(condition, 'NullTest');
+    const fields = test?.nulltesttype === 'IS_NOT_NULL' ? nodeOf(test.arg, 'ColumnRef')?.fields : undefined;
+    if (fields?.length === 1) return stringsOf(fields)[0];
+  }
+  return undefined;
 }
 
 /** The names PostgreSQL gives unnamed constraints. */
@@ -348,10 +379,12 @@ function alterTableCommand(state: SchemaState, table: TableState, command: Alter
       return { ...table, rowLevelSecurity: false, rowLevelSecurityEnabledIn: undefined };
     case 'AT_AttachPartition':
     case 'AT_DetachPartition': {
-      const partition = nameOfRangeVar(nodeOf(command.def, 'PartitionCmd')?.name);
+      const partitionCommand = nodeOf(command.def, 'PartitionCmd');
+      const partition = nameOfRangeVar(partitionCommand?.name);
       if (partition) {
         const child = existingTable(state, partition, context);
-        state.setTable(child.key, { ...child, partitionOf: command.subtype === 'AT_AttachPartition' ? table.key : undefined });
+        const attach = command.subtype === 'AT_AttachPartition';
+        state.setTable(child.key, { ...child, partitionOf: attach ? table.key : undefined, defaultPartition: attach && partitionCommand?.bound?.is_default === true });
       }
       return table;
     }

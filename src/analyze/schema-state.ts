@@ -30,6 +30,7 @@ export type ConstraintKind = 'check' | 'foreign-key' | 'unique' | 'primary-key' 
 export interface ConstraintState {
   readonly name: string;
   readonly kind: ConstraintKind;
+  /** The constrained columns; for a CHECK, every column its expression uses. */
   readonly columns: readonly string[];
   /** For a foreign key: the table it references. */
   readonly references: QualifiedName | undefined;
@@ -59,6 +60,10 @@ export interface TableState {
   /** Whether every column is known (the table was created in a migration that was read). */
   readonly columnsKnown: boolean;
   readonly partitionOf: string | undefined;
+  /** Attached as the DEFAULT partition of `partitionOf`. */
+  readonly defaultPartition: boolean;
+  /** For a partitioned table: the columns its partition key is made of (of key expressions, the columns they use). */
+  readonly partitionKey: readonly string[] | undefined;
   /** A TEMPORARY table: it ends with the session, at the end of the file that created it. */
   readonly temporary?: boolean;
 }

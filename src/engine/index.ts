@@ -9,7 +9,7 @@ import { type Migration, type MigrationFile, type MigrationProject, discover, pa
 import { type Finding, type LintResult, type RunProblem, type Severity, compareFindings } from '../findings/finding.js';
 import { findDirectives } from '../parse/directives.js';
 import { type ParsedSource, loadParser, parseSource } from '../parse/parser.js';
-import type { AnyRule, FileInfo } from '../plugin/rule.js';
+import type { AnyRule, FileChange, FileInfo } from '../plugin/rule.js';
 import { fingerprintOf } from './fingerprint.js';
 import { FileRuleRunner, type RawFinding } from './rule-runner.js';
 import { SourceReader } from './sources.js';
@@ -27,6 +27,11 @@ export interface LintOptions {
   /** Contents that replace what is on disk (stdin, unsaved editor buffers), by path. */
   readonly texts?: ReadonlyMap<string, string>;
   readonly reportUnusedDirectives?: boolean;
+  /**
+   * Report only on these files (absolute paths), as git changed them (`--since`, `--staged`);
+   * every migration before them is still read for context.
+   */
+  readonly changes?: ReadonlyMap<string, FileChange>;
 }
 
 /** Findings the engine itself produces; they are rules so they can be configured and documented like any other. */
@@ -58,9 +63,11 @@ export async function lint(options: LintOptions): Promise<LintResult> {
     throw new UsageError(`no files match ${discovery.unmatched.map((input) => `"${input}"`).join(', ')}`);
   }
   await parserReady;
-  const run = new Run(sources, options.reportUnusedDirectives === true);
+  const changes = options.changes;
+  const targets = changes ? new Set([...discovery.targets].filter((file) => changes.has(file))) : discovery.targets;
+  const run = new Run(sources, options.reportUnusedDirectives === true, changes);
   for (const project of discovery.projects) {
-    run.lintProject(project, await configs.forFolder(project.root), discovery.targets);
+    run.lintProject(project, await configs.forFolder(project.root), targets);
   }
   return run.result();
 }
@@ -71,6 +78,7 @@ interface ProjectContext {
   readonly config: ResolvedConfig;
   readonly state: SchemaState;
   readonly knownRuleIds: ReadonlySet<string>;
+  readonly unusedDirective: Severity | undefined;
 }
 
 /** A part that was reported on: its findings wait for the file's directives. */
@@ -93,10 +101,12 @@ class Run {
   private readonly reported = new Set<string>();
   private readonly reader: SourceReader;
   private readonly reportUnusedDirectives: boolean;
+  private readonly changes: ReadonlyMap<string, FileChange> | undefined;
 
-  constructor(reader: SourceReader, reportUnusedDirectives: boolean) {
+  constructor(reader: SourceReader, reportUnusedDirectives: boolean, changes: ReadonlyMap<string, FileChange> | undefined) {
     this.reader = reader;
     this.reportUnusedDirectives = reportUnusedDirectives;
+    this.changes = changes;
   }
 
   /**
@@ -105,7 +115,12 @@ class Run {
    */
   lintProject(project: MigrationProject, config: ResolvedConfig, targets: ReadonlySet<string>): void {
     for (const { rule, severity } of config.rules) this.rulesUsed.set(rule.id, { rule, severity });
-    const context: ProjectContext = { project, config, state: new SchemaState(), knownRuleIds: new Set(config.allRules.map((rule) => rule.id)) };
+    // On in the configuration (the strict preset), or asked for on the command line.
+    const unusedDirective = severityOf(config, UNUSED_DIRECTIVE) ?? (this.reportUnusedDirectives ? 'warning' : undefined);
+    const unusedDirectiveRule = config.allRules.find((rule) => rule.id === UNUSED_DIRECTIVE);
+    // Reports describe every rule that ran, this one too when only the command line turned it on.
+    if (unusedDirective && unusedDirectiveRule) this.rulesUsed.set(UNUSED_DIRECTIVE, { rule: unusedDirectiveRule, severity: unusedDirective });
+    const context: ProjectContext = { project, config, state: new SchemaState(), knownRuleIds: new Set(config.allRules.map((rule) => rule.id)), unusedDirective };
     const isTarget = (file: MigrationFile | undefined): boolean => file !== undefined && targets.has(file.path) && !this.reported.has(`${file.path}\0${file.part}`);
     const last = project.migrations.findLastIndex((migration) => isTarget(migration.up) || isTarget(migration.down));
     for (const migration of project.migrations.slice(0, last + 1)) {
@@ -167,6 +182,7 @@ class Run {
       part: file.part,
       text: read.text,
       startLine: ownSection === undefined ? 1 : parsed.source.positionAt(ownSection.start).line,
+      change: this.changes?.get(file.path),
       migration: {
         id: migration.id,
         name: migration.name,
@@ -196,15 +212,13 @@ class Run {
       this.sources.set(path, first.text);
       // The directives of a file split into sections are found in the whole file.
       const parsed = ofFile.length === 1 && first.whole ? first.parsed : parseSource(first.text);
-      // On in the configuration (the strict preset), or asked for on the command line.
-      const unusedSeverity = severityOf(config, UNUSED_DIRECTIVE) ?? (this.reportUnusedDirectives ? 'warning' : undefined);
       this.findings.push(
         ...applyDirectives(
           ofFile.flatMap((part) => part.raw),
           findDirectives(parsed),
           parsed,
           path,
-          { known: context.knownRuleIds, invalidDirective: severityOf(config, INVALID_DIRECTIVE), unusedDirective: unusedSeverity },
+          { known: context.knownRuleIds, invalidDirective: severityOf(config, INVALID_DIRECTIVE), unusedDirective: context.unusedDirective },
         ),
       );
     }

@@ -13,14 +13,18 @@ const MIGRATION_FILE = /^(\d+)_.*\.sql$/;
  * in a block run on their own between batches, and a file with its own BEGIN/COMMIT runs as
  * written (supabase/cli, `execMigrationBatch` and `isPipelineIncompatible`).
  */
-const TRANSACTION: TransactionPolicy = {
+const SUPABASE_CLI: TransactionPolicy = {
   ...oneTransaction('the Supabase CLI runs each migration file in one transaction'),
   nonTransactional: 'alone',
   ownTransactionRunsAsWritten: true,
 };
 
-/** No tool runs the guide's rollback files: they are applied by hand or by a script, statement by statement. */
-const ROLLBACK_TRANSACTION = ownStatements('rollback files are applied by hand or by your own script');
+/**
+ * A project with the guide's `rollback/` folder is run by the guide's own script
+ * (`./scripts/migrate-safe.sh up` and `down`), which migrate-safe cannot see: statement by
+ * statement, as psql runs a file, unless `assumeInTransaction` says the script wraps each file.
+ */
+const GUIDE_SCRIPT = ownStatements("the guide's migrate-safe.sh applies these files; set assumeInTransaction if it runs each in one transaction");
 
 /**
  * Supabase as the migration safety guide lays it out: `supabase/migrations/<timestamp>_<name>.sql`,
@@ -37,6 +41,7 @@ export const supabase: Layout = {
   },
   collect(folder) {
     const rollbackFolder = folder.sub(ROLLBACK_FOLDER);
+    const transaction = folder.folders.includes(ROLLBACK_FOLDER) ? GUIDE_SCRIPT : SUPABASE_CLI;
     const rollbacks = new Set(rollbackFolder.files.filter((file) => file.endsWith(ROLLBACK_SUFFIX)));
     const migrations: Migration[] = [];
     const problems: LayoutProblem[] = [];
@@ -53,8 +58,8 @@ export const supabase: Layout = {
         id: name,
         version: /^\d+/.exec(name)?.[0] ?? name,
         name,
-        up: { path: join(folder.path, file), part: 'up', transaction: TRANSACTION },
-        down: hasRollback ? { path: expectedRollbackPath, part: 'down', transaction: ROLLBACK_TRANSACTION } : undefined,
+        up: { path: join(folder.path, file), part: 'up', transaction },
+        down: hasRollback ? { path: expectedRollbackPath, part: 'down', transaction: GUIDE_SCRIPT } : undefined,
         expectedRollbackPath,
       });
     }
