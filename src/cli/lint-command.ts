@@ -35,7 +35,7 @@ export interface LintCommandOptions {
 }
 
 /** Where `validate` and a bare `lint` look when the configuration names no migrations folder. */
-const DEFAULT_MIGRATION_FOLDERS = ['supabase/migrations', 'migrations', 'db/migrations', 'prisma/migrations'];
+const DEFAULT_MIGRATION_FOLDERS = ['supabase/migrations', 'migrations', 'db/migrations', 'prisma/migrations', 'db/migration', 'src/main/resources/db/migration'];
 
 const STDIN = '-';
 
@@ -45,7 +45,7 @@ export async function runLint(paths: readonly string[], options: LintCommandOpti
   const outputs = await loadOutputs(options, cwd);
   const overrides: ConfigOverrides = {
     pgVersion: options.pgVersion,
-    assumeInTransaction: options.assumeInTransaction === true ? true : undefined,
+    assumeInTransaction: options.assumeInTransaction,
     rules: options.rule,
   };
   const configs = new ConfigLoader({ builtInRules: BUILT_IN_RULES, overrides, configFile: options.config, cwd });

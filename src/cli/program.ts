@@ -49,7 +49,8 @@ function withLintOptions(command: Command): Command {
     .option('--quiet', 'report errors only')
     .option('--color', 'force colored output')
     .option('--no-color', 'disable colored output')
-    .option('--assume-in-transaction', 'treat each file as run in one transaction, as most migration tools do')
+    .option('--assume-in-transaction', 'treat each file as run in one transaction, whatever its layout says of its tool')
+    .option('--no-assume-in-transaction', 'treat each statement as run on its own, outside any transaction the tool would open')
     .option('--report-unused-directives', 'report migrate-safe-ignore directives that silence nothing')
     .option('--stdin-filename <path>', 'the path to lint standard input as (with the path -)');
 }

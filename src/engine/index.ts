@@ -1,17 +1,18 @@
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BUILT_IN_RULES } from '../../rules/index.js';
 import { analyzeFile } from '../analyze/index.js';
 import { SchemaState } from '../analyze/schema-state.js';
+import { SchemaView } from '../analyze/schema-view.js';
 import { UsageError } from '../config/errors.js';
 import { type ConfigOverrides, ConfigLoader, type ResolvedConfig } from '../config/load.js';
-import { type Migration, type MigrationFile, type MigrationProject, discover } from '../discover/index.js';
+import { type Migration, type MigrationFile, type MigrationProject, discover, partText } from '../discover/index.js';
 import { type Finding, type LintResult, type RunProblem, type Severity, compareFindings } from '../findings/finding.js';
 import { findDirectives } from '../parse/directives.js';
-import { loadParser, parseSource } from '../parse/parser.js';
+import { type ParsedSource, loadParser, parseSource } from '../parse/parser.js';
 import type { AnyRule, FileChange, FileInfo } from '../plugin/rule.js';
 import { fingerprintOf } from './fingerprint.js';
 import { FileRuleRunner, type RawFinding } from './rule-runner.js';
+import { SourceReader } from './sources.js';
 import { applyDirectives } from './suppress.js';
 
 export interface LintOptions {
@@ -48,9 +49,11 @@ export async function lint(options: LintOptions): Promise<LintResult> {
   const parserReady = loadParser();
   const configs = options.configs ?? new ConfigLoader({ builtInRules: BUILT_IN_RULES, overrides: options.overrides, configFile: options.configFile, cwd });
   const texts = new Map([...(options.texts ?? new Map<string, string>())].map(([path, text]) => [resolve(cwd, path), text]));
+  const sources = new SourceReader(texts);
   const discovery = await discover(options.inputs, {
     cwd,
     virtualFiles: [...texts.keys()],
+    readText: (path) => sources.text(path),
     settingsFor: async (root) => {
       const config = await configs.forFolder(root);
       return { layout: config.layout, isIgnored: config.isIgnored };
@@ -62,7 +65,7 @@ export async function lint(options: LintOptions): Promise<LintResult> {
   await parserReady;
   const changes = options.changes;
   const targets = changes ? new Set([...discovery.targets].filter((file) => changes.has(file))) : discovery.targets;
-  const run = new Run(texts, options.reportUnusedDirectives === true, changes);
+  const run = new Run(sources, options.reportUnusedDirectives === true, changes);
   for (const project of discovery.projects) {
     run.lintProject(project, await configs.forFolder(project.root), targets);
   }
@@ -71,10 +74,20 @@ export async function lint(options: LintOptions): Promise<LintResult> {
 
 /** What every file of a project is linted with. */
 interface ProjectContext {
+  readonly project: MigrationProject;
   readonly config: ResolvedConfig;
   readonly state: SchemaState;
   readonly knownRuleIds: ReadonlySet<string>;
   readonly unusedDirective: Severity | undefined;
+}
+
+/** A part that was reported on: its findings wait for the file's directives. */
+interface LintedPart {
+  readonly path: string;
+  readonly text: string;
+  readonly parsed: ParsedSource;
+  readonly whole: boolean;
+  readonly raw: readonly RawFinding[];
 }
 
 class Run {
@@ -84,17 +97,22 @@ class Run {
   private readonly sources = new Map<string, string>();
   private readonly rulesUsed = new Map<string, { rule: AnyRule; severity: Severity }>();
   private transactionCounter = 0;
-  private readonly texts: ReadonlyMap<string, string>;
+  /** Parts already reported on: a file sits in one project, and is reported once even if a layout lists it twice. */
+  private readonly reported = new Set<string>();
+  private readonly reader: SourceReader;
   private readonly reportUnusedDirectives: boolean;
   private readonly changes: ReadonlyMap<string, FileChange> | undefined;
 
-  constructor(texts: ReadonlyMap<string, string>, reportUnusedDirectives: boolean, changes: ReadonlyMap<string, FileChange> | undefined) {
-    this.texts = texts;
+  constructor(reader: SourceReader, reportUnusedDirectives: boolean, changes: ReadonlyMap<string, FileChange> | undefined) {
+    this.reader = reader;
     this.reportUnusedDirectives = reportUnusedDirectives;
     this.changes = changes;
   }
 
-  /** Replays the project up to its last target; earlier migrations are read for context only. */
+  /**
+   * Replays the project up to its last target; earlier migrations are read for context only. Each
+   * migration's changes are recorded, so its rollback can be compared with what it did.
+   */
   lintProject(project: MigrationProject, config: ResolvedConfig, targets: ReadonlySet<string>): void {
     for (const { rule, severity } of config.rules) this.rulesUsed.set(rule.id, { rule, severity });
     // On in the configuration (the strict preset), or asked for on the command line.
@@ -102,22 +120,27 @@ class Run {
     const unusedDirectiveRule = config.allRules.find((rule) => rule.id === UNUSED_DIRECTIVE);
     // Reports describe every rule that ran, this one too when only the command line turned it on.
     if (unusedDirective && unusedDirectiveRule) this.rulesUsed.set(UNUSED_DIRECTIVE, { rule: unusedDirectiveRule, severity: unusedDirective });
-    const context: ProjectContext = { config, state: new SchemaState(), knownRuleIds: new Set(config.allRules.map((rule) => rule.id)), unusedDirective };
-    const isTarget = (file: MigrationFile | undefined): boolean => file !== undefined && targets.has(file.path);
+    const context: ProjectContext = { project, config, state: new SchemaState(), knownRuleIds: new Set(config.allRules.map((rule) => rule.id)), unusedDirective };
+    const isTarget = (file: MigrationFile | undefined): boolean => file !== undefined && targets.has(file.path) && !this.reported.has(`${file.path}\0${file.part}`);
     const last = project.migrations.findLastIndex((migration) => isTarget(migration.up) || isTarget(migration.down));
-    const { state } = context;
     for (const migration of project.migrations.slice(0, last + 1)) {
-      this.runFile(project, migration, migration.up, context, isTarget(migration.up));
+      const parts: LintedPart[] = [];
+      context.state.startRecording(migration.id);
+      parts.push(...this.runPart(context, migration, migration.up, isTarget(migration.up)));
+      context.state.stopRecording();
       if (migration.down && isTarget(migration.down)) {
         // A rollback is judged against the state its migration left, and changes nothing after it.
-        const checkpoint = state.checkpoint();
-        this.runFile(project, migration, migration.down, context, true);
-        state.restore(checkpoint);
+        const checkpoint = context.state.checkpoint();
+        parts.push(...this.runPart(context, migration, migration.down, true));
+        context.state.restore(checkpoint);
       }
+      this.applyDirectives(parts, context);
     }
     const layoutSeverity = severityOf(config, MIGRATION_LAYOUT);
     for (const problem of project.problems) {
-      if (layoutSeverity && targets.has(problem.file)) this.findings.push(fileStartFinding(MIGRATION_LAYOUT, layoutSeverity, problem.message, problem.file));
+      // A problem of a file that is not linted itself (sqitch.plan) belongs to the whole project.
+      const reported = targets.has(problem.file) || !problem.file.endsWith('.sql');
+      if (layoutSeverity && reported) this.findings.push(fileStartFinding(MIGRATION_LAYOUT, layoutSeverity, problem.message, problem.file));
     }
   }
 
@@ -131,70 +154,79 @@ class Run {
     };
   }
 
-  private runFile(project: MigrationProject, migration: Migration, file: MigrationFile, context: ProjectContext, report: boolean): void {
+  /** Replays one part of a migration; when it is reported on, returns its findings before directives. */
+  private runPart(context: ProjectContext, migration: Migration, file: MigrationFile, report: boolean): LintedPart[] {
     const { config, state } = context;
-    const text = this.read(file.path, report);
-    if (text === undefined) return;
-    const parsed = parseSource(text);
+    const read = this.reader.read(file.path);
+    if ('error' in read) {
+      this.problems.push({ file: file.path, message: `cannot read ${report ? 'the file' : 'this earlier migration'} (${read.error})` });
+      return [];
+    }
+    if (report) this.reported.add(`${file.path}\0${file.part}`);
+    const parsed = parseSource(partText(file, read.text));
     const analysisOptions = {
       pgVersion: config.pgVersion,
-      assumeInTransaction: config.assumeInTransaction,
+      assumeInTransaction: config.assumeInTransaction ?? false,
+      // The configuration, when it says, wins over what the layout knows of its tool.
+      transaction: config.assumeInTransaction === undefined ? file.transaction : undefined,
       position: { migration: migration.id, part: file.part },
       newTransactionId: () => ++this.transactionCounter,
     };
     if (!report) {
       analyzeFile(parsed, state, analysisOptions);
-      return;
+      return [];
     }
-    this.files.push(file.path);
-    this.sources.set(file.path, text);
+    const ownSection = file.sections?.[0];
     const info: FileInfo = {
       path: file.path,
       part: file.part,
-      text,
+      text: read.text,
+      startLine: ownSection === undefined ? 1 : parsed.source.positionAt(ownSection.start).line,
       change: this.changes?.get(file.path),
       migration: {
         id: migration.id,
         name: migration.name,
-        layout: project.layout,
+        layout: context.project.layout,
         path: migration.up.path,
         rollbackPath: migration.down?.path,
         expectedRollbackPath: migration.expectedRollbackPath,
+        rollbackMarker: migration.rollbackMarker,
       },
     };
-    const runner = new FileRuleRunner(config.rules, config, info, parsed);
+    const schema = new SchemaView(state, 'public', analysisOptions.position);
+    const runner = new FileRuleRunner(config.rules, config, info, parsed, schema);
     runner.startFile();
     analyzeFile(parsed, state, analysisOptions, runner.hasStatementHandlers ? (analysis) => { runner.visitStatement(analysis); } : undefined);
-    const raw: RawFinding[] = [...runner.endFile(), ...syntaxErrorFindings(parsed, file.path, severityOf(config, SYNTAX_ERROR))];
-    this.findings.push(
-      ...applyDirectives(raw, findDirectives(parsed), parsed, file.path, {
-        known: context.knownRuleIds,
-        invalidDirective: severityOf(config, INVALID_DIRECTIVE),
-        unusedDirective: context.unusedDirective,
-      }),
-    );
+    const raw = [...runner.endFile(), ...syntaxErrorFindings(parsed, file.path, severityOf(config, SYNTAX_ERROR))];
+    return [{ path: file.path, text: read.text, parsed, whole: file.sections === undefined, raw }];
   }
 
-  private read(path: string, report: boolean): string | undefined {
-    const text = this.texts.get(path);
-    if (text !== undefined) return withoutByteOrderMark(text);
-    try {
-      return withoutByteOrderMark(readFileSync(path, 'utf8'));
-    } catch (error) {
-      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-      this.problems.push({ file: path, message: `cannot read ${report ? 'the file' : 'this earlier migration'} (${reason})` });
-      return undefined;
+  /** Applies each file's directives once to the findings of all its parts (a dbmate file has two). */
+  private applyDirectives(parts: readonly LintedPart[], context: ProjectContext): void {
+    const { config } = context;
+    for (const path of new Set(parts.map((part) => part.path))) {
+      const ofFile = parts.filter((part) => part.path === path);
+      const [first] = ofFile;
+      if (!first) continue;
+      this.files.push(path);
+      this.sources.set(path, first.text);
+      // The directives of a file split into sections are found in the whole file.
+      const parsed = ofFile.length === 1 && first.whole ? first.parsed : parseSource(first.text);
+      this.findings.push(
+        ...applyDirectives(
+          ofFile.flatMap((part) => part.raw),
+          findDirectives(parsed),
+          parsed,
+          path,
+          { known: context.knownRuleIds, invalidDirective: severityOf(config, INVALID_DIRECTIVE), unusedDirective: context.unusedDirective },
+        ),
+      );
     }
   }
 }
 
 function severityOf(config: ResolvedConfig, ruleId: string): Severity | undefined {
   return config.rules.find((configured) => configured.rule.id === ruleId)?.severity;
-}
-
-/** A byte order mark would be a syntax error; a space keeps every position where it was. */
-function withoutByteOrderMark(text: string): string {
-  return text.startsWith('\uFEFF') ? ` ${text.slice(1)}` : text;
 }
 
 function syntaxErrorFindings(parsed: ReturnType<typeof parseSource>, file: string, severity: Severity | undefined): RawFinding[] {

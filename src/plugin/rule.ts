@@ -3,6 +3,7 @@ import type { GenericSchema } from 'valibot';
 import type { AncestorNode, NodeFields, NodeType } from '../analyze/ast.js';
 import type { LockAcquisition } from '../analyze/classify.js';
 import type { StatementAnalysis } from '../analyze/index.js';
+import type { SchemaView } from '../analyze/schema-view.js';
 
 /** How a rule is configured: `off`, or the severity of its findings. */
 export type RuleSeverity = 'off' | 'warn' | 'error';
@@ -44,6 +45,8 @@ export interface MigrationInfo {
   readonly rollbackPath: string | undefined;
   /** Where the layout expects its rollback; undefined when the layout has no rollbacks. */
   readonly expectedRollbackPath: string | undefined;
+  /** When the rollback is a section of the migration's own file (dbmate): the line that opens it, `-- migrate:down`. */
+  readonly rollbackMarker?: string | undefined;
 }
 
 /** How a file changed in git, when the run reports only on changes (`--since`, `--staged`). */
@@ -62,7 +65,10 @@ export interface FileInfo {
   /** `up` for a migration, `down` for its rollback. */
   readonly part: 'up' | 'down';
   readonly migration: MigrationInfo;
+  /** The whole file's text (for a section of a file, the other section too). */
   readonly text: string;
+  /** The 1-based line where this part starts: 1, or the marker line of a section (dbmate's `-- migrate:down`). */
+  readonly startLine?: number;
   /** How the file changed since the base, when the run reports only on changes; undefined otherwise. */
   readonly change?: FileChange | undefined;
 }
@@ -80,7 +86,7 @@ export interface ReportDescriptor {
   readonly lock?: LockAcquisition | null;
 }
 
-/** A finding about the file as a whole (a missing rollback): at its first line unless a line is given. */
+/** A finding about the file as a whole (a missing rollback): at the part's first line unless a line is given. */
 export interface FileReportDescriptor {
   readonly message: string;
   readonly help?: string;
@@ -122,6 +128,11 @@ export interface RuleContext<Options = Record<string, never>> {
   /** Schemas exposed through an API (Supabase: `public`). */
   readonly exposedSchemas: readonly string[];
   readonly file: FileInfo;
+  /**
+   * The schema as it stands while the file is linted: in `File`, before its first statement; in
+   * `File:exit`, after its last (`changesOfThisMigration()` then tells what a rollback left undone).
+   */
+  readonly schema: SchemaView;
   report(descriptor: FileReportDescriptor): void;
 }
 
