@@ -59,9 +59,10 @@ export type {
   Volatility,
 } from './analyze/schema-state.js';
 export type { SchemaView } from './analyze/schema-view.js';
-export type { SessionSettings, SettingValue, TransactionInfo } from './analyze/session.js';
+export { type SessionSettings, type SettingValue, type TransactionInfo, timeZoneIsUtc } from './analyze/session.js';
 export { type TypeChangeVerdict, typeChangeVerdict } from './analyze/type-change.js';
 export { undoStatement } from './analyze/undo.js';
+export { sqlOf } from './parse/deparse.js';
 
 /** The AST node types of libpg-query (PostgreSQL's own parse tree). */
 export type * from '@pgsql/types';
