@@ -96,7 +96,8 @@ export function baseTypeName(typeName: TypeName | undefined): string | undefined
   const parts = stringsOf(typeName?.names);
   const name = parts.at(-1);
   if (name === undefined) return undefined;
-  const keyword = parts[0] === 'pg_catalog' ? TYPE_KEYWORDS[name] : undefined;
+  // `bigint` parses as pg_catalog.int8; written as `int8` (or `timestamptz`) it has no schema: the same type.
+  const keyword = parts[0] === 'pg_catalog' || parts.length === 1 ? TYPE_KEYWORDS[name] : undefined;
   return keyword ?? (parts.length > 1 && parts[0] !== 'pg_catalog' ? parts.join('.') : name);
 }
 

@@ -234,8 +234,13 @@ const SERIAL_TYPES = new Set(['serial', 'bigserial', 'smallserial', 'serial2', '
 /** The forms of ADD COLUMN: how the new column gets its values, and its inline constraints. */
 function addColumnForms(table: QualifiedName | undefined, column: ColumnDef | undefined, context: ClassifyContext): FormUse[] {
   const forms: FormUse[] = [{ form: addColumnForm(column, context), table }];
-  for (const constraint of constraintsOf(column)) {
-    if (constraint.contype !== 'CONSTR_DEFAULT' && constraint.contype !== 'CONSTR_NOTNULL') forms.push(...constraintForms(table, constraint));
+  const constraints = constraintsOf(column);
+  // Without a default every existing row is NULL in the new column, and PostgreSQL skips checking its REFERENCES.
+  const filled = constraints.some((constraint) => constraint.contype === 'CONSTR_DEFAULT') || SERIAL_TYPES.has(stringsOf(column?.typeName?.names).at(-1) ?? '');
+  for (const constraint of constraints) {
+    if (constraint.contype === 'CONSTR_DEFAULT' || constraint.contype === 'CONSTR_NOTNULL') continue;
+    const unchecked = constraint.contype === 'CONSTR_FOREIGN' && !filled;
+    forms.push(...constraintForms(table, unchecked ? { ...constraint, skip_validation: true } : constraint));
   }
   return forms;
 }

@@ -56,14 +56,15 @@ const APPLIERS: Readonly<Record<string, Apply>> = {
   },
   AlterTableStmt: alterTable,
   RenameStmt: rename,
-  IndexStmt: (state, fields: { idxname?: string; relation?: RangeVar; unique?: boolean; primary?: boolean }, context) => {
+  IndexStmt: (state, fields: { idxname?: string; relation?: RangeVar; unique?: boolean; primary?: boolean; indexParams?: Node[] }, context) => {
     const table = nameOfRangeVar(fields.relation);
     if (!table) return;
     const name = { schema: table.schema, name: fields.idxname ?? `${table.name}_idx` };
     const key = objectKey(name, context.defaultSchema);
     if (state.indexes.has(key)) return;
     const unique = fields.unique === true || fields.primary === true;
-    state.setIndex(key, { key, name, table: objectKey(table, context.defaultSchema), unique, origin: context.origin });
+    const columns = (fields.indexParams ?? []).flatMap((param) => nodeOf(param, 'IndexElem')?.name ?? []);
+    state.setIndex(key, { key, name, table: objectKey(table, context.defaultSchema), unique, columns, origin: context.origin });
   },
   DropStmt: drop,
   CreatePolicyStmt: (state, fields: { table?: RangeVar; policy_name?: string }, context) => {
@@ -171,11 +172,14 @@ function addColumn(state: SchemaState, table: TableState, column: ColumnDef, con
 }
 
 function addConstraint(state: SchemaState, table: TableState, constraint: Constraint, columns: string[], context: ApplyContext): TableState {
-  const updated = withConstraint(table, constraint, columns, context);
+  // UNIQUE / PRIMARY KEY USING INDEX: the constraint covers the index's columns.
+  const usingIndex = constraint.indexname === undefined ? undefined : state.indexes.get(objectKey({ schema: table.name.schema, name: constraint.indexname }, context.defaultSchema));
+  const updated = withConstraint(table, constraint, usingIndex ? [...usingIndex.columns] : columns, context);
   if ((constraint.contype === 'CONSTR_PRIMARY' || constraint.contype === 'CONSTR_UNIQUE') && !constraint.indexname) {
-    const name = { schema: table.name.schema, name: constraint.conname ?? defaultConstraintName(table, constraint, columns) };
+    const indexColumns = constraintColumns(constraint, columns);
+    const name = { schema: table.name.schema, name: constraint.conname ?? defaultConstraintName(table, constraint, indexColumns) };
     const key = objectKey(name, context.defaultSchema);
-    state.setIndex(key, { key, name, table: table.key, unique: true, origin: context.origin });
+    state.setIndex(key, { key, name, table: table.key, unique: true, columns: indexColumns, origin: context.origin });
   }
   return updated;
 }
