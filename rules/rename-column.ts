@@ -1,5 +1,5 @@
-import { type ColumnState, type QualifiedName, type StatementContext, defineRule, displayName, formatTypeName, nameOfRangeVar, quoteIdentifier } from '../src/api.js';
-import { batchedUpdate, keyColumn, migrationStep } from './support/help.js';
+import { type ColumnState, type StatementContext, defineRule, displayName, formatTypeName, nameOfRangeVar, quoteIdentifier } from '../src/api.js';
+import { expandContract } from './support/expand-contract.js';
 
 export default defineRule({
   id: 'rename-column',
@@ -43,7 +43,13 @@ export default defineRule({
         const to = quoteIdentifier(node.newname);
         statement.report({
           message: `RENAME COLUMN ${from} TO ${to} on ${displayName(table)} breaks the running application: every query still using ${from} fails from the moment the migration commits until the last instance runs the new version.`,
-          help: expandContract(statement, table, from, to, formatTypeName(column?.type) ?? '<type of the column>'),
+          help: expandContract(statement, {
+            table,
+            from,
+            to,
+            type: formatTypeName(column?.type) ?? '<type of the column>',
+            value: { inTrigger: `NEW.${from}`, inBackfill: from },
+          }),
         });
       },
     };
@@ -53,37 +59,4 @@ export default defineRule({
 /** A rollback that renames back what its migration renamed restores the old interface: that is its job. */
 function isRollbackOfRename(statement: StatementContext, renamedFrom: ColumnState['renamedFrom'], newName: string): boolean {
   return statement.file.part === 'down' && renamedFrom?.name === newName && statement.schema.isOwnedByThisMigration(renamedFrom.origin);
-}
-
-function expandContract(statement: StatementContext, table: QualifiedName, from: string, to: string, type: string): string {
-  const tableName = displayName(table);
-  const sync = quoteIdentifier(`${table.name}_sync_${to.replaceAll('"', '')}`);
-  return [
-    migrationStep(
-      1,
-      `add ${to} and keep it in sync while old and new code run side by side`,
-      [
-        `ALTER TABLE ${tableName} ADD COLUMN ${to} ${type};`,
-        `CREATE OR REPLACE FUNCTION ${sync}() RETURNS trigger LANGUAGE plpgsql AS $$`,
-        'BEGIN',
-        `  NEW.${to} := NEW.${from};`,
-        '  RETURN NEW;',
-        'END;',
-        '$$;',
-        `CREATE TRIGGER ${sync} BEFORE INSERT OR UPDATE ON ${tableName}`,
-        `  FOR EACH ROW EXECUTE FUNCTION ${sync}();`,
-      ].join('\n'),
-    ),
-    batchedUpdate(table, keyColumn(statement, table), `${to} = ${from}`, `${to} IS DISTINCT FROM ${from}`),
-    `-- Deploy the application reading and writing ${to}; then, once no running code uses ${from}:`,
-    migrationStep(
-      2,
-      `drop the sync trigger and ${from}`,
-      [
-        `DROP TRIGGER ${sync} ON ${tableName};`,
-        `DROP FUNCTION ${sync}();`,
-        `ALTER TABLE ${tableName} DROP COLUMN ${from};`,
-      ].join('\n'),
-    ),
-  ].join('\n');
 }
