@@ -8,6 +8,14 @@ import renameColumn from './rename-column.js';
 import requireConcurrentIndex from './require-concurrent-index.js';
 import syntaxError from './syntax-error.js';
 import unusedDirective from './unused-directive.js';
+import requireConcurrentIndexDrop from './require-concurrent-index-drop.js';
+import concurrentlyInTransaction from './concurrently-in-transaction.js';
+import addColumnRewrite from './add-column-rewrite.js';
+import setNotNullScan from './set-not-null-scan.js';
+import constraintWithoutNotValid from './constraint-without-not-valid.js';
+import validateInSameTransaction from './validate-in-same-transaction.js';
+import uniqueWithoutIndex from './unique-without-index.js';
+import columnTypeChange from './column-type-change.js';
 
 /** Every built-in rule, in documentation order. */
 export const BUILT_IN_RULES: readonly AnyRule[] = [
@@ -20,4 +28,12 @@ export const BUILT_IN_RULES: readonly AnyRule[] = [
   invalidDirective,
   unusedDirective,
   migrationLayout,
+  requireConcurrentIndexDrop,
+  concurrentlyInTransaction,
+  addColumnRewrite,
+  setNotNullScan,
+  constraintWithoutNotValid,
+  validateInSameTransaction,
+  uniqueWithoutIndex,
+  columnTypeChange,
 ];
