@@ -17,7 +17,10 @@ export default defineRule({
       'one transaction (`assumeInTransaction`), as most tools do by default. Put the statement in a migration',
       'of its own and turn the tool\'s transaction off for that migration.',
     ].join('\n'),
-    bad: ['BEGIN;', 'CREATE INDEX CONCURRENTLY idx_agents_status ON agents (status);', 'COMMIT;'].join('\n'),
+    bad: [
+      '-- Inside BEGIN ... COMMIT, or in a file the migration tool runs in one transaction:',
+      'CREATE INDEX CONCURRENTLY idx_agents_status ON agents (status);',
+    ].join('\n'),
     good: ['-- A migration of its own, run without a transaction block:', 'CREATE INDEX CONCURRENTLY idx_agents_status ON agents (status);'].join('\n'),
   },
   create() {

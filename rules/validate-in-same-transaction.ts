@@ -20,10 +20,8 @@ export default defineRule({
       'transaction (`assumeInTransaction`). Validate in a later migration, or COMMIT in between.',
     ].join('\n'),
     bad: [
-      'BEGIN;',
-      'ALTER TABLE agents ADD CONSTRAINT agents_team_id_fkey FOREIGN KEY (team_id) REFERENCES teams (id) NOT VALID;',
+      '-- In the transaction of ALTER TABLE agents ADD CONSTRAINT agents_team_id_fkey FOREIGN KEY (team_id) REFERENCES teams (id) NOT VALID:',
       'ALTER TABLE agents VALIDATE CONSTRAINT agents_team_id_fkey;',
-      'COMMIT;',
     ].join('\n'),
     good: [
       '-- Migration 1:',

@@ -5,7 +5,7 @@ export function whoWaits(mode: LockMode, tableName: string): string {
   const impact = lockImpact(mode);
   if (impact.blocksReads) return `every read and write of ${tableName}`;
   if (impact.blocksWrites) return `every INSERT, UPDATE and DELETE on ${tableName}`;
-  return `other schema changes of ${tableName}`;
+  return `every other schema change of ${tableName}`;
 }
 
 /** The strongest of the statement's locks on a relation (by its key), or undefined when it takes none there. */
