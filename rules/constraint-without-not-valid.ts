@@ -111,5 +111,5 @@ function scanClause(statement: StatementContext, table: QualifiedName, constrain
 /** PostgreSQL 11 to 17 refuse NOT VALID foreign keys on partitioned tables. */
 function partitionNote(statement: StatementContext, table: QualifiedName, constraint: Constraint, pgVersion: number): string[] {
   if (constraint.contype !== 'CONSTR_FOREIGN' || pgVersion >= 18 || statement.schema.table(table)?.kind !== 'partitioned-table') return [];
-  return [`-- ${displayName(table)} is partitioned: before PostgreSQL 18 the NOT VALID foreign key below is refused there; add it to each partition this way instead.`];
+  return [`-- ${displayName(table)} is partitioned: PostgreSQL 11 to 17 refuse a NOT VALID foreign key on it. There, run these steps on each partition instead.`];
 }

@@ -198,11 +198,13 @@ function alterTableForms(table: QualifiedName | undefined, command: AlterTableCm
     case 'AT_ColumnDefault':
       return one('set-default');
     case 'AT_SetNotNull':
-      return one(hasValidNotNullCheck(table, command.name, context) ? 'set-not-null-with-valid-check' : 'set-not-null');
+      return one(notNullForm(table, command.name, context));
     case 'AT_DropNotNull':
       return one('drop-not-null');
     case 'AT_AddConstraint': {
       const constraint = nodeOf(command.def, 'Constraint');
+      // PostgreSQL 18's ADD CONSTRAINT ... NOT NULL col is SET NOT NULL, and skips its scan the same way.
+      if (constraint?.contype === 'CONSTR_NOTNULL' && constraint.skip_validation !== true) return one(notNullForm(table, stringsOf(constraint.keys)[0], context));
       return constraint ? constraintForms(table, constraint) : [];
     }
     case 'AT_ValidateConstraint':
@@ -292,6 +294,10 @@ function columnTypeForm(table: QualifiedName | undefined, command: AlterTableCmd
 
 function columnOf(table: QualifiedName, column: string, context: ClassifyContext) {
   return context.schema.tables.get(objectKey(table, context.defaultSchema))?.columns.get(column);
+}
+
+function notNullForm(table: QualifiedName | undefined, column: string | undefined, context: ClassifyContext): StatementFormId {
+  return hasValidNotNullCheck(table, column, context) ? 'set-not-null-with-valid-check' : 'set-not-null';
 }
 
 /** PostgreSQL 12+ skips SET NOT NULL's scan when a validated CHECK (col IS NOT NULL) exists. */
