@@ -58,13 +58,22 @@ function reportInTransaction(statement: StatementContext, command: string): void
 }
 
 function outsideTransactionHelp(statement: StatementContext): string {
-  const steps = statement.transaction.explicit ? ['-- Take it out of the BEGIN ... COMMIT block and put it in a migration of its own.'] : ['-- Put it in a migration of its own,'];
+  const move = statement.transaction.explicit
+    ? '-- Take it out of the BEGIN ... COMMIT block, into a migration of its own, and turn the migration tool\'s transaction off for that migration'
+    : isAloneInFile(statement)
+      ? '-- This migration holds only this statement: turn the migration tool\'s transaction off for it'
+      : '-- Move it to a migration of its own and turn the migration tool\'s transaction off for that migration';
   return [
-    ...steps,
-    '-- Turn the migration tool\'s transaction off for that migration (Rails: disable_ddl_transaction!;',
-    '-- Flyway: executeInTransaction=false; node-pg-migrate: pgm.noTransaction(); Knex: config = { transaction: false };',
-    '-- dbmate: "-- migrate:up transaction:false"). Tools without such a switch (golang-migrate, the Supabase CLI)',
-    '-- run a file that holds this statement alone outside a transaction block.',
+    move,
+    '-- (Rails: disable_ddl_transaction!; Flyway: executeInTransaction=false; node-pg-migrate: pgm.noTransaction();',
+    '-- Knex: config = { transaction: false }; dbmate: "-- migrate:up transaction:false"). Tools without such a',
+    '-- switch (golang-migrate, the Supabase CLI) run a file that holds this statement alone outside a transaction block.',
     `${statement.statement.text};`,
   ].join('\n');
+}
+
+/** The file's only statement: nothing but comments around it. */
+function isAloneInFile(statement: StatementContext): boolean {
+  const after = statement.file.text.slice(statement.statement.end);
+  return statement.index === 0 && /^\s*;?(\s*--[^\n]*)*\s*$/.test(after);
 }
