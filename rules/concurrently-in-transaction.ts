@@ -1,4 +1,5 @@
 import { type StatementContext, defineRule, nodeOf } from '../src/api.js';
+import { REST_OF_THIS_MIGRATION, migrationStep } from './support/help.js';
 
 export default defineRule({
   id: 'concurrently-in-transaction',
@@ -17,10 +18,7 @@ export default defineRule({
       'one transaction (`assumeInTransaction`), as most tools do by default. Put the statement in a migration',
       'of its own and turn the tool\'s transaction off for that migration.',
     ].join('\n'),
-    bad: [
-      '-- Inside BEGIN ... COMMIT, or in a file the migration tool runs in one transaction:',
-      'CREATE INDEX CONCURRENTLY idx_agents_status ON agents (status);',
-    ].join('\n'),
+    bad: ['BEGIN;', 'CREATE INDEX CONCURRENTLY idx_agents_status ON agents (status);', 'COMMIT;'].join('\n'),
     good: ['-- A migration of its own, run without a transaction block:', 'CREATE INDEX CONCURRENTLY idx_agents_status ON agents (status);'].join('\n'),
   },
   create() {
@@ -58,17 +56,18 @@ function reportInTransaction(statement: StatementContext, command: string): void
 }
 
 function outsideTransactionHelp(statement: StatementContext): string {
-  const move = statement.transaction.explicit
-    ? '-- Take it out of the BEGIN ... COMMIT block, into a migration of its own, and turn the migration tool\'s transaction off for that migration'
-    : isAloneInFile(statement)
-      ? '-- This migration holds only this statement: turn the migration tool\'s transaction off for it'
-      : '-- Move it to a migration of its own and turn the migration tool\'s transaction off for that migration';
-  return [
-    move,
+  const switches = [
     '-- (Rails: disable_ddl_transaction!; Flyway: executeInTransaction=false; node-pg-migrate: pgm.noTransaction();',
     '-- Knex: config = { transaction: false }; dbmate: "-- migrate:up transaction:false"). Tools without such a',
     '-- switch (golang-migrate, the Supabase CLI) run a file that holds this statement alone outside a transaction block.',
     `${statement.statement.text};`,
+  ];
+  if (!statement.transaction.explicit && isAloneInFile(statement)) {
+    return ["-- This migration holds only this statement: turn the migration tool's transaction off for it", ...switches].join('\n');
+  }
+  return [
+    statement.transaction.explicit ? `${REST_OF_THIS_MIGRATION} (out of its BEGIN ... COMMIT block)` : REST_OF_THIS_MIGRATION,
+    migrationStep(2, "a migration of its own, with the migration tool's transaction turned off for it", switches.join('\n')),
   ].join('\n');
 }
 

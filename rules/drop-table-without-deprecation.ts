@@ -1,5 +1,5 @@
 import { type QualifiedName, type StatementContext, defineRule, displayName, namesOfObjects, quoteIdentifier } from '../src/api.js';
-import { migrationStep } from './support/help.js';
+import { deprecateThenDrop } from './support/help.js';
 
 export default defineRule({
   id: 'drop-table-without-deprecation',
@@ -32,7 +32,7 @@ export default defineRule({
         if (node.removeType !== 'OBJECT_TABLE') return;
         for (const name of namesOfObjects(node.objects)) {
           const message = problemWith(name, statement, context.deprecatedSuffix);
-          if (message !== undefined) statement.report({ message, help: deprecationHelp(name, context.deprecatedSuffix) });
+          if (message !== undefined) statement.report({ message, help: deprecateThenDrop(name, context.deprecatedSuffix) });
         }
       },
     };
@@ -56,14 +56,4 @@ function problemWith(name: QualifiedName, statement: StatementContext, suffix: s
     return `DROP TABLE ${shown} in the same migration that renamed ${quoteIdentifier(rename.name)} to it: the rename keeps the data for a rollback only if the drop waits for a later migration, after a monitoring period.`;
   }
   return undefined;
-}
-
-function deprecationHelp(name: QualifiedName, suffix: string): string {
-  const original = name.name.endsWith(suffix) ? name.name.slice(0, -suffix.length) : name.name;
-  const deprecated = displayName({ schema: name.schema, name: `${original}${suffix}` });
-  return [
-    migrationStep(1, 'rename the table (code still using it fails loudly, the data stays for a rollback)', `ALTER TABLE ${displayName({ schema: name.schema, name: original })} RENAME TO ${quoteIdentifier(`${original}${suffix}`)};`),
-    '-- Wait a monitoring period (the guide: 1 week); a rollback renames it back.',
-    migrationStep(2, 'drop it in a separate, later migration', `DROP TABLE IF EXISTS ${deprecated};`),
-  ].join('\n');
 }

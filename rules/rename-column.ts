@@ -1,5 +1,6 @@
-import { type ColumnState, type StatementContext, defineRule, displayName, formatTypeName, nameOfRangeVar, quoteIdentifier } from '../src/api.js';
+import { type ColumnState, type QualifiedName, type StatementContext, defineRule, displayName, formatTypeName, nameOfRangeVar, quoteIdentifier } from '../src/api.js';
 import { expandContract } from './support/expand-contract.js';
+import { migrationStep } from './support/help.js';
 
 export default defineRule({
   id: 'rename-column',
@@ -43,13 +44,16 @@ export default defineRule({
         const to = quoteIdentifier(node.newname);
         statement.report({
           message: `RENAME COLUMN ${from} TO ${to} on ${displayName(table)} breaks the running application: every query still using ${from} fails from the moment the migration commits until the last instance runs the new version.`,
-          help: expandContract(statement, {
-            table,
-            from,
-            to,
-            type: formatTypeName(column?.type) ?? '<type of the column>',
-            value: { inTrigger: `NEW.${from}`, inBackfill: from },
-          }),
+          help: isView(node.relationType, statement.schema.table(table)?.kind)
+            ? viewBothNames(table, from, to)
+            : expandContract(statement, {
+                table,
+                from,
+                to,
+                // Where the history does not tell the type, text with a note: a placeholder in its place would not parse.
+                ...typeOrText(formatTypeName(column?.type), from),
+                value: { inTrigger: `NEW.${from}`, inBackfill: from },
+              }),
         });
       },
     };
@@ -59,4 +63,22 @@ export default defineRule({
 /** A rollback that renames back what its migration renamed restores the old interface: that is its job. */
 function isRollbackOfRename(statement: StatementContext, renamedFrom: ColumnState['renamedFrom'], newName: string): boolean {
   return statement.file.part === 'down' && renamedFrom?.name === newName && statement.schema.isOwnedByThisMigration(renamedFrom.origin);
+}
+
+function isView(relationType: string | undefined, kind: string | undefined): boolean {
+  return relationType === 'OBJECT_VIEW' || relationType === 'OBJECT_MATVIEW' || kind === 'view' || kind === 'materialized-view';
+}
+
+/** A view cannot gain a synced column: it shows both names for a while (CREATE OR REPLACE VIEW may add columns at the end). */
+function viewBothNames(view: QualifiedName, from: string, to: string): string {
+  const name = displayName(view);
+  return [
+    migrationStep(1, `show ${to} beside ${from}: the same query, with the new name added as the last column`, `CREATE OR REPLACE VIEW ${name} AS SELECT <the view's current columns>, ${from} AS ${to} FROM <its tables>;`),
+    `-- Deploy the application reading ${to}; then, once no running code uses ${from}:`,
+    migrationStep(2, `recreate the view without ${from}, in one transaction so no query sees it missing (CREATE OR REPLACE VIEW cannot drop a column)`, `DROP VIEW ${name};\nCREATE VIEW ${name} AS SELECT <the other columns>, <the source of ${from}> AS ${to} FROM <its tables>;`),
+  ].join('\n');
+}
+
+function typeOrText(knownType: string | undefined, from: string): { type: string; typeNote?: string } {
+  return knownType ? { type: knownType } : { type: 'text', typeNote: `or the type of ${from}, if it is not text` };
 }

@@ -1,4 +1,5 @@
 import { type QualifiedName, type StatementContext, defineRule, displayName, namesOfObjects } from '../src/api.js';
+import { migrationOfItsOwn } from './support/help.js';
 
 export default defineRule({
   id: 'require-concurrent-index-drop',
@@ -32,7 +33,7 @@ export default defineRule({
         const tableName = tables.size === 1 && table !== undefined ? displayName(table) : indexes.length === 1 ? 'its table' : 'their tables';
         statement.report({
           message: `DROP INDEX ${names} without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on ${tableName}: it waits for every running query on ${tableName}, and every read and write queued behind it waits too, until the drop commits.`,
-          help: concurrentDropHelp(indexes, node.behavior === 'DROP_CASCADE'),
+          help: concurrentDropHelp(statement, indexes, node.behavior === 'DROP_CASCADE'),
         });
       },
     };
@@ -52,10 +53,13 @@ function tableOf(statement: StatementContext, index: QualifiedName | undefined):
   return key === undefined ? undefined : statement.schema.tables.get(key)?.name;
 }
 
-function concurrentDropHelp(indexes: readonly QualifiedName[], cascade: boolean): string {
-  return [
-    `-- In a migration of its own, run without a transaction block (CONCURRENTLY cannot run inside one), one index per statement:`,
-    ...(cascade ? ['-- CONCURRENTLY cannot CASCADE: drop what depends on the index (such as a foreign key using it) first.'] : []),
-    ...indexes.map((index) => `DROP INDEX CONCURRENTLY IF EXISTS ${displayName(index)};`),
-  ].join('\n');
+function concurrentDropHelp(statement: StatementContext, indexes: readonly QualifiedName[], cascade: boolean): string {
+  return migrationOfItsOwn(
+    statement,
+    [
+      ...(cascade ? ['-- CONCURRENTLY cannot CASCADE: drop what depends on the index (such as a foreign key using it) first.'] : []),
+      ...(indexes.length > 1 ? ['-- CONCURRENTLY drops one index per statement:'] : []),
+      ...indexes.map((index) => `DROP INDEX CONCURRENTLY IF EXISTS ${displayName(index)};`),
+    ].join('\n'),
+  );
 }

@@ -1,7 +1,7 @@
 import { type ColumnDef, type Constraint, type QualifiedName, type StatementContext, constraintsOf, defineRule, displayName, quoteIdentifier } from '../src/api.js';
 import { additionsOf } from './support/alter-table.js';
 import { type IndexBackedConstraint, bareColumn, columnConstraintPlan, constraintSteps, indexBackedConstraint } from './support/constraints.js';
-import { migrationStep } from './support/help.js';
+import { REST_OF_THIS_MIGRATION, migrationStep } from './support/help.js';
 
 export default defineRule({
   id: 'unique-without-index',
@@ -50,7 +50,7 @@ function reportConstraint(statement: StatementContext, table: QualifiedName, con
   statement.report({
     node: constraint,
     message: message(table, `ADD CONSTRAINT ${quoteIdentifier(plan.name)} ${plan.primary ? 'PRIMARY KEY' : 'UNIQUE'}`),
-    help: isPartitioned(statement, table) ? partitionedHelp(table, plan) : constraintSteps(table, { indexBacked: [plan], notNull }, 1, pgVersion).join('\n'),
+    help: isPartitioned(statement, table) ? partitionedHelp(table, plan) : uniqueIndexFirst(statement, table, plan, notNull, pgVersion),
   });
 }
 
@@ -73,6 +73,13 @@ function reportColumn(statement: StatementContext, table: QualifiedName, column:
     message: message(table, `ADD COLUMN ${quoteIdentifier(column.colname)} ... UNIQUE`),
     help: isPartitioned(statement, table) ? partitionedHelp(table, plan) : steps.join('\n'),
   });
+}
+
+/** In a transaction block, the index (CONCURRENTLY) cannot be built where the statement stood: it starts the next migration. */
+function uniqueIndexFirst(statement: StatementContext, table: QualifiedName, plan: IndexBackedConstraint, notNull: readonly string[], pgVersion: number): string {
+  const first = statement.transaction.inBlock ? 2 : 1;
+  const steps = constraintSteps(table, { indexBacked: [plan], notNull }, first, pgVersion);
+  return [...(first === 2 ? [REST_OF_THIS_MIGRATION] : []), ...steps].join('\n');
 }
 
 function message(table: QualifiedName, what: string): string {

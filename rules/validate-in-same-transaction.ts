@@ -1,5 +1,6 @@
 import { type ConstraintState, type LockAcquisition, type QualifiedName, type StatementContext, defineRule, displayName, quoteIdentifier, statementForm } from '../src/api.js';
 import { changeOfExistingTable } from './support/alter-table.js';
+import { REST_OF_THIS_MIGRATION, migrationStep } from './support/help.js';
 import { strongestLockOn, whoWaits } from './support/locks.js';
 
 export default defineRule({
@@ -20,8 +21,10 @@ export default defineRule({
       'transaction (`assumeInTransaction`). Validate in a later migration, or COMMIT in between.',
     ].join('\n'),
     bad: [
-      '-- In the transaction of ALTER TABLE agents ADD CONSTRAINT agents_team_id_fkey FOREIGN KEY (team_id) REFERENCES teams (id) NOT VALID:',
+      'BEGIN;',
+      'ALTER TABLE agents ADD CONSTRAINT agents_team_id_fkey FOREIGN KEY (team_id) REFERENCES teams (id) NOT VALID;',
       'ALTER TABLE agents VALIDATE CONSTRAINT agents_team_id_fkey;',
+      'COMMIT;',
     ].join('\n'),
     good: [
       '-- Migration 1:',
@@ -59,10 +62,8 @@ function reportHeldLocks(statement: StatementContext, table: QualifiedName, cons
   statement.report({
     message: `VALIDATE CONSTRAINT ${name} runs in the transaction that added it NOT VALID (${where}): the ${locks.length > 0 ? locks.join(' and ') : 'lock'} taken by ADD CONSTRAINT ${locks.length > 1 ? 'are' : 'is'} still held while every row is read, so ${waits.join(' and ')} ${waits.length > 1 ? 'wait' : 'waits'} until the scan finishes.`,
     help: [
-      statement.transaction.explicit
-        ? '-- Commit the ADD CONSTRAINT ... NOT VALID first (COMMIT, or better a migration of its own), then validate in a new transaction:'
-        : '-- Validate in a later migration, so the ADD CONSTRAINT ... NOT VALID commits first:',
-      `ALTER TABLE ${tableName} VALIDATE CONSTRAINT ${name};`,
+      `${REST_OF_THIS_MIGRATION}: it adds the constraint NOT VALID and commits`,
+      migrationStep(2, 'validate it: the scan runs under SHARE UPDATE EXCLUSIVE, while reads and writes continue', `ALTER TABLE ${tableName} VALIDATE CONSTRAINT ${name};`),
     ].join('\n'),
     lock: held && asValidationScan(held, constraint),
   });

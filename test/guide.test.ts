@@ -1,5 +1,5 @@
 import { readdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { lint } from '../src/engine/index.js';
 import { loadParser } from '../src/parse/parser.js';
@@ -33,33 +33,23 @@ describe("the guide's Unsafe blocks", () => {
   });
 });
 
-describe("the guide's Safe blocks", () => {
-  it.each(readdirSync(join(GUIDE, 'safe')))('%s raises none of the five rules', async (pattern) => {
-    expect(await guideRulesReported(join(GUIDE, 'safe', pattern))).toEqual([]);
-  });
-});
-
-/** The locking rules of the catalogue; set-not-null-scan deliberately asks for more than the guide's step 3. */
-const LOCKING_RULES = [
-  'require-concurrent-index-drop',
-  'concurrently-in-transaction',
-  'add-column-rewrite',
-  'set-not-null-scan',
-  'constraint-without-not-valid',
-  'validate-in-same-transaction',
-  'unique-without-index',
-  'column-type-change',
+/**
+ * Where the linter deliberately goes beyond the guide (README: "Where migrate-safe goes beyond the
+ * guide"): step 3 of adding a column is a plain SET NOT NULL on a table in use, which scans the whole
+ * table under ACCESS EXCLUSIVE; step 5 of renaming a column drops old_name while the sync trigger of
+ * step 2 still reads NEW.old_name, so every INSERT and UPDATE on agents fails from then on.
+ */
+const DOCUMENTED_EXCEPTIONS: readonly { readonly rule: string; readonly file: string }[] = [
+  { rule: 'set-not-null-scan', file: 'safe/adding-columns/supabase/migrations/20240102000000_new_field_not_null.sql' },
+  { rule: 'drop-column-used-by-trigger', file: 'safe/renaming-columns/supabase/migrations/20240108000000_drop_old_name.sql' },
 ];
 
-describe("the guide's Safe blocks and the locking rules", () => {
-  it('raise only set-not-null-scan, on the bare SET NOT NULL of the guide\'s step 3', async () => {
-    const reported: string[] = [];
-    for (const pattern of readdirSync(join(GUIDE, 'safe'))) {
-      const result = await lint({ inputs: [join(GUIDE, 'safe', pattern)], cwd: GUIDE });
-      for (const finding of result.findings) {
-        if (LOCKING_RULES.includes(finding.ruleId)) reported.push(`${finding.ruleId} ${relative(GUIDE, finding.file)}:${finding.line}`);
-      }
-    }
-    expect(reported).toEqual(['set-not-null-scan safe/adding-columns/supabase/migrations/20240102000000_new_field_not_null.sql:2']);
+describe("the guide's Safe blocks", () => {
+  it.each(readdirSync(join(GUIDE, 'safe')))('%s raises no finding of any recommended rule', async (pattern) => {
+    const result = await lint({ inputs: [join(GUIDE, 'safe', pattern)], cwd: GUIDE });
+    const findings = result.findings
+      .map((finding) => ({ rule: finding.ruleId, file: relative(GUIDE, finding.file).replaceAll(sep, '/'), line: finding.line }))
+      .filter((finding) => !DOCUMENTED_EXCEPTIONS.some((exception) => exception.rule === finding.rule && exception.file === finding.file));
+    expect(findings).toEqual([]);
   });
 });

@@ -10,6 +10,8 @@ export interface ColumnReplacement {
   readonly to: string;
   /** The new column's type. */
   readonly type: string;
+  /** A comment after the new column's type, when it is a guess. */
+  readonly typeNote?: string;
   /** The new column's value computed from a row, in the sync trigger (`NEW.<from>`) and in the backfill (`<from>`). */
   readonly value: { readonly inTrigger: string; readonly inBackfill: string };
 }
@@ -19,14 +21,14 @@ export interface ColumnReplacement {
  * batches, switch the application to it, and drop the old column in a later migration.
  */
 export function expandContract(statement: StatementContext, replacement: ColumnReplacement): string {
-  const { table, from, to, type, value } = replacement;
+  const { table, from, to, type, typeNote, value } = replacement;
   const tableName = displayName(table);
   const sync = quoteIdentifier(`${table.name}_sync_${to.replaceAll('"', '')}`);
   return [
     migrationStep(
       1,
       `add ${to} and keep it in sync while old and new code run side by side`,
-      [`ALTER TABLE ${tableName} ADD COLUMN ${to} ${type};`, rowTrigger(table, sync, `NEW.${to} := ${value.inTrigger};`)].join('\n'),
+      [`ALTER TABLE ${tableName} ADD COLUMN ${to} ${type};${typeNote ? ` -- ${typeNote}` : ''}`, rowTrigger(table, sync, `NEW.${to} := ${value.inTrigger};`)].join('\n'),
     ),
     batchedUpdate(table, keyColumn(statement, table), `${to} = ${value.inBackfill}`, `${to} IS DISTINCT FROM ${value.inBackfill}`),
     `-- Deploy the application reading and writing ${to}; then, once no running code uses ${from}:`,

@@ -106,6 +106,7 @@ export class FileRuleRunner {
         const lock = descriptor.lock === null ? undefined : (descriptor.lock ?? primaryLock(analysis));
         this.add(rule, descriptor.message, descriptor.help, start, analysis.statement.end, lock, analysis.statement.text);
       },
+      textOffset: (location) => this.parsed.indexOfLocation(analysis.statement, location) - analysis.statement.start,
     };
   }
 

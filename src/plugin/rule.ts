@@ -81,6 +81,11 @@ export interface StatementContext extends StatementAnalysis {
   readonly ancestors: readonly AncestorNode[];
   readonly file: FileInfo;
   report(descriptor: ReportDescriptor): void;
+  /**
+   * Where an AST node's `location` falls in `statement.text` (a UTF-16 index), so a help can
+   * rewrite exactly that part of the statement; 0 without a location.
+   */
+  textOffset(location: number | undefined): number;
 }
 
 export type NodeVisitors = {
