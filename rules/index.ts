@@ -3,6 +3,7 @@ import dropTableWithoutDeprecation from './drop-table-without-deprecation.js';
 import invalidDirective from './invalid-directive.js';
 import migrationLayout from './migration-layout.js';
 import missingRollback from './missing-rollback.js';
+import modifiedAppliedMigration from './modified-applied-migration.js';
 import notNullColumnWithoutDefault from './not-null-column-without-default.js';
 import renameColumn from './rename-column.js';
 import requireConcurrentIndex from './require-concurrent-index.js';
@@ -72,4 +73,5 @@ export const BUILT_IN_RULES: readonly AnyRule[] = [
   preferBigint,
   preferTimestamptz,
   preferIdentity,
+  modifiedAppliedMigration,
 ];

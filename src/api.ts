@@ -5,6 +5,7 @@
 export { defineRule } from './plugin/rule.js';
 export type {
   AnyRule,
+  FileChange,
   FileInfo,
   FileReportDescriptor,
   MigrationInfo,

@@ -9,7 +9,7 @@ import { type Migration, type MigrationFile, type MigrationProject, discover } f
 import { type Finding, type LintResult, type RunProblem, type Severity, compareFindings } from '../findings/finding.js';
 import { findDirectives } from '../parse/directives.js';
 import { loadParser, parseSource } from '../parse/parser.js';
-import type { AnyRule, FileInfo } from '../plugin/rule.js';
+import type { AnyRule, FileChange, FileInfo } from '../plugin/rule.js';
 import { fingerprintOf } from './fingerprint.js';
 import { FileRuleRunner, type RawFinding } from './rule-runner.js';
 import { applyDirectives } from './suppress.js';
@@ -26,6 +26,11 @@ export interface LintOptions {
   /** Contents that replace what is on disk (stdin, unsaved editor buffers), by path. */
   readonly texts?: ReadonlyMap<string, string>;
   readonly reportUnusedDirectives?: boolean;
+  /**
+   * Report only on these files (absolute paths), as git changed them (`--since`, `--staged`);
+   * every migration before them is still read for context.
+   */
+  readonly changes?: ReadonlyMap<string, FileChange>;
 }
 
 /** Findings the engine itself produces; they are rules so they can be configured and documented like any other. */
@@ -55,9 +60,11 @@ export async function lint(options: LintOptions): Promise<LintResult> {
     throw new UsageError(`no files match ${discovery.unmatched.map((input) => `"${input}"`).join(', ')}`);
   }
   await parserReady;
-  const run = new Run(texts, options.reportUnusedDirectives === true);
+  const changes = options.changes;
+  const targets = changes ? new Set([...discovery.targets].filter((file) => changes.has(file))) : discovery.targets;
+  const run = new Run(texts, options.reportUnusedDirectives === true, changes);
   for (const project of discovery.projects) {
-    run.lintProject(project, await configs.forFolder(project.root), discovery.targets);
+    run.lintProject(project, await configs.forFolder(project.root), targets);
   }
   return run.result();
 }
@@ -67,6 +74,7 @@ interface ProjectContext {
   readonly config: ResolvedConfig;
   readonly state: SchemaState;
   readonly knownRuleIds: ReadonlySet<string>;
+  readonly unusedDirective: Severity | undefined;
 }
 
 class Run {
@@ -78,25 +86,32 @@ class Run {
   private transactionCounter = 0;
   private readonly texts: ReadonlyMap<string, string>;
   private readonly reportUnusedDirectives: boolean;
+  private readonly changes: ReadonlyMap<string, FileChange> | undefined;
 
-  constructor(texts: ReadonlyMap<string, string>, reportUnusedDirectives: boolean) {
+  constructor(texts: ReadonlyMap<string, string>, reportUnusedDirectives: boolean, changes: ReadonlyMap<string, FileChange> | undefined) {
     this.texts = texts;
     this.reportUnusedDirectives = reportUnusedDirectives;
+    this.changes = changes;
   }
 
   /** Replays the project up to its last target; earlier migrations are read for context only. */
   lintProject(project: MigrationProject, config: ResolvedConfig, targets: ReadonlySet<string>): void {
     for (const { rule, severity } of config.rules) this.rulesUsed.set(rule.id, { rule, severity });
-    const knownRuleIds = new Set(config.allRules.map((rule) => rule.id));
+    // On in the configuration (the strict preset), or asked for on the command line.
+    const unusedDirective = severityOf(config, UNUSED_DIRECTIVE) ?? (this.reportUnusedDirectives ? 'warning' : undefined);
+    const unusedDirectiveRule = config.allRules.find((rule) => rule.id === UNUSED_DIRECTIVE);
+    // Reports describe every rule that ran, this one too when only the command line turned it on.
+    if (unusedDirective && unusedDirectiveRule) this.rulesUsed.set(UNUSED_DIRECTIVE, { rule: unusedDirectiveRule, severity: unusedDirective });
+    const context: ProjectContext = { config, state: new SchemaState(), knownRuleIds: new Set(config.allRules.map((rule) => rule.id)), unusedDirective };
     const isTarget = (file: MigrationFile | undefined): boolean => file !== undefined && targets.has(file.path);
     const last = project.migrations.findLastIndex((migration) => isTarget(migration.up) || isTarget(migration.down));
-    const state = new SchemaState();
+    const { state } = context;
     for (const migration of project.migrations.slice(0, last + 1)) {
-      this.runFile(project, migration, migration.up, { config, state, knownRuleIds }, isTarget(migration.up));
+      this.runFile(project, migration, migration.up, context, isTarget(migration.up));
       if (migration.down && isTarget(migration.down)) {
         // A rollback is judged against the state its migration left, and changes nothing after it.
         const checkpoint = state.checkpoint();
-        this.runFile(project, migration, migration.down, { config, state, knownRuleIds }, true);
+        this.runFile(project, migration, migration.down, context, true);
         state.restore(checkpoint);
       }
     }
@@ -137,6 +152,7 @@ class Run {
       path: file.path,
       part: file.part,
       text,
+      change: this.changes?.get(file.path),
       migration: {
         id: migration.id,
         name: migration.name,
@@ -150,13 +166,11 @@ class Run {
     runner.startFile();
     analyzeFile(parsed, state, analysisOptions, runner.hasStatementHandlers ? (analysis) => { runner.visitStatement(analysis); } : undefined);
     const raw: RawFinding[] = [...runner.endFile(), ...syntaxErrorFindings(parsed, file.path, severityOf(config, SYNTAX_ERROR))];
-    // On in the configuration (the strict preset), or asked for on the command line.
-    const unusedSeverity = severityOf(config, UNUSED_DIRECTIVE) ?? (this.reportUnusedDirectives ? 'warning' : undefined);
     this.findings.push(
       ...applyDirectives(raw, findDirectives(parsed), parsed, file.path, {
         known: context.knownRuleIds,
         invalidDirective: severityOf(config, INVALID_DIRECTIVE),
-        unusedDirective: unusedSeverity,
+        unusedDirective: context.unusedDirective,
       }),
     );
   }

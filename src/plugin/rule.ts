@@ -46,6 +46,16 @@ export interface MigrationInfo {
   readonly expectedRollbackPath: string | undefined;
 }
 
+/** How a file changed in git, when the run reports only on changes (`--since`, `--staged`). */
+export interface FileChange {
+  /** `added`: not in the base; `modified`: in the base, with other content. */
+  readonly kind: 'added' | 'modified';
+  /** The ref given to `--since` (the base is its merge base with HEAD); undefined with `--staged` alone, which compares with HEAD. */
+  readonly since: string | undefined;
+  /** For a modified file, the first line that differs from the base. */
+  readonly firstChangedLine: number | undefined;
+}
+
 /** The file a rule is looking at. */
 export interface FileInfo {
   readonly path: string;
@@ -53,6 +63,8 @@ export interface FileInfo {
   readonly part: 'up' | 'down';
   readonly migration: MigrationInfo;
   readonly text: string;
+  /** How the file changed since the base, when the run reports only on changes; undefined otherwise. */
+  readonly change?: FileChange | undefined;
 }
 
 /** Where a finding starts: an AST node with a `location`, or the whole statement. */
