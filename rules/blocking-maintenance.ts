@@ -10,6 +10,7 @@ import {
   nodeOf,
   quoteIdentifier,
 } from '../src/api.js';
+import { migrationOfItsOwn } from './support/help.js';
 
 export default defineRule({
   id: 'blocking-maintenance',
@@ -78,7 +79,7 @@ export default defineRule({
         if ((node.params ?? []).some((param) => nodeOf(param, 'DefElem')?.defname === 'concurrently')) return;
         const target = reindexTarget(node.kind, node.relation, node.name, statement);
         if (!target) return;
-        statement.report({ message: target.message, help: reindexHelp(target, context.pgVersion), lock: target.relation ? undefined : null });
+        statement.report({ message: target.message, help: reindexHelp(statement, target, context.pgVersion), lock: target.relation ? undefined : null });
       },
       RefreshMatViewStmt(node, statement) {
         if (node.concurrent || node.skipData || statement.schema.isNewTable(node.relation)) return;
@@ -194,14 +195,16 @@ function reindexTarget(kind: string | undefined, relation: RangeVar | undefined,
   };
 }
 
-function reindexHelp(target: ReindexTarget, pgVersion: number): string {
+function reindexHelp(statement: StatementContext, target: ReindexTarget, pgVersion: number): string {
   const { keyword, name, relation } = target;
   if (pgVersion >= 12 && keyword !== 'SYSTEM') {
-    return [
-      '-- In a migration of its own, run without a transaction block (CONCURRENTLY cannot run inside one):',
-      `REINDEX ${keyword} CONCURRENTLY ${name};`,
-      '-- If it fails it leaves invalid indexes named <index>_ccnew: drop them (DROP INDEX CONCURRENTLY) and run it again.',
-    ].join('\n');
+    return migrationOfItsOwn(
+      statement,
+      [
+        `REINDEX ${keyword} CONCURRENTLY ${name};`,
+        '-- If it fails it leaves invalid indexes named <index>_ccnew: drop them (DROP INDEX CONCURRENTLY) and run it again.',
+      ].join('\n'),
+    );
   }
   const before12 = pgVersion < 12 ? 'PostgreSQL before 12 has no REINDEX CONCURRENTLY' : 'REINDEX SYSTEM has no concurrent form';
   if (keyword !== 'INDEX' || !relation) {

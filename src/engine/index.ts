@@ -180,6 +180,7 @@ class Run {
     const info: FileInfo = {
       path: file.path,
       part: file.part,
+      transactionMode: config.assumeInTransaction === undefined ? (file.transaction?.mode ?? 'none') : config.assumeInTransaction ? 'file' : 'none',
       text: read.text,
       startLine: ownSection === undefined ? 1 : parsed.source.positionAt(ownSection.start).line,
       change: this.changes?.get(file.path),

@@ -40,9 +40,12 @@ export interface ParsedSource {
   indexOfLocation(statement: ParsedStatement, location: number | undefined): number;
 }
 
+let parserLoaded = false;
+
 /** Loads and compiles the WebAssembly parser; call once before `parseSource`. */
-export function loadParser(): Promise<void> {
-  return loadModule();
+export async function loadParser(): Promise<void> {
+  await loadModule();
+  parserLoaded = true;
 }
 
 interface ParserFailure {
@@ -56,6 +59,8 @@ interface ParserFailure {
  * error and every other statement is still available to the rules.
  */
 export function parseSource(text: string): ParsedSource {
+  // Without the parser every statement would look like a syntax error: fail loudly instead.
+  if (!parserLoaded) throw new Error('the PostgreSQL parser is not loaded yet: await loadParser() before parseSource()');
   const parsedText = blankMetaCommands(text);
   const positions = new SourceText(parsedText);
   const source = parsedText === text ? positions : new SourceText(text);
