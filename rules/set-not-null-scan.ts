@@ -4,6 +4,7 @@ import {
   type StatementContext,
   defineRule,
   displayName,
+  formatTypeName,
   nameOfRangeVar,
   nodeOf,
   quoteIdentifier,
@@ -30,7 +31,9 @@ export default defineRule({
       '`ADD CONSTRAINT ... NOT NULL col NOT VALID` followed by `VALIDATE CONSTRAINT` does the same in two steps.',
       '',
       'This goes beyond the migration safety guide, whose step 3 is a bare `SET NOT NULL`. Not reported: a',
-      'column added or a table created earlier in the same migration, and a column with a valid check.',
+      'table created earlier in the same migration, and a column with a valid check. A column this migration',
+      'added to an existing table is reported: its rows are read all the same. When it was added with a',
+      'default, declare it NOT NULL on that ADD COLUMN instead: the default fills every row and nothing is read.',
     ].join('\n'),
     bad: 'ALTER TABLE agents ALTER COLUMN new_field SET NOT NULL;',
     good: [
@@ -53,10 +56,13 @@ export default defineRule({
         const table = nameOfRangeVar(node.relation);
         if (!table || statement.schema.isNewTable(node.relation)) return;
         for (const { column, primaryKey } of notNullTargets(node, statement)) {
-          if (statement.schema.isNew(statement.schema.column(table, column)?.origin) || hasValidCheck(statement, table, column, context.pgVersion)) continue;
+          if (hasValidCheck(statement, table, column, context.pgVersion)) continue;
+          const state = statement.schema.column(table, column);
+          // Added with its default earlier in this file: NOT NULL belongs on that ADD COLUMN, which reads nothing.
+          const addedWithDefault = statement.schema.isNew(state?.origin) && state?.hasDefault === true && !primaryKey;
           statement.report({
-            message: message(table, column, primaryKey),
-            help: help(statement, table, column, primaryKey, context.pgVersion),
+            message: message(table, column, primaryKey) + (addedWithDefault ? ` This migration adds ${quoteIdentifier(column)} with a default: declare it NOT NULL on that ADD COLUMN instead, where the default fills every row and nothing is read.` : ''),
+            help: addedWithDefault ? notNullOnAddColumn(table, column, formatTypeName(state.type), context.pgVersion) : help(statement, table, column, primaryKey, context.pgVersion),
             lock: statement.locks.find((lock) => lock.role === 'table' && lock.effect === 'scan'),
           });
         }
@@ -111,6 +117,14 @@ function message(table: QualifiedName, column: string, primaryKey: boolean): str
   const target = `${quoteIdentifier(column)} of existing table ${tableName}`;
   const what = primaryKey ? `PRIMARY KEY USING INDEX sets NOT NULL on ${target}, which` : `SET NOT NULL on ${target}`;
   return `${what} reads every row to check for NULLs while holding an ACCESS EXCLUSIVE lock: every read and write of ${tableName} waits until the scan finishes.`;
+}
+
+function notNullOnAddColumn(table: QualifiedName, column: string, type: string | undefined, pgVersion: number): string {
+  const fast = pgVersion >= 11 ? 'PostgreSQL 11+ stores a non-volatile default once: no scan, no rewrite' : 'before PostgreSQL 11 this rewrites the table: keep it for an empty table';
+  return [
+    `-- Instead of ADD COLUMN ... DEFAULT followed by SET NOT NULL, one statement (${fast}):`,
+    `ALTER TABLE ${displayName(table)} ADD COLUMN ${quoteIdentifier(column)} ${type ?? '<type>'} NOT NULL DEFAULT <its default>;`,
+  ].join('\n');
 }
 
 function help(statement: StatementContext, table: QualifiedName, column: string, primaryKey: boolean, pgVersion: number): string {
