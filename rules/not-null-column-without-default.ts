@@ -1,5 +1,6 @@
 import { type ColumnDef, type QualifiedName, type StatementContext, constraintsOf, defineRule, displayName, formatTypeName, nameOfRangeVar, nodeOf, quoteIdentifier } from '../src/api.js';
 import { batchedUpdate, keyColumn, migrationStep } from './support/help.js';
+import { dropNotNullSuggestion } from './support/fixes.js';
 
 export default defineRule({
   id: 'not-null-column-without-default',
@@ -49,6 +50,7 @@ export default defineRule({
             node: column,
             message: `ADD COLUMN ${name} ... NOT NULL without a DEFAULT on existing table ${displayName(table)} fails with "column contains null values" as soon as the table has a row; while it waits for and holds its lock, all reads and writes of ${displayName(table)} wait.`,
             help: help(statement, table, name, formatTypeName(column.typeName) ?? '<type>', context.pgVersion),
+            suggestions: dropNotNullSuggestion(statement, column),
           });
         }
       },

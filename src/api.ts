@@ -7,6 +7,8 @@ export type {
   AnyRule,
   FileInfo,
   FileReportDescriptor,
+  Fix,
+  FixDescriptors,
   MigrationInfo,
   NodeVisitors,
   ReportDescriptor,
@@ -17,6 +19,7 @@ export type {
   RulePreset,
   RuleSeverity,
   StatementContext,
+  TextEdit,
   Visitor,
 } from './plugin/rule.js';
 

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { BUILT_IN_RULES } from '../../rules/index.js';
 import { UsageError } from '../config/errors.js';
 import { ConfigLoader, type ConfigOverrides } from '../config/load.js';
-import { lint } from '../engine/index.js';
+import { type LintOptions, lint } from '../engine/index.js';
 import { type LintResult, countFindings } from '../findings/finding.js';
 import { colorEnabled } from '../report/color.js';
 import { loadFormatter } from '../report/index.js';
@@ -22,6 +22,7 @@ export interface LintCommandOptions {
   readonly reportUnusedDirectives?: boolean;
   readonly stdinFilename?: string;
   readonly verbose?: boolean;
+  readonly fix?: boolean;
 }
 
 /** Where `validate` and a bare `lint` look when the configuration names no migrations folder. */
@@ -43,23 +44,43 @@ export async function runLint(paths: readonly string[], options: LintCommandOpti
   const readsStdin = paths.includes(STDIN) || (paths.length === 0 && options.stdinFilename !== undefined);
   const stdinPath = resolve(cwd, options.stdinFilename ?? 'stdin.sql');
   const inputs = readsStdin ? [...paths.filter((path) => path !== STDIN), stdinPath] : paths.length > 0 ? paths : [await migrationsFolder(configs, cwd)];
-  const result = await lint({
+  const stdinText = readsStdin ? readFileSync(0, 'utf8') : undefined;
+  const lintOptions = {
     inputs,
     cwd,
     configs,
-    texts: readsStdin ? new Map([[stdinPath, readFileSync(0, 'utf8')]]) : undefined,
+    texts: stdinText === undefined ? undefined : new Map([[stdinPath, stdinText]]),
     reportUnusedDirectives: options.reportUnusedDirectives,
-  });
+  };
+  const result = options.fix ? await fixFiles(lintOptions, stdinText === undefined ? undefined : stdinPath) : await lint(lintOptions);
   const shown = options.quiet ? { ...result, findings: result.findings.filter((finding) => finding.severity === 'error') } : result;
   const toFile = options.outputFile !== undefined;
   const report = formatter(shown, { cwd, color: colorEnabled(process.stdout, toFile ? false : options.color) });
-  if (options.outputFile === undefined) process.stdout.write(report);
-  else writeReport(resolve(cwd, options.outputFile), report);
+  // With --fix, standard output carries the fixed standard input (what an editor's fixer reads back), not the report.
+  if (options.fix && stdinText !== undefined) process.stdout.write(result.sources.get(stdinPath) ?? stdinText);
+  else if (options.outputFile === undefined) process.stdout.write(report);
+  else writeFile(resolve(cwd, options.outputFile), report);
   for (const problem of result.problems) process.stderr.write(`migrate-safe: ${problem.file ?? ''}: ${problem.message}\n`);
   if (options.verbose) {
     process.stderr.write(`migrate-safe: checked ${result.files.length} files in ${Math.round(performance.now() - started)} ms\n`);
   }
   return exitCode(shown, options.maxWarnings);
+}
+
+/**
+ * `--fix`: applies the unattended fixes until none is left, writes the files they changed (a file
+ * keeps its byte order mark), and returns what is left to report. Standard input is not written:
+ * its fixed text is in the result's sources.
+ */
+async function fixFiles(options: LintOptions, stdinPath: string | undefined): Promise<LintResult> {
+  const { lintAndFix } = await import('../engine/fix.js');
+  const { result, fixed } = await lintAndFix(options);
+  for (const [path, text] of fixed) {
+    if (path === stdinPath) continue;
+    const byteOrderMark = readFileSync(path, 'utf8').startsWith('\uFEFF');
+    writeFile(path, byteOrderMark ? `\uFEFF${text.slice(1)}` : text);
+  }
+  return result;
 }
 
 async function migrationsFolder(configs: ConfigLoader, cwd: string): Promise<string> {
@@ -75,9 +96,9 @@ async function migrationsFolder(configs: ConfigLoader, cwd: string): Promise<str
   return found;
 }
 
-function writeReport(path: string, report: string): void {
+function writeFile(path: string, content: string): void {
   try {
-    writeFileSync(path, report);
+    writeFileSync(path, content);
   } catch (error) {
     throw new UsageError(`cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }

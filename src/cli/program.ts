@@ -56,7 +56,9 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       .command('lint')
       .description('lint migration files, folders or globs (- reads standard input)')
       .argument('[paths...]', 'files, folders or globs; default: the configured migrations folder'),
-  ).action(async (paths: string[], options: LintCommandOptions) => {
+  )
+    .option('--fix', 'apply the fixes that are safe unattended and write the files (with -: print the fixed SQL)')
+    .action(async (paths: string[], options: LintCommandOptions) => {
     const { runLint } = await import('./lint-command.js');
     setExitCode(await runLint(paths, { ...options, ...program.opts() }));
   });

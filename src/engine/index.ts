@@ -1,18 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BUILT_IN_RULES } from '../../rules/index.js';
-import { analyzeFile } from '../analyze/index.js';
+import { type FileAnalysisOptions, analyzeFile } from '../analyze/index.js';
 import { SchemaState } from '../analyze/schema-state.js';
 import { UsageError } from '../config/errors.js';
 import { type ConfigOverrides, ConfigLoader, type ResolvedConfig } from '../config/load.js';
 import { type Migration, type MigrationFile, type MigrationProject, discover } from '../discover/index.js';
-import { type Finding, type LintResult, type RunProblem, type Severity, compareFindings } from '../findings/finding.js';
+import type { StatementAnalysis } from '../analyze/index.js';
+import { type FileAnalysis, type Finding, type LintResult, type RunProblem, type Severity, compareFindings } from '../findings/finding.js';
 import { findDirectives } from '../parse/directives.js';
-import { loadParser, parseSource } from '../parse/parser.js';
+import { type ParsedSource, loadParser, parseSource } from '../parse/parser.js';
 import type { AnyRule, FileInfo } from '../plugin/rule.js';
 import { fingerprintOf } from './fingerprint.js';
+import type { LintCache } from './cache.js';
 import { FileRuleRunner, type RawFinding } from './rule-runner.js';
-import { applyDirectives } from './suppress.js';
+import { applyDirectives, ignoreSuggestion } from './suppress.js';
 
 export interface LintOptions {
   /** Files, folders and globs, as on the command line. */
@@ -26,6 +28,10 @@ export interface LintOptions {
   /** Contents that replace what is on disk (stdin, unsaved editor buffers), by path. */
   readonly texts?: ReadonlyMap<string, string>;
   readonly reportUnusedDirectives?: boolean;
+  /** Keep each linted file's parse and statement analyses in the result (`analyses`): an editor's hover reads them. */
+  readonly keepAnalyses?: boolean;
+  /** Parses and replayed histories kept from earlier runs: an editor lints on every change, and most files do not change. */
+  readonly cache?: LintCache;
 }
 
 /** Findings the engine itself produces; they are rules so they can be configured and documented like any other. */
@@ -55,7 +61,7 @@ export async function lint(options: LintOptions): Promise<LintResult> {
     throw new UsageError(`no files match ${discovery.unmatched.map((input) => `"${input}"`).join(', ')}`);
   }
   await parserReady;
-  const run = new Run(texts, options.reportUnusedDirectives === true);
+  const run = new Run(texts, { reportUnusedDirectives: options.reportUnusedDirectives === true, keepAnalyses: options.keepAnalyses === true, cache: options.cache });
   for (const project of discovery.projects) {
     run.lintProject(project, await configs.forFolder(project.root), discovery.targets);
   }
@@ -75,13 +81,14 @@ class Run {
   private readonly problems: RunProblem[] = [];
   private readonly sources = new Map<string, string>();
   private readonly rulesUsed = new Map<string, { rule: AnyRule; severity: Severity }>();
+  private readonly analyses = new Map<string, FileAnalysis>();
   private transactionCounter = 0;
   private readonly texts: ReadonlyMap<string, string>;
-  private readonly reportUnusedDirectives: boolean;
+  private readonly settings: RunSettings;
 
-  constructor(texts: ReadonlyMap<string, string>, reportUnusedDirectives: boolean) {
+  constructor(texts: ReadonlyMap<string, string>, settings: RunSettings) {
     this.texts = texts;
-    this.reportUnusedDirectives = reportUnusedDirectives;
+    this.settings = settings;
   }
 
   /** Replays the project up to its last target; earlier migrations are read for context only. */
@@ -89,9 +96,12 @@ class Run {
     for (const { rule, severity } of config.rules) this.rulesUsed.set(rule.id, { rule, severity });
     const knownRuleIds = new Set(config.allRules.map((rule) => rule.id));
     const isTarget = (file: MigrationFile | undefined): boolean => file !== undefined && targets.has(file.path);
+    const first = project.migrations.findIndex((migration) => isTarget(migration.up) || isTarget(migration.down));
     const last = project.migrations.findLastIndex((migration) => isTarget(migration.up) || isTarget(migration.down));
-    const state = new SchemaState();
-    for (const migration of project.migrations.slice(0, last + 1)) {
+    const state = this.history(project, config, project.migrations.slice(0, Math.max(first, 0)));
+    // The history's state may be kept for the next run: what the linted migrations change is undone at the end.
+    const afterHistory = state.checkpoint();
+    for (const migration of project.migrations.slice(Math.max(first, 0), last + 1)) {
       this.runFile(project, migration, migration.up, { config, state, knownRuleIds }, isTarget(migration.up));
       if (migration.down && isTarget(migration.down)) {
         // A rollback is judged against the state its migration left, and changes nothing after it.
@@ -100,6 +110,7 @@ class Run {
         state.restore(checkpoint);
       }
     }
+    state.restore(afterHistory);
     const layoutSeverity = severityOf(config, MIGRATION_LAYOUT);
     for (const problem of project.problems) {
       if (layoutSeverity && targets.has(problem.file)) this.findings.push(fileStartFinding(MIGRATION_LAYOUT, layoutSeverity, problem.message, problem.file));
@@ -113,20 +124,49 @@ class Run {
       problems: this.problems,
       rules: [...this.rulesUsed.values()],
       sources: this.sources,
+      analyses: this.settings.keepAnalyses ? this.analyses : undefined,
     };
   }
 
-  private runFile(project: MigrationProject, migration: Migration, file: MigrationFile, context: ProjectContext, report: boolean): void {
-    const { config, state } = context;
-    const text = this.read(file.path, report);
-    if (text === undefined) return;
-    const parsed = parseSource(text);
-    const analysisOptions = {
+  /** The schema after the migrations before the first linted one: replayed, or kept from an earlier run when none of them changed. */
+  private history(project: MigrationProject, config: ResolvedConfig, migrations: readonly Migration[]): SchemaState {
+    const replayed = migrations.flatMap((migration) => {
+      const loaded = this.load(migration.up.path, false);
+      return loaded ? [{ migration, parsed: loaded.parsed }] : [];
+    });
+    const parses = replayed.map(({ parsed }) => parsed);
+    const kept = this.settings.cache?.history(project.root, config, parses);
+    if (kept) {
+      this.transactionCounter = Math.max(this.transactionCounter, kept.transactions);
+      return kept.state;
+    }
+    const state = new SchemaState();
+    for (const { migration, parsed } of replayed) analyzeFile(parsed, state, this.analysisOptions(config, migration, migration.up));
+    this.settings.cache?.keepHistory(project.root, { config, parses, state, transactions: this.transactionCounter });
+    return state;
+  }
+
+  private analysisOptions(config: ResolvedConfig, migration: Migration, file: MigrationFile): FileAnalysisOptions {
+    return {
       pgVersion: config.pgVersion,
       assumeInTransaction: config.assumeInTransaction,
       position: { migration: migration.id, part: file.part },
       newTransactionId: () => ++this.transactionCounter,
     };
+  }
+
+  private load(path: string, report: boolean): { text: string; parsed: ParsedSource } | undefined {
+    const text = this.read(path, report);
+    if (text === undefined) return undefined;
+    return { text, parsed: this.settings.cache?.parse(path, text) ?? parseSource(text) };
+  }
+
+  private runFile(project: MigrationProject, migration: Migration, file: MigrationFile, context: ProjectContext, report: boolean): void {
+    const { config, state } = context;
+    const loaded = this.load(file.path, report);
+    if (!loaded) return;
+    const { text, parsed } = loaded;
+    const analysisOptions = this.analysisOptions(config, migration, file);
     if (!report) {
       analyzeFile(parsed, state, analysisOptions);
       return;
@@ -137,6 +177,7 @@ class Run {
       path: file.path,
       part: file.part,
       text,
+      statementCount: parsed.statements.length,
       migration: {
         id: migration.id,
         name: migration.name,
@@ -148,10 +189,10 @@ class Run {
     };
     const runner = new FileRuleRunner(config.rules, config, info, parsed);
     runner.startFile();
-    analyzeFile(parsed, state, analysisOptions, runner.hasStatementHandlers ? (analysis) => { runner.visitStatement(analysis); } : undefined);
+    analyzeFile(parsed, state, analysisOptions, this.statementObserver(runner, file.path, parsed, config.pgVersion));
     const raw: RawFinding[] = [...runner.endFile(), ...syntaxErrorFindings(parsed, file.path, severityOf(config, SYNTAX_ERROR))];
     // On in the configuration (the strict preset), or asked for on the command line.
-    const unusedSeverity = severityOf(config, UNUSED_DIRECTIVE) ?? (this.reportUnusedDirectives ? 'warning' : undefined);
+    const unusedSeverity = severityOf(config, UNUSED_DIRECTIVE) ?? (this.settings.reportUnusedDirectives ? 'warning' : undefined);
     this.findings.push(
       ...applyDirectives(raw, findDirectives(parsed), parsed, file.path, {
         known: context.knownRuleIds,
@@ -159,6 +200,17 @@ class Run {
         unusedDirective: unusedSeverity,
       }),
     );
+  }
+
+  /** What sees each statement of a linted file: the rules, and the kept analyses when asked for. */
+  private statementObserver(runner: FileRuleRunner, path: string, parsed: ParsedSource, pgVersion: number): ((analysis: StatementAnalysis) => void) | undefined {
+    if (!this.settings.keepAnalyses) return runner.hasStatementHandlers ? (analysis) => { runner.visitStatement(analysis); } : undefined;
+    const statements: StatementAnalysis[] = [];
+    this.analyses.set(path, { parsed, statements, pgVersion });
+    return (analysis) => {
+      statements.push(analysis);
+      runner.visitStatement(analysis);
+    };
   }
 
   private read(path: string, report: boolean): string | undefined {
@@ -172,6 +224,12 @@ class Run {
       return undefined;
     }
   }
+}
+
+interface RunSettings {
+  readonly reportUnusedDirectives: boolean;
+  readonly keepAnalyses: boolean;
+  readonly cache: LintCache | undefined;
 }
 
 function severityOf(config: ResolvedConfig, ruleId: string): Severity | undefined {
@@ -206,6 +264,7 @@ function syntaxErrorFindings(parsed: ReturnType<typeof parseSource>, file: strin
       help: undefined,
       lock: undefined,
       fingerprint: fingerprintOf(SYNTAX_ERROR, text, occurrence),
+      suggestions: [ignoreSuggestion(SYNTAX_ERROR, parsed.source.text, { start: error.statementStart, end: error.statementEnd })],
     };
   });
 }

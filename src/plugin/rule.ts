@@ -53,10 +53,45 @@ export interface FileInfo {
   readonly part: 'up' | 'down';
   readonly migration: MigrationInfo;
   readonly text: string;
+  /**
+   * How many statements the file has. A tool that sends a file as one query string runs them in
+   * one implicit transaction, so a statement that cannot run in a transaction block is safe only alone.
+   */
+  readonly statementCount: number;
+}
+
+/**
+ * A change to the text of the file being linted: the range from `start` to `end` (UTF-16 indexes
+ * into the file, as `statement.statement.start` and `statement.offsetOf(node)` give them) is
+ * replaced by `text`. `start === end` inserts.
+ */
+export interface TextEdit {
+  readonly start: number;
+  readonly end: number;
+  readonly text: string;
+}
+
+/** A change a rule offers for its finding: what an editor's quick-fix menu shows, and the edits. */
+export interface Fix {
+  /** Imperative and short: "Add CONCURRENTLY". */
+  readonly title: string;
+  /** Non-overlapping edits of the file, applied together. */
+  readonly edits: readonly TextEdit[];
+}
+
+/** The changes a finding offers. */
+export interface FixDescriptors {
+  /**
+   * A fix that is safe to apply unattended: the result does what the author meant, without the
+   * hazard, and needs no decision. `--fix` applies it; editors offer it as the preferred quick fix.
+   */
+  readonly fix?: Fix;
+  /** Changes that need a person's judgement (a value to choose, a behaviour that changes): offered in editors only. */
+  readonly suggestions?: readonly Fix[];
 }
 
 /** Where a finding starts: an AST node with a `location`, or the whole statement. */
-export interface ReportDescriptor {
+export interface ReportDescriptor extends FixDescriptors {
   readonly message: string;
   /** The safe alternative, as SQL the user can paste. */
   readonly help?: string;
@@ -69,7 +104,7 @@ export interface ReportDescriptor {
 }
 
 /** A finding about the file as a whole (a missing rollback): at its first line unless a line is given. */
-export interface FileReportDescriptor {
+export interface FileReportDescriptor extends FixDescriptors {
   readonly message: string;
   readonly help?: string;
   readonly line?: number;
@@ -80,6 +115,8 @@ export interface StatementContext extends StatementAnalysis {
   /** The nodes between the statement's root and this node, outermost first. */
   readonly ancestors: readonly AncestorNode[];
   readonly file: FileInfo;
+  /** The UTF-16 index into the file where an AST node starts (its `location`); the statement's start without one. */
+  offsetOf(node: { readonly location?: number } | undefined): number;
   report(descriptor: ReportDescriptor): void;
 }
 

@@ -1,0 +1,41 @@
+import type { SchemaState } from '../analyze/schema-state.js';
+import type { ResolvedConfig } from '../config/load.js';
+import { type ParsedSource, parseSource } from '../parse/parser.js';
+
+/** A project's schema after the migrations before the linted ones, and what it was replayed from. */
+export interface KeptHistory {
+  readonly config: ResolvedConfig;
+  /** The parses replayed, in order: the state is valid while every file parses to the same object. */
+  readonly parses: readonly ParsedSource[];
+  readonly state: SchemaState;
+  /** The run's transaction counter after the replay: later transactions must not reuse its ids. */
+  readonly transactions: number;
+}
+
+/**
+ * What a long-lived caller (an editor's language server) keeps between lint runs. Files are read
+ * on every run, but a text seen before is not parsed again, an edited one is parsed again only
+ * where it changed, and a project's history is not replayed again while none of its files changed.
+ */
+export class LintCache {
+  private readonly parses = new Map<string, ParsedSource>();
+  private readonly histories = new Map<string, KeptHistory>();
+
+  parse(path: string, text: string): ParsedSource {
+    const previous = this.parses.get(path);
+    if (previous?.source.text === text) return previous;
+    const parsed = parseSource(text, previous);
+    this.parses.set(path, parsed);
+    return parsed;
+  }
+
+  history(root: string, config: ResolvedConfig, parses: readonly ParsedSource[]): KeptHistory | undefined {
+    const kept = this.histories.get(root);
+    const same = kept?.config === config && kept.parses.length === parses.length && kept.parses.every((parsed, index) => parsed === parses[index]);
+    return same ? kept : undefined;
+  }
+
+  keepHistory(root: string, history: KeptHistory): void {
+    this.histories.set(root, history);
+  }
+}
