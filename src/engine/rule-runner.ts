@@ -105,17 +105,17 @@ export class FileRuleRunner {
   }
 
   private context(rule: ActiveRule, analysis: StatementAnalysis, ancestors: StatementContext['ancestors']): StatementContext {
-    return {
-      ...analysis,
+    // Object.assign, not a spread: on Node 20 the spread costs microseconds per call, and this runs for every handler of every statement.
+    return Object.assign({}, analysis, {
       ancestors,
       file: this.file,
-      offsetOf: (node) => this.parsed.indexOfLocation(analysis.statement, node?.location),
+      offsetOf: (node: { readonly location?: number } | undefined) => this.parsed.indexOfLocation(analysis.statement, node?.location),
       report: (descriptor: ReportDescriptor) => {
         const start = this.parsed.indexOfLocation(analysis.statement, descriptor.node?.location);
         const lock = descriptor.lock === null ? undefined : (descriptor.lock ?? primaryLock(analysis));
         this.add(rule, descriptor, { start, end: analysis.statement.end }, lock, analysis.statement.text, analysis.statement);
       },
-    };
+    });
   }
 
   /** `statement` is where a directive silences the finding; undefined for a finding about the whole file. */

@@ -31,9 +31,10 @@ export function commentsBetween(text: string, start: number, end: number): Comme
   }
 }
 
+/** Searches only up to `end`: a search through the rest of the file for each gap between statements would be quadratic. */
 function indexWithin(text: string, search: string, from: number, end: number): number {
-  const found = text.indexOf(search, from);
-  return found === -1 || found >= end ? -1 : found;
+  const found = text.slice(from, end).indexOf(search);
+  return found === -1 ? -1 : from + found;
 }
 
 /** PostgreSQL block comments nest. */
