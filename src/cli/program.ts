@@ -77,6 +77,15 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       const { runRules } = await import('./rules-command.js');
       setExitCode(await runRules(id, options));
     });
+  program
+    .command('lsp')
+    .description('run the language server for editors (Language Server Protocol over standard input and output)')
+    .option('--stdio', 'talk over standard input and output (the default; editors pass it)')
+    .action(async () => {
+      // Loaded only here: linting never pays for the language server packages.
+      const { runLanguageServer } = await import('../lsp/server.js');
+      runLanguageServer();
+    });
   return program;
 }
 

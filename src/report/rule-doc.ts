@@ -1,4 +1,5 @@
 import type { AnyRule } from '../plugin/rule.js';
+import { packageInfo } from '../version.js';
 
 const PRESET_NAMES = { recommended: 'recommended, strict and all', strict: 'strict and all', style: 'all' } as const;
 
@@ -39,4 +40,10 @@ function sqlBlock(sql: string): string {
 
 function firstStatement(sql: string): string {
   return sql.split('\n').find((line) => line.trim() !== '' && !line.trimStart().startsWith('--')) ?? sql;
+}
+
+/** Where a rule's documentation is read online: its own `docsUrl`, else, for a built-in rule, its page in docs/rules. */
+export function ruleDocsUrl(rule: AnyRule, builtIn: boolean): string | undefined {
+  if (rule.meta.docsUrl !== undefined) return rule.meta.docsUrl;
+  return builtIn ? `${packageInfo().homepage}/blob/main/docs/rules/${rule.id}.md` : undefined;
 }
