@@ -101,6 +101,15 @@ describe('migrate-safe lsp, driven through a real client connection', () => {
     expect(hover?.range).toEqual({ start: { line: 4, character: 0 }, end: { line: 4, character: 48 } });
     expect(await client.hover(uri, { line: 5, character: 0 })).toBeNull();
 
+    // The ignore action writes a directive with a reason placeholder above the statement: the finding is silenced.
+    const renameActions = (await client.codeActions(uri, { start: { line: 4, character: 10 }, end: { line: 4, character: 10 } })) as CodeAction[];
+    const ignore = renameActions.find((action) => action.title === 'Ignore rename-column for this statement (a directive with the reason)');
+    const ignoredText = applied(document, ignore);
+    expect(ignoredText).toContain('-- migrate-safe-ignore rename-column: <reason>\nALTER TABLE agents RENAME COLUMN status TO state;');
+    const ignored = client.diagnostics(uri, (params) => params.version === 4);
+    await client.change(uri, 4, [{ text: ignoredText }]);
+    expect(byRule((await ignored).diagnostics, 'rename-column')).toEqual([]);
+
     expect(await client.shutdown()).toBe(0);
   });
 
