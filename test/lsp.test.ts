@@ -48,9 +48,7 @@ describe('migrate-safe lsp, driven through a real client connection', () => {
     const uri = uriOf(join(root, MIGRATION));
 
     // Open: the history on disk makes agents an existing table; teams is new in this migration.
-    const opened = client.diagnostics(uri);
-    await client.open(uri, TEXT);
-    const first = await opened;
+    const first = await client.open(uri, TEXT);
     expect(first.version).toBe(1);
     // By now the server has asked to hear of configuration and migration files changing on disk.
     expect(client.registrations).toEqual([expect.objectContaining({ method: 'workspace/didChangeWatchedFiles' })]);
@@ -75,9 +73,8 @@ describe('migrate-safe lsp, driven through a real client connection', () => {
     const rename = 'ALTER TABLE agents RENAME COLUMN status TO state;\n';
     const end = document.positionAt(TEXT.length);
     document = TextDocument.update(document, [{ range: { start: end, end }, text: rename }], 2);
-    const changed = client.diagnostics(uri, (params) => params.version === 2);
-    await client.change(uri, 2, [{ range: { start: end, end }, text: rename }]);
-    expect(byRule((await changed).diagnostics, 'rename-column')).toMatchObject([{ range: { start: { line: 4, character: 0 } } }]);
+    const changed = await client.change(uri, 2, [{ range: { start: end, end }, text: rename }]);
+    expect(byRule(changed.diagnostics, 'rename-column')).toMatchObject([{ range: { start: { line: 4, character: 0 } } }]);
 
     // A quick fix: CONCURRENTLY is a suggestion here (other statements share the file), then the diagnostic is gone.
     const actions = (await client.codeActions(uri, index?.range ?? { start: end, end })) as CodeAction[];
@@ -87,10 +84,9 @@ describe('migrate-safe lsp, driven through a real client connection', () => {
     ]);
     const fixedText = applied(document, actions[0]);
     expect(fixedText).toContain('CREATE INDEX CONCURRENTLY idx_agents_status ON agents (status);');
-    const fixed = client.diagnostics(uri, (params) => params.version === 3);
-    await client.change(uri, 3, [{ text: fixedText }]);
+    const fixed = await client.change(uri, 3, [{ text: fixedText }]);
     document = TextDocument.create(uri, 'sql', 3, fixedText);
-    expect(byRule((await fixed).diagnostics, 'require-concurrent-index')).toEqual([]);
+    expect(byRule(fixed.diagnostics, 'require-concurrent-index')).toEqual([]);
 
     // Hover: the locks of the statement under the cursor, what they block, and the PostgreSQL version.
     const hover = await client.hover(uri, { line: 4, character: 5 });
@@ -106,9 +102,8 @@ describe('migrate-safe lsp, driven through a real client connection', () => {
     const ignore = renameActions.find((action) => action.title === 'Ignore rename-column for this statement (a directive with the reason)');
     const ignoredText = applied(document, ignore);
     expect(ignoredText).toContain('-- migrate-safe-ignore rename-column: <reason>\nALTER TABLE agents RENAME COLUMN status TO state;');
-    const ignored = client.diagnostics(uri, (params) => params.version === 4);
-    await client.change(uri, 4, [{ text: ignoredText }]);
-    expect(byRule((await ignored).diagnostics, 'rename-column')).toEqual([]);
+    const ignored = await client.change(uri, 4, [{ text: ignoredText }]);
+    expect(byRule(ignored.diagnostics, 'rename-column')).toEqual([]);
 
     expect(await client.shutdown()).toBe(0);
   });
@@ -117,9 +112,7 @@ describe('migrate-safe lsp, driven through a real client connection', () => {
     const { client, root } = await serverFor({ ...HISTORY, 'supabase/migrations/20240201000000_deprecate.sql': 'ALTER TABLE agents RENAME TO agents_deprecated;\n' });
     const uri = uriOf(join(root, MIGRATION));
     const text = 'CREATE INDEX idx_agents_status ON agents (status);\n';
-    const opened = client.diagnostics(uri);
-    await client.open(uri, text);
-    const [index] = byRule((await opened).diagnostics, 'require-concurrent-index');
+    const [index] = byRule((await client.open(uri, text)).diagnostics, 'require-concurrent-index');
     const actions = (await client.codeActions(uri, index?.range ?? { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } })) as CodeAction[];
     expect(actions[0]).toMatchObject({ title: 'Add CONCURRENTLY', kind: 'quickfix', isPreferred: true });
     const fixAll = (await client.codeActions(uri, { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, ['source.fixAll'])) as CodeAction[];
@@ -130,22 +123,17 @@ describe('migrate-safe lsp, driven through a real client connection', () => {
     // an untitled document has no history, so the same statement is reported.
     const drop = 'DROP TABLE agents_deprecated;\n';
     const later = uriOf(join(root, 'supabase/migrations/20240301000000_drop.sql'));
-    const laterDiagnostics = client.diagnostics(later);
-    await client.open(later, drop);
-    expect(byRule((await laterDiagnostics).diagnostics, 'drop-table-without-deprecation')).toEqual([]);
+    expect(byRule((await client.open(later, drop)).diagnostics, 'drop-table-without-deprecation')).toEqual([]);
     const untitled = 'untitled:Untitled-1';
-    const untitledDiagnostics = client.diagnostics(untitled);
-    await client.open(untitled, drop);
-    expect((await untitledDiagnostics).diagnostics.map((diagnostic) => diagnostic.code)).toEqual(['drop-table-without-deprecation']);
+    expect((await client.open(untitled, drop)).diagnostics.map((diagnostic) => diagnostic.code)).toEqual(['drop-table-without-deprecation']);
     expect(await client.shutdown()).toBe(0);
   });
 
   it('reloads the configuration when it changes, and reports a bad one without stopping', async () => {
     const { client, root } = await serverFor(HISTORY);
     const uri = uriOf(join(root, MIGRATION));
-    const opened = client.diagnostics(uri);
-    await client.open(uri, "ALTER TABLE agents ADD COLUMN region text NOT NULL DEFAULT 'eu';\nALTER TABLE agents RENAME COLUMN status TO state;\n");
-    expect(byRule((await opened).diagnostics, 'rename-column')).toHaveLength(1);
+    const opened = await client.open(uri, "ALTER TABLE agents ADD COLUMN region text NOT NULL DEFAULT 'eu';\nALTER TABLE agents RENAME COLUMN status TO state;\n");
+    expect(byRule(opened.diagnostics, 'rename-column')).toHaveLength(1);
     const hoverBefore = await client.hover(uri, { line: 0, character: 3 });
     expect((hoverBefore?.contents as { value: string }).value).toContain('PostgreSQL 15');
     expect((hoverBefore?.contents as { value: string }).value).toContain('no rewrite, no scan: the default is stored once in the catalog');
@@ -177,9 +165,7 @@ describe('migrate-safe lsp, driven through a real client connection', () => {
   it('reports what does not parse and keeps serving every request', async () => {
     const { client, root } = await serverFor(HISTORY);
     const uri = uriOf(join(root, MIGRATION));
-    const opened = client.diagnostics(uri);
-    await client.open(uri, "ALTER TABLE agents ADD COLUMN;\nCREATE INDEX i ON agents (status);\nSELECT 'unterminated\n");
-    const diagnostics = (await opened).diagnostics;
+    const { diagnostics } = await client.open(uri, "ALTER TABLE agents ADD COLUMN;\nCREATE INDEX i ON agents (status);\nSELECT 'unterminated\n");
     expect(diagnostics.map((diagnostic) => [diagnostic.code, diagnostic.range.start.line])).toEqual([
       ['missing-rollback', 0],
       ['syntax-error', 0],

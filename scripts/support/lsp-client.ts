@@ -103,12 +103,18 @@ export class LspClient {
     return new Promise((resolve) => this.waiters.push({ uri, accept, resolve }));
   }
 
-  open(uri: string, text: string, version = 1): Promise<void> {
-    return this.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'sql', version, text } });
+  /** Opens a document (version 1) and returns the diagnostics published for it. */
+  async open(uri: string, text: string): Promise<PublishDiagnosticsParams> {
+    const published = this.diagnostics(uri);
+    await this.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'sql', version: 1, text } });
+    return published;
   }
 
-  change(uri: string, version: number, contentChanges: TextDocumentContentChangeEvent[]): Promise<void> {
-    return this.connection.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version }, contentChanges });
+  /** Changes a document and returns the diagnostics published for that version. */
+  async change(uri: string, version: number, contentChanges: TextDocumentContentChangeEvent[]): Promise<PublishDiagnosticsParams> {
+    const published = this.diagnostics(uri, (params) => params.version === version);
+    await this.connection.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version }, contentChanges });
+    return published;
   }
 
   save(uri: string): Promise<void> {
