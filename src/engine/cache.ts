@@ -1,3 +1,4 @@
+import { readFileSync, statSync } from 'node:fs';
 import type { SchemaState } from '../analyze/schema-state.js';
 import type { ResolvedConfig } from '../config/load.js';
 import { type ParsedSource, parseSource } from '../parse/parser.js';
@@ -13,13 +14,25 @@ export interface KeptHistory {
 }
 
 /**
- * What a long-lived caller (an editor's language server) keeps between lint runs. Files are read
- * on every run, but a text seen before is not parsed again, an edited one is parsed again only
- * where it changed, and a project's history is not replayed again while none of its files changed.
+ * What a long-lived caller (an editor's language server) keeps between lint runs: a file is read
+ * again only when it changed on disk, a text seen before is not parsed again, an edited one is
+ * parsed again only where it changed, and a project's history is not replayed again while none
+ * of its files changed.
  */
 export class LintCache {
+  private readonly files = new Map<string, { readonly modified: number; readonly size: number; readonly text: string }>();
   private readonly parses = new Map<string, ParsedSource>();
   private readonly histories = new Map<string, KeptHistory>();
+
+  /** A file's text, read again only when its modification time or size changed. Throws as readFileSync does. */
+  readFile(path: string): string {
+    const stats = statSync(path);
+    const kept = this.files.get(path);
+    if (kept?.modified === stats.mtimeMs && kept.size === stats.size) return kept.text;
+    const text = readFileSync(path, 'utf8');
+    this.files.set(path, { modified: stats.mtimeMs, size: stats.size, text });
+    return text;
+  }
 
   parse(path: string, text: string): ParsedSource {
     const previous = this.parses.get(path);

@@ -217,7 +217,7 @@ class Run {
     const text = this.texts.get(path);
     if (text !== undefined) return withoutByteOrderMark(text);
     try {
-      return withoutByteOrderMark(readFileSync(path, 'utf8'));
+      return withoutByteOrderMark(this.settings.cache?.readFile(path) ?? readFileSync(path, 'utf8'));
     } catch (error) {
       const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
       this.problems.push({ file: path, message: `cannot read ${report ? 'the file' : 'this earlier migration'} (${reason})` });

@@ -100,12 +100,21 @@ function parseStretch(positions: SourceText, start: number, end: number, stateme
   const { text } = positions;
   const stretch = text.slice(start, end);
   const base = start === 0 ? 0 : Buffer.byteLength(text.slice(0, start));
+  // Offsets inside the stretch are converted with the stretch's own table: an edit does not pay for the whole file's.
+  const local = start === 0 && end === text.length ? positions : new SourceText(stretch);
+  const stretchPositions: Positions = { text, indexOfByte: (byteOffset) => start + local.indexOfByte(byteOffset - base) };
   const whole = tryParse(stretch);
   if ('stmts' in whole) {
-    collectStatements(whole.stmts, stretch, base, text, positions, statements);
+    collectStatements(whole.stmts, stretch, base, text, stretchPositions, statements);
     return true;
   }
-  return parseChunkByChunk(stretch, base, positions, statements, errors);
+  return parseChunkByChunk(stretch, base, stretchPositions, statements, errors);
+}
+
+/** The file's text, and the UTF-16 index of a UTF-8 byte offset into it. */
+interface Positions {
+  readonly text: string;
+  indexOfByte(byteOffset: number): number;
 }
 
 /** How many statements after an edit are parsed again, at most, before the rest of the file is. */
@@ -212,7 +221,7 @@ function collectStatements(
   parsedText: string,
   base: number,
   text: string,
-  positions: SourceText,
+  positions: Positions,
   into: ParsedStatement[],
 ): void {
   for (const raw of stmts) {
@@ -250,7 +259,7 @@ function codeLength(statementText: string): number {
  * Parses a stretch that does not parse as a whole statement by statement; `base` is its byte
  * offset in the file. Returns whether the scanner read the stretch as it is.
  */
-function parseChunkByChunk(stretch: string, base: number, positions: SourceText, statements: ParsedStatement[], errors: ParseError[]): boolean {
+function parseChunkByChunk(stretch: string, base: number, positions: Positions, statements: ParsedStatement[], errors: ParseError[]): boolean {
   const { text } = positions;
   const { tokens, chunks, scanned } = chunksOf(stretch);
   for (const chunk of chunks) {
