@@ -1,6 +1,6 @@
 import { type Fix, type QualifiedName, type StatementContext, defineRule, displayName, namesOfObjects, quoteIdentifier } from '../src/api.js';
-import { migrationStep } from './support/help.js';
 import { replaceStatement } from './support/fixes.js';
+import { deprecateThenDrop } from './support/help.js';
 
 export default defineRule({
   id: 'drop-table-without-deprecation',
@@ -37,7 +37,7 @@ export default defineRule({
           if (message === undefined) continue;
           // Renaming instead keeps the data; only a DROP of this one table can simply become the rename.
           const suggestions = names.length === 1 && !name.name.endsWith(context.deprecatedSuffix) ? [renameInstead(statement, name, node.missing_ok === true, context.deprecatedSuffix)] : [];
-          statement.report({ message, help: deprecationHelp(name, context.deprecatedSuffix), suggestions });
+          statement.report({ message, help: deprecateThenDrop(name, context.deprecatedSuffix), suggestions });
         }
       },
     };
@@ -69,14 +69,4 @@ function renameInstead(statement: StatementContext, name: QualifiedName, ifExist
     title: `Rename ${displayName(name)} to ${deprecated} instead (drop it in a later migration)`,
     edits: [replaceStatement(statement, `ALTER TABLE ${ifExists ? 'IF EXISTS ' : ''}${displayName(name)} RENAME TO ${deprecated}`)],
   };
-}
-
-function deprecationHelp(name: QualifiedName, suffix: string): string {
-  const original = name.name.endsWith(suffix) ? name.name.slice(0, -suffix.length) : name.name;
-  const deprecated = displayName({ schema: name.schema, name: `${original}${suffix}` });
-  return [
-    migrationStep(1, 'rename the table (code still using it fails loudly, the data stays for a rollback)', `ALTER TABLE ${displayName({ schema: name.schema, name: original })} RENAME TO ${quoteIdentifier(`${original}${suffix}`)};`),
-    '-- Wait a monitoring period (the guide: 1 week); a rollback renames it back.',
-    migrationStep(2, 'drop it in a separate, later migration', `DROP TABLE IF EXISTS ${deprecated};`),
-  ].join('\n');
 }

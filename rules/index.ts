@@ -8,6 +8,24 @@ import renameColumn from './rename-column.js';
 import requireConcurrentIndex from './require-concurrent-index.js';
 import syntaxError from './syntax-error.js';
 import unusedDirective from './unused-directive.js';
+import destructiveOperation from './destructive-operation.js';
+import dropColumn from './drop-column.js';
+import dropColumnUsedByTrigger from './drop-column-used-by-trigger.js';
+import preferBigint from './prefer-bigint.js';
+import preferIdentity from './prefer-identity.js';
+import preferRobustStatements from './prefer-robust-statements.js';
+import preferTextOverVarchar from './prefer-text-over-varchar.js';
+import preferTimestamptz from './prefer-timestamptz.js';
+import renameTable from './rename-table.js';
+import rlsDisabled from './rls-disabled.js';
+import securityDefinerSearchPath from './security-definer-search-path.js';
+import backfillUnderLock from './backfill-under-lock.js';
+import blockingMaintenance from './blocking-maintenance.js';
+import blockingPartitionChange from './blocking-partition-change.js';
+import enumValueInTransaction from './enum-value-in-transaction.js';
+import multipleExclusiveLocks from './multiple-exclusive-locks.js';
+import requireLockTimeout from './require-lock-timeout.js';
+import unbatchedBackfill from './unbatched-backfill.js';
 
 /** Every built-in rule, in documentation order. */
 export const BUILT_IN_RULES: readonly AnyRule[] = [
@@ -20,4 +38,22 @@ export const BUILT_IN_RULES: readonly AnyRule[] = [
   invalidDirective,
   unusedDirective,
   migrationLayout,
+  renameTable,
+  dropColumn,
+  dropColumnUsedByTrigger,
+  destructiveOperation,
+  rlsDisabled,
+  securityDefinerSearchPath,
+  blockingMaintenance,
+  blockingPartitionChange,
+  backfillUnderLock,
+  enumValueInTransaction,
+  requireLockTimeout,
+  unbatchedBackfill,
+  multipleExclusiveLocks,
+  preferRobustStatements,
+  preferTextOverVarchar,
+  preferBigint,
+  preferTimestamptz,
+  preferIdentity,
 ];

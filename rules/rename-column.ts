@@ -43,7 +43,9 @@ export default defineRule({
         const to = quoteIdentifier(node.newname);
         statement.report({
           message: `RENAME COLUMN ${from} TO ${to} on ${displayName(table)} breaks the running application: every query still using ${from} fails from the moment the migration commits until the last instance runs the new version.`,
-          help: expandContract(statement, table, from, to, formatTypeName(column?.type) ?? '<type of the column>'),
+          help: isView(node.relationType, statement.schema.table(table)?.kind)
+            ? viewBothNames(table, from, to)
+            : expandContract(statement, table, from, to, formatTypeName(column?.type)),
         });
       },
     };
@@ -55,15 +57,31 @@ function isRollbackOfRename(statement: StatementContext, renamedFrom: ColumnStat
   return statement.file.part === 'down' && renamedFrom?.name === newName && statement.schema.isOwnedByThisMigration(renamedFrom.origin);
 }
 
-function expandContract(statement: StatementContext, table: QualifiedName, from: string, to: string, type: string): string {
+function isView(relationType: string | undefined, kind: string | undefined): boolean {
+  return relationType === 'OBJECT_VIEW' || relationType === 'OBJECT_MATVIEW' || kind === 'view' || kind === 'materialized-view';
+}
+
+/** A view cannot gain a synced column: it shows both names for a while (CREATE OR REPLACE VIEW may add columns at the end). */
+function viewBothNames(view: QualifiedName, from: string, to: string): string {
+  const name = displayName(view);
+  return [
+    migrationStep(1, `show ${to} beside ${from}: the same query, with the new name added as the last column`, `CREATE OR REPLACE VIEW ${name} AS SELECT <the view's current columns>, ${from} AS ${to} FROM <its tables>;`),
+    `-- Deploy the application reading ${to}; then, once no running code uses ${from}:`,
+    migrationStep(2, `recreate the view without ${from}, in one transaction so no query sees it missing (CREATE OR REPLACE VIEW cannot drop a column)`, `DROP VIEW ${name};\nCREATE VIEW ${name} AS SELECT <the other columns>, <the source of ${from}> AS ${to} FROM <its tables>;`),
+  ].join('\n');
+}
+
+function expandContract(statement: StatementContext, table: QualifiedName, from: string, to: string, knownType: string | undefined): string {
   const tableName = displayName(table);
+  // Where the history does not tell the type, text with a note: a placeholder in its place would not parse.
+  const addColumn = `ALTER TABLE ${tableName} ADD COLUMN ${to} ${knownType ?? 'text'};${knownType ? '' : ` -- or the type of ${from}, if it is not text`}`;
   const sync = quoteIdentifier(`${table.name}_sync_${to.replaceAll('"', '')}`);
   return [
     migrationStep(
       1,
       `add ${to} and keep it in sync while old and new code run side by side`,
       [
-        `ALTER TABLE ${tableName} ADD COLUMN ${to} ${type};`,
+        addColumn,
         `CREATE OR REPLACE FUNCTION ${sync}() RETURNS trigger LANGUAGE plpgsql AS $$`,
         'BEGIN',
         `  NEW.${to} := NEW.${from};`,

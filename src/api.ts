@@ -51,10 +51,12 @@ export { type ExpressionVolatility, expressionVolatility } from './analyze/expre
 export { STATEMENT_FORMS, type StatementForm, type TableEffect, formFactsFor, statementForm } from './analyze/lock-facts.js';
 export { LOCK_MODES, type LockImpact, type LockMode, blocksTraffic, describeImpact, lockImpact, lockStrength } from './analyze/lock-modes.js';
 export type {
+  ColumnCopy,
   ColumnState,
   ConstraintState,
   FunctionState,
   IndexState,
+  NamespaceState,
   ObjectOrigin,
   TableObjectState,
   TableState,
@@ -62,9 +64,10 @@ export type {
   Volatility,
 } from './analyze/schema-state.js';
 export type { SchemaView } from './analyze/schema-view.js';
-export type { SessionSettings, SettingValue, TransactionInfo } from './analyze/session.js';
+export { type SessionSettings, type SettingValue, type TransactionInfo, parseDuration } from './analyze/session.js';
 export { type TypeChangeVerdict, typeChangeVerdict } from './analyze/type-change.js';
 export { undoStatement } from './analyze/undo.js';
+export { type Token as SqlToken, scanTokens } from './parse/tokens.js';
 
 /** The AST node types of libpg-query (PostgreSQL's own parse tree). */
 export type * from '@pgsql/types';

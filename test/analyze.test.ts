@@ -82,4 +82,69 @@ describe('schema state', () => {
     expect(state.tables.get('public.old_table_deprecated')?.renamedFrom).toMatchObject({ name: 'old_table', origin: { migration: 'm1' } });
     expect(state.tables.has('public.old_table')).toBe(false);
   });
+
+  it('records which column a BEFORE INSERT OR UPDATE row trigger mirrors into which, and keeps it after the trigger goes', () => {
+    const state = new SchemaState();
+    analyze(
+      `ALTER TABLE agents ADD COLUMN new_name text;
+       CREATE FUNCTION sync() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         -- NEW.ignored := NEW.commented_out;
+         NEW.new_name := NEW.old_name;
+         NEW."Title" = NEW.Heading;
+         RETURN NEW;
+       END $$;
+       CREATE TRIGGER sync BEFORE INSERT OR UPDATE ON agents FOR EACH ROW EXECUTE FUNCTION sync();
+       CREATE TRIGGER audit AFTER INSERT OR UPDATE ON teams FOR EACH ROW EXECUTE FUNCTION sync();`,
+      { state, migration: 'm1' },
+    );
+    const [drop] = analyze('DROP TRIGGER sync ON agents; DROP FUNCTION sync();', { state, migration: 'm2' });
+    const [after] = analyze('SELECT 1;', { state, migration: 'm3' });
+    for (const view of [drop?.schema, after?.schema]) {
+      expect(view?.column({ schema: undefined, name: 'agents' }, 'old_name')?.mirroredInto).toMatchObject({ name: 'new_name', origin: { migration: 'm1' } });
+      expect(view?.column({ schema: undefined, name: 'agents' }, 'heading')?.mirroredInto?.name).toBe('Title');
+      expect(view?.column({ schema: undefined, name: 'agents' }, 'commented_out')).toBeUndefined();
+    }
+    expect(state.tables.get('public.teams')).toBeUndefined();
+  });
+
+  it('records where row level security was enabled, and the schemas migrations create', () => {
+    const state = new SchemaState();
+    analyze('ALTER TABLE agents ENABLE ROW LEVEL SECURITY; CREATE SCHEMA analytics; CREATE TABLE analytics.events (id bigint);', { state, migration: 'm1' });
+    expect(state.tables.get('public.agents')?.rowLevelSecurityEnabledIn).toMatchObject({ migration: 'm1', part: 'up' });
+    expect(state.namespaces.get('analytics')?.origin?.migration).toBe('m1');
+    analyze('ALTER TABLE agents DISABLE ROW LEVEL SECURITY; DROP SCHEMA analytics CASCADE;', { state, migration: 'm2' });
+    expect(state.tables.get('public.agents')?.rowLevelSecurityEnabledIn).toBeUndefined();
+    expect(state.namespaces.has('analytics')).toBe(false);
+    expect(state.tables.has('analytics.events')).toBe(false);
+  });
+});
+
+describe('partitions and CHECK constraints', () => {
+  it('record the partition key, the default partition and the columns each CHECK uses', () => {
+    const state = new SchemaState();
+    analyze(
+      [
+        'CREATE TABLE events (id bigint, at date, region text) PARTITION BY RANGE (at, lower(region));',
+        'CREATE TABLE events_default PARTITION OF events DEFAULT;',
+        'CREATE TABLE events_2025 (id bigint, at date, region text);',
+        "ALTER TABLE events_2025 ADD CONSTRAINT bound CHECK (at IS NOT NULL AND at >= '2025-01-01' AND region <> '');",
+        "ALTER TABLE events ATTACH PARTITION events_2025 FOR VALUES FROM ('2025-01-01', 'a') TO ('2026-01-01', 'a');",
+      ].join('\n'),
+      { state },
+    );
+    expect(state.tables.get('public.events')?.partitionKey).toEqual(['at', 'region']);
+    expect(state.tables.get('public.events_default')).toMatchObject({ partitionOf: 'public.events', defaultPartition: true });
+    expect(state.tables.get('public.events_2025')).toMatchObject({ partitionOf: 'public.events', defaultPartition: false });
+    // A NOT NULL test among the ANDed conditions proves the column not null, as PostgreSQL's SET NOT NULL sees it.
+    expect(state.tables.get('public.events_2025')?.constraints.get('bound')).toMatchObject({ columns: ['at', 'region'], provesNotNull: 'at' });
+  });
+
+  it('put the scan of ATTACH PARTITION on the partition, not on the partitioned table', () => {
+    const [attach] = analyze("ALTER TABLE events ATTACH PARTITION events_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');");
+    expect(attach?.locks.map((lock) => [lock.relation.name, lock.mode, lock.effect])).toEqual([
+      ['events', 'SHARE UPDATE EXCLUSIVE', 'none'],
+      ['events_2025', 'ACCESS EXCLUSIVE', 'scan'],
+    ]);
+  });
 });

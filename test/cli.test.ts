@@ -216,5 +216,26 @@ describe('commands', () => {
     const doc = runCli(['rules', 'rename-column']);
     expect(doc.stdout).toContain('# rename-column');
     expect(doc.stdout).toContain('ALTER TABLE agents RENAME COLUMN old_name TO new_name;');
+    expect(doc.stdout).not.toContain('## Options');
+  });
+
+  it('rules <id> documents the rule options from their schema: type, default, description', () => {
+    const doc = runCli(['rules', 'require-lock-timeout']).stdout;
+    expect(doc).toContain('## Options');
+    expect(doc).toMatch(/^\| `maxLockTimeout` \| string \| `"5s"` \| The longest lock_timeout accepted.* \|$/m);
+    expect(doc).toContain('"require-lock-timeout": [\n      "warn",\n      {\n        "maxLockTimeout": "5s"');
+  });
+
+  it('rule options change the verdict, and a bad option value stops the run with one line', () => {
+    const migration = "SET lock_timeout = '20s';\nALTER TABLE agents ADD COLUMN nickname text;\n";
+    const lintWith = (options: object) =>
+      runCli(['lint', 'm.sql', '--format', 'json'], {
+        cwd: project({ '.migrate-saferc.json': JSON.stringify({ rules: { 'require-lock-timeout': ['warn', options] } }), 'm.sql': migration }),
+      });
+    expect(jsonReport(lintWith({})).findings.map((finding) => finding.ruleId)).toEqual(['require-lock-timeout']);
+    expect(jsonReport(lintWith({ maxLockTimeout: '30s' })).findings).toEqual([]);
+    const bad = lintWith({ maxLockTimeout: 'soon' });
+    expect(bad.stderr).toBe('migrate-safe: .migrate-saferc.json: rules.require-lock-timeout: maxLockTimeout: expected a duration such as "5s", "500ms" or "1min"\n');
+    expect(bad.status).toBe(2);
   });
 });

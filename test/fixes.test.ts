@@ -80,7 +80,8 @@ describe('built-in fixes', () => {
     const root = project({ 'm.sql': 'ALTER TABLE agents ADD COLUMN new_field VARCHAR(255)  NOT NULL;\nDROP TABLE IF EXISTS old_table CASCADE;\n' });
     const result = await lint({ inputs: ['m.sql'], cwd: root });
     const text = result.sources.get(join(root, 'm.sql')) ?? '';
-    const [notNull, drop] = result.findings;
+    const notNull = result.findings.find((finding) => finding.ruleId === 'not-null-column-without-default');
+    const drop = result.findings.find((finding) => finding.ruleId === 'drop-table-without-deprecation');
     expect(applyEdits(text, notNull?.suggestions?.[0]?.edits ?? [])).toBe(
       'ALTER TABLE agents ADD COLUMN new_field VARCHAR(255);\nDROP TABLE IF EXISTS old_table CASCADE;\n',
     );

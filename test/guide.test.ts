@@ -1,5 +1,5 @@
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { lint } from '../src/engine/index.js';
 import { loadParser } from '../src/parse/parser.js';
@@ -33,8 +33,23 @@ describe("the guide's Unsafe blocks", () => {
   });
 });
 
+/**
+ * Where the linter deliberately goes beyond the guide (README: "Where migrate-safe goes beyond the
+ * guide"): step 3 of adding a column is a plain SET NOT NULL on a table in use, which scans the whole
+ * table under ACCESS EXCLUSIVE; step 5 of renaming a column drops old_name while the sync trigger of
+ * step 2 still reads NEW.old_name, so every INSERT and UPDATE on agents fails from then on.
+ */
+const DOCUMENTED_EXCEPTIONS: readonly { readonly rule: string; readonly file: string }[] = [
+  { rule: 'set-not-null-scan', file: 'safe/adding-columns/supabase/migrations/20240102000000_new_field_not_null.sql' },
+  { rule: 'drop-column-used-by-trigger', file: 'safe/renaming-columns/supabase/migrations/20240108000000_drop_old_name.sql' },
+];
+
 describe("the guide's Safe blocks", () => {
-  it.each(readdirSync(join(GUIDE, 'safe')))('%s raises none of the five rules', async (pattern) => {
-    expect(await guideRulesReported(join(GUIDE, 'safe', pattern))).toEqual([]);
+  it.each(readdirSync(join(GUIDE, 'safe')))('%s raises no finding of any recommended rule', async (pattern) => {
+    const result = await lint({ inputs: [join(GUIDE, 'safe', pattern)], cwd: GUIDE });
+    const findings = result.findings
+      .map((finding) => ({ rule: finding.ruleId, file: relative(GUIDE, finding.file).replaceAll(sep, '/'), line: finding.line }))
+      .filter((finding) => !DOCUMENTED_EXCEPTIONS.some((exception) => exception.rule === finding.rule && exception.file === finding.file));
+    expect(findings).toEqual([]);
   });
 });

@@ -1,11 +1,16 @@
 import { type ColumnDef, type Constraint, type Fix, type FixDescriptors, type QualifiedName, type StatementContext, type TextEdit, constraintsOf, displayName, quoteIdentifier } from '../../src/api.js';
 
 /**
- * Building blocks for rules' fixes. Offsets are UTF-16 indexes into the file, as the rule API
- * gives them (`statement.statement.start`, `statement.offsetOf(node)`). A helper that cannot
- * place its edit safely (a comment between two keywords, an unnamed constraint) returns
- * undefined: the rule then offers no fix, and its help still shows the safe SQL.
+ * Building blocks for rules' fixes. Offsets are UTF-16 indexes into the file (`fileOffset` gives
+ * a node's). A helper that cannot place its edit safely (a comment between two keywords, an
+ * unnamed constraint) returns undefined: the rule then offers no fix, and its help still shows
+ * the safe SQL.
  */
+
+/** Where an AST node starts in the file: the statement's start plus the node's place in its text. */
+export function fileOffset(statement: StatementContext, node: { readonly location?: number }): number {
+  return statement.statement.start + statement.textOffset(node.location);
+}
 
 export function insertAt(offset: number, text: string): TextEdit {
   return { start: offset, end: offset, text };
@@ -123,7 +128,7 @@ export function concurrentlyFixes(statement: StatementContext): FixDescriptors {
  */
 export function notValidFixes(statement: StatementContext, constraint: Constraint, table: QualifiedName): FixDescriptors {
   if (constraint.conname === undefined || constraint.skip_validation) return {};
-  const notValid = insertAt(clauseEnd(statement, statement.offsetOf(constraint)), ' NOT VALID');
+  const notValid = insertAt(clauseEnd(statement, fileOffset(statement, constraint)), ' NOT VALID');
   const validate = `ALTER TABLE ${displayName(table)} VALIDATE CONSTRAINT ${quoteIdentifier(constraint.conname)};`;
   if (!statement.transaction.inBlock) {
     return { fix: { title: 'Add NOT VALID, then VALIDATE CONSTRAINT in its own transaction', edits: [notValid, insertAfterStatement(statement, validate)] } };
@@ -190,7 +195,7 @@ export function ifExistsFix(statement: StatementContext): Fix | undefined {
 /** `ADD COLUMN IF NOT EXISTS` for the column definition `column` (a ColumnDef node) of an ALTER TABLE. */
 export function columnIfExistsFix(statement: StatementContext, column: { readonly location?: number }): Fix | undefined {
   if (column.location === undefined) return undefined;
-  return { title: 'Add IF NOT EXISTS', edits: [insertAt(statement.offsetOf(column), 'IF NOT EXISTS ')] };
+  return { title: 'Add IF NOT EXISTS', edits: [insertAt(fileOffset(statement, column), 'IF NOT EXISTS ')] };
 }
 
 /** `DROP COLUMN IF EXISTS` for the first `DROP [COLUMN] <name>` of `name` in an ALTER TABLE. */
@@ -211,7 +216,7 @@ function escapeRegExp(text: string): string {
 export function dropNotNullSuggestion(statement: StatementContext, column: ColumnDef): Fix[] {
   const notNull = constraintsOf(column).find((constraint) => constraint.contype === 'CONSTR_NOTNULL');
   if (notNull?.location === undefined) return [];
-  const start = statement.offsetOf(notNull);
+  const start = fileOffset(statement, notNull);
   const end = afterPattern(statement, /NOT\s+NULL\b/i, start);
   if (end === undefined) return [];
   const { text } = statement.file;

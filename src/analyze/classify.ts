@@ -54,8 +54,9 @@ function acquisitions(use: FormUse, context: ClassifyContext): LockAcquisition[]
     if (!relation || !mode) return;
     result.push({ form, relation, key: objectKey(relation, context.defaultSchema), role, mode, effect });
   };
-  add(use.table, 'table', use.mode ?? facts.lock, facts.effect);
-  add(use.otherTable, 'other-table', form.referencedLock, 'none');
+  const otherTableEffect = form.effectOn === 'other-table';
+  add(use.table, 'table', use.mode ?? facts.lock, otherTableEffect ? 'none' : facts.effect);
+  add(use.otherTable, 'other-table', form.referencedLock, otherTableEffect ? facts.effect : 'none');
   add(use.index, 'index', form.indexLock, 'none');
   return result;
 }
@@ -99,7 +100,7 @@ const CLASSIFIERS: Readonly<Record<string, Classifier>> = {
     const form = full ? 'vacuum-full' : fields.is_vacuumcmd ? 'vacuum' : 'analyze';
     return (fields.rels ?? []).map((relation) => ({ form, table: nameOfRangeVar(nodeOf(relation, 'VacuumRelation')?.relation) }));
   },
-  ClusterStmt: (fields: { relation?: RangeVar }) => (fields.relation ? [{ form: 'vacuum-full', table: nameOfRangeVar(fields.relation) }] : []),
+  ClusterStmt: (fields: { relation?: RangeVar }) => (fields.relation ? [{ form: 'cluster', table: nameOfRangeVar(fields.relation) }] : []),
   RefreshMatViewStmt: (fields: { relation?: RangeVar; concurrent?: boolean }) => [
     { form: fields.concurrent ? 'refresh-materialized-view-concurrently' : 'refresh-materialized-view', table: nameOfRangeVar(fields.relation) },
   ],
@@ -126,7 +127,9 @@ function dropForms(fields: DropStmt, context: ClassifyContext): FormUse[] {
   const names = namesOfObjects(fields.objects);
   switch (fields.removeType) {
     case 'OBJECT_TABLE':
+    case 'OBJECT_VIEW':
     case 'OBJECT_MATVIEW':
+    case 'OBJECT_FOREIGN_TABLE':
       return names.map((table) => ({ form: 'drop-table', table }));
     case 'OBJECT_INDEX':
       return names.map((index) => ({
@@ -214,8 +217,7 @@ function alterTableForms(table: QualifiedName | undefined, command: AlterTableCm
       const partitionCommand = nodeOf(command.def, 'PartitionCmd');
       const partition = nameOfRangeVar(partitionCommand?.name);
       if (subtype === 'AT_AttachPartition') return [{ form: 'attach-partition', table, otherTable: partition }];
-      if (partitionCommand?.concurrent) return [{ form: 'detach-partition-concurrently', table }];
-      return [{ form: 'detach-partition', table, otherTable: partition }];
+      return [{ form: partitionCommand?.concurrent ? 'detach-partition-concurrently' : 'detach-partition', table, otherTable: partition }];
     }
     case 'AT_SetRelOptions':
     case 'AT_ResetRelOptions':

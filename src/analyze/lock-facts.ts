@@ -11,7 +11,7 @@ export interface OlderVersionFacts {
   readonly note: string;
 }
 
-/** How to show a fact on a real engine: statements after a shared setup, and the relations to inspect. */
+/** How to show a fact on a real engine: a statement of the form, after the shared fixture and its own setup. */
 export interface FormExample {
   readonly setup?: string;
   readonly sql: string;
@@ -29,6 +29,8 @@ export interface StatementForm {
   readonly referencedLock?: LockMode;
   readonly indexLock?: LockMode;
   readonly effect: TableEffect;
+  /** The effect falls on the other relation, not the one the statement changes (ATTACH PARTITION reads the partition). */
+  readonly effectOn?: 'other-table';
   /** What the effect means here, when the plain word is not enough. */
   readonly effectNote?: string;
   readonly since?: number;
@@ -42,9 +44,10 @@ const ADD_COLUMN_REWRITE_NOTE = 'every existing row gets its own value, so the t
 
 /**
  * The lock knowledge: for each statement form, the locks taken, what they block (see lock-modes)
- * and whether the table is rewritten or scanned. Tested against a real engine in test/lock-facts.
- * Examples run after the shared setup in test/lock-facts, against the tables `agents` (with rows),
- * `teams`, the index `agents_status_idx` and the partitioned table `events`.
+ * and whether the table is rewritten or scanned. test/lock-facts.test.ts runs every example on
+ * PostgreSQL (PGlite) after a shared fixture: `teams (id, name)`, `agents (id, name, status, code
+ * varchar(50), score, team_id)` with rows, its primary key `agents_pkey` and index
+ * `agents_status_idx`, and the partitioned table `events (id, at)` with its partition `events_2024`.
  */
 export const STATEMENT_FORMS = [
   // Indexes
@@ -77,6 +80,7 @@ export const STATEMENT_FORMS = [
     id: 'drop-index-concurrently',
     title: 'DROP INDEX CONCURRENTLY',
     lock: 'SHARE UPDATE EXCLUSIVE',
+    // Its last step locks the index ACCESS EXCLUSIVE, once no query can use it any more: nothing waits on that.
     effect: 'none',
     notInTransaction: true,
     example: { sql: 'DROP INDEX CONCURRENTLY agents_status_idx', inTransaction: false },
@@ -87,7 +91,7 @@ export const STATEMENT_FORMS = [
     lock: 'SHARE',
     indexLock: 'ACCESS EXCLUSIVE',
     effect: 'scan',
-    effectNote: 'rebuilds the index from the whole table; queries that would use the index wait',
+    effectNote: 'rebuilds the index from the whole table; its ACCESS EXCLUSIVE lock on the index stops nearly every query of the table, because the planner locks all of a table\'s indexes',
     example: { sql: 'REINDEX INDEX agents_status_idx', inTransaction: true },
   },
   {
@@ -357,10 +361,11 @@ export const STATEMENT_FORMS = [
     lock: 'SHARE UPDATE EXCLUSIVE',
     referencedLock: 'ACCESS EXCLUSIVE',
     effect: 'scan',
+    effectOn: 'other-table',
     effectNote: 'the partition is read to check every row fits the bound, unless a valid CHECK constraint implies it',
     olderVersions: { before: 12, lock: 'ACCESS EXCLUSIVE', note: 'before PostgreSQL 12 ATTACH PARTITION took ACCESS EXCLUSIVE on the parent' },
     example: {
-      setup: 'CREATE TABLE events_2025 (id bigint, at date)',
+      setup: "CREATE TABLE events_2025 (id bigint, at date); INSERT INTO events_2025 VALUES (2, '2025-06-01')",
       sql: "ALTER TABLE events ATTACH PARTITION events_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')",
       inTransaction: true,
     },
@@ -377,6 +382,8 @@ export const STATEMENT_FORMS = [
     id: 'detach-partition-concurrently',
     title: 'ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY',
     lock: 'SHARE UPDATE EXCLUSIVE',
+    // The second of its two transactions, after every query using the parent has finished, locks the partition.
+    referencedLock: 'ACCESS EXCLUSIVE',
     effect: 'none',
     since: 14,
     notInTransaction: true,
@@ -447,10 +454,19 @@ export const STATEMENT_FORMS = [
   },
   {
     id: 'vacuum-full',
-    title: 'VACUUM FULL / CLUSTER',
+    title: 'VACUUM FULL',
     lock: 'ACCESS EXCLUSIVE',
     effect: 'rewrite',
     effectNote: 'the table is copied to new data files',
+    notInTransaction: true,
+    example: { sql: 'VACUUM FULL agents', inTransaction: false },
+  },
+  {
+    id: 'cluster',
+    title: 'CLUSTER',
+    lock: 'ACCESS EXCLUSIVE',
+    effect: 'rewrite',
+    effectNote: 'the table is copied to new data files in index order',
     example: { sql: 'CLUSTER agents USING agents_pkey', inTransaction: true },
   },
   {
@@ -458,6 +474,7 @@ export const STATEMENT_FORMS = [
     title: 'VACUUM',
     lock: 'SHARE UPDATE EXCLUSIVE',
     effect: 'scan',
+    effectNote: 'reads every page not yet known to be all-visible',
     notInTransaction: true,
     example: { sql: 'VACUUM agents', inTransaction: false },
   },
@@ -508,7 +525,7 @@ export const STATEMENT_FORMS = [
     lock: 'ROW EXCLUSIVE',
     effect: 'none',
     effectNote: 'each changed row is locked until the transaction ends',
-    example: { sql: "UPDATE agents SET status = 'active'", inTransaction: true },
+    example: { sql: "INSERT INTO agents (id, name) VALUES (1000, 'new agent')", inTransaction: true },
   },
 ] as const satisfies readonly StatementForm[];
 

@@ -4,8 +4,10 @@ import type {
   ColumnDef,
   Constraint,
   CreateStmt,
+  CreateTrigStmt,
   DropStmt,
   Node,
+  PartitionSpec,
   RangeVar,
   RenameStmt,
 } from '@pgsql/types';
@@ -18,8 +20,10 @@ import {
   nodeOf,
   stringsOf,
   unwrap,
+  walk,
 } from './ast.js';
 import {
+  type ColumnCopy,
   type ColumnState,
   type ConstraintKind,
   type ConstraintState,
@@ -69,14 +73,28 @@ const APPLIERS: Readonly<Record<string, Apply>> = {
   CreatePolicyStmt: (state, fields: { table?: RangeVar; policy_name?: string }, context) => {
     addTableObject(state, 'policy', fields.table, fields.policy_name, context);
   },
-  CreateTrigStmt: (state, fields: { relation?: RangeVar; trigname?: string }, context) => {
-    addTableObject(state, 'trigger', fields.relation, fields.trigname, context);
+  CreateTrigStmt: (state, fields: CreateTrigStmt, context) => {
+    const functionName = nameOfList(fields.funcname);
+    addTableObject(state, 'trigger', fields.relation, fields.trigname, context, functionName && objectKey(functionName, context.defaultSchema));
+    recordMirroredColumns(state, fields, context);
   },
   CreateFunctionStmt: (state, fields: { funcname?: Node[]; options?: Node[] }, context) => {
     const name = nameOfList(fields.funcname);
     if (!name) return;
     const key = objectKey(name, context.defaultSchema);
-    state.setFunction(key, { key, name, volatility: functionVolatility(fields.options), origin: state.functions.get(key)?.origin ?? context.origin });
+    const body = functionBody(fields.options);
+    state.setFunction(key, {
+      key,
+      name,
+      volatility: functionVolatility(fields.options),
+      origin: state.functions.get(key)?.origin ?? context.origin,
+      columnCopies: columnCopies(body),
+      rowColumns: rowColumns(body),
+    });
+  },
+  CreateSchemaStmt: (state, fields: { schemaname?: string; if_not_exists?: boolean }, context) => {
+    if (fields.schemaname === undefined || (fields.if_not_exists && state.namespaces.has(fields.schemaname))) return;
+    state.setNamespace(fields.schemaname, { name: fields.schemaname, origin: context.origin });
   },
   CreateEnumStmt: (state, fields: { typeName?: Node[]; vals?: Node[] }, context) => {
     const values = new Map(stringsOf(fields.vals).map((value) => [value, context.origin] as const));
@@ -110,7 +128,10 @@ function createTable(state: SchemaState, fields: CreateStmt, context: ApplyConte
   if (state.tables.has(key) && fields.if_not_exists) return;
   const parent = nameOfRangeVar(nodeOf(fields.inhRelations?.[0], 'RangeVar'));
   let table = newTable(key, name, fields.partspec ? 'partitioned-table' : 'table', context.origin, true);
-  if (fields.partbound && parent) table = { ...table, partitionOf: objectKey(parent, context.defaultSchema) };
+  table = { ...table, partitionKey: partitionKeyColumns(fields.partspec) };
+  if (fields.partbound && parent) {
+    table = { ...table, partitionOf: objectKey(parent, context.defaultSchema), defaultPartition: fields.partbound.is_default === true };
+  }
   for (const element of fields.tableElts ?? []) {
     const column = nodeOf(element, 'ColumnDef');
     if (column) table = addColumn(state, table, column, context);
@@ -138,7 +159,29 @@ function newTable(key: string, name: QualifiedName, kind: RelationKind, origin: 
     renamedFrom: undefined,
     columnsKnown,
     partitionOf: undefined,
+    defaultPartition: false,
+    partitionKey: undefined,
   };
+}
+
+/** The columns of a partition key: named columns, and the columns that key expressions use. */
+function partitionKeyColumns(spec: PartitionSpec | undefined): string[] | undefined {
+  if (!spec) return undefined;
+  return (spec.partParams ?? []).flatMap((param) => {
+    const element = nodeOf(param, 'PartitionElem');
+    return element?.name !== undefined ? [element.name] : columnsUsedBy(element?.expr);
+  });
+}
+
+/** The columns an expression refers to, each once. */
+function columnsUsedBy(expression: Node | undefined): string[] {
+  const columns = new Set<string>();
+  walk(expression, (type, fields) => {
+    if (type !== 'ColumnRef') return;
+    const column = stringsOf(fields.fields as Node[] | undefined).at(-1);
+    if (column !== undefined) columns.add(column);
+  });
+  return [...columns];
 }
 
 /** A table the migrations change but did not create: it existed before them. */
@@ -220,20 +263,24 @@ function withConstraint(table: TableState, constraint: Constraint, columnsOfColu
 function constraintColumns(constraint: Constraint, columnsOfColumnDef: string[]): string[] {
   if (columnsOfColumnDef.length > 0) return columnsOfColumnDef;
   if (constraint.contype === 'CONSTR_FOREIGN') return stringsOf(constraint.fk_attrs);
-  if (constraint.contype === 'CONSTR_CHECK') {
-    const column = notNullCheckColumn(constraint);
-    return column ? [column] : [];
-  }
+  if (constraint.contype === 'CONSTR_CHECK') return columnsUsedBy(constraint.raw_expr);
   return stringsOf(constraint.keys);
 }
 
-/** The column of `CHECK (col IS NOT NULL)`, the form that lets SET NOT NULL skip its scan. */
+/**
+ * The column of `CHECK (col IS NOT NULL)`, also as one of the top-level ANDed conditions
+ * (`CHECK (col IS NOT NULL AND col >= 0)`): the forms that let SET NOT NULL skip its scan.
+ */
 function notNullCheckColumn(constraint: Constraint): string | undefined {
   if (constraint.contype !== 'CONSTR_CHECK') return undefined;
-  const test = nodeOf(constraint.raw_expr, 'NullTest');
-  if (test?.nulltesttype !== 'IS_NOT_NULL') return undefined;
-  const fields = nodeOf(test.arg, 'ColumnRef')?.fields;
-  return fields?.length === 1 ? stringsOf(fields)[0] : undefined;
+  const and = nodeOf(constraint.raw_expr, 'BoolExpr');
+  const conditions = and?.boolop === 'AND_EXPR' ? (and.args ?? []) : constraint.raw_expr ? [constraint.raw_expr] : [];
+  for (const condition of conditions) {
+    const test = nodeOf(condition, 'NullTest');
+    const fields = test?.nulltesttype === 'IS_NOT_NULL' ? nodeOf(test.arg, 'ColumnRef')?.fields : undefined;
+    if (fields?.length === 1) return stringsOf(fields)[0];
+  }
+  return undefined;
 }
 
 /** The names PostgreSQL gives unnamed constraints. */
@@ -298,15 +345,17 @@ function alterTableCommand(state: SchemaState, table: TableState, command: Alter
       return { ...table, constraints };
     }
     case 'AT_EnableRowSecurity':
-      return { ...table, rowLevelSecurity: true };
+      return { ...table, rowLevelSecurity: true, rowLevelSecurityEnabledIn: context.origin };
     case 'AT_DisableRowSecurity':
-      return { ...table, rowLevelSecurity: false };
+      return { ...table, rowLevelSecurity: false, rowLevelSecurityEnabledIn: undefined };
     case 'AT_AttachPartition':
     case 'AT_DetachPartition': {
-      const partition = nameOfRangeVar(nodeOf(command.def, 'PartitionCmd')?.name);
+      const partitionCommand = nodeOf(command.def, 'PartitionCmd');
+      const partition = nameOfRangeVar(partitionCommand?.name);
       if (partition) {
         const child = existingTable(state, partition, context);
-        state.setTable(child.key, { ...child, partitionOf: command.subtype === 'AT_AttachPartition' ? table.key : undefined });
+        const attach = command.subtype === 'AT_AttachPartition';
+        state.setTable(child.key, { ...child, partitionOf: attach ? table.key : undefined, defaultPartition: attach && partitionCommand?.bound?.is_default === true });
       }
       return table;
     }
@@ -441,6 +490,8 @@ function drop(state: SchemaState, fields: DropStmt, context: ApplyContext): void
       const name = nameOfList(nodeOf(object, 'ObjectWithArgs')?.objname);
       if (name) state.setFunction(objectKey(name, context.defaultSchema), undefined);
     }
+  } else if (removeType === 'OBJECT_SCHEMA') {
+    for (const name of namesOfObjects(fields.objects)) dropNamespace(state, name.name);
   } else if (removeType === 'OBJECT_POLICY' || removeType === 'OBJECT_TRIGGER') {
     const kind = removeType === 'OBJECT_POLICY' ? 'policy' : 'trigger';
     for (const object of fields.objects ?? []) {
@@ -450,6 +501,15 @@ function drop(state: SchemaState, fields: DropStmt, context: ApplyContext): void
       if (objectName !== undefined && table) setTableObject(state, kind, `${objectKey(table, context.defaultSchema)}:${objectName}`, undefined);
     }
   }
+}
+
+/** DROP SCHEMA succeeds only when empty or with CASCADE; either way nothing in it remains. */
+function dropNamespace(state: SchemaState, name: string): void {
+  state.setNamespace(name, undefined);
+  const prefix = `${name}.`;
+  for (const key of [...state.tables.keys()]) if (key.startsWith(prefix)) dropTable(state, key);
+  for (const key of [...state.functions.keys()]) if (key.startsWith(prefix)) state.setFunction(key, undefined);
+  for (const key of [...state.types.keys()]) if (key.startsWith(prefix)) state.setType(key, undefined);
 }
 
 function dropTable(state: SchemaState, key: string): void {
@@ -475,12 +535,19 @@ function setTableObject(state: SchemaState, kind: TableObjectKind, key: string, 
   else state.setTrigger(key, value);
 }
 
-function addTableObject(state: SchemaState, kind: TableObjectKind, relation: RangeVar | undefined, name: string | undefined, context: ApplyContext): void {
+function addTableObject(
+  state: SchemaState,
+  kind: TableObjectKind,
+  relation: RangeVar | undefined,
+  name: string | undefined,
+  context: ApplyContext,
+  executes?: string,
+): void {
   const table = nameOfRangeVar(relation);
   if (!table || name === undefined) return;
   const tableKey = objectKey(table, context.defaultSchema);
   const key = `${tableKey}:${name}`;
-  setTableObject(state, kind, key, { key, table: tableKey, name, origin: context.origin });
+  setTableObject(state, kind, key, { key, table: tableKey, name, origin: context.origin, function: executes });
 }
 
 function moveTableObjects(state: SchemaState, kind: TableObjectKind, from: string, to: string): void {
@@ -512,4 +579,61 @@ function functionVolatility(options: readonly Node[] | undefined): Volatility {
     if (value === 'immutable' || value === 'stable' || value === 'volatile') return value;
   }
   return 'volatile';
+}
+
+/** The source of a function's body (`AS '...'`), for the languages that have one. */
+function functionBody(options: readonly Node[] | undefined): string {
+  for (const option of options ?? []) {
+    const definition = nodeOf(option, 'DefElem');
+    if (definition?.defname === 'as') return stringsOf(nodeOf(definition.arg, 'List')?.items).join('\n');
+  }
+  return '';
+}
+
+const IDENTIFIER = String.raw`("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`;
+const ROW_COPY = new RegExp(String.raw`\bNEW\s*\.\s*${IDENTIFIER}\s*:?=\s*NEW\s*\.\s*${IDENTIFIER}\s*;`, 'gi');
+
+/** The `NEW.to := NEW.from;` assignments of a PL/pgSQL trigger body, comments left out. */
+function columnCopies(body: string): ColumnCopy[] {
+  const code = withoutComments(body);
+  return [...code.matchAll(ROW_COPY)].flatMap(([, to, from]) =>
+    to === undefined || from === undefined ? [] : [{ from: identifierValue(from), to: identifierValue(to) }],
+  );
+}
+
+const ROW_COLUMN = new RegExp(String.raw`\b(?:NEW|OLD)\s*\.\s*${IDENTIFIER}`, 'gi');
+
+/** Every column a PL/pgSQL trigger body names as `NEW.x` or `OLD.x`, comments left out. */
+function rowColumns(body: string): string[] {
+  const code = withoutComments(body);
+  return [...new Set([...code.matchAll(ROW_COLUMN)].flatMap(([, column]) => (column === undefined ? [] : [identifierValue(column)])))];
+}
+
+function withoutComments(body: string): string {
+  return body.replace(/--[^\n]*/g, '').replace(/\/\*[\s\S]*?\*\//g, '');
+}
+
+function identifierValue(identifier: string): string {
+  return identifier.startsWith('"') ? identifier.slice(1, -1).replaceAll('""', '"') : identifier.toLowerCase();
+}
+
+const TRIGGER_BEFORE = 1 << 1;
+const TRIGGER_INSERT = 1 << 2;
+const TRIGGER_UPDATE = 1 << 4;
+
+/**
+ * A BEFORE INSERT OR UPDATE row trigger whose function copies `NEW.from` into `NEW.to` keeps `to`
+ * in sync with `from`: the expand step of a rename. Record it on the source column.
+ */
+function recordMirroredColumns(state: SchemaState, fields: CreateTrigStmt, context: ApplyContext): void {
+  const table = nameOfRangeVar(fields.relation);
+  const name = nameOfList(fields.funcname);
+  const events = fields.events ?? 0;
+  if (!table || !name || fields.row !== true || ((fields.timing ?? 0) & TRIGGER_BEFORE) === 0) return;
+  if ((events & TRIGGER_INSERT) === 0 || (events & TRIGGER_UPDATE) === 0) return;
+  const copies = state.functions.get(objectKey(name, context.defaultSchema))?.columnCopies ?? [];
+  if (copies.length === 0) return;
+  let updated = existingTable(state, table, context);
+  for (const copy of copies) updated = updateColumn(updated, copy.from, { mirroredInto: { name: copy.to, origin: context.origin } });
+  state.setTable(updated.key, updated);
 }

@@ -17,6 +17,12 @@ export interface ColumnState {
   readonly origin: ObjectOrigin | undefined;
   /** The most recent rename that gave the column its current name. */
   readonly renamedFrom: { readonly name: string; readonly origin: ObjectOrigin } | undefined;
+  /**
+   * The column a row trigger copies this column's values into (`NEW.into := NEW.this`), and where
+   * that trigger was created: the expand step of a rename. Kept after the trigger is dropped, as
+   * history, so the contract step that drops this column is recognised.
+   */
+  readonly mirroredInto?: { readonly name: string; readonly origin: ObjectOrigin } | undefined;
 }
 
 export type ConstraintKind = 'check' | 'foreign-key' | 'unique' | 'primary-key' | 'exclusion' | 'not-null';
@@ -24,6 +30,7 @@ export type ConstraintKind = 'check' | 'foreign-key' | 'unique' | 'primary-key' 
 export interface ConstraintState {
   readonly name: string;
   readonly kind: ConstraintKind;
+  /** The constrained columns; for a CHECK, every column its expression uses. */
   readonly columns: readonly string[];
   /** For a foreign key: the table it references. */
   readonly references: QualifiedName | undefined;
@@ -44,6 +51,8 @@ export interface TableState {
   readonly columns: ReadonlyMap<string, ColumnState>;
   readonly constraints: ReadonlyMap<string, ConstraintState>;
   readonly rowLevelSecurity: boolean;
+  /** Where row level security was last enabled, while it is enabled. */
+  readonly rowLevelSecurityEnabledIn?: ObjectOrigin | undefined;
   /** Undefined when the table existed before the migrations that were read. */
   readonly origin: ObjectOrigin | undefined;
   /** The most recent rename that gave the table its current name. */
@@ -51,6 +60,10 @@ export interface TableState {
   /** Whether every column is known (the table was created in a migration that was read). */
   readonly columnsKnown: boolean;
   readonly partitionOf: string | undefined;
+  /** Attached as the DEFAULT partition of `partitionOf`. */
+  readonly defaultPartition: boolean;
+  /** For a partitioned table: the columns its partition key is made of (of key expressions, the columns they use). */
+  readonly partitionKey: readonly string[] | undefined;
 }
 
 export interface IndexState {
@@ -67,6 +80,22 @@ export interface FunctionState {
   readonly key: string;
   readonly name: QualifiedName;
   readonly volatility: Volatility;
+  readonly origin: ObjectOrigin | undefined;
+  /** Row copies its body makes (`NEW.to := NEW.from`), which make it a column sync trigger function. */
+  readonly columnCopies?: readonly ColumnCopy[];
+  /** Columns its body reads or writes as `NEW.x` / `OLD.x`: a trigger running it breaks when one goes. */
+  readonly rowColumns?: readonly string[];
+}
+
+/** One assignment `NEW.to := NEW.from` in a trigger function. */
+export interface ColumnCopy {
+  readonly from: string;
+  readonly to: string;
+}
+
+/** A schema (namespace) created by a migration. */
+export interface NamespaceState {
+  readonly name: string;
   readonly origin: ObjectOrigin | undefined;
 }
 
@@ -85,6 +114,8 @@ export interface TableObjectState {
   readonly table: string;
   readonly name: string;
   readonly origin: ObjectOrigin | undefined;
+  /** For a trigger: the key of the function it executes. */
+  readonly function?: string;
 }
 
 interface JournalEntry {
@@ -105,6 +136,7 @@ export class SchemaState {
   private readonly typeMap = new Map<string, TypeState>();
   private readonly policyMap = new Map<string, TableObjectState>();
   private readonly triggerMap = new Map<string, TableObjectState>();
+  private readonly namespaceMap = new Map<string, NamespaceState>();
   private readonly journal: JournalEntry[] = [];
   private openCheckpoints = 0;
 
@@ -126,6 +158,9 @@ export class SchemaState {
   get triggers(): ReadonlyMap<string, TableObjectState> {
     return this.triggerMap;
   }
+  get namespaces(): ReadonlyMap<string, NamespaceState> {
+    return this.namespaceMap;
+  }
 
   setTable(key: string, table: TableState | undefined): void {
     this.record(this.tableMap, key, table);
@@ -144,6 +179,9 @@ export class SchemaState {
   }
   setTrigger(key: string, trigger: TableObjectState | undefined): void {
     this.record(this.triggerMap, key, trigger);
+  }
+  setNamespace(name: string, namespace: NamespaceState | undefined): void {
+    this.record(this.namespaceMap, name, namespace);
   }
 
   /** Starts recording changes; `restore` undoes everything after this point. */

@@ -4,6 +4,7 @@ import {
   type ColumnState,
   type FunctionState,
   type IndexState,
+  type NamespaceState,
   type ObjectOrigin,
   type SchemaState,
   type TableObjectState,
@@ -62,8 +63,24 @@ export class SchemaView {
     return this.state.policies.get(`${this.key(table)}:${name}`);
   }
 
+  /** The triggers on a table. */
+  triggersOn(table: QualifiedName): TableObjectState[] {
+    const key = this.key(table);
+    return [...this.state.triggers.values()].filter((trigger) => trigger.table === key);
+  }
+
+  /** The function a trigger executes, when a migration created it. */
+  functionOf(trigger: TableObjectState): FunctionState | undefined {
+    return trigger.function === undefined ? undefined : this.state.functions.get(trigger.function);
+  }
+
   trigger(table: QualifiedName, name: string): TableObjectState | undefined {
     return this.state.triggers.get(`${this.key(table)}:${name}`);
+  }
+
+  /** A schema (namespace) a migration created. */
+  namespace(name: string): NamespaceState | undefined {
+    return this.state.namespaces.get(name);
   }
 
   get tables(): ReadonlyMap<string, TableState> {

@@ -109,12 +109,12 @@ export class FileRuleRunner {
     return Object.assign({}, analysis, {
       ancestors,
       file: this.file,
-      offsetOf: (node: { readonly location?: number } | undefined) => this.parsed.indexOfLocation(analysis.statement, node?.location),
       report: (descriptor: ReportDescriptor) => {
         const start = this.parsed.indexOfLocation(analysis.statement, descriptor.node?.location);
         const lock = descriptor.lock === null ? undefined : (descriptor.lock ?? primaryLock(analysis));
         this.add(rule, descriptor, { start, end: analysis.statement.end }, lock, analysis.statement.text, analysis.statement);
       },
+      textOffset: (location: number | undefined) => this.parsed.indexOfLocation(analysis.statement, location) - analysis.statement.start,
     });
   }
 

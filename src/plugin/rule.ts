@@ -62,7 +62,7 @@ export interface FileInfo {
 
 /**
  * A change to the text of the file being linted: the range from `start` to `end` (UTF-16 indexes
- * into the file, as `statement.statement.start` and `statement.offsetOf(node)` give them) is
+ * into the file: `statement.statement.start` plus `statement.textOffset(location)`) is
  * replaced by `text`. `start === end` inserts.
  */
 export interface TextEdit {
@@ -115,9 +115,12 @@ export interface StatementContext extends StatementAnalysis {
   /** The nodes between the statement's root and this node, outermost first. */
   readonly ancestors: readonly AncestorNode[];
   readonly file: FileInfo;
-  /** The UTF-16 index into the file where an AST node starts (its `location`); the statement's start without one. */
-  offsetOf(node: { readonly location?: number } | undefined): number;
   report(descriptor: ReportDescriptor): void;
+  /**
+   * Where an AST node's `location` falls in `statement.text` (a UTF-16 index), so a help or a fix
+   * can rewrite exactly that part of the statement; 0 without a location.
+   */
+  textOffset(location: number | undefined): number;
 }
 
 export type NodeVisitors = {

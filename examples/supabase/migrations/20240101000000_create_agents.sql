@@ -10,3 +10,4 @@ CREATE INDEX idx_agents_user ON agents (user_id);
 ALTER TABLE agents ENABLE ROW LEVEL SECURITY;
 
 CREATE TABLE old_table (id bigint PRIMARY KEY, payload jsonb);
+ALTER TABLE old_table ENABLE ROW LEVEL SECURITY;

@@ -1,0 +1,41 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { lint } from '../src/engine/index.js';
+import { loadParser } from '../src/parse/parser.js';
+
+beforeAll(loadParser);
+
+async function findingsOf(sql: string): Promise<Awaited<ReturnType<typeof lint>>['findings']> {
+  const folder = mkdtempSync(join(tmpdir(), 'migrate-safe-breaking-'));
+  writeFileSync(join(folder, 'migration.sql'), sql);
+  return (await lint({ inputs: [join(folder, 'migration.sql')], cwd: folder })).findings;
+}
+
+describe('findings of the breaking-change and security rules', () => {
+  it('name the lock the lock knowledge table gives the statement, and none where no lock is the point', async () => {
+    const findings = await findingsOf(
+      [
+        'ALTER TABLE agents RENAME TO members;',
+        'TRUNCATE sessions;',
+        'DROP VIEW active_agents CASCADE;',
+        'ALTER TABLE agents DISABLE ROW LEVEL SECURITY;',
+        'DROP DATABASE staging;',
+      ].join('\n'),
+    );
+    expect(findings.map((finding) => [finding.ruleId, finding.lock?.mode ?? null, finding.lock?.relation ?? null, finding.lock?.effect ?? null])).toEqual([
+      ['rename-table', 'ACCESS EXCLUSIVE', 'agents', 'none'],
+      ['destructive-operation', 'ACCESS EXCLUSIVE', 'sessions', 'rewrite'],
+      ['destructive-operation', 'ACCESS EXCLUSIVE', 'active_agents', 'none'],
+      ['rls-disabled', 'ACCESS EXCLUSIVE', 'agents', 'none'],
+      ['destructive-operation', null, null, null],
+    ]);
+  });
+
+  it('give the safe SQL with the statement\'s own names', async () => {
+    const [rename, drop] = await findingsOf('ALTER TABLE app.invoices RENAME TO bills;\nALTER TABLE app.payments DROP COLUMN legacy_total;\n');
+    expect(rename?.help).toContain('ALTER TABLE app.invoices RENAME TO bills;\nCREATE VIEW app.invoices WITH (security_invoker = true) AS SELECT * FROM app.bills;');
+    expect(drop?.help).toContain('ALTER TABLE app.payments DROP COLUMN legacy_total;');
+  });
+});
