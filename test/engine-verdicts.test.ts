@@ -14,6 +14,10 @@ import { expectedKeys, loadParser } from './support/expectations.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
 
+// The fixtures are parsed while the tests are collected, before any beforeAll: on a busy machine the
+// WebAssembly parser may not be ready by then, and every file would parse to nothing.
+await loadParser();
+
 // One engine for the file (starting one takes seconds); each fixture starts from an empty public schema.
 let engine: PGlite | undefined;
 beforeAll(async () => {
