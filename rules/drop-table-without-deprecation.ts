@@ -1,5 +1,5 @@
 import { type Fix, type QualifiedName, type StatementContext, defineRule, displayName, namesOfObjects, quoteIdentifier } from '../src/api.js';
-import { replaceStatement } from './support/fixes.js';
+import { statementFix } from './support/fixes.js';
 import { deprecateThenDrop } from './support/help.js';
 
 export default defineRule({
@@ -65,8 +65,6 @@ function problemWith(name: QualifiedName, statement: StatementContext, suffix: s
 
 function renameInstead(statement: StatementContext, name: QualifiedName, ifExists: boolean, suffix: string): Fix {
   const deprecated = quoteIdentifier(`${name.name}${suffix}`);
-  return {
-    title: `Rename ${displayName(name)} to ${deprecated} instead (drop it in a later migration)`,
-    edits: [replaceStatement(statement, `ALTER TABLE ${ifExists ? 'IF EXISTS ' : ''}${displayName(name)} RENAME TO ${deprecated}`)],
-  };
+  const rename = `ALTER TABLE ${ifExists ? 'IF EXISTS ' : ''}${displayName(name)} RENAME TO ${deprecated}`;
+  return statementFix(statement, `Rename ${displayName(name)} to ${deprecated} instead (drop it in a later migration)`, [{ start: 0, end: statement.statement.text.length, text: rename }]);
 }
