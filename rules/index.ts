@@ -1,8 +1,11 @@
 import type { AnyRule } from '../src/api.js';
 import dropTableWithoutDeprecation from './drop-table-without-deprecation.js';
+import incompleteRollback from './incomplete-rollback.js';
 import invalidDirective from './invalid-directive.js';
+import irreversibleMigration from './irreversible-migration.js';
 import migrationLayout from './migration-layout.js';
 import missingRollback from './missing-rollback.js';
+import modifiedAppliedMigration from './modified-applied-migration.js';
 import notNullColumnWithoutDefault from './not-null-column-without-default.js';
 import renameColumn from './rename-column.js';
 import requireConcurrentIndex from './require-concurrent-index.js';
@@ -34,6 +37,8 @@ export const BUILT_IN_RULES: readonly AnyRule[] = [
   renameColumn,
   dropTableWithoutDeprecation,
   missingRollback,
+  incompleteRollback,
+  irreversibleMigration,
   syntaxError,
   invalidDirective,
   unusedDirective,
@@ -56,4 +61,5 @@ export const BUILT_IN_RULES: readonly AnyRule[] = [
   preferBigint,
   preferTimestamptz,
   preferIdentity,
+  modifiedAppliedMigration,
 ];

@@ -12,8 +12,10 @@ export default defineRule({
       'When a deploy goes wrong, the rollback script is how the schema goes back to what the previous',
       'application version expects. Writing it during an incident is how incidents get longer. The guide',
       'keeps one rollback per migration: `supabase/migrations/rollback/<name>_down.sql`; golang-migrate',
-      'pairs `<version>_<name>.up.sql` with `.down.sql`. The help drafts the rollback from what the migration',
-      'does, newest change first.',
+      'pairs `<version>_<name>.up.sql` with `.down.sql`, Diesel `up.sql` with `down.sql`, Flyway `V<version>__`',
+      'with its undo `U<version>__`, Sqitch `deploy/` with `revert/`, and dbmate expects statements under',
+      '`-- migrate:down`. Prisma, plain folders and Flyway\'s repeatable migrations expect none. The help drafts',
+      'the rollback from what the migration does, newest change first.',
     ].join('\n'),
     bad: '-- supabase/migrations/20231223_001_add_rls_policies.sql with no rollback/20231223_001_add_rls_policies_down.sql',
     good: [
@@ -34,10 +36,19 @@ export default defineRule({
         if (sql !== undefined) undo.unshift(sql);
       },
       'File:exit'() {
+        const statements = undo.length > 0 ? undo : ['-- Undo each change of the migration, newest first.'];
+        const marker = migration.rollbackMarker;
+        if (marker !== undefined) {
+          context.report({
+            message: `This migration has no rollback: the ${migration.layout} layout expects it under \`${marker}\` in this file, and that section has no statements.`,
+            help: [marker, ...statements].join('\n'),
+          });
+          return;
+        }
         const where = relative(dirname(migration.path), expected);
         context.report({
           message: `This migration has no rollback: the ${migration.layout} layout expects ${where}, and there is none.`,
-          help: [`-- ${where}`, `-- Rollback: ${basename(migration.path)}`, ...(undo.length > 0 ? undo : ['-- Undo each change of the migration, newest first.'])].join('\n'),
+          help: [`-- ${where}`, `-- Rollback: ${basename(migration.path)}`, ...statements].join('\n'),
         });
       },
     };

@@ -1,11 +1,16 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type StatementAnalysis, analyzeFile } from '../src/analyze/index.js';
+import { formatTypeName } from '../src/analyze/ast.js';
 import { SchemaState } from '../src/analyze/schema-state.js';
+import { controlsTransaction, refusesTransactionBlock } from '../src/analyze/transaction-block.js';
 import { loadParser, parseSource } from '../src/parse/parser.js';
 
 beforeAll(loadParser);
 
-function analyze(sql: string, options: { assumeInTransaction?: boolean; state?: SchemaState; migration?: string } = {}): StatementAnalysis[] {
+function analyze(
+  sql: string,
+  options: { assumeInTransaction?: boolean; state?: SchemaState; migration?: string; observe?: (analysis: StatementAnalysis) => void } = {},
+): StatementAnalysis[] {
   let transactions = 0;
   const seen: StatementAnalysis[] = [];
   analyzeFile(
@@ -17,7 +22,10 @@ function analyze(sql: string, options: { assumeInTransaction?: boolean; state?: 
       position: { migration: options.migration ?? 'm1', part: 'up' },
       newTransactionId: () => ++transactions,
     },
-    (analysis) => seen.push(analysis),
+    (analysis) => {
+      seen.push(analysis);
+      options.observe?.(analysis);
+    },
   );
   return seen;
 }
@@ -117,6 +125,203 @@ describe('schema state', () => {
     expect(state.tables.get('public.agents')?.rowLevelSecurityEnabledIn).toBeUndefined();
     expect(state.namespaces.has('analytics')).toBe(false);
     expect(state.tables.has('analytics.events')).toBe(false);
+  });
+});
+
+describe('schema state across migrations', () => {
+  /** Replays migrations in order into one state, each recorded as the engine does; `observe` sees the last one's statements. */
+  function history(migrations: readonly string[], observe?: (analysis: StatementAnalysis) => void): { state: SchemaState } {
+    const state = new SchemaState();
+    migrations.forEach((sql, index) => {
+      state.startRecording(`m${index + 1}`);
+      analyze(sql, { state, migration: `m${index + 1}`, observe: index === migrations.length - 1 ? observe : undefined });
+      state.stopRecording();
+    });
+    return { state };
+  }
+
+  const AGENTS = { schema: undefined, name: 'agents' };
+
+  it('keeps a check constraint validated in an earlier migration, which proves NOT NULL', () => {
+    const seen: unknown[] = [];
+    history(
+      [
+        'CREATE TABLE agents (id bigint PRIMARY KEY, status text);',
+        'ALTER TABLE agents ADD CONSTRAINT agents_status_not_null CHECK (status IS NOT NULL) NOT VALID;',
+        'ALTER TABLE agents VALIDATE CONSTRAINT agents_status_not_null;',
+        'ALTER TABLE agents ALTER COLUMN status SET NOT NULL;',
+      ],
+      ({ schema }) => {
+        const constraint = schema.table(AGENTS)?.constraints.get('agents_status_not_null');
+        seen.push([constraint?.provesNotNull, constraint?.validated, constraint?.origin?.migration, constraint?.validatedIn?.migration, schema.isNewTable(AGENTS)]);
+      },
+    );
+    expect(seen).toEqual([['status', true, 'm2', 'm3', false]]);
+  });
+
+  it('knows the real old type of a column, as each migration left it', () => {
+    const seen: (string | undefined)[] = [];
+    history(
+      ['CREATE TABLE agents (id bigint, code varchar(50));', 'ALTER TABLE agents ALTER COLUMN code TYPE varchar(200);', 'ALTER TABLE agents ALTER COLUMN code TYPE varchar(20);'],
+      ({ schema }) => seen.push(formatTypeName(schema.column(AGENTS, 'code')?.type)),
+    );
+    expect(seen).toEqual(['varchar(200)']);
+  });
+
+  it('follows renames of policies, triggers, types, functions and enum values', () => {
+    const { state } = history([
+      "CREATE TABLE t (id int); CREATE POLICY p ON t USING (true); CREATE FUNCTION f(a int) RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$; CREATE TRIGGER tr BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION f(); CREATE TYPE mood AS ENUM ('ok');",
+      "ALTER POLICY p ON t RENAME TO p2; ALTER TRIGGER tr ON t RENAME TO tr2; ALTER TYPE mood RENAME TO feeling; ALTER FUNCTION f(int) RENAME TO g; ALTER TYPE feeling RENAME VALUE 'ok' TO 'fine';",
+    ]);
+    expect([...state.policies.keys()]).toEqual(['public.t:p2']);
+    expect([...state.triggers.keys()]).toEqual(['public.t:tr2']);
+    expect([...state.functions.values()].map((fn) => [fn.key, fn.argumentTypes, fn.origin?.migration])).toEqual([['public.g', ['integer'], 'm1']]);
+    expect([...(state.types.get('public.feeling')?.values.entries() ?? [])].map(([value, origin]) => [value, origin?.migration])).toEqual([['fine', 'm1']]);
+    expect(state.recording?.renames.map((rename) => [rename.kind, rename.fromKey, rename.toKey])).toEqual([
+      ['policy', 'p', 'p2'],
+      ['trigger', 'tr', 'tr2'],
+      ['type', 'public.mood', 'public.feeling'],
+      ['function', 'public.f', 'public.g'],
+      ['enum-value', 'ok', 'fine'],
+    ]);
+  });
+
+  it('ties a unique constraint and its index: USING INDEX renames the index, dropping the constraint drops it', () => {
+    const { state } = history([
+      'CREATE TABLE t (id int, code text);',
+      'CREATE UNIQUE INDEX CONCURRENTLY t_code_idx ON t (code); ALTER TABLE t ADD CONSTRAINT t_code_key UNIQUE USING INDEX t_code_idx;',
+    ]);
+    expect([...state.indexes.values()].map((index) => [index.key, index.origin?.migration])).toEqual([['public.t_code_key', 'm2']]);
+    analyze('ALTER TABLE t DROP CONSTRAINT t_code_key;', { state, migration: 'm3' });
+    expect([...state.indexes.keys()]).toEqual([]);
+  });
+
+  it('keeps where a view was created when CREATE OR REPLACE redefines it', () => {
+    const { state } = history(['CREATE VIEW v AS SELECT 1;', 'CREATE OR REPLACE VIEW v AS SELECT 2;']);
+    expect(state.tables.get('public.v')?.origin?.migration).toBe('m1');
+  });
+});
+
+describe('what a migration changed, and what its rollback leaves', () => {
+  const MIGRATION = [
+    'CREATE TABLE teams (id bigint PRIMARY KEY);',
+    'CREATE INDEX idx_teams ON teams (id);',
+    'ALTER TABLE agents ADD COLUMN team_id bigint, ALTER COLUMN status SET NOT NULL, ENABLE ROW LEVEL SECURITY;',
+    'CREATE POLICY agents_read ON agents USING (true);',
+    'ALTER TABLE agents RENAME COLUMN full_name TO display_name;',
+    "ALTER TYPE agent_status ADD VALUE 'archived';",
+    'CREATE INDEX CONCURRENTLY idx_agents_team ON agents (team_id);',
+  ].join('\n');
+
+  /** The changes still in place after the migration and then `rollback`, as `object: change`. */
+  function remaining(rollback: string | undefined): string[] {
+    const state = new SchemaState();
+    analyze("CREATE TYPE agent_status AS ENUM ('active');", { state, migration: 'm0' });
+    state.startRecording('m1');
+    analyze(MIGRATION, { state, migration: 'm1' });
+    state.stopRecording();
+    const checkpoint = state.checkpoint();
+    const changes: string[] = [];
+    // Observed at the last statement, the state is the rollback's end (or the migration's, without one).
+    analyze(`${rollback ?? ''} SELECT 1;`, { state, migration: 'm1', observe: ({ statement, schema }) => {
+      if (statement.type === 'SelectStmt') changes.push(...schema.changesOfThisMigration().map((change) => `${change.object}: ${change.change}`));
+    } });
+    state.restore(checkpoint);
+    return changes;
+  }
+
+  it('lists every change of the migration, once per object (a table takes its index along)', () => {
+    expect(remaining(undefined)).toEqual([
+      'column agents.display_name: renamed from full_name',
+      'table teams: created',
+      'column agents.team_id: added',
+      'column agents.status: set NOT NULL',
+      'row level security on agents: enabled',
+      'index idx_agents_team: created',
+      'policy agents_read on agents: created',
+      "value 'archived' of agent_status: added",
+    ]);
+  });
+
+  it('lists nothing after a rollback that undoes everything but the enum value PostgreSQL cannot drop', () => {
+    const rollback = [
+      'DROP INDEX CONCURRENTLY idx_agents_team;',
+      'ALTER TABLE agents RENAME COLUMN display_name TO full_name;',
+      'DROP POLICY agents_read ON agents;',
+      'ALTER TABLE agents DISABLE ROW LEVEL SECURITY, ALTER COLUMN status DROP NOT NULL, DROP COLUMN team_id;',
+      'DROP TABLE teams;',
+    ].join('\n');
+    expect(remaining(rollback)).toEqual(["value 'archived' of agent_status: added"]);
+  });
+
+  it('lists what a partial rollback leaves, with the statement that undoes each', () => {
+    const state = new SchemaState();
+    state.startRecording('m1');
+    analyze(MIGRATION, { state, migration: 'm1' });
+    state.stopRecording();
+    state.checkpoint();
+    const undo: string[] = [];
+    analyze('DROP TABLE teams; SELECT 1;', { state, migration: 'm1', observe: ({ statement, schema }) => {
+      if (statement.type === 'SelectStmt') undo.push(...schema.changesOfThisMigration().map((change) => change.undo));
+    } });
+    expect(undo).toEqual([
+      'ALTER TABLE agents RENAME COLUMN display_name TO full_name;',
+      'ALTER TABLE agents DROP COLUMN IF EXISTS team_id;',
+      'ALTER TABLE agents ALTER COLUMN status DROP NOT NULL;',
+      'ALTER TABLE agents DISABLE ROW LEVEL SECURITY;',
+      'DROP INDEX CONCURRENTLY IF EXISTS idx_agents_team;',
+      'DROP POLICY IF EXISTS agents_read ON agents;',
+      expect.stringContaining("PostgreSQL cannot drop the enum value 'archived'") as unknown as string,
+    ]);
+  });
+});
+
+describe('statements PostgreSQL refuses in a transaction block', () => {
+  it.each([
+    ['CREATE INDEX CONCURRENTLY i ON t (a)', true],
+    ['CREATE INDEX i ON t (a)', false],
+    ['DROP INDEX CONCURRENTLY i', true],
+    ['REINDEX (CONCURRENTLY) TABLE t', true],
+    ['REINDEX TABLE t', false],
+    ['REINDEX SCHEMA s', true],
+    ['VACUUM t', true],
+    ['ANALYZE t', false],
+    ['CLUSTER', true],
+    ['CLUSTER t', false],
+    ['ALTER SYSTEM SET work_mem = 1', true],
+    ['CREATE DATABASE d', true],
+    ['ALTER DATABASE d SET TABLESPACE x', true],
+    ['ALTER DATABASE d SET work_mem = 1', false],
+    ['ALTER SUBSCRIPTION s REFRESH PUBLICATION', true],
+    ['ALTER SUBSCRIPTION s SET PUBLICATION p WITH (refresh = false)', false],
+    ['ALTER TABLE p DETACH PARTITION c CONCURRENTLY', true],
+    ['ALTER TABLE p DETACH PARTITION c', false],
+    ['DISCARD ALL', true],
+    ["COMMIT PREPARED 'x'", true],
+  ])('%s: %s', (sql, refused) => {
+    const [statement] = parseSource(sql).statements;
+    expect(statement && refusesTransactionBlock(statement.node)).toBe(refused);
+  });
+
+  it('and the statements that manage transactions themselves', () => {
+    const statements = parseSource('BEGIN; SAVEPOINT s; ROLLBACK TO s; COMMIT; START TRANSACTION; ROLLBACK; SELECT 1;').statements;
+    expect(statements.map((statement) => controlsTransaction(statement.node))).toEqual([true, false, false, true, true, true, false]);
+  });
+});
+
+describe('a migration that renames what it created', () => {
+  it('counts as creating it under its last name', () => {
+    const state = new SchemaState();
+    state.startRecording('m1');
+    const changes: string[] = [];
+    analyze('CREATE TABLE draft (id int); ALTER TABLE draft RENAME TO teams; ALTER TABLE agents ADD COLUMN x int; ALTER TABLE agents RENAME COLUMN x TO team_id; SELECT 1;', {
+      state,
+      migration: 'm1',
+      observe: ({ statement, schema }) => {
+        if (statement.type === 'SelectStmt') changes.push(...schema.changesOfThisMigration().map((change) => `${change.object}: ${change.change}`));
+      },
+    });
+    expect(changes).toEqual(['table teams: created', 'column agents.team_id: added']);
   });
 });
 

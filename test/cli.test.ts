@@ -30,7 +30,7 @@ describe('exit codes', () => {
       [['lint', 'a.sql', '--rule', 'no-such-rule=warn'], 'migrate-safe: --rule no-such-rule=warn: unknown rule "no-such-rule"\n'],
       [['lint', 'a.sql', '--rule', 'require-concurrent-index'], "migrate-safe: option '--rule <id=severity>' argument 'require-concurrent-index' is invalid. expected <rule-id>=off|warn|error\n"],
       [['lint', 'a.sql', '--bogus'], "migrate-safe: unknown option '--bogus'\n"],
-      [['lint', 'a.sql', '--format', 'xml'], "migrate-safe: option '-f, --format <format>' argument 'xml' is invalid. Allowed choices are text, json.\n"],
+      [['lint', 'a.sql', '--format', 'xml'], "migrate-safe: option '-f, --format <format[=path]>' argument 'xml' is invalid. Allowed choices are text, json, sarif, github, gitlab.\n"],
       [['rules', 'no-such-rule'], 'migrate-safe: unknown rule "no-such-rule" (migrate-safe rules lists them)\n'],
     ] as const) {
       const result = runCli(args, { cwd: root });

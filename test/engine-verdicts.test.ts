@@ -6,7 +6,7 @@ import { type ParsedStatement, parseSource } from '../src/parse/parser.js';
 import { expectedKeys, loadParser } from './support/expectations.js';
 
 /**
- * Rules whose hazard PostgreSQL shows itself, checked against a real engine (PGlite, PostgreSQL 17):
+ * Rules whose hazard PostgreSQL shows itself, checked against a real engine (PGlite, PostgreSQL 18):
  * the statements a fixture expects the rule to report are exactly those PostgreSQL fails on
  * (enum-value-in-transaction) or scans a table for (blocking-partition-change). Fixtures run
  * statement by statement, a project's files in order; the fixtures create the tables they use.
@@ -49,7 +49,7 @@ function expectedLines(file: FixtureFile, ruleId: string): number[] {
     .sort((left, right) => left - right);
 }
 
-/** Single files that PostgreSQL 17 can run (not those judged for an older version), and project folders' files in order. */
+/** Single files that PGlite's PostgreSQL (18) can run (not those judged for an older version), and project folders' files in order. */
 function runnableFixtures(ruleId: string): { name: string; files: FixtureFile[]; inTransaction: boolean }[] {
   const folder = join(FIXTURES, ruleId);
   return readdirSync(folder).flatMap((name) => {
@@ -77,7 +77,7 @@ async function withDatabase(work: (db: PGlite) => Promise<void>): Promise<void> 
   await work(engine);
 }
 
-describe('enum-value-in-transaction on PostgreSQL 17', () => {
+describe('enum-value-in-transaction on PostgreSQL (PGlite)', () => {
   it.each(runnableFixtures('enum-value-in-transaction'))('$name: the reported statements are exactly the ones that fail', async ({ files, inTransaction }) => {
     await withDatabase(async (db) => {
       for (const file of files) {
@@ -98,7 +98,7 @@ describe('enum-value-in-transaction on PostgreSQL 17', () => {
   });
 });
 
-describe('blocking-partition-change on PostgreSQL 17', () => {
+describe('blocking-partition-change on PostgreSQL (PGlite)', () => {
   const projects = runnableFixtures('blocking-partition-change').filter(({ files }) => files.length > 1);
 
   it('has projects whose ATTACH statements both scan and skip the scan', () => {

@@ -109,8 +109,13 @@ describe('migrate-safe lsp, driven through a real client connection', () => {
   });
 
   it('prefers the unattended fix, offers fixing the whole document, and lints with the history on disk', async () => {
-    const { client, root } = await serverFor({ ...HISTORY, 'supabase/migrations/20240201000000_deprecate.sql': 'ALTER TABLE agents RENAME TO agents_deprecated;\n' });
-    const uri = uriOf(join(root, MIGRATION));
+    // A plain folder of migrations: no tool wraps them in a transaction, so CONCURRENTLY can be added unattended
+    // (the Supabase CLI runs each migration in one, where it is only a suggestion).
+    const { client, root } = await serverFor({
+      'migrations/1_create_agents.sql': 'CREATE TABLE agents (id bigint PRIMARY KEY, status text);\n',
+      'migrations/3_deprecate.sql': 'ALTER TABLE agents RENAME TO agents_deprecated;\n',
+    });
+    const uri = uriOf(join(root, 'migrations/2_index.sql'));
     const text = 'CREATE INDEX idx_agents_status ON agents (status);\n';
     const [index] = byRule((await client.open(uri, text)).diagnostics, 'require-concurrent-index');
     const actions = (await client.codeActions(uri, index?.range ?? { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } })) as CodeAction[];
@@ -122,7 +127,7 @@ describe('migrate-safe lsp, driven through a real client connection', () => {
     // The history decides: a migration on disk renamed the table, so dropping it in a later one is the safe path;
     // an untitled document has no history, so the same statement is reported.
     const drop = 'DROP TABLE agents_deprecated;\n';
-    const later = uriOf(join(root, 'supabase/migrations/20240301000000_drop.sql'));
+    const later = uriOf(join(root, 'migrations/4_drop.sql'));
     expect(byRule((await client.open(later, drop)).diagnostics, 'drop-table-without-deprecation')).toEqual([]);
     const untitled = 'untitled:Untitled-1';
     expect((await client.open(untitled, drop)).diagnostics.map((diagnostic) => diagnostic.code)).toEqual(['drop-table-without-deprecation']);

@@ -3,7 +3,7 @@ import { relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BUILT_IN_RULES } from '../rules/index.js';
 import { ConfigLoader } from '../src/config/load.js';
-import { discover } from '../src/discover/index.js';
+import { discover, partText } from '../src/discover/index.js';
 import type { Finding } from '../src/findings/finding.js';
 import { loadParser, parseSource } from '../src/parse/parser.js';
 import { FIXTURES, type FixtureRun, fixturesOf, lintFixture, ruleFixtureFolders } from './support/fixtures.js';
@@ -63,7 +63,7 @@ describe.each(BUILT_IN_RULES.map((rule) => [rule.id, rule] as const))('%s', (id,
  * become literals that parse; each `-- Option N` runs alone; `-- Migration N` headings become
  * successive migrations, so "renamed in an earlier migration" and "validated in an earlier
  * transaction" hold. A help that drafts a rollback (`-- Rollback: <migration>`) is linted as that
- * migration's rollback file.
+ * migration's rollback file; found in a rollback, it is added to that rollback.
  */
 describe.each(ruleFixtureFolders())('the helps of fixtures/%s', (ruleId) => {
   it.each(fixturesOf(ruleId).map((fixture) => [fixture.name, fixture] as const))('%s', async (_, fixture) => {
@@ -71,11 +71,14 @@ describe.each(ruleFixtureFolders())('the helps of fixtures/%s', (ruleId) => {
     const failures: string[] = [];
     for (const finding of run.result.findings) {
       if (finding.help === undefined) continue;
-      const { history, before, file } = await historyOf(finding, run);
+      const { history, before, file, rollback } = await historyOf(finding, run);
       const settings = await snippetSettings(run);
       for (const option of optionsOf(fillPlaceholders(finding.help))) {
-        const rollbackOf = isRollbackDraft(option) ? file : undefined;
-        const snippet = { history, before: rollbackOf === undefined ? before : undefined, migrations: migrationsOf(option), rollbackOf };
+        const rollbackOf = isRollbackDraft(option) ? (rollback?.of ?? file) : undefined;
+        const migrations = rollback && rollbackOf !== undefined ? [`${rollback.text}\n${option}`] : migrationsOf(option);
+        // Any other help in a rollback replaces its statement after the migration it rolls back.
+        const historyBefore = rollback && rollbackOf === undefined ? `${history}${rollback.of}\n` : history;
+        const snippet = { history: historyBefore, before: rollbackOf === undefined ? before : undefined, migrations, rollbackOf };
         const helpRun = await lintSnippet(snippet, settings);
         if (helpRun.findings.length === 0) continue;
         const where = `${relative(FIXTURES, fixture.path)} (${relative(run.root, finding.file) || fixture.name}:${finding.line})`;
@@ -86,8 +89,11 @@ describe.each(ruleFixtureFolders())('the helps of fixtures/%s', (ruleId) => {
   });
 });
 
-/** The migrations that ran before the finding's file, the file's statements before the finding, and the file itself. */
-async function historyOf(finding: Finding, run: FixtureRun): Promise<{ history: string; before: string; file: string }> {
+/**
+ * The migrations that ran before the finding's file, the file's statements before the finding, and
+ * the file itself; for a finding in a rollback, the migration it rolls back and the rollback's text.
+ */
+async function historyOf(finding: Finding, run: FixtureRun): Promise<{ history: string; before: string; file: string; rollback?: { of: string; text: string } }> {
   const configs = configLoader(run);
   const discovery = await discover([run.root], {
     cwd: run.root,
@@ -97,17 +103,25 @@ async function historyOf(finding: Finding, run: FixtureRun): Promise<{ history: 
     },
   });
   const earlier: string[] = [];
-  for (const migration of discovery.projects.flatMap((project) => project.migrations)) {
-    if (migration.up.path === finding.file) break;
-    earlier.push(migration.up.path);
-    if (migration.down?.path === finding.file) break;
-  }
   const file = readFileSync(finding.file, 'utf8');
+  let rollback: { of: string; text: string } | undefined;
+  for (const migration of discovery.projects.flatMap((project) => project.migrations)) {
+    // A section part (dbmate) holds the finding when the finding falls in its own section.
+    const { down } = migration;
+    const inDown = down?.path === finding.file && (down.sections?.[0] === undefined || finding.offset >= down.sections[0].start);
+    if (inDown) {
+      rollback = { of: partText(migration.up, readFileSync(migration.up.path, 'utf8')), text: partText(down, file) };
+      break;
+    }
+    if (migration.up.path === finding.file) break;
+    earlier.push(partText(migration.up, readFileSync(migration.up.path, 'utf8')));
+  }
   const statement = parseSource(file).statements.find((candidate) => candidate.start <= finding.offset && finding.offset <= candidate.end);
   return {
-    history: earlier.map((path) => `${readFileSync(path, 'utf8')}\n`).join(''),
+    history: earlier.map((text) => `${text}\n`).join(''),
     before: statement === undefined ? '' : file.slice(0, statement.start),
     file,
+    rollback,
   };
 }
 

@@ -96,7 +96,8 @@ export function baseTypeName(typeName: TypeName | undefined): string | undefined
   const parts = stringsOf(typeName?.names);
   const name = parts.at(-1);
   if (name === undefined) return undefined;
-  const keyword = parts[0] === 'pg_catalog' ? TYPE_KEYWORDS[name] : undefined;
+  // `timestamptz`, `int8` and `bool` are also written unqualified: the same types.
+  const keyword = parts.length === 1 || parts[0] === 'pg_catalog' ? TYPE_KEYWORDS[name] : undefined;
   return keyword ?? (parts.length > 1 && parts[0] !== 'pg_catalog' ? parts.join('.') : name);
 }
 
@@ -117,6 +118,15 @@ export function formatTypeName(typeName: TypeName | undefined): string | undefin
   const modifiers = typeModifiers(typeName);
   const arrays = '[]'.repeat(typeName?.arrayBounds?.length ?? 0);
   return `${base}${modifiers.length > 0 ? `(${modifiers.join(',')})` : ''}${arrays}`;
+}
+
+/** The argument types that identify a function (`DROP FUNCTION f(bigint, text)`): OUT and TABLE parameters do not count. */
+export function functionArgumentTypes(parameters: readonly Node[] | undefined): string[] {
+  return (parameters ?? []).flatMap((parameter) => {
+    const definition = nodeOf(parameter, 'FunctionParameter');
+    if (definition?.mode === 'FUNC_PARAM_OUT' || definition?.mode === 'FUNC_PARAM_TABLE') return [];
+    return [formatTypeName(definition?.argType) ?? '<type>'];
+  });
 }
 
 /** The value of a constant, as SQL text. */

@@ -1,9 +1,10 @@
+import type { TransactionPolicy } from '../discover/types.js';
 import type { ParsedSource, ParsedStatement } from '../parse/parser.js';
 import { type LockAcquisition, classifyStatement } from './classify.js';
-import { applyStatement } from './schema-apply.js';
+import { applyStatement, endSession } from './schema-apply.js';
 import type { SchemaState } from './schema-state.js';
 import { type Position, SchemaView } from './schema-view.js';
-import { type SessionSettings, SessionTracker, type TransactionInfo, defaultSchemaOf } from './session.js';
+import { type SessionSettings, SessionTracker, type TransactionInfo, defaultSchemaOf, fileWrapping } from './session.js';
 
 /** Everything known about one statement at the moment it runs. */
 export interface StatementAnalysis {
@@ -19,8 +20,10 @@ export interface StatementAnalysis {
 
 export interface FileAnalysisOptions {
   readonly pgVersion: number;
-  /** The migration tool runs the whole file in one transaction. */
+  /** The migration tool runs the whole file in one transaction; `transaction`, when given, says more precisely how. */
   readonly assumeInTransaction: boolean;
+  /** How the migration tool runs the file (its layout's policy); wins over `assumeInTransaction`. */
+  readonly transaction?: TransactionPolicy | undefined;
   readonly position: Position;
   readonly newTransactionId: () => number;
 }
@@ -36,7 +39,13 @@ export function analyzeFile(
   options: FileAnalysisOptions,
   onStatement?: (analysis: StatementAnalysis) => void,
 ): void {
-  const session = new SessionTracker(options.newTransactionId, options.assumeInTransaction);
+  const wrapping = options.transaction
+    ? fileWrapping(
+        options.transaction,
+        parsed.statements.map((statement) => statement.node),
+      )
+    : options.assumeInTransaction;
+  const session = new SessionTracker(options.newTransactionId, wrapping);
   parsed.statements.forEach((statement, index) => {
     const { transaction, settings } = session.enter(statement.node);
     const defaultSchema = defaultSchemaOf(settings);
@@ -56,4 +65,5 @@ export function analyzeFile(
       defaultSchema,
     });
   });
+  endSession(state, options.position);
 }

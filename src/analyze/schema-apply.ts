@@ -14,6 +14,7 @@ import type {
 import {
   type QualifiedName,
   constraintsOf,
+  functionArgumentTypes,
   nameOfList,
   nameOfRangeVar,
   namesOfObjects,
@@ -29,6 +30,7 @@ import {
   type ConstraintState,
   type ObjectOrigin,
   type RelationKind,
+  type RenameRecord,
   type SchemaState,
   type TableState,
   type Volatility,
@@ -41,6 +43,13 @@ export interface ApplyContext {
 }
 
 type Apply = (state: SchemaState, fields: never, context: ApplyContext) => void;
+
+/** The session that ran a file ends with it, and its temporary tables with it. */
+export function endSession(state: SchemaState, origin: Omit<ObjectOrigin, 'transaction'>): void {
+  for (const table of [...state.tables.values()]) {
+    if (table.temporary && table.origin?.migration === origin.migration && table.origin.part === origin.part) dropTable(state, table.key);
+  }
+}
 
 /** Replays one statement into the schema model. Statements that change no tracked object are ignored. */
 export function applyStatement(state: SchemaState, node: Node, context: ApplyContext): void {
@@ -55,8 +64,11 @@ const APPLIERS: Readonly<Record<string, Apply>> = {
     const kind: RelationKind = fields.objtype === 'OBJECT_MATVIEW' ? 'materialized-view' : 'table';
     addRelation(state, nameOfRangeVar(fields.into?.rel), kind, context);
   },
-  ViewStmt: (state, fields: { view?: RangeVar }, context) => {
-    addRelation(state, nameOfRangeVar(fields.view), 'view', context);
+  ViewStmt: (state, fields: { view?: RangeVar; replace?: boolean }, context) => {
+    const name = nameOfRangeVar(fields.view);
+    // CREATE OR REPLACE VIEW keeps the view: it was created where it first appeared.
+    const existing = fields.replace && name ? state.tables.get(objectKey(name, context.defaultSchema)) : undefined;
+    if (existing?.kind !== 'view') addRelation(state, name, 'view', context);
   },
   AlterTableStmt: alterTable,
   RenameStmt: rename,
@@ -78,7 +90,7 @@ const APPLIERS: Readonly<Record<string, Apply>> = {
     addTableObject(state, 'trigger', fields.relation, fields.trigname, context, functionName && objectKey(functionName, context.defaultSchema));
     recordMirroredColumns(state, fields, context);
   },
-  CreateFunctionStmt: (state, fields: { funcname?: Node[]; options?: Node[] }, context) => {
+  CreateFunctionStmt: (state, fields: { funcname?: Node[]; options?: Node[]; parameters?: Node[]; is_procedure?: boolean }, context) => {
     const name = nameOfList(fields.funcname);
     if (!name) return;
     const key = objectKey(name, context.defaultSchema);
@@ -87,7 +99,10 @@ const APPLIERS: Readonly<Record<string, Apply>> = {
       key,
       name,
       volatility: functionVolatility(fields.options),
+      // CREATE OR REPLACE keeps the function: it was created where it first appeared.
       origin: state.functions.get(key)?.origin ?? context.origin,
+      argumentTypes: functionArgumentTypes(fields.parameters),
+      procedure: fields.is_procedure === true,
       columnCopies: columnCopies(body),
       rowColumns: rowColumns(body),
     });
@@ -106,8 +121,14 @@ const APPLIERS: Readonly<Record<string, Apply>> = {
     const key = objectKey(name, context.defaultSchema);
     const type = state.types.get(key) ?? { key, name, kind: 'enum' as const, values: new Map(), origin: undefined };
     const values = new Map(type.values);
-    if (fields.oldVal !== undefined) values.delete(fields.oldVal);
-    if (!values.has(fields.newVal)) values.set(fields.newVal, context.origin);
+    if (fields.oldVal !== undefined) {
+      // A renamed value keeps where it was added.
+      values.set(fields.newVal, values.get(fields.oldVal));
+      values.delete(fields.oldVal);
+      state.noteRename(scopedRename('enum-value', key, fields.oldVal, fields.newVal, true));
+    } else if (!values.has(fields.newVal)) {
+      values.set(fields.newVal, context.origin);
+    }
     state.setType(key, { ...type, values });
   },
   CompositeTypeStmt: (state, fields: { typevar?: RangeVar }, context) => {
@@ -132,6 +153,7 @@ function createTable(state: SchemaState, fields: CreateStmt, context: ApplyConte
   if (fields.partbound && parent) {
     table = { ...table, partitionOf: objectKey(parent, context.defaultSchema), defaultPartition: fields.partbound.is_default === true };
   }
+  if (fields.relation?.relpersistence === 't') table = { ...table, temporary: true };
   for (const element of fields.tableElts ?? []) {
     const column = nodeOf(element, 'ColumnDef');
     if (column) table = addColumn(state, table, column, context);
@@ -215,10 +237,14 @@ function addColumn(state: SchemaState, table: TableState, column: ColumnDef, con
 
 function addConstraint(state: SchemaState, table: TableState, constraint: Constraint, columns: string[], context: ApplyContext): TableState {
   const updated = withConstraint(table, constraint, columns, context);
-  if ((constraint.contype === 'CONSTR_PRIMARY' || constraint.contype === 'CONSTR_UNIQUE') && !constraint.indexname) {
+  if (constraint.contype === 'CONSTR_PRIMARY' || constraint.contype === 'CONSTR_UNIQUE') {
     const name = { schema: table.name.schema, name: constraint.conname ?? defaultConstraintName(table, constraint, columns) };
     const key = objectKey(name, context.defaultSchema);
-    state.setIndex(key, { key, name, table: table.key, unique: true, origin: context.origin });
+    // `USING INDEX` renames the existing index to the constraint's name.
+    const usedIndexKey = constraint.indexname === undefined ? undefined : objectKey({ schema: table.name.schema, name: constraint.indexname }, context.defaultSchema);
+    const used = usedIndexKey === undefined ? undefined : state.indexes.get(usedIndexKey);
+    if (usedIndexKey !== undefined) state.setIndex(usedIndexKey, undefined);
+    state.setIndex(key, { key, name, table: table.key, unique: true, origin: used?.origin ?? context.origin });
   }
   return updated;
 }
@@ -342,6 +368,9 @@ function alterTableCommand(state: SchemaState, table: TableState, command: Alter
       if (columnName === undefined) return table;
       const constraints = new Map(table.constraints);
       constraints.delete(columnName);
+      // A primary key or unique constraint takes its index with it.
+      const index = state.indexes.get(objectKey({ schema: table.name.schema, name: columnName }, context.defaultSchema));
+      if (index?.table === table.key) state.setIndex(index.key, undefined);
       return { ...table, constraints };
     }
     case 'AT_EnableRowSecurity':
@@ -411,11 +440,59 @@ function rename(state: SchemaState, fields: RenameStmt, context: ApplyContext): 
       if (relation && fields.subname !== undefined) renameConstraint(state, relation, fields.subname, newName, context);
       return;
     case 'OBJECT_INDEX':
-      if (relation) renameIndex(state, relation, newName, context);
+      renameSchemaObject(state, 'index', relation, newName, context, state.indexes, (key, index) => { state.setIndex(key, index); });
+      return;
+    case 'OBJECT_POLICY':
+    case 'OBJECT_TRIGGER':
+      if (relation && fields.subname !== undefined) renameTableObject(state, fields.renameType === 'OBJECT_POLICY' ? 'policy' : 'trigger', relation, fields.subname, newName, context);
+      return;
+    case 'OBJECT_TYPE':
+    case 'OBJECT_DOMAIN':
+      renameSchemaObject(state, 'type', nameOfList(nodeOf(fields.object, 'List')?.items), newName, context, state.types, (key, type) => { state.setType(key, type); });
+      return;
+    case 'OBJECT_FUNCTION':
+    case 'OBJECT_PROCEDURE':
+    case 'OBJECT_ROUTINE':
+      renameSchemaObject(state, 'function', nameOfList(nodeOf(fields.object, 'ObjectWithArgs')?.objname), newName, context, state.functions, (key, fn) => { state.setFunction(key, fn); });
       return;
     default:
       return;
   }
+}
+
+function renameTableObject(state: SchemaState, kind: TableObjectKind, relation: QualifiedName, from: string, to: string, context: ApplyContext): void {
+  const tableKey = objectKey(relation, context.defaultSchema);
+  const key = `${tableKey}:${from}`;
+  const object = tableObjects(state, kind).get(key) ?? { key, table: tableKey, name: from, origin: undefined };
+  setTableObject(state, kind, key, undefined);
+  setTableObject(state, kind, `${tableKey}:${to}`, { ...object, key: `${tableKey}:${to}`, name: to });
+  state.noteRename(scopedRename(kind, tableKey, from, to, true));
+}
+
+/** A rename within a table or a type: a column, constraint, policy, trigger or enum value. */
+function scopedRename(kind: RenameRecord['kind'], scope: string, from: string, to: string, known: boolean): RenameRecord {
+  return { kind, scope, from: { schema: undefined, name: from }, to: { schema: undefined, name: to }, fromKey: from, toKey: to, known };
+}
+
+/** Renames an object the state keys by its qualified name: an index, a type, a function. */
+function renameSchemaObject<T extends { readonly key: string; readonly name: QualifiedName }>(
+  state: SchemaState,
+  kind: 'index' | 'type' | 'function',
+  name: QualifiedName | undefined,
+  newName: string,
+  context: ApplyContext,
+  objects: ReadonlyMap<string, T>,
+  set: (key: string, object: T | undefined) => void,
+): void {
+  if (!name) return;
+  const key = objectKey(name, context.defaultSchema);
+  const renamed = { schema: name.schema, name: newName };
+  const newKey = objectKey(renamed, context.defaultSchema);
+  const object = objects.get(key);
+  state.noteRename({ kind, scope: undefined, from: name, to: renamed, fromKey: key, toKey: newKey, known: object !== undefined });
+  if (!object) return;
+  set(key, undefined);
+  set(newKey, { ...object, key: newKey, name: renamed });
 }
 
 function renameTable(state: SchemaState, name: QualifiedName, newName: string, context: ApplyContext): void {
@@ -429,6 +506,7 @@ function renameTable(state: SchemaState, name: QualifiedName, newName: string, c
   }
   moveTableObjects(state, 'policy', table.key, key);
   moveTableObjects(state, 'trigger', table.key, key);
+  state.noteRename({ kind: 'table', scope: undefined, from: name, to: renamed, fromKey: table.key, toKey: key, known: true });
 }
 
 function renameColumn(state: SchemaState, relation: QualifiedName, from: string, to: string, context: ApplyContext): void {
@@ -448,27 +526,29 @@ function renameColumn(state: SchemaState, relation: QualifiedName, from: string,
     ]),
   );
   state.setTable(table.key, { ...table, columns, constraints });
+  state.noteRename(scopedRename('column', table.key, from, to, true));
 }
 
 function renameConstraint(state: SchemaState, relation: QualifiedName, from: string, to: string, context: ApplyContext): void {
   const table = existingTable(state, relation, context);
   const constraint = table.constraints.get(from);
+  state.noteRename(scopedRename('constraint', table.key, from, to, constraint !== undefined));
   if (!constraint) return;
   const constraints = new Map(table.constraints);
   constraints.delete(from);
   constraints.set(to, { ...constraint, name: to });
   state.setTable(table.key, { ...table, constraints });
+  // The index of a primary key or unique constraint is renamed with it.
+  const indexKey = objectKey({ schema: table.name.schema, name: from }, context.defaultSchema);
+  const index = state.indexes.get(indexKey);
+  if (index?.table === table.key) {
+    const renamed = { schema: table.name.schema, name: to };
+    const newKey = objectKey(renamed, context.defaultSchema);
+    state.setIndex(indexKey, undefined);
+    state.setIndex(newKey, { ...index, key: newKey, name: renamed });
+  }
 }
 
-function renameIndex(state: SchemaState, name: QualifiedName, newName: string, context: ApplyContext): void {
-  const key = objectKey(name, context.defaultSchema);
-  const index = state.indexes.get(key);
-  if (!index) return;
-  const renamed = { schema: name.schema, name: newName };
-  const newKey = objectKey(renamed, context.defaultSchema);
-  state.setIndex(key, undefined);
-  state.setIndex(newKey, { ...index, key: newKey, name: renamed });
-}
 
 const DROPPED_RELATIONS = new Set(['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_FOREIGN_TABLE']);
 const DROPPED_TYPES = new Set(['OBJECT_TYPE', 'OBJECT_DOMAIN']);

@@ -64,6 +64,8 @@ export interface TableState {
   readonly defaultPartition: boolean;
   /** For a partitioned table: the columns its partition key is made of (of key expressions, the columns they use). */
   readonly partitionKey: readonly string[] | undefined;
+  /** A TEMPORARY table: it ends with the session, at the end of the file that created it. */
+  readonly temporary?: boolean;
 }
 
 export interface IndexState {
@@ -81,6 +83,9 @@ export interface FunctionState {
   readonly name: QualifiedName;
   readonly volatility: Volatility;
   readonly origin: ObjectOrigin | undefined;
+  /** The argument types that identify it (`DROP FUNCTION f(bigint, text)`), when it was created in a migration that was read. */
+  readonly argumentTypes?: readonly string[];
+  readonly procedure?: boolean;
   /** Row copies its body makes (`NEW.to := NEW.from`), which make it a column sync trigger function. */
   readonly columnCopies?: readonly ColumnCopy[];
   /** Columns its body reads or writes as `NEW.x` / `OLD.x`: a trigger running it breaks when one goes. */
@@ -124,6 +129,53 @@ interface JournalEntry {
   readonly previous: unknown;
 }
 
+/** Objects by key, each with its value at one moment (undefined: it did not exist). */
+export interface SchemaSnapshot {
+  readonly tables: ReadonlyMap<string, TableState | undefined>;
+  readonly indexes: ReadonlyMap<string, IndexState | undefined>;
+  readonly functions: ReadonlyMap<string, FunctionState | undefined>;
+  readonly types: ReadonlyMap<string, TypeState | undefined>;
+  readonly policies: ReadonlyMap<string, TableObjectState | undefined>;
+  readonly triggers: ReadonlyMap<string, TableObjectState | undefined>;
+  readonly namespaces: ReadonlyMap<string, NamespaceState | undefined>;
+}
+
+type SnapshotKind = keyof SchemaSnapshot;
+
+/** A rename a migration made; chains (a to b, b to c) are kept as one (a to c), a rename back removes it. */
+export interface RenameRecord {
+  readonly kind: 'table' | 'column' | 'constraint' | 'index' | 'policy' | 'trigger' | 'type' | 'function' | 'enum-value';
+  /** For an object within a table or a type (a column, a policy, an enum value): the table's or type's key. */
+  readonly scope: string | undefined;
+  /** Names as written. */
+  readonly from: QualifiedName;
+  readonly to: QualifiedName;
+  /** The keys the state knows the object by: `schema.name` for schema objects, the plain name within a table or type. */
+  readonly fromKey: string;
+  readonly toKey: string;
+  /** The state tracks the object (it was created in, or touched by, a migration that was read), so its presence can be checked. */
+  readonly known: boolean;
+}
+
+/** What one migration changed: every object it touched before and after, and its renames. */
+export interface MigrationRecording {
+  readonly migration: string;
+  readonly before: SchemaSnapshot;
+  /** Undefined while the migration is still being replayed: its changes are the current state. */
+  readonly after: SchemaSnapshot | undefined;
+  readonly renames: readonly RenameRecord[];
+  /** Renames made after the migration: by its rollback, when one is tried. */
+  readonly renamesAfter: readonly RenameRecord[];
+}
+
+interface Recording {
+  readonly migration: string;
+  readonly before: { readonly [K in SnapshotKind]: Map<string, unknown> };
+  after: SchemaSnapshot | undefined;
+  readonly renames: RenameRecord[];
+  readonly renamesAfter: RenameRecord[];
+}
+
 /**
  * The schema as a sequence of migrations leaves it. Entries are immutable: a change replaces
  * an entry, and a journal of replaced entries lets a caller try statements (a rollback) and
@@ -139,6 +191,7 @@ export class SchemaState {
   private readonly namespaceMap = new Map<string, NamespaceState>();
   private readonly journal: JournalEntry[] = [];
   private openCheckpoints = 0;
+  private current: Recording | undefined;
 
   get tables(): ReadonlyMap<string, TableState> {
     return this.tableMap;
@@ -163,25 +216,67 @@ export class SchemaState {
   }
 
   setTable(key: string, table: TableState | undefined): void {
-    this.record(this.tableMap, key, table);
+    this.record('tables', this.tableMap, key, table);
   }
   setIndex(key: string, index: IndexState | undefined): void {
-    this.record(this.indexMap, key, index);
+    this.record('indexes', this.indexMap, key, index);
   }
   setFunction(key: string, fn: FunctionState | undefined): void {
-    this.record(this.functionMap, key, fn);
+    this.record('functions', this.functionMap, key, fn);
   }
   setType(key: string, type: TypeState | undefined): void {
-    this.record(this.typeMap, key, type);
+    this.record('types', this.typeMap, key, type);
   }
   setPolicy(key: string, policy: TableObjectState | undefined): void {
-    this.record(this.policyMap, key, policy);
+    this.record('policies', this.policyMap, key, policy);
   }
   setTrigger(key: string, trigger: TableObjectState | undefined): void {
-    this.record(this.triggerMap, key, trigger);
+    this.record('triggers', this.triggerMap, key, trigger);
+  }
+
+  /**
+   * Starts recording what a migration changes (replacing the previous recording): the value of
+   * every object it touches before its first change, and its renames. A rollback is judged against it.
+   */
+  startRecording(migration: string): void {
+    const before = { tables: new Map(), indexes: new Map(), functions: new Map(), types: new Map(), policies: new Map(), triggers: new Map(), namespaces: new Map() };
+    this.current = { migration, before, after: undefined, renames: [], renamesAfter: [] };
+  }
+
+  /** Ends the recording: the objects the migration touched are kept as it left them. */
+  stopRecording(): void {
+    const current = this.current;
+    if (!current || current.after) return;
+    const now = <T>(kind: SnapshotKind, map: ReadonlyMap<string, T>): Map<string, T | undefined> => new Map([...current.before[kind].keys()].map((key) => [key, map.get(key)]));
+    current.after = {
+      tables: now('tables', this.tableMap),
+      indexes: now('indexes', this.indexMap),
+      functions: now('functions', this.functionMap),
+      types: now('types', this.typeMap),
+      policies: now('policies', this.policyMap),
+      triggers: now('triggers', this.triggerMap),
+      namespaces: now('namespaces', this.namespaceMap),
+    };
+  }
+
+  /** The last migration's recording. */
+  get recording(): MigrationRecording | undefined {
+    // The values were recorded from the maps of the same kind.
+    return this.current as MigrationRecording | undefined;
+  }
+
+  /** Notes a rename: the recorded migration's, or one after it (its rollback's). */
+  noteRename(rename: RenameRecord): void {
+    if (!this.current) return;
+    const renames = this.current.after === undefined ? this.current.renames : this.current.renamesAfter;
+    const earlier = renames.findIndex((candidate) => candidate.kind === rename.kind && candidate.scope === rename.scope && candidate.toKey === rename.fromKey);
+    const first = earlier === -1 ? undefined : renames[earlier];
+    const chained = first ? { ...rename, from: first.from, fromKey: first.fromKey } : rename;
+    if (earlier !== -1) renames.splice(earlier, 1);
+    if (chained.fromKey !== chained.toKey) renames.push(chained);
   }
   setNamespace(name: string, namespace: NamespaceState | undefined): void {
-    this.record(this.namespaceMap, name, namespace);
+    this.record('namespaces', this.namespaceMap, name, namespace);
   }
 
   /** Starts recording changes; `restore` undoes everything after this point. */
@@ -200,8 +295,10 @@ export class SchemaState {
     }
   }
 
-  private record<T>(map: Map<string, T>, key: string, value: T | undefined): void {
+  private record<T>(kind: SnapshotKind, map: Map<string, T>, key: string, value: T | undefined): void {
     if (this.openCheckpoints > 0) this.journal.push({ map, key, previous: map.get(key) });
+    const before = this.current?.after === undefined ? this.current?.before[kind] : undefined;
+    if (before && !before.has(key)) before.set(key, map.get(key));
     if (value === undefined) map.delete(key);
     else map.set(key, value);
   }

@@ -1,5 +1,6 @@
 import type { RangeVar } from '@pgsql/types';
 import { type QualifiedName, nameOfRangeVar } from './ast.js';
+import { type SchemaChange, remainingChanges } from './schema-changes.js';
 import {
   type ColumnState,
   type FunctionState,
@@ -98,6 +99,16 @@ export class SchemaView {
   /** Created by this migration; in a rollback, by the migration the rollback reverts. */
   isOwnedByThisMigration(origin: ObjectOrigin | undefined): boolean {
     return origin !== undefined && origin.migration === this.position.migration && origin.part === 'up';
+  }
+
+  /**
+   * What this file's migration changed that the schema still shows, object by object, each with
+   * the statement that undoes it. Read at the end of a migration, it is everything the migration
+   * did; at the end of its rollback, what the rollback leaves undone.
+   */
+  changesOfThisMigration(): readonly SchemaChange[] {
+    const recording = this.state.recording;
+    return recording?.migration === this.position.migration ? remainingChanges(recording, this.state) : [];
   }
 
   /** Whether a table is new in the sense of `isNew`; unknown tables exist and hold data. */

@@ -1,6 +1,8 @@
 import type { Node } from '@pgsql/types';
+import type { TransactionPolicy } from '../discover/types.js';
 import { constantText, nodeOf, stringsOf, unwrap } from './ast.js';
 import type { LockAcquisition } from './classify.js';
+import { controlsTransaction, refusesTransactionBlock } from './transaction-block.js';
 
 /** The transaction a statement runs in. */
 export interface TransactionInfo {
@@ -10,6 +12,11 @@ export interface TransactionInfo {
   readonly inBlock: boolean;
   /** The block was opened by BEGIN / START TRANSACTION in the file itself. */
   readonly explicit: boolean;
+  /**
+   * When the block is the migration tool's, not the file's own: how the tool runs the file, in
+   * words for a finding ("dbmate runs each migration in one transaction (...)"). Undefined otherwise.
+   */
+  readonly wrapper: string | undefined;
   /** Locks taken by earlier statements of the same block: they are held until it ends. */
   readonly heldLocks: readonly LockAcquisition[];
 }
@@ -41,6 +48,39 @@ const TRACKED_SETTINGS: Readonly<Record<string, SettingName>> = {
 
 const NO_SETTINGS: SessionSettings = { lockTimeout: undefined, statementTimeout: undefined, searchPath: undefined, timeZone: undefined };
 
+/** How the migration tool's transaction covers one file, once its statements are known. */
+export interface FileWrapping {
+  /** The tool's block covers the file from its first statement. */
+  readonly wrapped: boolean;
+  /** After a COMMIT or ROLLBACK the following statements are in a new block of the tool's (a query string's implicit transaction). */
+  readonly reopensAfterEnd: boolean;
+  /** Statements PostgreSQL refuses in a block run on their own between the tool's blocks (the Supabase CLI). */
+  readonly refusedRunAlone: boolean;
+  readonly reason: string | undefined;
+}
+
+const UNWRAPPED: FileWrapping = { wrapped: false, reopensAfterEnd: false, refusedRunAlone: false, reason: undefined };
+
+/** What a tool's transaction policy means for a file with these statements. */
+export function fileWrapping(policy: TransactionPolicy, statements: readonly Node[]): FileWrapping {
+  if (policy.mode === 'none') return UNWRAPPED;
+  if (policy.ownTransactionRunsAsWritten && statements.some(controlsTransaction)) return UNWRAPPED;
+  if (policy.nonTransactional === 'unwrap-file' && statements.length > 0 && statements.every(refusesTransactionBlock)) return UNWRAPPED;
+  // PostgreSQL opens an implicit block only for a query string of several statements.
+  if (policy.mode === 'query-string' && statements.length < 2) return UNWRAPPED;
+  return {
+    wrapped: true,
+    reopensAfterEnd: policy.mode === 'query-string',
+    refusedRunAlone: policy.nonTransactional === 'alone',
+    reason: policy.reason,
+  };
+}
+
+/** The wrapping `assumeInTransaction` describes: the whole file in one block. */
+export function assumedWrapping(assumeInTransaction: boolean): FileWrapping {
+  return assumeInTransaction ? { wrapped: true, reopensAfterEnd: false, refusedRunAlone: false, reason: 'the file is assumed to run in one transaction (assumeInTransaction)' } : UNWRAPPED;
+}
+
 /**
  * Follows a file's transactions and settings statement by statement, as PostgreSQL would:
  * SET lasts for the session, SET LOCAL until the transaction ends, ROLLBACK undoes both.
@@ -53,24 +93,40 @@ export class SessionTracker {
   private settings: SessionSettings = NO_SETTINGS;
   private settingsAtBlockStart: SessionSettings = NO_SETTINGS;
   private readonly newTransactionId: () => number;
+  private readonly wrapping: FileWrapping;
+  /** The statement runs on its own between two blocks of the tool's: the next block opens after it. */
+  private reopenAfterStatement = false;
 
-  constructor(newTransactionId: () => number, assumeInTransaction: boolean) {
+  /** `wrapping`: how the migration tool's transaction covers the file (`true`: the whole file in one block). */
+  constructor(newTransactionId: () => number, wrapping: FileWrapping | boolean) {
     this.newTransactionId = newTransactionId;
-    this.inBlock = assumeInTransaction;
+    this.wrapping = typeof wrapping === 'boolean' ? assumedWrapping(wrapping) : wrapping;
+    this.inBlock = this.wrapping.wrapped;
     this.transactionId = newTransactionId();
   }
 
   /** The transaction and settings in force for this statement. */
   enter(node: Node): { transaction: TransactionInfo; settings: SessionSettings } {
     const kind = nodeOf(node, 'TransactionStmt')?.kind;
-    if ((kind === 'TRANS_STMT_BEGIN' || kind === 'TRANS_STMT_START') && !this.inBlock) {
+    const begins = kind === 'TRANS_STMT_BEGIN' || kind === 'TRANS_STMT_START';
+    if (begins && !this.inBlock) {
       this.startBlock(true);
+    } else if (begins && !this.explicit && this.wrapping.reopensAfterEnd) {
+      // BEGIN turns a query string's implicit block into a regular one, statements before it included.
+      this.explicit = true;
+    } else if (this.inBlock && !this.explicit && this.wrapping.refusedRunAlone && refusesTransactionBlock(node)) {
+      // The tool commits what it has batched and runs this statement on its own.
+      this.inBlock = false;
+      this.transactionId = this.newTransactionId();
+      this.heldLocks = [];
+      this.reopenAfterStatement = true;
     } else if (!this.inBlock) {
       this.transactionId = this.newTransactionId();
       this.heldLocks = [];
     }
+    const wrapper = this.inBlock && !this.explicit ? this.wrapping.reason : undefined;
     return {
-      transaction: { id: this.transactionId, inBlock: this.inBlock, explicit: this.explicit, heldLocks: this.heldLocks },
+      transaction: { id: this.transactionId, inBlock: this.inBlock, explicit: this.explicit, wrapper, heldLocks: this.heldLocks },
       settings: this.settings,
     };
   }
@@ -82,6 +138,10 @@ export class SessionTracker {
     if (type === 'TransactionStmt') this.endBlockIfFinished(fields.kind as string | undefined, fields.chain === true);
     else if (type === 'VariableSetStmt') this.applySet(fields);
     else if (type === 'SelectStmt') this.applySetConfigCalls(node);
+    if (this.reopenAfterStatement) {
+      this.reopenAfterStatement = false;
+      this.startBlock(false);
+    }
   }
 
   private startBlock(explicit: boolean): void {
@@ -99,6 +159,11 @@ export class SessionTracker {
     this.settings = withoutLocalSettings(rollback ? this.settingsAtBlockStart : this.settings);
     if (chain) {
       this.startBlock(this.explicit);
+      return;
+    }
+    if (this.wrapping.reopensAfterEnd) {
+      // The rest of a query string runs in a new implicit block.
+      this.startBlock(false);
       return;
     }
     this.inBlock = false;

@@ -3,12 +3,14 @@ import {
   type QualifiedName,
   displayName,
   formatTypeName,
+  functionArgumentTypes,
   nameOfList,
   nameOfRangeVar,
   nodeOf,
   quoteIdentifier,
   unwrap,
 } from './ast.js';
+import type { RelationKind, TypeState } from './schema-state.js';
 import type { SchemaView } from './schema-view.js';
 
 /**
@@ -22,65 +24,113 @@ export function undoStatement(node: Node, schema: SchemaView): string | undefine
   return undo ? undo(fields as never, schema) : undefined;
 }
 
-type Undo = (fields: never, schema: SchemaView) => string | undefined;
+/** The kinds of object a rename can apply to. */
+export type RenamedKind = 'table' | 'column' | 'constraint' | 'index' | 'policy' | 'trigger' | 'type' | 'function' | 'enum-value';
 
-const relationName = (relation: RangeVar | undefined): string => {
-  const name = nameOfRangeVar(relation);
-  return name ? displayName(name) : '<table>';
+const DROPPED_RELATION: Readonly<Record<RelationKind, string>> = {
+  table: 'TABLE',
+  'partitioned-table': 'TABLE',
+  view: 'VIEW',
+  'materialized-view': 'MATERIALIZED VIEW',
+  'foreign-table': 'FOREIGN TABLE',
 };
 
-const listName = (nodes: Node[] | undefined): string => {
-  const name = nameOfList(nodes);
-  return name ? displayName(name) : '<name>';
+/**
+ * Statements that undo one change to one object. The statement undo above and the schema
+ * comparison of a rollback (what it leaves undone) both say it this way.
+ */
+export const undoSql = {
+  dropRelation: (name: QualifiedName, kind: RelationKind): string => `DROP ${DROPPED_RELATION[kind]} IF EXISTS ${displayName(name)};`,
+  dropIndex: (name: QualifiedName): string => `DROP INDEX CONCURRENTLY IF EXISTS ${displayName(name)};`,
+  dropColumn: (table: QualifiedName, column: string): string => `ALTER TABLE ${displayName(table)} DROP COLUMN IF EXISTS ${quoteIdentifier(column)};`,
+  dropConstraint: (table: QualifiedName, constraint: string): string => `ALTER TABLE ${displayName(table)} DROP CONSTRAINT IF EXISTS ${quoteIdentifier(constraint)};`,
+  dropTableObject: (kind: 'policy' | 'trigger', name: string, table: QualifiedName): string =>
+    `DROP ${kind === 'policy' ? 'POLICY' : 'TRIGGER'} IF EXISTS ${quoteIdentifier(name)} ON ${displayName(table)};`,
+  dropFunction: (name: QualifiedName, argumentTypes: readonly string[] | undefined, procedure: boolean): string =>
+    `DROP ${procedure ? 'PROCEDURE' : 'FUNCTION'} IF EXISTS ${displayName(name)}${argumentTypes ? `(${argumentTypes.join(', ')})` : ''};`,
+  dropType: (name: QualifiedName, kind: TypeState['kind']): string => `DROP ${kind === 'domain' ? 'DOMAIN' : 'TYPE'} IF EXISTS ${displayName(name)};`,
+  dropSchema: (name: string): string => `DROP SCHEMA IF EXISTS ${quoteIdentifier(name)};`,
+  /** Renames `to` back to `from`; `owner` is the table of a column, constraint, policy or trigger, the type of an enum value. */
+  renameBack: (kind: RenamedKind, owner: QualifiedName | undefined, from: QualifiedName, to: QualifiedName): string => {
+    const ownerName = owner ? displayName(owner) : '<table>';
+    const back = quoteIdentifier(from.name);
+    switch (kind) {
+      case 'table':
+        return `ALTER TABLE ${displayName(to)} RENAME TO ${back};`;
+      case 'column':
+        return `ALTER TABLE ${ownerName} RENAME COLUMN ${quoteIdentifier(to.name)} TO ${back};`;
+      case 'constraint':
+        return `ALTER TABLE ${ownerName} RENAME CONSTRAINT ${quoteIdentifier(to.name)} TO ${back};`;
+      case 'policy':
+      case 'trigger':
+        return `ALTER ${kind === 'policy' ? 'POLICY' : 'TRIGGER'} ${quoteIdentifier(to.name)} ON ${ownerName} RENAME TO ${back};`;
+      case 'enum-value':
+        return `ALTER TYPE ${ownerName} RENAME VALUE '${to.name}' TO '${from.name}';`;
+      default:
+        return `ALTER ${kind.toUpperCase()} ${displayName(to)} RENAME TO ${back};`;
+    }
+  },
+  setNotNull: (table: QualifiedName, column: string, notNull: boolean): string =>
+    `ALTER TABLE ${displayName(table)} ALTER COLUMN ${quoteIdentifier(column)} ${notNull ? 'SET' : 'DROP'} NOT NULL;`,
+  dropDefault: (table: QualifiedName, column: string): string => `ALTER TABLE ${displayName(table)} ALTER COLUMN ${quoteIdentifier(column)} DROP DEFAULT;`,
+  restoreDefault: (table: QualifiedName, column: string): string => `-- ${displayName(table)}.${quoteIdentifier(column)}: restore the default it had before.`,
+  changeType: (table: QualifiedName, column: string, oldType: string | undefined): string =>
+    oldType === undefined
+      ? `-- ${displayName(table)}.${quoteIdentifier(column)}: change the type back to what it was.`
+      : `ALTER TABLE ${displayName(table)} ALTER COLUMN ${quoteIdentifier(column)} TYPE ${oldType};`,
+  rowLevelSecurity: (table: QualifiedName, enabled: boolean): string => `ALTER TABLE ${displayName(table)} ${enabled ? 'ENABLE' : 'DISABLE'} ROW LEVEL SECURITY;`,
+  enumValue: (type: QualifiedName, value: string): string =>
+    `-- ${displayName(type)}: PostgreSQL cannot drop the enum value '${value}'; recreate the type without it if it must go.`,
+};
+
+type Undo = (fields: never, schema: SchemaView) => string | undefined;
+
+const UNKNOWN_TABLE: QualifiedName = { schema: undefined, name: '<table>' };
+const UNKNOWN_NAME: QualifiedName = { schema: undefined, name: '<name>' };
+
+const relationName = (relation: RangeVar | undefined): QualifiedName => nameOfRangeVar(relation) ?? UNKNOWN_TABLE;
+const listName = (nodes: Node[] | undefined): QualifiedName => nameOfList(nodes) ?? UNKNOWN_NAME;
+const withName = (relation: RangeVar | undefined, name: string | undefined, placeholder: string): QualifiedName => ({
+  schema: nameOfRangeVar(relation)?.schema,
+  name: name ?? placeholder,
+});
+
+const RENAMED_KINDS: Readonly<Record<string, RenamedKind>> = {
+  OBJECT_TABLE: 'table',
+  OBJECT_COLUMN: 'column',
+  OBJECT_TABCONSTRAINT: 'constraint',
+  OBJECT_INDEX: 'index',
+  OBJECT_POLICY: 'policy',
+  OBJECT_TRIGGER: 'trigger',
 };
 
 const UNDO: Readonly<Record<string, Undo>> = {
-  CreateStmt: (fields: { relation?: RangeVar }) => `DROP TABLE IF EXISTS ${relationName(fields.relation)};`,
+  CreateStmt: (fields: { relation?: RangeVar }) => undoSql.dropRelation(relationName(fields.relation), 'table'),
   CreateTableAsStmt: (fields: { into?: { rel?: RangeVar }; objtype?: string }) =>
-    `DROP ${fields.objtype === 'OBJECT_MATVIEW' ? 'MATERIALIZED VIEW' : 'TABLE'} IF EXISTS ${relationName(fields.into?.rel)};`,
-  ViewStmt: (fields: { view?: RangeVar }) => `DROP VIEW IF EXISTS ${relationName(fields.view)};`,
-  IndexStmt: (fields: { idxname?: string; relation?: RangeVar }) => {
-    const table = nameOfRangeVar(fields.relation);
-    const name = fields.idxname === undefined ? '<index>' : displayName({ schema: table?.schema, name: fields.idxname });
-    return `DROP INDEX CONCURRENTLY IF EXISTS ${name};`;
-  },
-  CreatePolicyStmt: (fields: { policy_name?: string; table?: RangeVar }) =>
-    `DROP POLICY IF EXISTS ${quoteIdentifier(fields.policy_name ?? '<policy>')} ON ${relationName(fields.table)};`,
-  CreateTrigStmt: (fields: { trigname?: string; relation?: RangeVar }) =>
-    `DROP TRIGGER IF EXISTS ${quoteIdentifier(fields.trigname ?? '<trigger>')} ON ${relationName(fields.relation)};`,
-  CreateFunctionStmt: (fields: { funcname?: Node[]; parameters?: Node[]; is_procedure?: boolean }) => {
-    const argumentTypes = (fields.parameters ?? []).flatMap((parameter) => {
-      const definition = nodeOf(parameter, 'FunctionParameter');
-      if (definition?.mode === 'FUNC_PARAM_OUT' || definition?.mode === 'FUNC_PARAM_TABLE') return [];
-      return [formatTypeName(definition?.argType) ?? '<type>'];
-    });
-    return `DROP ${fields.is_procedure ? 'PROCEDURE' : 'FUNCTION'} IF EXISTS ${listName(fields.funcname)}(${argumentTypes.join(', ')});`;
-  },
-  CreateEnumStmt: (fields: { typeName?: Node[] }) => `DROP TYPE IF EXISTS ${listName(fields.typeName)};`,
-  CompositeTypeStmt: (fields: { typevar?: RangeVar }) => `DROP TYPE IF EXISTS ${relationName(fields.typevar)};`,
-  CreateDomainStmt: (fields: { domainname?: Node[] }) => `DROP DOMAIN IF EXISTS ${listName(fields.domainname)};`,
-  CreateSeqStmt: (fields: { sequence?: RangeVar }) => `DROP SEQUENCE IF EXISTS ${relationName(fields.sequence)};`,
-  CreateSchemaStmt: (fields: { schemaname?: string }) => `DROP SCHEMA IF EXISTS ${quoteIdentifier(fields.schemaname ?? '<schema>')};`,
+    undoSql.dropRelation(relationName(fields.into?.rel), fields.objtype === 'OBJECT_MATVIEW' ? 'materialized-view' : 'table'),
+  ViewStmt: (fields: { view?: RangeVar }) => undoSql.dropRelation(relationName(fields.view), 'view'),
+  IndexStmt: (fields: { idxname?: string; relation?: RangeVar }) => undoSql.dropIndex(withName(fields.relation, fields.idxname, '<index>')),
+  CreatePolicyStmt: (fields: { policy_name?: string; table?: RangeVar }) => undoSql.dropTableObject('policy', fields.policy_name ?? '<policy>', relationName(fields.table)),
+  CreateTrigStmt: (fields: { trigname?: string; relation?: RangeVar }) => undoSql.dropTableObject('trigger', fields.trigname ?? '<trigger>', relationName(fields.relation)),
+  CreateFunctionStmt: (fields: { funcname?: Node[]; parameters?: Node[]; is_procedure?: boolean }) =>
+    undoSql.dropFunction(listName(fields.funcname), functionArgumentTypes(fields.parameters), fields.is_procedure === true),
+  CreateEnumStmt: (fields: { typeName?: Node[] }) => undoSql.dropType(listName(fields.typeName), 'enum'),
+  CompositeTypeStmt: (fields: { typevar?: RangeVar }) => undoSql.dropType(relationName(fields.typevar), 'composite'),
+  CreateDomainStmt: (fields: { domainname?: Node[] }) => undoSql.dropType(listName(fields.domainname), 'domain'),
+  CreateSeqStmt: (fields: { sequence?: RangeVar }) => `DROP SEQUENCE IF EXISTS ${displayName(relationName(fields.sequence))};`,
+  CreateSchemaStmt: (fields: { schemaname?: string }) => undoSql.dropSchema(fields.schemaname ?? '<schema>'),
   CreateExtensionStmt: (fields: { extname?: string }) => `DROP EXTENSION IF EXISTS ${quoteIdentifier(fields.extname ?? '<extension>')};`,
   AlterEnumStmt: (fields: { typeName?: Node[]; newVal?: string; oldVal?: string }) => {
-    if (fields.oldVal !== undefined) return `ALTER TYPE ${listName(fields.typeName)} RENAME VALUE '${fields.newVal ?? ''}' TO '${fields.oldVal}';`;
-    return `-- ${listName(fields.typeName)}: PostgreSQL cannot drop the enum value '${fields.newVal ?? ''}'; recreate the type without it if it must go.`;
+    const type = listName(fields.typeName);
+    if (fields.oldVal !== undefined) return undoSql.renameBack('enum-value', type, { schema: undefined, name: fields.oldVal }, { schema: undefined, name: fields.newVal ?? '' });
+    return undoSql.enumValue(type, fields.newVal ?? '');
   },
   RenameStmt: (fields: { renameType?: string; relation?: RangeVar; subname?: string; newname?: string }) => {
     const table = nameOfRangeVar(fields.relation);
-    if (!table || fields.newname === undefined) return undefined;
-    switch (fields.renameType) {
-      case 'OBJECT_TABLE':
-        return `ALTER TABLE ${displayName({ schema: table.schema, name: fields.newname })} RENAME TO ${quoteIdentifier(table.name)};`;
-      case 'OBJECT_COLUMN':
-        return `ALTER TABLE ${displayName(table)} RENAME COLUMN ${quoteIdentifier(fields.newname)} TO ${quoteIdentifier(fields.subname ?? '')};`;
-      case 'OBJECT_TABCONSTRAINT':
-        return `ALTER TABLE ${displayName(table)} RENAME CONSTRAINT ${quoteIdentifier(fields.newname)} TO ${quoteIdentifier(fields.subname ?? '')};`;
-      case 'OBJECT_INDEX':
-        return `ALTER INDEX ${displayName({ schema: table.schema, name: fields.newname })} RENAME TO ${quoteIdentifier(table.name)};`;
-      default:
-        return undefined;
-    }
+    const kind = RENAMED_KINDS[fields.renameType ?? ''];
+    if (!table || fields.newname === undefined || !kind) return undefined;
+    if (kind === 'table' || kind === 'index') return undoSql.renameBack(kind, undefined, table, { schema: table.schema, name: fields.newname });
+    return undoSql.renameBack(kind, table, { schema: undefined, name: fields.subname ?? '' }, { schema: undefined, name: fields.newname });
   },
   AlterTableStmt: (fields: { relation?: RangeVar; cmds?: Node[]; objtype?: string }, schema) => {
     const table = nameOfRangeVar(fields.relation);
@@ -99,41 +149,31 @@ const UNDO: Readonly<Record<string, Undo>> = {
 };
 
 function undoAlterTableCommand(table: QualifiedName, command: AlterTableCmd, schema: SchemaView): string | undefined {
-  const name = displayName(table);
-  const column = command.name === undefined ? '' : quoteIdentifier(command.name);
+  const column = command.name ?? '';
   switch (command.subtype) {
     case 'AT_AddColumn': {
       const added = nodeOf(command.def, 'ColumnDef')?.colname;
-      return added === undefined ? undefined : `ALTER TABLE ${name} DROP COLUMN IF EXISTS ${quoteIdentifier(added)};`;
+      return added === undefined ? undefined : undoSql.dropColumn(table, added);
     }
-    case 'AT_AddConstraint': {
-      const constraint = nodeOf(command.def, 'Constraint');
-      const constraintName = constraint?.conname ?? '<constraint>';
-      return `ALTER TABLE ${name} DROP CONSTRAINT IF EXISTS ${quoteIdentifier(constraintName)};`;
-    }
+    case 'AT_AddConstraint':
+      return undoSql.dropConstraint(table, nodeOf(command.def, 'Constraint')?.conname ?? '<constraint>');
     case 'AT_SetNotNull':
-      return `ALTER TABLE ${name} ALTER COLUMN ${column} DROP NOT NULL;`;
+      return undoSql.setNotNull(table, column, false);
     case 'AT_DropNotNull':
-      return `ALTER TABLE ${name} ALTER COLUMN ${column} SET NOT NULL;`;
+      return undoSql.setNotNull(table, column, true);
     case 'AT_ColumnDefault':
-      return command.def === undefined
-        ? `-- ${name}.${column}: restore the default it had before.`
-        : `ALTER TABLE ${name} ALTER COLUMN ${column} DROP DEFAULT;`;
-    case 'AT_AlterColumnType': {
-      const oldType = formatTypeName(schema.column(table, command.name)?.type);
-      return oldType === undefined
-        ? `-- ${name}.${column}: change the type back to what it was.`
-        : `ALTER TABLE ${name} ALTER COLUMN ${column} TYPE ${oldType};`;
-    }
+      return command.def === undefined ? undoSql.restoreDefault(table, column) : undoSql.dropDefault(table, column);
+    case 'AT_AlterColumnType':
+      return undoSql.changeType(table, column, formatTypeName(schema.column(table, command.name)?.type));
     case 'AT_EnableRowSecurity':
-      return `ALTER TABLE ${name} DISABLE ROW LEVEL SECURITY;`;
+      return undoSql.rowLevelSecurity(table, false);
     case 'AT_DisableRowSecurity':
-      return `ALTER TABLE ${name} ENABLE ROW LEVEL SECURITY;`;
+      return undoSql.rowLevelSecurity(table, true);
     case 'AT_DropColumn':
-      return `-- ${name}.${column} was dropped with its data: restore it from the backup taken before the migration.`;
+      return `-- ${displayName(table)}.${quoteIdentifier(column)} was dropped with its data: restore it from the backup taken before the migration.`;
     case 'AT_AttachPartition': {
       const partition = nameOfRangeVar(nodeOf(command.def, 'PartitionCmd')?.name);
-      return partition ? `ALTER TABLE ${name} DETACH PARTITION ${displayName(partition)};` : undefined;
+      return partition ? `ALTER TABLE ${displayName(table)} DETACH PARTITION ${displayName(partition)};` : undefined;
     }
     default:
       return undefined;

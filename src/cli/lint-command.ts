@@ -1,17 +1,27 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { BUILT_IN_RULES } from '../../rules/index.js';
 import { UsageError } from '../config/errors.js';
 import { ConfigLoader, type ConfigOverrides } from '../config/load.js';
 import { type LintOptions, lint } from '../engine/index.js';
 import { type LintResult, countFindings } from '../findings/finding.js';
+import { gitChanges } from '../git/index.js';
 import { colorEnabled } from '../report/color.js';
-import { loadFormatter } from '../report/index.js';
+import { type Formatter, loadFormatter } from '../report/index.js';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from './program.js';
 
-export interface LintCommandOptions {
+/** One report to write: `--format <format>` (standard output, or --output-file) or `--format <format>=<path>`. */
+export interface OutputRequest {
   readonly format: string;
+  readonly path: string | undefined;
+}
+
+export interface LintCommandOptions {
+  /** Empty: the text report. */
+  readonly format: readonly OutputRequest[];
   readonly outputFile?: string;
+  readonly since?: string;
+  readonly staged?: boolean;
   readonly config?: string;
   readonly pgVersion?: number;
   readonly rule: Record<string, 'off' | 'warn' | 'error'>;
@@ -26,45 +36,88 @@ export interface LintCommandOptions {
 }
 
 /** Where `validate` and a bare `lint` look when the configuration names no migrations folder. */
-const DEFAULT_MIGRATION_FOLDERS = ['supabase/migrations', 'migrations', 'db/migrations', 'prisma/migrations'];
+const DEFAULT_MIGRATION_FOLDERS = ['supabase/migrations', 'migrations', 'db/migrations', 'prisma/migrations', 'db/migration', 'src/main/resources/db/migration'];
 
 const STDIN = '-';
 
 export async function runLint(paths: readonly string[], options: LintCommandOptions): Promise<number> {
   const cwd = process.cwd();
   const started = performance.now();
-  const formatter = await loadFormatter(options.format);
-  if (!formatter) throw new UsageError(`unknown format "${options.format}"`);
+  const outputs = await loadOutputs(options, cwd);
   const overrides: ConfigOverrides = {
     pgVersion: options.pgVersion,
-    assumeInTransaction: options.assumeInTransaction === true ? true : undefined,
+    assumeInTransaction: options.assumeInTransaction,
     rules: options.rule,
   };
   const configs = new ConfigLoader({ builtInRules: BUILT_IN_RULES, overrides, configFile: options.config, cwd });
-  const readsStdin = paths.includes(STDIN) || (paths.length === 0 && options.stdinFilename !== undefined);
-  const stdinPath = resolve(cwd, options.stdinFilename ?? 'stdin.sql');
-  const inputs = readsStdin ? [...paths.filter((path) => path !== STDIN), stdinPath] : paths.length > 0 ? paths : [await migrationsFolder(configs, cwd)];
-  const stdinText = readsStdin ? readFileSync(0, 'utf8') : undefined;
-  const lintOptions = {
-    inputs,
-    cwd,
-    configs,
-    texts: stdinText === undefined ? undefined : new Map([[stdinPath, stdinText]]),
-    reportUnusedDirectives: options.reportUnusedDirectives,
-  };
-  const result = options.fix ? await fixFiles(lintOptions, stdinText === undefined ? undefined : stdinPath) : await lint(lintOptions);
+  const { stdinPath, ...input } = await sources(paths, options, configs, cwd);
+  const lintOptions: LintOptions = { cwd, configs, reportUnusedDirectives: options.reportUnusedDirectives, ...input };
+  const result = options.fix ? await fixFiles(lintOptions, stdinPath) : await lint(lintOptions);
   const shown = options.quiet ? { ...result, findings: result.findings.filter((finding) => finding.severity === 'error') } : result;
-  const toFile = options.outputFile !== undefined;
-  const report = formatter(shown, { cwd, color: colorEnabled(process.stdout, toFile ? false : options.color) });
-  // With --fix, standard output carries the fixed standard input (what an editor's fixer reads back), not the report.
-  if (options.fix && stdinText !== undefined) process.stdout.write(result.sources.get(stdinPath) ?? stdinText);
-  else if (options.outputFile === undefined) process.stdout.write(report);
-  else writeFile(resolve(cwd, options.outputFile), report);
+  // With --fix, standard output carries the fixed standard input (what an editor's fixer reads back), not a report.
+  const fixedStdin = options.fix && stdinPath !== undefined ? result.sources.get(stdinPath) : undefined;
+  if (fixedStdin !== undefined) process.stdout.write(fixedStdin);
+  // One lint, every report from the same result.
+  for (const output of outputs) {
+    if (fixedStdin !== undefined && output.path === undefined) continue;
+    const report = output.formatter(shown, { cwd, color: output.path === undefined ? colorEnabled(process.stdout, options.color) : false });
+    if (output.path === undefined) process.stdout.write(report);
+    else writeFile(output.path, report);
+  }
   for (const problem of result.problems) process.stderr.write(`migrate-safe: ${problem.file ?? ''}: ${problem.message}\n`);
   if (options.verbose) {
     process.stderr.write(`migrate-safe: checked ${result.files.length} files in ${Math.round(performance.now() - started)} ms\n`);
   }
   return exitCode(shown, options.maxWarnings);
+}
+
+/** What to lint: the inputs, texts that replace the files on disk (standard input, the git index), and the git changes to report on. */
+async function sources(
+  paths: readonly string[],
+  options: LintCommandOptions,
+  configs: ConfigLoader,
+  cwd: string,
+): Promise<Pick<LintOptions, 'inputs' | 'texts' | 'changes'> & { stdinPath?: string }> {
+  const readsStdin = paths.includes(STDIN) || (paths.length === 0 && options.stdinFilename !== undefined);
+  // An empty --since (a CI variable outside pull requests) lints everything.
+  const since = options.since === '' ? undefined : options.since;
+  const fromGit = since !== undefined || options.staged === true;
+  if (readsStdin && fromGit) throw new UsageError(`${options.staged ? '--staged' : '--since'} reports on files as git has them: it cannot lint standard input`);
+  if (options.fix && options.staged) throw new UsageError('--fix writes the files in the working tree: it cannot fix what --staged reads from the git index');
+  if (readsStdin) {
+    const stdinPath = resolve(cwd, options.stdinFilename ?? 'stdin.sql');
+    return { inputs: [...paths.filter((path) => path !== STDIN), stdinPath], texts: new Map([[stdinPath, readFileSync(0, 'utf8')]]), stdinPath };
+  }
+  const inputs = paths.length > 0 ? paths : [await migrationsFolder(configs, cwd)];
+  if (!fromGit) return { inputs };
+  const changes = gitChanges({ cwd, since, staged: options.staged === true });
+  return { inputs, texts: changes.stagedTexts, changes: changes.files };
+}
+
+interface Output {
+  readonly formatter: Formatter;
+  /** Absolute; undefined for standard output. */
+  readonly path: string | undefined;
+}
+
+/** The reports to write, checked before linting: `--output-file` goes to the one format without a path of its own. */
+async function loadOutputs(options: LintCommandOptions, cwd: string): Promise<Output[]> {
+  const requested = options.format.length > 0 ? options.format : [{ format: 'text', path: undefined }];
+  if (options.outputFile !== undefined && requested.filter((request) => request.path === undefined).length > 1) {
+    throw new UsageError('--output-file can take one report: give each format its own file with --format <format>=<path>');
+  }
+  const outputs = await Promise.all(
+    requested.map(async (request) => {
+      const formatter = await loadFormatter(request.format);
+      if (!formatter) throw new UsageError(`unknown format "${request.format}"`);
+      const path = request.path ?? options.outputFile;
+      return { formatter, path: path === undefined ? undefined : resolve(cwd, path) };
+    }),
+  );
+  const files = outputs.flatMap((output) => (output.path === undefined ? [] : [output.path]));
+  const twice = files.find((path, index) => files.indexOf(path) !== index);
+  if (twice !== undefined) throw new UsageError(`two reports would be written to ${twice}`);
+  return outputs;
 }
 
 /**
@@ -96,8 +149,10 @@ async function migrationsFolder(configs: ConfigLoader, cwd: string): Promise<str
   return found;
 }
 
+/** Writes a report, creating its folder as ESLint does (`results/migrate-safe.sarif`), or a fixed migration. */
 function writeFile(path: string, content: string): void {
   try {
+    mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, content);
   } catch (error) {
     throw new UsageError(`cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);

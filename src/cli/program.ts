@@ -1,7 +1,8 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../config/errors.js';
+import { FORMAT_NAMES } from '../report/index.js';
 import { packageInfo } from '../version.js';
-import type { LintCommandOptions } from './lint-command.js';
+import type { LintCommandOptions, OutputRequest } from './lint-command.js';
 
 /** Exit codes, as ESLint uses them: findings are 1, anything the user must fix in the invocation is 2. */
 export const EXIT_OK = 0;
@@ -14,6 +15,16 @@ function collectRule(value: string, previous: Record<string, string>): Record<st
   return { ...previous, [match[1]]: match[2] };
 }
 
+/** `--format <name>` or `--format <name>=<path>`; repeatable, so one run writes several reports. */
+function collectFormat(value: string, previous: readonly OutputRequest[]): OutputRequest[] {
+  const separator = value.indexOf('=');
+  const format = separator === -1 ? value : value.slice(0, separator);
+  const path = separator === -1 ? undefined : value.slice(separator + 1);
+  if (!FORMAT_NAMES.includes(format)) throw new InvalidArgumentError(`Allowed choices are ${FORMAT_NAMES.join(', ')}.`);
+  if (path === '') throw new InvalidArgumentError(`expected a file after "${format}="`);
+  return [...previous, { format, path }];
+}
+
 function parseInteger(value: string): number {
   const number = Number(value);
   if (!Number.isInteger(number)) throw new InvalidArgumentError('expected a whole number');
@@ -23,8 +34,14 @@ function parseInteger(value: string): number {
 /** The options lint and validate share. */
 function withLintOptions(command: Command): Command {
   return command
-    .addOption(new Option('-f, --format <format>', 'report format').choices(['text', 'json']).default('text'))
+    .addOption(
+      new Option('-f, --format <format[=path]>', `report format: ${FORMAT_NAMES.join(', ')}; repeatable, =path writes that report to a file`)
+        .argParser(collectFormat)
+        .default([], 'text'),
+    )
     .option('-o, --output-file <path>', 'write the report to a file instead of standard output')
+    .option('--since <git-ref>', 'report only on files added or changed since the merge base with this git ref')
+    .option('--staged', 'lint the staged version of files (the git index), reporting only on files with staged changes')
     .option('-c, --config <path>', 'use this configuration file instead of looking one up')
     .option('--pg-version <major>', 'PostgreSQL major version the migrations run on (default 15)', parseInteger)
     .option('--rule <id=severity>', 'set a rule to off, warn or error (repeatable)', collectRule, {})
@@ -32,7 +49,8 @@ function withLintOptions(command: Command): Command {
     .option('--quiet', 'report errors only')
     .option('--color', 'force colored output')
     .option('--no-color', 'disable colored output')
-    .option('--assume-in-transaction', 'treat each file as run in one transaction, as most migration tools do')
+    .option('--assume-in-transaction', 'treat each file as run in one transaction, whatever its layout says of its tool')
+    .option('--no-assume-in-transaction', 'treat each statement as run on its own, outside any transaction the tool would open')
     .option('--report-unused-directives', 'report migrate-safe-ignore directives that silence nothing')
     .option('--stdin-filename <path>', 'the path to lint standard input as (with the path -)');
 }

@@ -25,7 +25,8 @@ export interface ResolvedConfig {
   /** The configuration file, when one was found. */
   readonly filepath: string | undefined;
   readonly pgVersion: number;
-  readonly assumeInTransaction: boolean;
+  /** Whether each file runs in one transaction; undefined: as the layout knows its migration tool to run it. */
+  readonly assumeInTransaction: boolean | undefined;
   /** The migrations folder `validate` lints, absolute. */
   readonly migrationsFolder: string | undefined;
   readonly layout: string | undefined;
@@ -140,7 +141,7 @@ export class ConfigLoader {
     return {
       filepath,
       pgVersion: this.overrides.pgVersion ?? config.pgVersion ?? supabase?.majorVersion ?? DEFAULT_PG_VERSION,
-      assumeInTransaction: this.overrides.assumeInTransaction ?? config.assumeInTransaction ?? false,
+      assumeInTransaction: this.overrides.assumeInTransaction ?? config.assumeInTransaction,
       migrationsFolder: config.migrations?.folder === undefined ? undefined : resolve(base, config.migrations.folder),
       layout: config.migrations?.layout,
       isIgnored: (path) => matchesIgnore?.(relative(base, path)) ?? false,

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { LAYOUT_IDS } from '../discover/layouts/index.js';
 
 const SEVERITY = v.picklist(['off', 'warn', 'error'], 'expected "off", "warn" or "error"');
 
@@ -20,7 +21,7 @@ export const CONFIG_SCHEMA = v.strictObject(
     migrations: v.optional(
       v.strictObject({
         folder: v.optional(v.string('expected a folder path')),
-        layout: v.optional(v.string('expected a layout name')),
+        layout: v.optional(v.picklist(LAYOUT_IDS, `expected one of ${LAYOUT_IDS.map((id) => `"${id}"`).join(', ')}`)),
       }),
     ),
     ignore: v.optional(v.array(v.string('expected a glob'), 'expected a list of globs')),

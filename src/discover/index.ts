@@ -1,10 +1,11 @@
-import { type Dirent, readdirSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { type Dirent, readFileSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { LAYOUTS, layoutById } from './layouts/index.js';
-import type { FolderListing, Layout, MigrationProject } from './types.js';
+import type { FolderListing, Layout, MigrationFile, MigrationProject } from './types.js';
 
-export type { FolderListing, Layout, LayoutProblem, Migration, MigrationFile, MigrationProject } from './types.js';
+export type { FolderListing, Layout, LayoutProblem, Migration, MigrationFile, MigrationProject, TextRange, TransactionPolicy } from './types.js';
+export { LAYOUT_IDS } from './layouts/index.js';
 
 /** What a project's configuration says about discovering it. */
 export interface ProjectSettings {
@@ -17,6 +18,8 @@ export interface DiscoverOptions {
   readonly cwd: string;
   /** Files that exist only in memory (stdin, an editor's unsaved document). */
   readonly virtualFiles?: readonly string[];
+  /** Reads a file as the linter will (an unsaved text first); undefined when it cannot. Layouts read dbmate's markers and Diesel's metadata.toml with it. */
+  readonly readText?: (path: string) => string | undefined;
   /** The settings for the project in a folder (its configuration is looked up from there). */
   readonly settingsFor?: (root: string) => Promise<ProjectSettings>;
 }
@@ -47,9 +50,10 @@ export async function discover(inputs: readonly string[], options: DiscoverOptio
   }
   const byRoot = new Map<string, string[]>();
   for (const file of found) {
-    const root = projectRoot(dirname(file));
+    const root = projectRoot(file);
     byRoot.set(root, [...(byRoot.get(root) ?? []), file]);
   }
+  const reader: Reader = { virtualFiles, read: options.readText ?? readFromDisk };
   const projects: MigrationProject[] = [];
   const targets = new Set<string>();
   for (const [root, files] of byRoot) {
@@ -57,7 +61,7 @@ export async function discover(inputs: readonly string[], options: DiscoverOptio
     const kept = files.filter((file) => !settings.isIgnored?.(file));
     if (kept.length === 0) continue;
     for (const file of kept) targets.add(file);
-    projects.push(...projectsAt(root, kept, settings.layout, virtualFiles));
+    projects.push(...projectsAt(root, kept, settings.layout, reader));
   }
   return { projects, targets, unmatched };
 }
@@ -73,20 +77,51 @@ async function filesOf(input: string, cwd: string, virtualFiles: ReadonlySet<str
   return found.sort();
 }
 
-/** The project in `root`, plus a project of its own for each target no layout claims. */
-function projectsAt(root: string, targets: readonly string[], forcedLayout: string | undefined, virtualFiles: ReadonlySet<string>): MigrationProject[] {
-  const listing = listFolder(root, virtualFiles);
-  const layout = (forcedLayout === undefined ? undefined : layoutById(forcedLayout)) ?? detectLayout(listing);
-  const { migrations, problems } = layout.collect(listing);
-  const covered = new Set(migrations.flatMap((migration) => [migration.up.path, migration.down?.path]));
-  // A target no layout claims (a rollback without its migration, a file without .sql) is linted on its own.
-  const strays = targets.filter((file) => !covered.has(file)).map((file) => standaloneProject(file));
-  return [{ root, layout: layout.id, migrations, problems }, ...strays];
+/** The text a part is linted as: for a section of a file (dbmate), the rest blanked, line breaks kept, so every position is the file's. */
+export function partText(file: MigrationFile, text: string): string {
+  if (!file.sections) return text;
+  let kept = '';
+  let position = 0;
+  for (const section of [...file.sections].sort((left, right) => left.start - right.start)) {
+    kept += blank(text.slice(position, section.start)) + text.slice(section.start, section.end);
+    position = Math.max(position, section.end);
+  }
+  return kept + blank(text.slice(position));
 }
 
-function projectRoot(folder: string): string {
+function blank(text: string): string {
+  return text.replace(/[^\n]/g, ' ');
+}
+
+interface Reader {
+  readonly virtualFiles: ReadonlySet<string>;
+  read(path: string): string | undefined;
+}
+
+function readFromDisk(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The project in `root`, plus a project of its own for each target no layout claims. */
+function projectsAt(root: string, targets: readonly string[], forcedLayout: string | undefined, reader: Reader): MigrationProject[] {
+  const listing = listFolder(root, reader);
+  const layout = (forcedLayout === undefined ? undefined : layoutById(forcedLayout)) ?? detectLayout(listing);
+  const { migrations, problems, unlinted } = layout.collect(listing);
+  const covered = new Set([...migrations.flatMap((migration) => [migration.up.path, migration.down?.path]), ...(unlinted ?? [])]);
+  // A target no layout claims (a rollback without its migration, a file the tool would not run) is linted on its own.
+  const strays = targets.filter((file) => !covered.has(file)).map((file) => standaloneProject(file));
+  return [{ root, layout: layout.id, migrations, problems, unlinted }, ...strays];
+}
+
+/** The project folder of a file: its own folder, unless a layout puts such files below the project's (`rollback/`, `<version>_<name>/up.sql`). */
+function projectRoot(file: string): string {
+  const folder = dirname(file);
   for (const layout of LAYOUTS) {
-    const root = layout.rootOf?.(folder);
+    const root = layout.rootOf?.(folder, basename(file));
     if (root !== undefined) return root;
   }
   return folder;
@@ -108,7 +143,7 @@ function standaloneProject(file: string): MigrationProject {
   };
 }
 
-function listFolder(path: string, virtualFiles: ReadonlySet<string>): FolderListing {
+function listFolder(path: string, reader: Reader): FolderListing {
   let entries: Dirent[] = [];
   try {
     entries = readdirSync(path, { withFileTypes: true });
@@ -116,11 +151,18 @@ function listFolder(path: string, virtualFiles: ReadonlySet<string>): FolderList
     // A folder that does not exist (yet) lists as empty: a layout then finds nothing in it.
   }
   const files = new Set(entries.filter((entry) => entry.isFile()).map((entry) => entry.name));
-  for (const file of virtualFiles) if (dirname(file) === path) files.add(basename(file));
+  const folders = new Set(entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name));
+  for (const file of reader.virtualFiles) {
+    // An unsaved file, or one in a folder not yet on disk (a new <version>_<name>/up.sql), is listed where it will be.
+    const relativeParts = relative(path, file).split(sep);
+    if (relativeParts.length === 1 && relativeParts[0] !== '..') files.add(basename(file));
+    else if (relativeParts.length > 1 && relativeParts[0] !== '..' && relativeParts[0] !== undefined) folders.add(relativeParts[0]);
+  }
   return {
     path,
     files: [...files],
-    folders: entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name),
-    sub: (name) => listFolder(join(path, name), virtualFiles),
+    folders: [...folders],
+    sub: (name) => listFolder(join(path, name), reader),
+    read: (name) => reader.read(join(path, name)),
   };
 }

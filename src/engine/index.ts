@@ -1,19 +1,19 @@
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BUILT_IN_RULES } from '../../rules/index.js';
-import { type FileAnalysisOptions, analyzeFile } from '../analyze/index.js';
+import { type FileAnalysisOptions, type StatementAnalysis, analyzeFile } from '../analyze/index.js';
 import { SchemaState } from '../analyze/schema-state.js';
+import { SchemaView } from '../analyze/schema-view.js';
 import { UsageError } from '../config/errors.js';
 import { type ConfigOverrides, ConfigLoader, type ResolvedConfig } from '../config/load.js';
-import { type Migration, type MigrationFile, type MigrationProject, discover } from '../discover/index.js';
-import type { StatementAnalysis } from '../analyze/index.js';
+import { type Migration, type MigrationFile, type MigrationProject, discover, partText } from '../discover/index.js';
 import { type FileAnalysis, type Finding, type LintResult, type RunProblem, type Severity, compareFindings } from '../findings/finding.js';
 import { findDirectives } from '../parse/directives.js';
 import { type ParsedSource, loadParser, parseSource } from '../parse/parser.js';
-import type { AnyRule, FileInfo } from '../plugin/rule.js';
-import { fingerprintOf } from './fingerprint.js';
+import type { AnyRule, FileChange, FileInfo } from '../plugin/rule.js';
 import type { LintCache } from './cache.js';
+import { fingerprintOf } from './fingerprint.js';
 import { FileRuleRunner, type RawFinding } from './rule-runner.js';
+import { SourceReader } from './sources.js';
 import { applyDirectives, ignoreSuggestion } from './suppress.js';
 
 export interface LintOptions {
@@ -28,9 +28,14 @@ export interface LintOptions {
   /** Contents that replace what is on disk (stdin, unsaved editor buffers), by path. */
   readonly texts?: ReadonlyMap<string, string>;
   readonly reportUnusedDirectives?: boolean;
+  /**
+   * Report only on these files (absolute paths), as git changed them (`--since`, `--staged`);
+   * every migration before them is still read for context.
+   */
+  readonly changes?: ReadonlyMap<string, FileChange>;
   /** Keep each linted file's parse and statement analyses in the result (`analyses`): an editor's hover reads them. */
   readonly keepAnalyses?: boolean;
-  /** Parses and replayed histories kept from earlier runs: an editor lints on every change, and most files do not change. */
+  /** Files, parses and replayed histories kept from earlier runs: an editor lints on every change, and most files do not change. */
   readonly cache?: LintCache;
 }
 
@@ -49,9 +54,11 @@ export async function lint(options: LintOptions): Promise<LintResult> {
   const parserReady = loadParser();
   const configs = options.configs ?? new ConfigLoader({ builtInRules: BUILT_IN_RULES, overrides: options.overrides, configFile: options.configFile, cwd });
   const texts = new Map([...(options.texts ?? new Map<string, string>())].map(([path, text]) => [resolve(cwd, path), text]));
+  const sources = new SourceReader(texts, options.cache);
   const discovery = await discover(options.inputs, {
     cwd,
     virtualFiles: [...texts.keys()],
+    readText: (path) => sources.text(path),
     settingsFor: async (root) => {
       const config = await configs.forFolder(root);
       return { layout: config.layout, isIgnored: config.isIgnored };
@@ -61,18 +68,31 @@ export async function lint(options: LintOptions): Promise<LintResult> {
     throw new UsageError(`no files match ${discovery.unmatched.map((input) => `"${input}"`).join(', ')}`);
   }
   await parserReady;
-  const run = new Run(texts, { reportUnusedDirectives: options.reportUnusedDirectives === true, keepAnalyses: options.keepAnalyses === true, cache: options.cache });
+  const changes = options.changes;
+  const targets = changes ? new Set([...discovery.targets].filter((file) => changes.has(file))) : discovery.targets;
+  const run = new Run(sources, { reportUnusedDirectives: options.reportUnusedDirectives === true, changes, keepAnalyses: options.keepAnalyses === true, cache: options.cache });
   for (const project of discovery.projects) {
-    run.lintProject(project, await configs.forFolder(project.root), discovery.targets);
+    run.lintProject(project, await configs.forFolder(project.root), targets);
   }
   return run.result();
 }
 
 /** What every file of a project is linted with. */
 interface ProjectContext {
+  readonly project: MigrationProject;
   readonly config: ResolvedConfig;
   readonly state: SchemaState;
   readonly knownRuleIds: ReadonlySet<string>;
+  readonly unusedDirective: Severity | undefined;
+}
+
+/** A part that was reported on: its findings wait for the file's directives. */
+interface LintedPart {
+  readonly path: string;
+  readonly text: string;
+  readonly parsed: ParsedSource;
+  readonly whole: boolean;
+  readonly raw: readonly RawFinding[];
 }
 
 class Run {
@@ -83,37 +103,53 @@ class Run {
   private readonly rulesUsed = new Map<string, { rule: AnyRule; severity: Severity }>();
   private readonly analyses = new Map<string, FileAnalysis>();
   private transactionCounter = 0;
-  private readonly texts: ReadonlyMap<string, string>;
+  /** Parts already reported on: a file sits in one project, and is reported once even if a layout lists it twice. */
+  private readonly reported = new Set<string>();
+  private readonly reader: SourceReader;
   private readonly settings: RunSettings;
 
-  constructor(texts: ReadonlyMap<string, string>, settings: RunSettings) {
-    this.texts = texts;
+  constructor(reader: SourceReader, settings: RunSettings) {
+    this.reader = reader;
     this.settings = settings;
   }
 
-  /** Replays the project up to its last target; earlier migrations are read for context only. */
+  /**
+   * Replays the project up to its last target; earlier migrations are read for context only. Each
+   * migration's changes are recorded, so its rollback can be compared with what it did.
+   */
   lintProject(project: MigrationProject, config: ResolvedConfig, targets: ReadonlySet<string>): void {
     for (const { rule, severity } of config.rules) this.rulesUsed.set(rule.id, { rule, severity });
-    const knownRuleIds = new Set(config.allRules.map((rule) => rule.id));
-    const isTarget = (file: MigrationFile | undefined): boolean => file !== undefined && targets.has(file.path);
-    const first = project.migrations.findIndex((migration) => isTarget(migration.up) || isTarget(migration.down));
+    // On in the configuration (the strict preset), or asked for on the command line.
+    const unusedDirective = severityOf(config, UNUSED_DIRECTIVE) ?? (this.settings.reportUnusedDirectives ? 'warning' : undefined);
+    const unusedDirectiveRule = config.allRules.find((rule) => rule.id === UNUSED_DIRECTIVE);
+    // Reports describe every rule that ran, this one too when only the command line turned it on.
+    if (unusedDirective && unusedDirectiveRule) this.rulesUsed.set(UNUSED_DIRECTIVE, { rule: unusedDirectiveRule, severity: unusedDirective });
+    const isTarget = (file: MigrationFile | undefined): boolean => file !== undefined && targets.has(file.path) && !this.reported.has(`${file.path}\0${file.part}`);
+    const first = Math.max(0, project.migrations.findIndex((migration) => isTarget(migration.up) || isTarget(migration.down)));
     const last = project.migrations.findLastIndex((migration) => isTarget(migration.up) || isTarget(migration.down));
-    const state = this.history(project, config, project.migrations.slice(0, Math.max(first, 0)));
+    const state = this.history(project, config, project.migrations.slice(0, first));
+    const context: ProjectContext = { project, config, state, knownRuleIds: new Set(config.allRules.map((rule) => rule.id)), unusedDirective };
     // The history's state may be kept for the next run: what the linted migrations change is undone at the end.
     const afterHistory = state.checkpoint();
-    for (const migration of project.migrations.slice(Math.max(first, 0), last + 1)) {
-      this.runFile(project, migration, migration.up, { config, state, knownRuleIds }, isTarget(migration.up));
+    for (const migration of project.migrations.slice(first, last + 1)) {
+      const parts: LintedPart[] = [];
+      context.state.startRecording(migration.id);
+      parts.push(...this.runPart(context, migration, migration.up, isTarget(migration.up)));
+      context.state.stopRecording();
       if (migration.down && isTarget(migration.down)) {
         // A rollback is judged against the state its migration left, and changes nothing after it.
-        const checkpoint = state.checkpoint();
-        this.runFile(project, migration, migration.down, { config, state, knownRuleIds }, true);
-        state.restore(checkpoint);
+        const checkpoint = context.state.checkpoint();
+        parts.push(...this.runPart(context, migration, migration.down, true));
+        context.state.restore(checkpoint);
       }
+      this.applyDirectives(parts, context);
     }
     state.restore(afterHistory);
     const layoutSeverity = severityOf(config, MIGRATION_LAYOUT);
     for (const problem of project.problems) {
-      if (layoutSeverity && targets.has(problem.file)) this.findings.push(fileStartFinding(MIGRATION_LAYOUT, layoutSeverity, problem.message, problem.file));
+      // A problem of a file that is not linted itself (sqitch.plan) belongs to the whole project.
+      const reported = targets.has(problem.file) || !problem.file.endsWith('.sql');
+      if (layoutSeverity && reported) this.findings.push(fileStartFinding(MIGRATION_LAYOUT, layoutSeverity, problem.message, problem.file));
     }
   }
 
@@ -128,11 +164,14 @@ class Run {
     };
   }
 
-  /** The schema after the migrations before the first linted one: replayed, or kept from an earlier run when none of them changed. */
+  /**
+   * The schema after the migrations before the first linted one: replayed (each migration's
+   * changes recorded, as the linted ones are), or kept from an earlier run when none changed.
+   */
   private history(project: MigrationProject, config: ResolvedConfig, migrations: readonly Migration[]): SchemaState {
     const replayed = migrations.flatMap((migration) => {
-      const loaded = this.load(migration.up.path, false);
-      return loaded ? [{ migration, parsed: loaded.parsed }] : [];
+      const parsed = this.parse(migration.up, false);
+      return parsed ? [{ migration, parsed }] : [];
     });
     const parses = replayed.map(({ parsed }) => parsed);
     const kept = this.settings.cache?.history(project.root, config, parses);
@@ -141,7 +180,11 @@ class Run {
       return kept.state;
     }
     const state = new SchemaState();
-    for (const { migration, parsed } of replayed) analyzeFile(parsed, state, this.analysisOptions(config, migration, migration.up));
+    for (const { migration, parsed } of replayed) {
+      state.startRecording(migration.id);
+      analyzeFile(parsed, state, this.analysisOptions(config, migration, migration.up));
+      state.stopRecording();
+    }
     this.settings.cache?.keepHistory(project.root, { config, parses, state, transactions: this.transactionCounter });
     return state;
   }
@@ -149,96 +192,110 @@ class Run {
   private analysisOptions(config: ResolvedConfig, migration: Migration, file: MigrationFile): FileAnalysisOptions {
     return {
       pgVersion: config.pgVersion,
-      assumeInTransaction: config.assumeInTransaction,
+      assumeInTransaction: config.assumeInTransaction ?? false,
+      // The configuration, when it says, wins over what the layout knows of its tool.
+      transaction: config.assumeInTransaction === undefined ? file.transaction : undefined,
       position: { migration: migration.id, part: file.part },
       newTransactionId: () => ++this.transactionCounter,
     };
   }
 
-  private load(path: string, report: boolean): { text: string; parsed: ParsedSource } | undefined {
-    const text = this.read(path, report);
-    if (text === undefined) return undefined;
-    return { text, parsed: this.settings.cache?.parse(path, text) ?? parseSource(text) };
+  /** A part's text and parse (through the cache, when there is one); undefined, with a problem noted, when it cannot be read. */
+  private parse(file: MigrationFile, report: boolean): ParsedSource | undefined {
+    const read = this.reader.read(file.path);
+    if ('error' in read) {
+      this.problems.push({ file: file.path, message: `cannot read ${report ? 'the file' : 'this earlier migration'} (${read.error})` });
+      return undefined;
+    }
+    const text = partText(file, read.text);
+    // A section of a file is cached under its part: the other section is blanked in its text.
+    return this.settings.cache?.parse(`${file.path}\0${file.part}`, text) ?? parseSource(text);
   }
 
-  private runFile(project: MigrationProject, migration: Migration, file: MigrationFile, context: ProjectContext, report: boolean): void {
+  /** Replays one part of a migration; when it is reported on, returns its findings before directives. */
+  private runPart(context: ProjectContext, migration: Migration, file: MigrationFile, report: boolean): LintedPart[] {
     const { config, state } = context;
-    const loaded = this.load(file.path, report);
-    if (!loaded) return;
-    const { text, parsed } = loaded;
+    const parsed = this.parse(file, report);
+    const read = this.reader.read(file.path);
+    if (!parsed || 'error' in read) return [];
+    if (report) this.reported.add(`${file.path}\0${file.part}`);
     const analysisOptions = this.analysisOptions(config, migration, file);
     if (!report) {
       analyzeFile(parsed, state, analysisOptions);
-      return;
+      return [];
     }
-    this.files.push(file.path);
-    this.sources.set(file.path, text);
+    const ownSection = file.sections?.[0];
     const info: FileInfo = {
       path: file.path,
       part: file.part,
-      text,
+      text: read.text,
+      startLine: ownSection === undefined ? 1 : parsed.source.positionAt(ownSection.start).line,
+      change: this.settings.changes?.get(file.path),
       statementCount: parsed.statements.length,
       migration: {
         id: migration.id,
         name: migration.name,
-        layout: project.layout,
+        layout: context.project.layout,
         path: migration.up.path,
         rollbackPath: migration.down?.path,
         expectedRollbackPath: migration.expectedRollbackPath,
+        rollbackMarker: migration.rollbackMarker,
       },
     };
-    const runner = new FileRuleRunner(config.rules, config, info, parsed);
+    const schema = new SchemaView(state, 'public', analysisOptions.position);
+    const runner = new FileRuleRunner(config.rules, config, info, parsed, schema);
     runner.startFile();
-    analyzeFile(parsed, state, analysisOptions, this.statementObserver(runner, file.path, parsed, config.pgVersion));
-    const raw: RawFinding[] = [...runner.endFile(), ...syntaxErrorFindings(parsed, file.path, severityOf(config, SYNTAX_ERROR))];
-    // On in the configuration (the strict preset), or asked for on the command line.
-    const unusedSeverity = severityOf(config, UNUSED_DIRECTIVE) ?? (this.settings.reportUnusedDirectives ? 'warning' : undefined);
-    this.findings.push(
-      ...applyDirectives(raw, findDirectives(parsed), parsed, file.path, {
-        known: context.knownRuleIds,
-        invalidDirective: severityOf(config, INVALID_DIRECTIVE),
-        unusedDirective: unusedSeverity,
-      }),
-    );
+    analyzeFile(parsed, state, analysisOptions, this.statementObserver(runner, file.path, config.pgVersion));
+    const raw = [...runner.endFile(), ...syntaxErrorFindings(parsed, file.path, severityOf(config, SYNTAX_ERROR))];
+    return [{ path: file.path, text: read.text, parsed, whole: file.sections === undefined, raw }];
   }
 
-  /** What sees each statement of a linted file: the rules, and the kept analyses when asked for. */
-  private statementObserver(runner: FileRuleRunner, path: string, parsed: ParsedSource, pgVersion: number): ((analysis: StatementAnalysis) => void) | undefined {
+  /** What sees each statement of a linted part: the rules, and the kept analyses when asked for. */
+  private statementObserver(runner: FileRuleRunner, path: string, pgVersion: number): ((analysis: StatementAnalysis) => void) | undefined {
     if (!this.settings.keepAnalyses) return runner.hasStatementHandlers ? (analysis) => { runner.visitStatement(analysis); } : undefined;
-    const statements: StatementAnalysis[] = [];
-    this.analyses.set(path, { parsed, statements, pgVersion });
+    // The parts of a file split into sections are kept together: each statement with its position in the file.
+    const kept = this.analyses.get(path);
+    const statements: StatementAnalysis[] = kept ? [...kept.statements] : [];
+    this.analyses.set(path, { statements, pgVersion });
     return (analysis) => {
       statements.push(analysis);
       runner.visitStatement(analysis);
     };
   }
 
-  private read(path: string, report: boolean): string | undefined {
-    const text = this.texts.get(path);
-    if (text !== undefined) return withoutByteOrderMark(text);
-    try {
-      return withoutByteOrderMark(this.settings.cache?.readFile(path) ?? readFileSync(path, 'utf8'));
-    } catch (error) {
-      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-      this.problems.push({ file: path, message: `cannot read ${report ? 'the file' : 'this earlier migration'} (${reason})` });
-      return undefined;
+  /** Applies each file's directives once to the findings of all its parts (a dbmate file has two). */
+  private applyDirectives(parts: readonly LintedPart[], context: ProjectContext): void {
+    const { config } = context;
+    for (const path of new Set(parts.map((part) => part.path))) {
+      const ofFile = parts.filter((part) => part.path === path);
+      const [first] = ofFile;
+      if (!first) continue;
+      this.files.push(path);
+      this.sources.set(path, first.text);
+      // The directives of a file split into sections are found in the whole file.
+      const parsed = ofFile.length === 1 && first.whole ? first.parsed : parseSource(first.text);
+      this.findings.push(
+        ...applyDirectives(
+          ofFile.flatMap((part) => part.raw),
+          findDirectives(parsed),
+          parsed,
+          path,
+          { known: context.knownRuleIds, invalidDirective: severityOf(config, INVALID_DIRECTIVE), unusedDirective: context.unusedDirective },
+        ),
+      );
     }
   }
 }
 
 interface RunSettings {
   readonly reportUnusedDirectives: boolean;
+  readonly changes: ReadonlyMap<string, FileChange> | undefined;
   readonly keepAnalyses: boolean;
   readonly cache: LintCache | undefined;
 }
 
 function severityOf(config: ResolvedConfig, ruleId: string): Severity | undefined {
   return config.rules.find((configured) => configured.rule.id === ruleId)?.severity;
-}
-
-/** A byte order mark would be a syntax error; a space keeps every position where it was. */
-function withoutByteOrderMark(text: string): string {
-  return text.startsWith('\uFEFF') ? ` ${text.slice(1)}` : text;
 }
 
 function syntaxErrorFindings(parsed: ReturnType<typeof parseSource>, file: string, severity: Severity | undefined): RawFinding[] {

@@ -1,6 +1,7 @@
 import { displayName, walk } from '../analyze/ast.js';
 import type { LockAcquisition } from '../analyze/classify.js';
 import type { StatementAnalysis } from '../analyze/index.js';
+import type { SchemaView } from '../analyze/schema-view.js';
 import { describeImpact, lockImpact, lockStrength } from '../analyze/lock-modes.js';
 import type { ConfiguredRule, ResolvedConfig } from '../config/load.js';
 import type { Finding, FindingLock, Severity } from '../findings/finding.js';
@@ -37,7 +38,8 @@ export class FileRuleRunner {
   private readonly parsed: ParsedSource;
   private readonly file: FileInfo;
 
-  constructor(configured: readonly ConfiguredRule[], config: ResolvedConfig, file: FileInfo, parsed: ParsedSource) {
+  /** `schema`: a live view of the schema state, which the file's statements change as they are replayed. */
+  constructor(configured: readonly ConfiguredRule[], config: ResolvedConfig, file: FileInfo, parsed: ParsedSource, schema: SchemaView) {
     this.parsed = parsed;
     this.file = file;
     this.rules = configured.map(({ rule, severity, options }) => {
@@ -48,8 +50,9 @@ export class FileRuleRunner {
         deprecatedSuffix: config.deprecatedSuffix,
         exposedSchemas: config.exposedSchemas,
         file,
+        schema,
         report: (descriptor) => {
-          const line = Math.min(Math.max(descriptor.line ?? 1, 1), parsed.source.lineCount);
+          const line = Math.min(Math.max(descriptor.line ?? file.startLine ?? 1, 1), parsed.source.lineCount);
           const start = parsed.source.lineStartIndex(line);
           this.add(active, descriptor, { start, end: start + parsed.source.lineText(line).length }, undefined, `file:${descriptor.message}`, undefined);
         },

@@ -1,7 +1,6 @@
 import type { StatementAnalysis } from '../analyze/index.js';
 import type { TableEffect } from '../analyze/lock-facts.js';
 import type { LockMode } from '../analyze/lock-modes.js';
-import type { ParsedSource } from '../parse/parser.js';
 import type { AnyRule, Fix } from '../plugin/rule.js';
 
 export type Severity = 'error' | 'warning';
@@ -88,8 +87,7 @@ export interface LintResult {
 
 /** A linted file as the engine saw it: what an editor shows about a statement (its locks) comes from here. */
 export interface FileAnalysis {
-  readonly parsed: ParsedSource;
-  /** In file order; a statement's `schema` view reflects the end of the run, not the moment it ran. */
+  /** In file order (both sections of a file that has two); a statement's `schema` view reflects the end of the run, not the moment it ran. */
   readonly statements: readonly StatementAnalysis[];
   readonly pgVersion: number;
 }

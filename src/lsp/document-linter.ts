@@ -41,8 +41,6 @@ export interface LinterOptions {
   readonly log: (message: string) => void;
 }
 
-const BUILT_IN = new Set(BUILT_IN_RULES);
-
 /**
  * Lints open documents with the CLI's engine and configuration: one lint at a time, a change
  * debounced, requests answered for the version the editor has. The engine's cache keeps parses
@@ -164,7 +162,7 @@ function linted(snapshot: TextDocument, path: string, result: LintResult): Linte
     .filter((finding) => finding.file === path && !finding.suppression)
     .map((finding) => {
       const rule = rules.get(finding.ruleId);
-      return { finding, diagnostic: diagnosticOf(finding, snapshot, rule && ruleDocsUrl(rule, BUILT_IN.has(rule))) };
+      return { finding, diagnostic: diagnosticOf(finding, snapshot, rule && ruleDocsUrl(rule)) };
     });
   const problems = result.problems.map((problem) =>
     problemDiagnostic(`${problem.file === undefined || problem.file === path ? '' : `${basename(problem.file)}: `}${problem.message}`, DiagnosticSeverity.Warning),

@@ -3,6 +3,7 @@ import type { GenericSchema } from 'valibot';
 import type { AncestorNode, NodeFields, NodeType } from '../analyze/ast.js';
 import type { LockAcquisition } from '../analyze/classify.js';
 import type { StatementAnalysis } from '../analyze/index.js';
+import type { SchemaView } from '../analyze/schema-view.js';
 
 /** How a rule is configured: `off`, or the severity of its findings. */
 export type RuleSeverity = 'off' | 'warn' | 'error';
@@ -44,6 +45,18 @@ export interface MigrationInfo {
   readonly rollbackPath: string | undefined;
   /** Where the layout expects its rollback; undefined when the layout has no rollbacks. */
   readonly expectedRollbackPath: string | undefined;
+  /** When the rollback is a section of the migration's own file (dbmate): the line that opens it, `-- migrate:down`. */
+  readonly rollbackMarker?: string | undefined;
+}
+
+/** How a file changed in git, when the run reports only on changes (`--since`, `--staged`). */
+export interface FileChange {
+  /** `added`: not in the base; `modified`: in the base, with other content. */
+  readonly kind: 'added' | 'modified';
+  /** The ref given to `--since` (the base is its merge base with HEAD); undefined with `--staged` alone, which compares with HEAD. */
+  readonly since: string | undefined;
+  /** For a modified file, the first line that differs from the base. */
+  readonly firstChangedLine: number | undefined;
 }
 
 /** The file a rule is looking at. */
@@ -52,10 +65,16 @@ export interface FileInfo {
   /** `up` for a migration, `down` for its rollback. */
   readonly part: 'up' | 'down';
   readonly migration: MigrationInfo;
+  /** The whole file's text (for a section of a file, the other section too). */
   readonly text: string;
+  /** The 1-based line where this part starts: 1, or the marker line of a section (dbmate's `-- migrate:down`). */
+  readonly startLine?: number;
+  /** How the file changed since the base, when the run reports only on changes; undefined otherwise. */
+  readonly change?: FileChange | undefined;
   /**
-   * How many statements the file has. A tool that sends a file as one query string runs them in
-   * one implicit transaction, so a statement that cannot run in a transaction block is safe only alone.
+   * How many statements this part has (the file, or its section). A tool that sends it as one query
+   * string runs them in one implicit transaction, so a statement that cannot run in a transaction
+   * block is safe only alone.
    */
   readonly statementCount: number;
 }
@@ -103,7 +122,7 @@ export interface ReportDescriptor extends FixDescriptors {
   readonly lock?: LockAcquisition | null;
 }
 
-/** A finding about the file as a whole (a missing rollback): at its first line unless a line is given. */
+/** A finding about the file as a whole (a missing rollback): at the part's first line unless a line is given. */
 export interface FileReportDescriptor extends FixDescriptors {
   readonly message: string;
   readonly help?: string;
@@ -145,6 +164,11 @@ export interface RuleContext<Options = Record<string, never>> {
   /** Schemas exposed through an API (Supabase: `public`). */
   readonly exposedSchemas: readonly string[];
   readonly file: FileInfo;
+  /**
+   * The schema as it stands while the file is linted: in `File`, before its first statement; in
+   * `File:exit`, after its last (`changesOfThisMigration()` then tells what a rollback left undone).
+   */
+  readonly schema: SchemaView;
   report(descriptor: FileReportDescriptor): void;
 }
 

@@ -6,6 +6,9 @@ export type { Formatter, ReportOptions } from './types.js';
 const FORMATS: Readonly<Record<string, () => Promise<Formatter>>> = {
   text: async () => (await import('./text.js')).formatText,
   json: async () => (await import('./json.js')).formatJson,
+  sarif: async () => (await import('./sarif.js')).formatSarif,
+  github: async () => (await import('./github.js')).formatGithub,
+  gitlab: async () => (await import('./gitlab.js')).formatGitlab,
 };
 
 export const FORMAT_NAMES: readonly string[] = Object.keys(FORMATS);

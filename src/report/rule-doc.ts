@@ -1,4 +1,5 @@
 import { type JsonSchema, toJsonSchema } from '@valibot/to-json-schema';
+import { BUILT_IN_RULES } from '../../rules/index.js';
 import type { AnyRule } from '../plugin/rule.js';
 import { packageInfo } from '../version.js';
 
@@ -35,6 +36,23 @@ export function ruleDocument(rule: AnyRule): string {
     `or turn the rule off in the configuration: \`"rules": { "${rule.id}": "off" }\`.`,
   );
   return `${sections.join('\n\n')}\n`;
+}
+
+/** Where a rule is documented: its own `docsUrl`, or for a built-in rule its page in docs/rules; undefined for a plugin rule without one. */
+export function ruleDocsUrl(rule: AnyRule): string | undefined {
+  if (rule.meta.docsUrl !== undefined) return rule.meta.docsUrl;
+  return BUILT_IN_RULES.includes(rule) ? `${packageInfo().homepage}/blob/main/docs/rules/${rule.id}.md` : undefined;
+}
+
+/** A rule's help as plain text, for readers that do not render Markdown: the hazard, the SQL it reports and the safe SQL. */
+export function ruleHelpText(rule: AnyRule): string {
+  const { meta } = rule;
+  const url = ruleDocsUrl(rule);
+  const sections = [meta.description, `Why:\n${meta.hazard}`, `Reported:\n${meta.bad}`, `Safe alternative:\n${meta.good}`];
+  if (meta.versions !== undefined) sections.push(`PostgreSQL versions:\n${meta.versions}`);
+  sections.push(`Silence it where it does not apply: -- migrate-safe-ignore ${rule.id}: <why it is safe here>`);
+  if (url !== undefined) sections.push(`Documentation: ${url}`);
+  return sections.join('\n\n');
 }
 
 /** A table of the rule's options from its valibot schema (type, default, `v.description`), and how to set them. */
@@ -87,10 +105,4 @@ function statementToSilence(sql: string): string {
   }
   const candidates = statements.filter((lines) => lines.length > 0 && !TRANSACTION_CONTROL.test(lines[0]?.trim() ?? ''));
   return candidates.at(-1)?.join('\n') ?? sql;
-}
-
-/** Where a rule's documentation is read online: its own `docsUrl`, else, for a built-in rule, its page in docs/rules. */
-export function ruleDocsUrl(rule: AnyRule, builtIn: boolean): string | undefined {
-  if (rule.meta.docsUrl !== undefined) return rule.meta.docsUrl;
-  return builtIn ? `${packageInfo().homepage}/blob/main/docs/rules/${rule.id}.md` : undefined;
 }

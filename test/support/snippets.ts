@@ -107,7 +107,9 @@ export async function lintSnippet(
   const root = mkdtempSync(join(tmpdir(), 'migrate-safe-snippet-'));
   const folder = join(root, 'migrations');
   mkdirSync(folder);
-  writeFileSync(join(root, '.migrate-saferc.json'), JSON.stringify(settings));
+  // The layout is set, not detected: SQL that holds dbmate's markers must not make it a dbmate project.
+  const layout = snippet.rollbackOf === undefined ? 'plain' : 'golang-migrate';
+  writeFileSync(join(root, '.migrate-saferc.json'), JSON.stringify({ ...settings, migrations: { layout } }));
   const files: Record<string, string> = {};
   const targets: string[] = [];
   if (snippet.rollbackOf === undefined) {

@@ -1,9 +1,17 @@
 import { join } from 'node:path';
 import type { Layout, LayoutProblem, Migration } from '../types.js';
+import { compareNumbers, duplicateVersions, oneQueryString } from './common.js';
 
 const FILE = /^(\d+)_(.+)\.(up|down)\.sql$/;
 
+/** The postgres driver runs a file with one Exec of the whole text (database/postgres/postgres.go). */
+const TRANSACTION = oneQueryString(
+  'golang-migrate sends each migration file as one query string, which PostgreSQL runs as one implicit transaction (unless x-multi-statement=true)',
+);
+
 interface Parts {
+  readonly version: string;
+  readonly name: string;
   up?: string;
   down?: string;
 }
@@ -15,48 +23,38 @@ export const golangMigrate: Layout = {
     return folder.files.some((file) => FILE.test(file));
   },
   collect(folder) {
-    const versions = new Map<string, Map<string, Parts>>();
-    for (const file of [...folder.files].sort()) {
-      const match = FILE.exec(file);
-      if (!match) continue;
-      const [, version = '', name = '', part = ''] = match;
-      const names = versions.get(version) ?? new Map<string, Parts>();
-      names.set(name, { ...names.get(name), [part]: file });
-      versions.set(version, names);
-    }
-    const migrations: Migration[] = [];
+    const byStem = new Map<string, Parts>();
     const problems: LayoutProblem[] = [];
     const at = (file: string): string => join(folder.path, file);
-    for (const [version, names] of [...versions].sort(([left], [right]) => compareVersions(left, right))) {
-      const withUp = [...names].filter(([, parts]) => parts.up !== undefined);
-      for (const [name, parts] of names) {
-        if (parts.up === undefined && parts.down !== undefined) {
-          problems.push({ file: at(parts.down), message: `rollback ${parts.down} has no migration ${version}_${name}.up.sql: it will never run` });
-        }
+    for (const file of [...folder.files].sort()) {
+      const match = FILE.exec(file);
+      if (!match) {
+        if (file.endsWith('.sql')) problems.push({ file: at(file), message: `golang-migrate ignores ${file}: it runs only <version>_<title>.up.sql (and .down.sql)` });
+        continue;
       }
-      if (withUp.length > 1) {
-        const listed = withUp.map(([name]) => name).join(', ');
-        for (const [, parts] of withUp) {
-          problems.push({ file: at(parts.up ?? ''), message: `version ${version} is used by ${withUp.length} migrations (${listed}): golang-migrate refuses to run them` });
-        }
+      const [, version = '', name = '', part = ''] = match;
+      const stem = `${version}_${name}`;
+      const parts = byStem.get(stem) ?? { version, name };
+      parts[part as 'up' | 'down'] = file;
+      byStem.set(stem, parts);
+    }
+    const migrations: Migration[] = [];
+    const ordered = [...byStem].sort(([leftStem, left], [rightStem, right]) => compareNumbers(left.version, right.version) || leftStem.localeCompare(rightStem));
+    for (const [stem, { version, name, up, down }] of ordered) {
+      if (up === undefined) {
+        if (down !== undefined) problems.push({ file: at(down), message: `rollback ${down} has no migration ${stem}.up.sql: it will never run` });
+        continue;
       }
-      const [first] = withUp;
-      if (!first) continue;
-      const [name, parts] = first;
       migrations.push({
-        id: version,
+        id: stem,
         version,
         name,
-        up: { path: at(parts.up ?? ''), part: 'up' },
-        down: parts.down === undefined ? undefined : { path: at(parts.down), part: 'down' },
-        expectedRollbackPath: at(`${version}_${name}.down.sql`),
+        up: { path: at(up), part: 'up', transaction: TRANSACTION },
+        down: down === undefined ? undefined : { path: at(down), part: 'down', transaction: TRANSACTION },
+        expectedRollbackPath: at(`${stem}.down.sql`),
       });
     }
+    problems.push(...duplicateVersions(migrations, 'golang-migrate refuses to run them'));
     return { migrations, problems };
   },
 };
-
-function compareVersions(left: string, right: string): number {
-  const difference = BigInt(left) - BigInt(right);
-  return difference === 0n ? 0 : difference < 0n ? -1 : 1;
-}

@@ -1,10 +1,19 @@
 import type { Layout } from '../types.js';
+import { dbmate } from './dbmate.js';
+import { diesel } from './diesel.js';
+import { flyway } from './flyway.js';
 import { golangMigrate } from './golang-migrate.js';
 import { plain } from './plain.js';
+import { prisma } from './prisma.js';
+import { sqitch } from './sqitch.js';
 import { supabase } from './supabase.js';
 
-/** Detection order: the most specific layout first; plain accepts any folder of `.sql` files. */
-export const LAYOUTS: readonly Layout[] = [supabase, golangMigrate, plain];
+/**
+ * Detection order: the most specific sign first (a plan file, a folder per migration, dbmate's
+ * markers, Flyway's names), then the Supabase folder, golang-migrate's names, and plain, which
+ * accepts any folder of `.sql` files.
+ */
+export const LAYOUTS: readonly Layout[] = [sqitch, prisma, diesel, dbmate, flyway, supabase, golangMigrate, plain];
 
 export const LAYOUT_IDS: readonly string[] = LAYOUTS.map((layout) => layout.id);
 

@@ -1,0 +1,62 @@
+import { basename } from 'node:path';
+import { type SchemaChange, defineRule } from '../src/api.js';
+
+/**
+ * The order the undo statements run in: what depends on an object goes before it (a trigger before
+ * its function, a column before the type it uses), and a rename back comes after the statements
+ * that still name the object by its new name.
+ */
+const UNDO_ORDER: readonly SchemaChange['kind'][] = ['policy', 'trigger', 'index', 'constraint', 'property', 'column', 'rename', 'table', 'function', 'type', 'enum-value', 'schema'];
+
+export default defineRule({
+  id: 'incomplete-rollback',
+  meta: {
+    description: 'A rollback that leaves part of its migration in place: a created object, a rename, a changed column.',
+    severity: 'warn',
+    preset: 'recommended',
+    category: 'rollback',
+    hazard: [
+      'A rollback runs when a deploy goes wrong, to put the schema back the way the previous application',
+      'version expects it. One that forgets part of its migration leaves a half-migrated schema: a rename not',
+      'reversed breaks the previous version\'s queries at once, a NOT NULL left in place makes its inserts fail,',
+      'and a leftover table, column, index, policy, trigger, function, type or enum value makes the migration',
+      'fail the next time it runs (`already exists`).',
+      '',
+      'The rollback is compared with what its migration did, by replaying both: the finding names every change',
+      'the migration made that is still in place after the rollback, and the help drafts the statements that',
+      'undo them. Dropping and renaming back what the migration created or renamed is what a rollback is for,',
+      'and is not reported by the rules about dropping and renaming.',
+    ].join('\n'),
+    bad: [
+      '-- migrations/1_add_team.down.sql, the rollback of 1_add_team.up.sql, which adds agents.team_id and builds idx_agents_team:',
+      'DROP INDEX CONCURRENTLY IF EXISTS idx_agents_team;',
+    ].join('\n'),
+    good: [
+      '-- migrations/1_add_team.down.sql undoes both changes, newest first:',
+      'DROP INDEX CONCURRENTLY IF EXISTS idx_agents_team;',
+      'ALTER TABLE agents DROP COLUMN IF EXISTS team_id;',
+    ].join('\n'),
+  },
+  create(context) {
+    if (context.file.part !== 'down') return {};
+    return {
+      'File:exit'() {
+        const changes = context.schema.changesOfThisMigration();
+        if (changes.length === 0) return;
+        const migration = basename(context.file.migration.path);
+        const pieces = changes.map((change) => `${change.object} (${change.change})`);
+        const count = changes.length === 1 ? 'a change' : `${changes.length} changes`;
+        const leftovers = changes.some((change) => change.kind !== 'rename' && change.kind !== 'property');
+        const rerun = leftovers ? ', and running the migration again fails on what is left (already exists)' : '';
+        context.report({
+          message: `The rollback leaves ${count} of ${migration} in place: ${pieces.join(', ')}. The previous application version expects the schema as it was before${rerun}.`,
+          help: [`-- Rollback: ${migration} (add to this rollback)`, ...inUndoOrder(changes).map((change) => change.undo)].join('\n'),
+        });
+      },
+    };
+  },
+});
+
+function inUndoOrder(changes: readonly SchemaChange[]): SchemaChange[] {
+  return [...changes].sort((left, right) => UNDO_ORDER.indexOf(left.kind) - UNDO_ORDER.indexOf(right.kind));
+}

@@ -1,0 +1,146 @@
+import { execFileSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { UsageError } from '../config/errors.js';
+import type { FileChange } from '../plugin/rule.js';
+
+export interface ChangeOptions {
+  /** A folder inside the repository; paths come back absolute, as seen from here. */
+  readonly cwd: string;
+  /** Compare with the merge base of HEAD and this ref (`--since`). */
+  readonly since?: string | undefined;
+  /** Compare the index (what `git commit` would record) instead of the working tree (`--staged`). */
+  readonly staged: boolean;
+}
+
+export interface GitChanges {
+  /** Files added or modified against the base, by absolute path; deleted files are not there. */
+  readonly files: ReadonlyMap<string, FileChange>;
+  /** With `staged`: the staged text of every `.sql` file whose index content differs from the working tree. */
+  readonly stagedTexts: ReadonlyMap<string, string>;
+}
+
+/** Diff output as git prints it without the user's configuration: no colors, external tools, text conversion or rename pairs. */
+const PLAIN_DIFF = ['--no-color', '--no-ext-diff', '--no-textconv', '--no-renames'];
+
+/**
+ * What changed in the git repository around `cwd`: against the merge base with `since`, or with
+ * HEAD for staged changes alone. Files git does not track yet count as added (not with `staged`:
+ * they are not part of the commit).
+ */
+export function gitChanges(options: ChangeOptions): GitChanges {
+  const option = options.since === undefined ? '--staged' : `--since ${options.since}`;
+  const repository = new Repository(options.cwd, option);
+  const base = options.since === undefined ? repository.headOrEmptyTree() : repository.mergeBase(options.since);
+  const staged = options.staged ? ['--cached'] : [];
+  const files = new Map<string, FileChange>();
+  const entries = repository.run(['diff', ...PLAIN_DIFF, '--name-status', '-z', ...staged, base]).split('\0');
+  for (let index = 0; index + 1 < entries.length; index += 2) {
+    const status = entries[index];
+    const path = entries[index + 1] ?? '';
+    if (status === 'A') files.set(repository.absolute(path), { kind: 'added', since: options.since, firstChangedLine: undefined });
+    if (status === 'M' || status === 'T') {
+      const firstChangedLine = firstChangedLineOf(repository.run(['diff', ...PLAIN_DIFF, '-U0', ...staged, base, '--', path]));
+      files.set(repository.absolute(path), { kind: 'modified', since: options.since, firstChangedLine });
+    }
+  }
+  if (!options.staged) {
+    for (const path of nulSeparated(repository.run(['ls-files', '--others', '--exclude-standard', '-z']))) {
+      files.set(repository.absolute(path), { kind: 'added', since: options.since, firstChangedLine: undefined });
+    }
+  }
+  return { files, stagedTexts: options.staged ? repository.stagedTexts() : new Map() };
+}
+
+/** Runs git in a repository's top folder, turning git's failures into one-line usage errors. */
+class Repository {
+  private readonly root: string;
+  private readonly option: string;
+
+  constructor(cwd: string, option: string) {
+    this.option = option;
+    let up: string;
+    try {
+      up = runGit(['rev-parse', '--show-cdup'], cwd).trim();
+    } catch (error) {
+      if (error instanceof UsageError) throw error;
+      throw new UsageError(`${option} needs a git repository, and ${cwd} is not in one`);
+    }
+    // Relative to cwd, so paths keep the spelling the rest of the run uses (symlinked temp folders).
+    this.root = resolve(cwd, up);
+  }
+
+  absolute(path: string): string {
+    return resolve(this.root, path);
+  }
+
+  run(args: readonly string[]): string {
+    try {
+      return runGit(['--literal-pathspecs', ...args], this.root);
+    } catch (error) {
+      if (error instanceof UsageError) throw error;
+      throw new UsageError(`${this.option}: git ${args[0] ?? ''} failed: ${firstLine((error as Error).message)}`);
+    }
+  }
+
+  /** The commit both HEAD and `ref` descend from: the branch point of a pull request. */
+  mergeBase(ref: string): string {
+    let commit: string;
+    try {
+      commit = runGit(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], this.root).trim();
+    } catch (error) {
+      if (error instanceof UsageError) throw error;
+      throw new UsageError(`${this.option}: no commit "${ref}" in this repository (in CI, fetch it: a shallow checkout has only the last commit)`);
+    }
+    try {
+      return runGit(['merge-base', commit, 'HEAD'], this.root).trim();
+    } catch (error) {
+      if (error instanceof UsageError) throw error;
+      throw new UsageError(`${this.option}: HEAD and "${ref}" have no common history here (a shallow clone? fetch the full history)`);
+    }
+  }
+
+  /** HEAD, or before the first commit the empty tree, so every staged file counts as added. */
+  headOrEmptyTree(): string {
+    try {
+      return runGit(['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], this.root).trim();
+    } catch {
+      return this.run(['hash-object', '-t', 'tree', '--stdin']).trim();
+    }
+  }
+
+  stagedTexts(): Map<string, string> {
+    const texts = new Map<string, string>();
+    // Files whose working copy differs from the index (or is gone): the index holds what gets committed.
+    for (const path of nulSeparated(this.run(['diff', ...PLAIN_DIFF, '--name-only', '-z']))) {
+      if (path.endsWith('.sql')) texts.set(this.absolute(path), this.run(['cat-file', 'blob', `:${path}`]));
+    }
+    return texts;
+  }
+}
+
+function runGit(args: readonly string[], cwd: string): string {
+  try {
+    return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], input: '', maxBuffer: 1 << 30 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError('git is not installed, and --since and --staged need it');
+    const stderr = (error as { stderr?: string }).stderr;
+    throw new Error(stderr !== undefined && stderr.trim() !== '' ? stderr.trim() : (error as Error).message, { cause: error });
+  }
+}
+
+/** The first line of the new side in a `-U0` diff: where the edit starts. */
+function firstChangedLineOf(diff: string): number | undefined {
+  const match = /^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@/m.exec(diff);
+  if (!match?.[1]) return undefined;
+  const start = Number(match[1]);
+  // A pure deletion names the line before the removed ones.
+  return match[2] === '0' ? start + 1 : Math.max(start, 1);
+}
+
+function nulSeparated(output: string): string[] {
+  return output.split('\0').filter((entry) => entry !== '');
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0] ?? text;
+}

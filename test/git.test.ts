@@ -1,0 +1,157 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type CliResult, jsonReport, project, runCli } from './support/cli.js';
+import { commitAll, git, gitEnv, repository } from './support/git.js';
+
+const MIGRATIONS = 'db/migrations';
+const CREATE = 'CREATE TABLE agents (id bigint PRIMARY KEY, status text);\nCREATE TABLE old_table (id bigint);\n';
+const UNSAFE_INDEX = 'CREATE INDEX idx_agents_status ON agents (status);\n';
+const SAFE_INDEX = 'CREATE INDEX CONCURRENTLY idx_agents_status ON agents (status);\n';
+
+function lint(root: string, ...args: string[]): CliResult {
+  return runCli(['lint', MIGRATIONS, '--format', 'json', ...args], { cwd: root, env: gitEnv() });
+}
+
+function reported(result: CliResult): string[] {
+  return jsonReport(result).findings.map((finding) => `${finding.ruleId} ${finding.file}:${finding.line}`);
+}
+
+/** main holds migrations 1 and 2 (2 has an unsafe index that already ran); the branch `feature` starts there. */
+function pullRequest(): string {
+  const root = repository({ [`${MIGRATIONS}/1_create.sql`]: CREATE, [`${MIGRATIONS}/2_index.sql`]: UNSAFE_INDEX });
+  git(root, 'checkout', '-q', '-b', 'feature');
+  return root;
+}
+
+describe('--since <ref>', () => {
+  it('reports only on migrations added or modified since the merge base, reading the whole history for context', () => {
+    const root = pullRequest();
+    // Drop the table only a later migration deprecates: judged with the history, it is the safe path.
+    writeFileSync(join(root, MIGRATIONS, '3_deprecate.sql'), 'ALTER TABLE old_table RENAME TO old_table_deprecated;\n');
+    writeFileSync(join(root, MIGRATIONS, '4_drop.sql'), 'DROP TABLE old_table_deprecated;\n');
+    writeFileSync(join(root, MIGRATIONS, '5_index.sql'), 'CREATE INDEX idx_agents_id ON agents (id);\n');
+    commitAll(root, 'feature migrations');
+    expect(reported(lint(root))).toContain(`require-concurrent-index ${MIGRATIONS}/2_index.sql:1`);
+    const result = lint(root, '--since', 'main');
+    expect(reported(result)).toEqual([`require-concurrent-index ${MIGRATIONS}/5_index.sql:1`]);
+    expect(jsonReport(result).summary.files).toBe(3);
+    expect(result.status).toBe(1);
+  });
+
+  it('counts uncommitted and untracked files as changed, and ignores what the base branch did after the branch point', () => {
+    const root = pullRequest();
+    git(root, 'checkout', '-q', 'main');
+    writeFileSync(join(root, MIGRATIONS, '1_create.sql'), `${CREATE}-- main edits it after the branch point\n`);
+    commitAll(root, 'main moves on');
+    git(root, 'checkout', '-q', 'feature');
+    writeFileSync(join(root, MIGRATIONS, '3_index.sql'), UNSAFE_INDEX.replace('idx_agents_status', 'idx_agents_id').replace('(status)', '(id)'));
+    // Compared with main's tip, 1_create.sql would look modified; compared with the merge base it is not.
+    expect(reported(lint(root, '--since', 'main'))).toEqual([`require-concurrent-index ${MIGRATIONS}/3_index.sql:1`]);
+  });
+
+  it('with nothing changed reports nothing and exits 0; an empty ref lints everything', () => {
+    const root = pullRequest();
+    const result = lint(root, '--since', 'main');
+    expect(jsonReport(result).findings).toEqual([]);
+    expect(result.status).toBe(0);
+    expect(reported(lint(root, '--since', ''))).toEqual([`require-concurrent-index ${MIGRATIONS}/2_index.sql:1`]);
+  });
+
+  it('accepts a commit id, and a ref that starts the way an option does is taken as a ref', () => {
+    const root = pullRequest();
+    const base = git(root, 'rev-parse', 'HEAD').trim();
+    writeFileSync(join(root, MIGRATIONS, '3_index.sql'), SAFE_INDEX);
+    expect(lint(root, '--since', base).status).toBe(0);
+    const dashed = runCli(['lint', MIGRATIONS, '--since=--output=x'], { cwd: root, env: gitEnv() });
+    expect(dashed.stderr).toBe('migrate-safe: --since --output=x: no commit "--output=x" in this repository (in CI, fetch it: a shallow checkout has only the last commit)\n');
+  });
+
+  it('is a usage error (exit 2, one line) for an unknown ref or outside a git repository', () => {
+    const root = pullRequest();
+    const unknown = lint(root, '--since', 'origin/nope');
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toBe('migrate-safe: --since origin/nope: no commit "origin/nope" in this repository (in CI, fetch it: a shallow checkout has only the last commit)\n');
+    const plain = project({ [`${MIGRATIONS}/1_create.sql`]: CREATE });
+    const outside = lint(plain, '--since', 'main');
+    expect(outside.status).toBe(2);
+    expect(outside.stderr).toBe(`migrate-safe: --since main needs a git repository, and ${plain} is not in one\n`);
+  });
+
+  it('works from a subfolder of the repository', () => {
+    const root = pullRequest();
+    writeFileSync(join(root, MIGRATIONS, '3_index.sql'), UNSAFE_INDEX);
+    const result = runCli(['lint', 'migrations', '--since', 'main', '--format', 'json'], { cwd: join(root, 'db'), env: gitEnv() });
+    expect(reported(result)).toEqual(['require-concurrent-index migrations/3_index.sql:1']);
+  });
+});
+
+describe('modified-applied-migration', () => {
+  it('reports a migration that existed at the base and was edited, at its first changed line', () => {
+    const root = pullRequest();
+    // A user's configuration must not change what migrate-safe reads from git.
+    git(root, 'config', 'color.ui', 'always');
+    writeFileSync(join(root, MIGRATIONS, '1_create.sql'), `${CREATE}ALTER TABLE agents ADD COLUMN nickname text;\n`);
+    const result = lint(root, '--since', 'main');
+    const findings = jsonReport(result).findings;
+    expect(findings.map((finding) => `${finding.ruleId} ${finding.file}:${finding.line}`)).toEqual([`modified-applied-migration ${MIGRATIONS}/1_create.sql:3`]);
+    expect(findings[0]?.severity).toBe('warning');
+    expect(findings[0]?.message).toContain('existed at main and was modified');
+    expect(result.status).toBe(0);
+  });
+
+  it('is quiet for added migrations, edited rollbacks, --staged alone and a run without --since', () => {
+    const root = repository({
+      'supabase/migrations/20240101000000_create.sql': CREATE,
+      'supabase/migrations/rollback/20240101000000_create_down.sql': 'DROP TABLE agents;\n',
+    });
+    git(root, 'checkout', '-q', '-b', 'feature');
+    writeFileSync(join(root, 'supabase/migrations/rollback/20240101000000_create_down.sql'), 'DROP TABLE old_table;\nDROP TABLE agents;\n');
+    writeFileSync(join(root, 'supabase/migrations/20240101000000_create.sql'), `${CREATE}-- reviewed\n`);
+    git(root, 'add', '-A');
+    const modified = (...args: string[]): string[] =>
+      jsonReport(runCli(['lint', 'supabase/migrations', '--format', 'json', ...args], { cwd: root, env: gitEnv() }))
+        .findings.filter((finding) => finding.ruleId === 'modified-applied-migration')
+        .map((finding) => finding.file);
+    expect(modified('--since', 'main')).toEqual(['supabase/migrations/20240101000000_create.sql']);
+    expect(modified('--staged')).toEqual([]);
+    expect(modified()).toEqual([]);
+  });
+});
+
+describe('--staged', () => {
+  it('lints what is staged, not the working copy, and reports only files with staged changes', () => {
+    const root = pullRequest();
+    writeFileSync(join(root, MIGRATIONS, '3_index.sql'), SAFE_INDEX.replace('idx_agents_status', 'idx_agents_id').replace('(status)', '(id)'));
+    git(root, 'add', '-A');
+    // The working copy turns unsafe after staging: the commit would still hold the safe version.
+    writeFileSync(join(root, MIGRATIONS, '3_index.sql'), 'CREATE INDEX idx_agents_id ON agents (id);\n');
+    writeFileSync(join(root, MIGRATIONS, '4_index.sql'), UNSAFE_INDEX);
+    const staged = lint(root, '--staged');
+    expect(jsonReport(staged).findings).toEqual([]);
+    expect(jsonReport(staged).summary.files).toBe(1);
+    expect(staged.status).toBe(0);
+    git(root, 'add', '-A');
+    expect(reported(lint(root, '--staged'))).toEqual([`require-concurrent-index ${MIGRATIONS}/3_index.sql:1`, `require-concurrent-index ${MIGRATIONS}/4_index.sql:1`]);
+  });
+
+  it('reads the history from the index too', () => {
+    const root = repository({ [`${MIGRATIONS}/1_create.sql`]: CREATE, [`${MIGRATIONS}/2_deprecate.sql`]: 'ALTER TABLE old_table RENAME TO old_table_deprecated;\n' });
+    writeFileSync(join(root, MIGRATIONS, '3_drop.sql'), 'DROP TABLE old_table_deprecated;\n');
+    git(root, 'add', '-A');
+    // Unstaged: the deprecation is gone from the working copy, but the commit keeps it.
+    rmSync(join(root, MIGRATIONS, '2_deprecate.sql'));
+    expect(reported(lint(root))).toEqual([`drop-table-without-deprecation ${MIGRATIONS}/3_drop.sql:1`]);
+    expect(reported(lint(root, '--staged'))).toEqual([]);
+  });
+
+  it('works before the first commit, and refuses standard input', () => {
+    const root = project({ [`${MIGRATIONS}/1_create.sql`]: CREATE, [`${MIGRATIONS}/2_index.sql`]: UNSAFE_INDEX });
+    git(root, 'init', '-q', '-b', 'main');
+    git(root, 'add', '-A');
+    expect(reported(lint(root, '--staged'))).toEqual([`require-concurrent-index ${MIGRATIONS}/2_index.sql:1`]);
+    const stdin = runCli(['lint', '-', '--staged'], { cwd: root, env: gitEnv(), input: UNSAFE_INDEX });
+    expect(stdin.status).toBe(2);
+    expect(stdin.stderr).toBe('migrate-safe: --staged reports on files as git has them: it cannot lint standard input\n');
+  });
+});

@@ -1,0 +1,101 @@
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPOSITORY } from './support/cli.js';
+import { git, gitEnv, repository, snapshotOfThisRepository } from './support/git.js';
+import { linkPackages } from './support/packages.js';
+
+const MIGRATIONS = 'supabase/migrations';
+const HISTORY = {
+  [`${MIGRATIONS}/20240101000000_create_agents.sql`]: 'CREATE TABLE agents (id bigint PRIMARY KEY, status text);\n',
+  [`${MIGRATIONS}/rollback/20240101000000_create_agents_down.sql`]: 'DROP TABLE agents;\n',
+};
+const NEW_MIGRATION = `${MIGRATIONS}/20240102000000_add_status_index.sql`;
+const NEW_ROLLBACK = `${MIGRATIONS}/rollback/20240102000000_add_status_index_down.sql`;
+const UNSAFE_INDEX = 'CREATE INDEX idx_agents_status ON agents (status);\n';
+const SAFE_INDEX = 'CREATE INDEX CONCURRENTLY idx_agents_status ON agents (status);\n';
+const README = readFileSync(join(REPOSITORY, 'README.md'), 'utf8');
+
+function run(command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): SpawnSyncReturns<string> {
+  return spawnSync(command, args, { cwd, env, encoding: 'utf8' });
+}
+
+function commitCount(root: string): number {
+  return Number(git(root, 'rev-list', '--count', 'HEAD').trim());
+}
+
+/**
+ * Stages a migration and its rollback and commits them through the repository's hook: an unsafe
+ * index must be refused with the finding shown, the safe one must go through.
+ */
+function expectHookGuardsCommits(app: string, env: NodeJS.ProcessEnv): void {
+  const before = commitCount(app);
+  writeFileSync(join(app, NEW_MIGRATION), UNSAFE_INDEX);
+  writeFileSync(join(app, NEW_ROLLBACK), 'DROP INDEX CONCURRENTLY IF EXISTS idx_agents_status;\n');
+  git(app, 'add', '-A');
+  const refused = run('git', ['commit', '-m', 'Index agents by status'], app, env);
+  expect(refused.status, refused.stdout + refused.stderr).not.toBe(0);
+  expect(refused.stdout + refused.stderr).toContain('require-concurrent-index');
+  expect(refused.stdout + refused.stderr).toContain('CREATE INDEX CONCURRENTLY idx_agents_status ON agents (status);');
+  expect(commitCount(app)).toBe(before);
+
+  writeFileSync(join(app, NEW_MIGRATION), SAFE_INDEX);
+  git(app, 'add', '-A');
+  const accepted = run('git', ['commit', '-m', 'Index agents by status, concurrently'], app, env);
+  expect(accepted.status, accepted.stdout + accepted.stderr).toBe(0);
+  expect(commitCount(app)).toBe(before + 1);
+}
+
+describe('pre-commit framework', () => {
+  // Measured: about 30 s, nearly all of it pre-commit installing the hook (npm install of this repository, built twice).
+  it('installs the hook from .pre-commit-hooks.yaml, refuses a commit adding an unsafe migration and accepts a safe one', () => {
+    // The hook repository is this checkout as it is now, installed by pre-commit exactly as users get it.
+    const hooks = snapshotOfThisRepository();
+    const rev = git(hooks, 'rev-parse', 'HEAD').trim();
+    const config = ['repos:', `  - repo: ${hooks}`, `    rev: ${rev}`, '    hooks:', '      - id: migrate-safe', ''].join('\n');
+    const app = repository({ ...HISTORY, '.pre-commit-config.yaml': config });
+    const env = gitEnv({
+      PRE_COMMIT_HOME: mkdtempSync(join(tmpdir(), 'migrate-safe-pre-commit-home-')),
+      // npm install takes packages from the cache `npm ci` filled, without asking the registry about each again.
+      npm_config_prefer_offline: 'true',
+      npm_config_audit: 'false',
+      npm_config_fund: 'false',
+    });
+    const install = run('pre-commit', ['install', '--install-hooks'], app, env);
+    expect(install.status, install.stdout + install.stderr).toBe(0);
+    expectHookGuardsCommits(app, env);
+  }, 600_000);
+
+  it('is the configuration the README tells users to write', () => {
+    expect(README).toContain('  - repo: https://github.com/migrate-safe/migrate-safe\n    rev: v0.1.0\n    hooks:\n      - id: migrate-safe\n');
+  });
+});
+
+describe('husky and lint-staged', () => {
+  const LINT_STAGED = { '*.sql': 'migrate-safe lint' };
+  const HOOK = 'npx lint-staged\n';
+
+  it("runs migrate-safe on the staged migrations from husky's pre-commit hook: refuses an unsafe one, accepts a safe one", () => {
+    const app = repository({
+      ...HISTORY,
+      '.gitignore': 'node_modules/\n',
+      'package.json': JSON.stringify({ name: 'app', private: true, 'lint-staged': LINT_STAGED }, null, 2),
+    });
+    linkPackages(app, [REPOSITORY, join(REPOSITORY, 'node_modules', 'husky'), join(REPOSITORY, 'node_modules', 'lint-staged')]);
+    const env = gitEnv();
+    // The README's steps: npx husky init, then the hook runs lint-staged.
+    const init = run(join(app, 'node_modules', '.bin', 'husky'), ['init'], app, env);
+    expect(init.status, init.stdout + init.stderr).toBe(0);
+    writeFileSync(join(app, '.husky', 'pre-commit'), HOOK);
+    git(app, 'add', '-A');
+    git(app, 'commit', '-q', '-m', 'Set up husky');
+    expectHookGuardsCommits(app, env);
+  }, 60_000);
+
+  it('is the configuration the README tells users to write', () => {
+    expect(README).toContain(`"lint-staged": {\n    "*.sql": "migrate-safe lint"\n  }`);
+    expect(README).toContain(`echo "${HOOK.trim()}" > .husky/pre-commit`);
+  });
+});
