@@ -1,4 +1,4 @@
-import { type ColumnDef, type Constraint, type Fix, type FixDescriptors, type QualifiedName, type StatementContext, type TextEdit, constraintsOf, displayName, quoteIdentifier, scanTokens } from '../../src/api.js';
+import { type ColumnDef, type Constraint, type FileInfo, type Fix, type FixDescriptors, type QualifiedName, type StatementContext, type TextEdit, constraintsOf, displayName, quoteIdentifier, scanTokens } from '../../src/api.js';
 import { type TextEdit as StatementEdit, insertAfter } from './rewrite.js';
 
 /**
@@ -36,6 +36,14 @@ export function insertAfterStatement(statement: StatementContext, sql: string): 
   const lineBreak = lineBreakOf(text, end);
   const at = terminator.exec(text) ? terminator.lastIndex : end;
   return { start: at, end: at, text: `${at === end ? ';' : ''}${lineBreak}${sql}` };
+}
+
+/** Appends SQL at the end of a file, on lines of its own. */
+export function appendToFile(file: FileInfo, sql: string): TextEdit {
+  const { text } = file;
+  const lineBreak = lineBreakOf(text, 0);
+  const separator = text === '' || text.endsWith('\n') ? '' : lineBreak;
+  return { start: text.length, end: text.length, text: `${separator}${sql.replaceAll('\n', lineBreak)}${lineBreak}` };
 }
 
 /**
