@@ -12,6 +12,7 @@ import {
   quoteIdentifier,
 } from '../src/api.js';
 import { concurrentlyFixes, statementFix } from './support/fixes.js';
+import { migrationOfItsOwn } from './support/help.js';
 import { insertAfter } from './support/rewrite.js';
 
 export default defineRule({
@@ -83,7 +84,7 @@ export default defineRule({
         if (!target) return;
         statement.report({
           message: target.message,
-          help: reindexHelp(target, context.pgVersion),
+          help: reindexHelp(statement, target, context.pgVersion),
           lock: target.relation ? undefined : null,
           ...(context.pgVersion >= 12 ? concurrentlyFixes(statement) : {}),
         });
@@ -209,14 +210,16 @@ function reindexTarget(kind: string | undefined, relation: RangeVar | undefined,
   };
 }
 
-function reindexHelp(target: ReindexTarget, pgVersion: number): string {
+function reindexHelp(statement: StatementContext, target: ReindexTarget, pgVersion: number): string {
   const { keyword, name, relation } = target;
   if (pgVersion >= 12 && keyword !== 'SYSTEM') {
-    return [
-      '-- In a migration of its own, run without a transaction block (CONCURRENTLY cannot run inside one):',
-      `REINDEX ${keyword} CONCURRENTLY ${name};`,
-      '-- If it fails it leaves invalid indexes named <index>_ccnew: drop them (DROP INDEX CONCURRENTLY) and run it again.',
-    ].join('\n');
+    return migrationOfItsOwn(
+      statement,
+      [
+        `REINDEX ${keyword} CONCURRENTLY ${name};`,
+        '-- If it fails it leaves invalid indexes named <index>_ccnew: drop them (DROP INDEX CONCURRENTLY) and run it again.',
+      ].join('\n'),
+    );
   }
   const before12 = pgVersion < 12 ? 'PostgreSQL before 12 has no REINDEX CONCURRENTLY' : 'REINDEX SYSTEM has no concurrent form';
   if (keyword !== 'INDEX' || !relation) {

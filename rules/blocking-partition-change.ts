@@ -13,7 +13,7 @@ import {
   nodeOf,
   quoteIdentifier,
 } from '../src/api.js';
-import { lockTimeoutHelp, migrationStep } from './support/help.js';
+import { lockTimeoutHelp, migrationOfItsOwn, migrationStep } from './support/help.js';
 
 export default defineRule({
   id: 'blocking-partition-change',
@@ -99,9 +99,13 @@ function reportDetach(statement: StatementContext, parent: QualifiedName, partit
     message: `${lead}. DETACH PARTITION ... CONCURRENTLY lets reads and writes continue.`,
     help: [
       ...(defaultPartition ? [`-- CONCURRENTLY is refused while ${parentName} has a default partition (${displayName(defaultPartition.name)}).`] : []),
-      '-- In a migration of its own, run without a transaction block (CONCURRENTLY cannot run inside one):',
-      `ALTER TABLE ${parentName} DETACH PARTITION ${partitionName} CONCURRENTLY;`,
-      `-- If it is interrupted, complete it with: ALTER TABLE ${parentName} DETACH PARTITION ${partitionName} FINALIZE;`,
+      migrationOfItsOwn(
+        statement,
+        [
+          `ALTER TABLE ${parentName} DETACH PARTITION ${partitionName} CONCURRENTLY;`,
+          `-- If it is interrupted, complete it with: ALTER TABLE ${parentName} DETACH PARTITION ${partitionName} FINALIZE;`,
+        ].join('\n'),
+      ),
     ].join('\n'),
   });
 }

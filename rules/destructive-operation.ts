@@ -14,7 +14,7 @@ import {
   quoteIdentifier,
   stringsOf,
 } from '../src/api.js';
-import { BACKUP_FIRST, columnUnusedDirective, deprecateThenDrop } from './support/help.js';
+import { BACKUP_FIRST, columnUnusedDirective, deprecateThenDrop, migrationOfItsOwn } from './support/help.js';
 import { COLUMN_OWNERS } from './support/rewrite.js';
 
 export default defineRule({
@@ -201,6 +201,8 @@ function cascadeHelp(statement: StatementContext, node: DropStmt, object: Node, 
     const table = nameOfParts(listParts(object));
     if (table) return deprecateThenDrop(table, suffix, before);
   }
+  // A plain DROP INDEX locks the table against reads and writes (require-concurrent-index-drop).
+  if (node.removeType === 'OBJECT_INDEX') return [...before, migrationOfItsOwn(statement, `DROP INDEX CONCURRENTLY IF EXISTS ${objectName(node.removeType, object)};`)].join('\n');
   return [...before, withoutCascade(statement)].join('\n');
 }
 

@@ -40,6 +40,8 @@ export default defineRule({
   },
   create(context) {
     if (context.file.part !== 'down') return {};
+    // With the drafted statements added, a file sent as one query string holds several: one implicit transaction.
+    const wrapped = context.file.transactionMode !== 'none';
     return {
       'File:exit'() {
         const changes = context.schema.changesOfThisMigration();
@@ -49,7 +51,7 @@ export default defineRule({
         const count = changes.length === 1 ? 'a change' : `${changes.length} changes`;
         const leftovers = changes.some((change) => change.kind !== 'rename' && change.kind !== 'property');
         const rerun = leftovers ? ', and running the migration again fails on what is left (already exists)' : '';
-        const undo = [`-- Rollback: ${migration} (add to this rollback)`, ...inUndoOrder(changes).map((change) => change.undo)].join('\n');
+        const undo = [`-- Rollback: ${migration} (add to this rollback)`, ...inUndoOrder(changes).map((change) => (wrapped ? inTransaction(change.undo) : change.undo))].join('\n');
         // A rollback that is a section of its migration's file (dbmate) does not end where the file does.
         const wholeFile = (context.file.startLine ?? 1) === 1;
         context.report({
@@ -62,6 +64,18 @@ export default defineRule({
     };
   },
 });
+
+const DROP_INDEX_CONCURRENTLY = /^DROP INDEX CONCURRENTLY IF EXISTS (.+);$/;
+
+/** The migration tool runs this rollback in one transaction, where PostgreSQL refuses DROP INDEX CONCURRENTLY. */
+function inTransaction(undo: string): string {
+  const index = DROP_INDEX_CONCURRENTLY.exec(undo)?.[1];
+  if (index === undefined) return undo;
+  return [
+    `-- migrate-safe-ignore require-concurrent-index-drop: this rollback runs in one transaction, where CONCURRENTLY is refused; ${index} goes under a brief lock`,
+    `DROP INDEX IF EXISTS ${index};`,
+  ].join('\n');
+}
 
 function inUndoOrder(changes: readonly SchemaChange[]): SchemaChange[] {
   return [...changes].sort((left, right) => UNDO_ORDER.indexOf(left.kind) - UNDO_ORDER.indexOf(right.kind));

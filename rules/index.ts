@@ -29,6 +29,14 @@ import enumValueInTransaction from './enum-value-in-transaction.js';
 import multipleExclusiveLocks from './multiple-exclusive-locks.js';
 import requireLockTimeout from './require-lock-timeout.js';
 import unbatchedBackfill from './unbatched-backfill.js';
+import requireConcurrentIndexDrop from './require-concurrent-index-drop.js';
+import concurrentlyInTransaction from './concurrently-in-transaction.js';
+import addColumnRewrite from './add-column-rewrite.js';
+import setNotNullScan from './set-not-null-scan.js';
+import constraintWithoutNotValid from './constraint-without-not-valid.js';
+import validateInSameTransaction from './validate-in-same-transaction.js';
+import uniqueWithoutIndex from './unique-without-index.js';
+import columnTypeChange from './column-type-change.js';
 
 /** Every built-in rule, in documentation order. */
 export const BUILT_IN_RULES: readonly AnyRule[] = [
@@ -56,6 +64,14 @@ export const BUILT_IN_RULES: readonly AnyRule[] = [
   requireLockTimeout,
   unbatchedBackfill,
   multipleExclusiveLocks,
+  requireConcurrentIndexDrop,
+  concurrentlyInTransaction,
+  addColumnRewrite,
+  setNotNullScan,
+  constraintWithoutNotValid,
+  validateInSameTransaction,
+  uniqueWithoutIndex,
+  columnTypeChange,
   preferRobustStatements,
   preferTextOverVarchar,
   preferBigint,

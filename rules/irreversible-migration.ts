@@ -132,7 +132,10 @@ function columnBackup(statement: StatementContext, table: QualifiedName, column:
   return [
     `-- In this migration, before the ${change === 'drop' ? 'drop' : 'type change'}: keep the values where a rollback can restore them from.`,
     `CREATE TABLE ${backup} AS SELECT ${key}, ${shownColumn} FROM ${shownTable};`,
-    ...(change === 'drop' ? [columnUnusedDirective(shownColumn), `ALTER TABLE ${shownTable} DROP COLUMN ${shownColumn};`] : [`${statement.statement.text};`]),
+    ...(change === 'drop'
+      ? [columnUnusedDirective(shownColumn), `ALTER TABLE ${shownTable} DROP COLUMN ${shownColumn};`]
+      : // The conversion itself stays as written; column-type-change's help shows how to make it without a rewrite.
+        [`-- then the type change: ${statement.statement.text.replace(/\s+/g, ' ')};`]),
     '-- Its rollback restores them:',
     change === 'drop' ? `-- ALTER TABLE ${shownTable} ADD COLUMN ${shownColumn} ${type};` : `-- ALTER TABLE ${shownTable} ALTER COLUMN ${shownColumn} TYPE ${type};`,
     `-- UPDATE ${shownTable} SET ${shownColumn} = ${backup}.${shownColumn} FROM ${backup} WHERE ${shownTable}.${key} = ${backup}.${key};`,

@@ -1,4 +1,6 @@
-import { type ColumnDef, type QualifiedName, type StatementContext, constraintsOf, defineRule, displayName, formatTypeName, nameOfRangeVar, nodeOf, quoteIdentifier } from '../src/api.js';
+import { type ColumnDef, type QualifiedName, type StatementContext, constraintsOf, defineRule, displayName, formatTypeName, quoteIdentifier } from '../src/api.js';
+import { addedColumn, changeOfExistingTable } from './support/alter-table.js';
+import { constraintSteps } from './support/constraints.js';
 import { batchedUpdate, keyColumn, migrationStep } from './support/help.js';
 import { dropNotNullSuggestion } from './support/fixes.js';
 
@@ -27,29 +29,27 @@ export default defineRule({
       "UPDATE agents SET new_field = 'default_value'",
       'WHERE id IN (SELECT id FROM agents WHERE new_field IS NULL LIMIT 10000);',
       '-- Migration 2: enforce NOT NULL without a long lock',
-      'ALTER TABLE agents ADD CONSTRAINT agents_new_field_not_null CHECK (new_field IS NOT NULL) NOT VALID;',
+      'ALTER TABLE agents ADD CONSTRAINT agents_new_field_not_null_check CHECK (new_field IS NOT NULL) NOT VALID;',
       '-- Migration 3:',
-      'ALTER TABLE agents VALIDATE CONSTRAINT agents_new_field_not_null;',
+      'ALTER TABLE agents VALIDATE CONSTRAINT agents_new_field_not_null_check;',
       '-- Migration 4:',
       'ALTER TABLE agents ALTER COLUMN new_field SET NOT NULL;',
-      'ALTER TABLE agents DROP CONSTRAINT agents_new_field_not_null;',
+      'ALTER TABLE agents DROP CONSTRAINT agents_new_field_not_null_check;',
     ].join('\n'),
     versions: 'From PostgreSQL 11 a non-volatile DEFAULT is stored once instead of rewriting the table, so `NOT NULL DEFAULT <value>` is safe; before 11 it rewrites.',
   },
   create(context) {
     return {
       AlterTableStmt(node, statement) {
-        const table = nameOfRangeVar(node.relation);
-        if (!table || statement.schema.isNewTable(node.relation)) return;
-        for (const command of node.cmds ?? []) {
-          const alter = nodeOf(command, 'AlterTableCmd');
-          const column = alter?.subtype === 'AT_AddColumn' ? nodeOf(alter.def, 'ColumnDef') : undefined;
+        const change = changeOfExistingTable(node, statement);
+        if (!change) return;
+        for (const column of change.commands.map(addedColumn)) {
           if (column?.colname === undefined || !lacksValuesForExistingRows(column)) continue;
-          const name = quoteIdentifier(column.colname);
+          const table = displayName(change.table);
           statement.report({
             node: column,
-            message: `ADD COLUMN ${name} ... NOT NULL without a DEFAULT on existing table ${displayName(table)} fails with "column contains null values" as soon as the table has a row; while it waits for and holds its lock, all reads and writes of ${displayName(table)} wait.`,
-            help: help(statement, table, name, formatTypeName(column.typeName) ?? '<type>', context.pgVersion),
+            message: `ADD COLUMN ${quoteIdentifier(column.colname)} ... NOT NULL without a DEFAULT on existing table ${table} fails with "column contains null values" as soon as the table has a row; while it waits for and holds its lock, all reads and writes of ${table} wait.`,
+            help: help(statement, change.table, column.colname, formatTypeName(column.typeName) ?? '<type>', context.pgVersion),
             suggestions: dropNotNullSuggestion(statement, column),
           });
         }
@@ -71,22 +71,16 @@ function lacksValuesForExistingRows(column: ColumnDef): boolean {
 
 function help(statement: StatementContext, table: QualifiedName, column: string, type: string, pgVersion: number): string {
   const tableName = displayName(table);
-  const check = quoteIdentifier(`${table.name}_${column.replaceAll('"', '')}_not_null`);
+  const name = quoteIdentifier(column);
   const steps = [
-    migrationStep(1, 'add the column as nullable', `ALTER TABLE ${tableName} ADD COLUMN ${column} ${type};`),
-    batchedUpdate(table, keyColumn(statement, table), `${column} = <value>`, `${column} IS NULL`),
-    migrationStep(2, 'new rows must have a value; existing rows are checked later', `ALTER TABLE ${tableName} ADD CONSTRAINT ${check} CHECK (${column} IS NOT NULL) NOT VALID;`),
-    migrationStep(3, 'check existing rows while reads and writes continue', `ALTER TABLE ${tableName} VALIDATE CONSTRAINT ${check};`),
-    migrationStep(
-      4,
-      'enforce NOT NULL; the valid check lets PostgreSQL 12+ skip the scan',
-      `ALTER TABLE ${tableName} ALTER COLUMN ${column} SET NOT NULL;\nALTER TABLE ${tableName} DROP CONSTRAINT ${check};`,
-    ),
+    migrationStep(1, 'add the column as nullable', `ALTER TABLE ${tableName} ADD COLUMN ${name} ${type};`),
+    batchedUpdate(table, keyColumn(statement, table), `${name} = <value>`, `${name} IS NULL`),
+    ...constraintSteps(table, { notNull: [column] }, 2, pgVersion),
   ].join('\n');
   if (pgVersion < 11) return steps;
   return [
     '-- Option 1, when one value suits every existing row (stored once, no rewrite):',
-    `ALTER TABLE ${tableName} ADD COLUMN ${column} ${type} NOT NULL DEFAULT <value>;`,
+    `ALTER TABLE ${tableName} ADD COLUMN ${name} ${type} NOT NULL DEFAULT <value>;`,
     '-- Option 2, the guide\'s steps:',
     steps,
   ].join('\n');

@@ -1,5 +1,6 @@
 import { type ColumnState, type QualifiedName, type StatementContext, defineRule, displayName, formatTypeName, nameOfRangeVar, quoteIdentifier } from '../src/api.js';
-import { batchedUpdate, keyColumn, migrationStep } from './support/help.js';
+import { expandContract } from './support/expand-contract.js';
+import { migrationStep } from './support/help.js';
 
 export default defineRule({
   id: 'rename-column',
@@ -45,7 +46,14 @@ export default defineRule({
           message: `RENAME COLUMN ${from} TO ${to} on ${displayName(table)} breaks the running application: every query still using ${from} fails from the moment the migration commits until the last instance runs the new version.`,
           help: isView(node.relationType, statement.schema.table(table)?.kind)
             ? viewBothNames(table, from, to)
-            : expandContract(statement, table, from, to, formatTypeName(column?.type)),
+            : expandContract(statement, {
+                table,
+                from,
+                to,
+                // Where the history does not tell the type, text with a note: a placeholder in its place would not parse.
+                ...typeOrText(formatTypeName(column?.type), from),
+                value: { inTrigger: `NEW.${from}`, inBackfill: from },
+              }),
         });
       },
     };
@@ -71,37 +79,6 @@ function viewBothNames(view: QualifiedName, from: string, to: string): string {
   ].join('\n');
 }
 
-function expandContract(statement: StatementContext, table: QualifiedName, from: string, to: string, knownType: string | undefined): string {
-  const tableName = displayName(table);
-  // Where the history does not tell the type, text with a note: a placeholder in its place would not parse.
-  const addColumn = `ALTER TABLE ${tableName} ADD COLUMN ${to} ${knownType ?? 'text'};${knownType ? '' : ` -- or the type of ${from}, if it is not text`}`;
-  const sync = quoteIdentifier(`${table.name}_sync_${to.replaceAll('"', '')}`);
-  return [
-    migrationStep(
-      1,
-      `add ${to} and keep it in sync while old and new code run side by side`,
-      [
-        addColumn,
-        `CREATE OR REPLACE FUNCTION ${sync}() RETURNS trigger LANGUAGE plpgsql AS $$`,
-        'BEGIN',
-        `  NEW.${to} := NEW.${from};`,
-        '  RETURN NEW;',
-        'END;',
-        '$$;',
-        `CREATE TRIGGER ${sync} BEFORE INSERT OR UPDATE ON ${tableName}`,
-        `  FOR EACH ROW EXECUTE FUNCTION ${sync}();`,
-      ].join('\n'),
-    ),
-    batchedUpdate(table, keyColumn(statement, table), `${to} = ${from}`, `${to} IS DISTINCT FROM ${from}`),
-    `-- Deploy the application reading and writing ${to}; then, once no running code uses ${from}:`,
-    migrationStep(
-      2,
-      `drop the sync trigger and ${from}`,
-      [
-        `DROP TRIGGER ${sync} ON ${tableName};`,
-        `DROP FUNCTION ${sync}();`,
-        `ALTER TABLE ${tableName} DROP COLUMN ${from};`,
-      ].join('\n'),
-    ),
-  ].join('\n');
+function typeOrText(knownType: string | undefined, from: string): { type: string; typeNote?: string } {
+  return knownType ? { type: knownType } : { type: 'text', typeNote: `or the type of ${from}, if it is not text` };
 }

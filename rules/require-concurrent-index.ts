@@ -1,5 +1,6 @@
-import { defineRule, displayName, nameOfRangeVar } from '../src/api.js';
+import { type StatementContext, defineRule, displayName, nameOfRangeVar } from '../src/api.js';
 import { concurrentlyFixes } from './support/fixes.js';
+import { migrationOfItsOwn } from './support/help.js';
 
 export default defineRule({
   id: 'require-concurrent-index',
@@ -37,7 +38,7 @@ export default defineRule({
         const partitioned = statement.schema.table(node.relation)?.kind === 'partitioned-table';
         statement.report({
           message: `CREATE ${kind} without CONCURRENTLY on existing table ${tableName} takes a SHARE lock: every INSERT, UPDATE and DELETE on ${tableName} waits until the whole index is built.`,
-          help: partitioned ? partitionedHelp(statement.statement.text, node.idxname, tableName) : concurrentHelp(statement.statement.text, node.idxname),
+          help: partitioned ? partitionedHelp(statement.statement.text, node.idxname, tableName) : concurrentHelp(statement, node.idxname),
           // PostgreSQL cannot build an index on a partitioned table concurrently: no textual fix there.
           ...(partitioned ? {} : concurrentlyFixes(statement)),
         });
@@ -48,12 +49,14 @@ export default defineRule({
 
 const CREATE_INDEX = /^(\s*CREATE\s+(?:UNIQUE\s+)?INDEX)\b/i;
 
-function concurrentHelp(statementText: string, indexName: string | undefined): string {
-  return [
-    '-- In a migration of its own, run without a transaction block (CONCURRENTLY cannot run inside one):',
-    `${statementText.replace(CREATE_INDEX, '$1 CONCURRENTLY')};`,
-    `-- If the build fails it leaves an INVALID index: drop it (DROP INDEX CONCURRENTLY ${indexName ?? '<index>'};) and run the migration again.`,
-  ].join('\n');
+function concurrentHelp(statement: StatementContext, indexName: string | undefined): string {
+  return migrationOfItsOwn(
+    statement,
+    [
+      `${statement.statement.text.replace(CREATE_INDEX, '$1 CONCURRENTLY')};`,
+      `-- If the build fails it leaves an INVALID index: drop it (DROP INDEX CONCURRENTLY ${indexName ?? '<index>'};) and run the migration again.`,
+    ].join('\n'),
+  );
 }
 
 /** PostgreSQL cannot build an index CONCURRENTLY on a partitioned table: build it per partition, then attach. */

@@ -66,12 +66,13 @@ export type {
 } from './analyze/schema-state.js';
 export type { SchemaChange } from './analyze/schema-changes.js';
 export type { SchemaView } from './analyze/schema-view.js';
-export { type SessionSettings, type SettingValue, type TransactionInfo, parseDuration } from './analyze/session.js';
+export { type SessionSettings, type SettingValue, type TransactionInfo, parseDuration, timeZoneIsUtc } from './analyze/session.js';
 export type { TransactionPolicy } from './discover/types.js';
 export { type TypeChangeVerdict, typeChangeVerdict } from './analyze/type-change.js';
 export { lostInConversion } from './analyze/type-loss.js';
 export { controlsTransaction, refusesTransactionBlock } from './analyze/transaction-block.js';
 export { undoStatement } from './analyze/undo.js';
+export { sqlOf } from './parse/deparse.js';
 export { type Token as SqlToken, scanTokens } from './parse/tokens.js';
 
 /** The AST node types of libpg-query (PostgreSQL's own parse tree). */

@@ -100,6 +100,7 @@ describe('schema state', () => {
          -- NEW.ignored := NEW.commented_out;
          NEW.new_name := NEW.old_name;
          NEW."Title" = NEW.Heading;
+         IF NEW.score = NEW.rank THEN NEW.score_new := NEW.score::bigint; END IF;
          RETURN NEW;
        END $$;
        CREATE TRIGGER sync BEFORE INSERT OR UPDATE ON agents FOR EACH ROW EXECUTE FUNCTION sync();
@@ -112,6 +113,9 @@ describe('schema state', () => {
       expect(view?.column({ schema: undefined, name: 'agents' }, 'old_name')?.mirroredInto).toMatchObject({ name: 'new_name', origin: { migration: 'm1' } });
       expect(view?.column({ schema: undefined, name: 'agents' }, 'heading')?.mirroredInto?.name).toBe('Title');
       expect(view?.column({ schema: undefined, name: 'agents' }, 'commented_out')).toBeUndefined();
+      // A conversion is a copy too; the comparison of the IF is not.
+      expect(view?.column({ schema: undefined, name: 'agents' }, 'score')?.mirroredInto?.name).toBe('score_new');
+      expect(view?.column({ schema: undefined, name: 'agents' }, 'rank')).toBeUndefined();
     }
     expect(state.tables.get('public.teams')).toBeUndefined();
   });
@@ -351,5 +355,40 @@ describe('partitions and CHECK constraints', () => {
       ['events', 'SHARE UPDATE EXCLUSIVE', 'none'],
       ['events_2025', 'ACCESS EXCLUSIVE', 'scan'],
     ]);
+  });
+});
+
+describe('lock classification', () => {
+  const locksOf = (analysis: StatementAnalysis | undefined) => analysis?.locks.map((lock) => [lock.relation.name, lock.mode, lock.effect]);
+
+  it('counts a new column\'s REFERENCES as a scan only when a default fills the column (even DEFAULT NULL)', () => {
+    const [empty, filled] = analyze('ALTER TABLE agents ADD COLUMN team_id bigint REFERENCES teams (id); ALTER TABLE agents ADD COLUMN home_id bigint DEFAULT NULL REFERENCES teams (id);');
+    expect(locksOf(empty)).toEqual([
+      ['agents', 'ACCESS EXCLUSIVE', 'none'],
+      ['agents', 'SHARE ROW EXCLUSIVE', 'none'],
+      ['teams', 'SHARE ROW EXCLUSIVE', 'none'],
+    ]);
+    expect(locksOf(filled)).toContainEqual(['agents', 'SHARE ROW EXCLUSIVE', 'scan']);
+  });
+
+  it('lets a valid CHECK (col IS NOT NULL) spare the scan of ADD CONSTRAINT ... NOT NULL as it does for SET NOT NULL', () => {
+    const statements = analyze(
+      'ALTER TABLE agents ADD CONSTRAINT agents_name_not_null_check CHECK (name IS NOT NULL) NOT VALID; ALTER TABLE agents VALIDATE CONSTRAINT agents_name_not_null_check; ALTER TABLE agents ADD CONSTRAINT agents_name_not_null NOT NULL name; ALTER TABLE agents ADD CONSTRAINT agents_email_not_null NOT NULL email;',
+    );
+    expect(locksOf(statements[2])).toEqual([['agents', 'ACCESS EXCLUSIVE', 'none']]);
+    expect(locksOf(statements[3])).toEqual([['agents', 'ACCESS EXCLUSIVE', 'scan']]);
+  });
+
+  it('knows int8 and timestamptz as bigint and timestamp with time zone', () => {
+    const statements = analyze("CREATE TABLE events (at timestamp, n bigint); SET TIME ZONE 'UTC'; ALTER TABLE events ALTER COLUMN at TYPE timestamptz, ALTER COLUMN n TYPE int8;");
+    expect(statements[2]?.locks.map((lock) => lock.form.id)).toEqual(['alter-column-type-binary-coercible', 'alter-column-type-binary-coercible']);
+  });
+
+  it('gives UNIQUE and PRIMARY KEY USING INDEX the index\'s columns', () => {
+    const state = new SchemaState();
+    analyze('CREATE TABLE accounts (id bigint, email text); CREATE UNIQUE INDEX accounts_pkey ON accounts (id); ALTER TABLE accounts ADD CONSTRAINT accounts_pkey PRIMARY KEY USING INDEX accounts_pkey;', { state });
+    const accounts = state.tables.get('public.accounts');
+    expect(accounts?.constraints.get('accounts_pkey')?.columns).toEqual(['id']);
+    expect(accounts?.columns.get('id')?.notNull).toBe(true);
   });
 });

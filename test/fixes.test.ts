@@ -4,12 +4,10 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BUILT_IN_RULES } from '../rules/index.js';
-import { type Fix, type Finding, type LintResult, defineRule, nameOfRangeVar, nodeOf } from '../src/api.js';
-import { ConfigLoader } from '../src/config/load.js';
+import type { Fix, Finding, LintResult } from '../src/api.js';
 import { applyEdits } from '../src/engine/edits.js';
 import { lintAndFix } from '../src/engine/fix.js';
 import { lint } from '../src/engine/index.js';
-import { concurrentlyFixes, notValidFixes } from '../rules/support/fixes.js';
 import { loadParser } from './support/expectations.js';
 import { project, runCli } from './support/cli.js';
 
@@ -61,14 +59,15 @@ describe('every fix and suggestion of a finding, applied alone', () => {
 });
 
 describe('built-in fixes', () => {
-  it('add CONCURRENTLY unattended to a statement that runs alone, and only suggest it elsewhere', async () => {
+  it('add CONCURRENTLY unattended only outside a transaction block, and suggest it inside one', async () => {
+    // golang-migrate sends a file as one query string: a file of one statement runs alone, several share an implicit transaction.
     const root = project({
-      'migrations/1_alone.sql': 'CREATE INDEX idx_agents_status ON agents (status);\n',
-      'migrations/2_with_others.sql': 'ALTER TABLE agents ADD COLUMN team_id bigint;\nCREATE UNIQUE INDEX idx_agents_team ON agents (team_id);\n',
+      'migrations/1_alone.up.sql': 'CREATE INDEX idx_agents_status ON agents (status);\n',
+      'migrations/2_with_others.up.sql': 'ALTER TABLE agents ADD COLUMN team_id bigint;\nCREATE UNIQUE INDEX idx_agents_team ON agents (team_id);\n',
     });
     const { result, fixed } = await lintAndFix({ inputs: ['migrations'], cwd: root });
     expect([...fixed.values()]).toEqual(['CREATE INDEX CONCURRENTLY idx_agents_status ON agents (status);\n']);
-    const [left] = active(result, join(root, 'migrations/2_with_others.sql'), 'require-concurrent-index');
+    const [left] = active(result, join(root, 'migrations/2_with_others.up.sql'), 'require-concurrent-index');
     expect(left?.fix).toBeUndefined();
     expect(left?.suggestions?.[0]?.title).toMatch(/^Add CONCURRENTLY \(then move the statement to a migration of its own/);
   });
@@ -103,44 +102,15 @@ describe('built-in fixes', () => {
   });
 });
 
-/** Stand-ins for rules of the catalogue not written yet, reduced to what their fixes need: the helpers must serve them. */
-const STAND_INS = [
-  defineRule({
-    id: 'test/not-valid',
-    meta: { description: 'NOT VALID', severity: 'warn', preset: 'recommended', category: 'locking', hazard: '', bad: '', good: '' },
-    create: () => ({
-      AlterTableStmt(node, statement) {
-        const table = nameOfRangeVar(node.relation);
-        for (const command of node.cmds ?? []) {
-          const constraint = nodeOf(nodeOf(command, 'AlterTableCmd')?.def, 'Constraint');
-          if (!table || !constraint || constraint.skip_validation || !['CONSTR_CHECK', 'CONSTR_FOREIGN'].includes(constraint.contype ?? '')) continue;
-          statement.report({ message: 'validates while locked', ...notValidFixes(statement, constraint, table) });
-        }
-      },
-    }),
-  }),
-  defineRule({
-    id: 'test/drop-index-concurrently',
-    meta: { description: 'CONCURRENTLY', severity: 'warn', preset: 'recommended', category: 'locking', hazard: '', bad: '', good: '' },
-    create: () => ({
-      DropStmt(node, statement) {
-        if (node.removeType === 'OBJECT_INDEX' && !node.concurrent) statement.report({ message: 'blocks', ...concurrentlyFixes(statement) });
-      },
-    }),
-  }),
-];
-
-/** A project's migrations linted and fixed with one rule on among the stand-ins and the opt-in built-in rules. */
+/** A project's migrations linted and fixed with `rule` on (some are in the strict or style presets only). */
 async function fixWith(rule: string, files: Record<string, string>): Promise<{ fixed: string; left: Finding[]; texts: string[] }> {
   const root = project(files);
-  const off = Object.fromEntries(STAND_INS.map((standIn) => [standIn.id, 'off' as const]));
-  const configs = new ConfigLoader({ builtInRules: [...BUILT_IN_RULES, ...STAND_INS], overrides: { rules: { ...off, [rule]: 'error' } }, cwd: root });
-  const { result, fixed } = await lintAndFix({ inputs: ['m'], cwd: root, configs });
+  const { result, fixed } = await lintAndFix({ inputs: ['m'], cwd: root, overrides: { rules: { [rule]: 'error' } } });
   const texts = Object.keys(files).map((path) => fixed.get(join(root, path)) ?? files[path] ?? '');
   return { fixed: [...fixed.values()].join('\n'), left: result.findings.filter((finding) => finding.ruleId === rule || finding.ruleId === 'syntax-error'), texts };
 }
 
-describe('fixes of the catalogue\'s rules, and the helpers for those still to come', () => {
+describe('fixes of the catalogue\'s rules', () => {
   let database: PGlite;
   beforeAll(async () => {
     database = await PGlite.create();
@@ -173,22 +143,22 @@ describe('fixes of the catalogue\'s rules, and the helpers for those still to co
       fixed: 'REINDEX INDEX CONCURRENTLY t_a;',
     },
     {
-      name: 'stand-in: DROP INDEX CONCURRENTLY',
-      rule: 'test/drop-index-concurrently',
-      setup: 'CREATE TABLE t (a int); CREATE INDEX t_a ON t (a);',
-      files: { 'm/1.sql': 'DROP INDEX t_a;' },
+      name: 'require-concurrent-index-drop: DROP INDEX CONCURRENTLY, for a statement that runs alone',
+      rule: 'require-concurrent-index-drop',
+      setup: '',
+      files: { 'm/1.sql': 'CREATE TABLE t (a int); CREATE INDEX t_a ON t (a);', 'm/2.sql': 'DROP INDEX t_a;' },
       fixed: 'DROP INDEX CONCURRENTLY t_a;',
     },
     {
-      name: 'stand-in: NOT VALID and VALIDATE CONSTRAINT, for one command among several',
-      rule: 'test/not-valid',
+      name: 'constraint-without-not-valid: NOT VALID and VALIDATE CONSTRAINT, for one command among several, and a constraint named as PostgreSQL would',
+      rule: 'constraint-without-not-valid',
       setup: '',
       files: {
-        'm/1.sql':
-          'CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABLE t (id int, p_id int);\nALTER TABLE t ADD CONSTRAINT t_p_fk FOREIGN KEY (p_id) REFERENCES p (id) ON DELETE CASCADE, ADD CONSTRAINT "t_id_check" CHECK (id > 0 AND id <> (1 + 2)) ;\n',
+        'm/1.sql': 'CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABLE t (id int, p_id int);\n',
+        'm/2.sql': 'ALTER TABLE t ADD CONSTRAINT t_p_fk FOREIGN KEY (p_id) REFERENCES p (id) ON DELETE CASCADE, ADD CHECK (id > 0 AND id <> (1 + 2)) ;\n',
       },
       fixed:
-        'CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABLE t (id int, p_id int);\nALTER TABLE t ADD CONSTRAINT t_p_fk FOREIGN KEY (p_id) REFERENCES p (id) ON DELETE CASCADE NOT VALID, ADD CONSTRAINT "t_id_check" CHECK (id > 0 AND id <> (1 + 2)) NOT VALID ;\nALTER TABLE t VALIDATE CONSTRAINT t_id_check;\nALTER TABLE t VALIDATE CONSTRAINT t_p_fk;\n',
+        'ALTER TABLE t ADD CONSTRAINT t_p_fk FOREIGN KEY (p_id) REFERENCES p (id) ON DELETE CASCADE NOT VALID, ADD CONSTRAINT t_check CHECK (id > 0 AND id <> (1 + 2)) NOT VALID ;\nALTER TABLE t VALIDATE CONSTRAINT t_check;\nALTER TABLE t VALIDATE CONSTRAINT t_p_fk;\n',
     },
   ];
 

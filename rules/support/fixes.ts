@@ -66,15 +66,6 @@ export function clauseEnd(statement: StatementContext, from: number): number | u
   return text.length;
 }
 
-/**
- * Whether the statement runs on its own: outside any transaction block, and the only statement
- * of its file (a tool that sends a file as one query string runs its statements in one implicit
- * transaction). What CONCURRENTLY needs to run at all.
- */
-export function runsAlone(statement: StatementContext): boolean {
-  return !statement.transaction.inBlock && statement.file.statementCount === 1;
-}
-
 /** Comments and space before the first keyword. */
 const LEADING = String.raw`^(?:\s+|--[^\n]*\n|/\*[\s\S]*?\*/)*`;
 
@@ -87,14 +78,15 @@ const CONCURRENTLY_AFTER: Readonly<Record<string, RegExp>> = {
 /**
  * `CONCURRENTLY` for CREATE INDEX, DROP INDEX and REINDEX. It changes how the statement must run:
  * never inside a transaction block, and a failed build leaves an INVALID index behind. So it is
- * the unattended `fix` only when the statement already runs alone (`runsAlone`); otherwise a
- * suggestion whose title says the statement needs a migration of its own.
+ * the unattended `fix` only when the statement already runs outside one (the analysis knows the
+ * file's own blocks, the one its tool wraps it in, and a query string's implicit one); otherwise
+ * a suggestion whose title says the statement needs a migration of its own.
  */
 export function concurrentlyFixes(statement: StatementContext): FixDescriptors {
   const pattern = CONCURRENTLY_AFTER[statement.statement.type];
   const edit = pattern && insertAfter(statement.statement.text, pattern, ' CONCURRENTLY');
   if (!edit) return {};
-  if (runsAlone(statement)) return { fix: statementFix(statement, 'Add CONCURRENTLY', [edit]) };
+  if (!statement.transaction.inBlock) return { fix: statementFix(statement, 'Add CONCURRENTLY', [edit]) };
   return { suggestions: [statementFix(statement, 'Add CONCURRENTLY (then move the statement to a migration of its own, run outside a transaction block)', [edit])] };
 }
 
@@ -102,20 +94,24 @@ export function concurrentlyFixes(statement: StatementContext): FixDescriptors {
  * `NOT VALID` on an added CHECK or FOREIGN KEY constraint, and `VALIDATE CONSTRAINT` right after
  * the statement. The validation only helps in a later transaction than the one that adds the
  * constraint (the lock of ADD CONSTRAINT is held until commit), so this is the unattended `fix`
- * when the statement runs outside a transaction block; inside one, the suggestion adds NOT VALID
- * and writes the validation as a comment for the next migration. Needs a named constraint.
+ * only where each statement runs on its own (no block, and a tool that does not send the file as
+ * one query string, which the added statement would turn into one implicit transaction); otherwise
+ * the suggestion adds NOT VALID and writes the validation as a comment for the next migration.
+ * `name` names an unnamed constraint as PostgreSQL would, written out so VALIDATE can name it.
  */
-export function notValidFixes(statement: StatementContext, constraint: Constraint, table: QualifiedName): FixDescriptors {
-  if (constraint.conname === undefined || constraint.skip_validation) return {};
-  const end = clauseEnd(statement, statement.textOffset(constraint.location));
+export function notValidFixes(statement: StatementContext, constraint: Constraint, table: QualifiedName, name = constraint.conname): FixDescriptors {
+  if (name === undefined || constraint.skip_validation) return {};
+  const start = statement.textOffset(constraint.location);
+  const end = clauseEnd(statement, start);
   if (end === undefined) return {};
-  const notValid: StatementEdit = { start: end, end, text: ' NOT VALID' };
-  const validate = `ALTER TABLE ${displayName(table)} VALIDATE CONSTRAINT ${quoteIdentifier(constraint.conname)};`;
-  if (!statement.transaction.inBlock) {
-    const fix = statementFix(statement, 'Add NOT VALID, then VALIDATE CONSTRAINT in its own transaction', [notValid]);
+  const edits: StatementEdit[] = [{ start: end, end, text: ' NOT VALID' }];
+  if (constraint.conname === undefined) edits.unshift({ start, end: start, text: `CONSTRAINT ${quoteIdentifier(name)} ` });
+  const validate = `ALTER TABLE ${displayName(table)} VALIDATE CONSTRAINT ${quoteIdentifier(name)};`;
+  if (!statement.transaction.inBlock && statement.file.transactionMode === 'none') {
+    const fix = statementFix(statement, 'Add NOT VALID, then VALIDATE CONSTRAINT in its own transaction', edits);
     return { fix: { ...fix, edits: [...fix.edits, insertAfterStatement(statement, validate)] } };
   }
-  const suggestion = statementFix(statement, 'Add NOT VALID (validate in the next migration)', [notValid]);
+  const suggestion = statementFix(statement, 'Add NOT VALID (validate in the next migration)', edits);
   return { suggestions: [{ ...suggestion, edits: [...suggestion.edits, insertAfterStatement(statement, `-- Next migration: ${validate}`)] }] };
 }
 

@@ -59,6 +59,20 @@ export function migrationStep(number: number, title: string, sql: string): strin
   return `-- Migration ${number}: ${title}\n${sql}`;
 }
 
+/** The first migration of a recipe for a statement in a transaction block: the migration it stood in, without it. */
+export const REST_OF_THIS_MIGRATION = '-- Migration 1: this migration, without this statement';
+
+/**
+ * SQL that cannot run inside a transaction block (CONCURRENTLY), in a migration of its own. When the
+ * statement it replaces sits in a transaction block (BEGIN, or a file the tool runs in one), the
+ * migration keeps its other statements and the SQL moves to the next migration.
+ */
+export function migrationOfItsOwn(statement: StatementContext, sql: string): string {
+  const outside = 'run without a transaction block (CONCURRENTLY cannot run inside one)';
+  if (!statement.transaction.inBlock) return `-- In a migration of its own, ${outside}:\n${sql}`;
+  return [REST_OF_THIS_MIGRATION, migrationStep(2, `a migration of its own, ${outside}`, sql)].join('\n');
+}
+
 /** The guide's backup before a change no rollback script can undo. */
 export const BACKUP_FIRST = '-- Back up first, as the guide prescribes: pg_dump $SUPABASE_DB_URL --no-owner --no-acl > backup.sql';
 

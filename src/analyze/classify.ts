@@ -201,11 +201,13 @@ function alterTableForms(table: QualifiedName | undefined, command: AlterTableCm
     case 'AT_ColumnDefault':
       return one('set-default');
     case 'AT_SetNotNull':
-      return one(hasValidNotNullCheck(table, command.name, context) ? 'set-not-null-with-valid-check' : 'set-not-null');
+      return one(notNullForm(table, command.name, context));
     case 'AT_DropNotNull':
       return one('drop-not-null');
     case 'AT_AddConstraint': {
       const constraint = nodeOf(command.def, 'Constraint');
+      // PostgreSQL 18's ADD CONSTRAINT ... NOT NULL col is SET NOT NULL, and skips its scan the same way.
+      if (constraint?.contype === 'CONSTR_NOTNULL' && constraint.skip_validation !== true) return one(notNullForm(table, stringsOf(constraint.keys)[0], context));
       return constraint ? constraintForms(table, constraint) : [];
     }
     case 'AT_ValidateConstraint':
@@ -236,8 +238,13 @@ const SERIAL_TYPES = new Set(['serial', 'bigserial', 'smallserial', 'serial2', '
 /** The forms of ADD COLUMN: how the new column gets its values, and its inline constraints. */
 function addColumnForms(table: QualifiedName | undefined, column: ColumnDef | undefined, context: ClassifyContext): FormUse[] {
   const forms: FormUse[] = [{ form: addColumnForm(column, context), table }];
-  for (const constraint of constraintsOf(column)) {
-    if (constraint.contype !== 'CONSTR_DEFAULT' && constraint.contype !== 'CONSTR_NOTNULL') forms.push(...constraintForms(table, constraint));
+  const constraints = constraintsOf(column);
+  // Without a default every existing row is NULL in the new column, and PostgreSQL skips checking its REFERENCES.
+  const filled = constraints.some((constraint) => constraint.contype === 'CONSTR_DEFAULT') || SERIAL_TYPES.has(stringsOf(column?.typeName?.names).at(-1) ?? '');
+  for (const constraint of constraints) {
+    if (constraint.contype === 'CONSTR_DEFAULT' || constraint.contype === 'CONSTR_NOTNULL') continue;
+    const unchecked = constraint.contype === 'CONSTR_FOREIGN' && !filled;
+    forms.push(...constraintForms(table, unchecked ? { ...constraint, skip_validation: true } : constraint));
   }
   return forms;
 }
@@ -289,6 +296,10 @@ function columnTypeForm(table: QualifiedName | undefined, command: AlterTableCmd
 
 function columnOf(table: QualifiedName, column: string, context: ClassifyContext) {
   return context.schema.tables.get(objectKey(table, context.defaultSchema))?.columns.get(column);
+}
+
+function notNullForm(table: QualifiedName | undefined, column: string | undefined, context: ClassifyContext): StatementFormId {
+  return hasValidNotNullCheck(table, column, context) ? 'set-not-null-with-valid-check' : 'set-not-null';
 }
 
 /** PostgreSQL 12+ skips SET NOT NULL's scan when a validated CHECK (col IS NOT NULL) exists. */

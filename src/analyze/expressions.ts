@@ -38,6 +38,22 @@ const BUILT_IN_VOLATILITY: Readonly<Record<string, Volatility>> = {
   concat_ws: 'stable',
   age: 'stable',
   date_trunc: 'stable',
+  // timezone('utc', now()) is the Supabase dashboard's default for created_at; AT TIME ZONE parses as timezone().
+  timezone: 'stable',
+  date_part: 'stable',
+  extract: 'stable',
+  date: 'stable',
+  to_date: 'stable',
+  to_number: 'stable',
+  to_tsvector: 'stable',
+  array_to_string: 'stable',
+  make_timestamptz: 'stable',
+  current_schema: 'stable',
+  // Supabase Auth's helpers, declared STABLE.
+  'auth.uid': 'stable',
+  'auth.jwt': 'stable',
+  'auth.role': 'stable',
+  'auth.email': 'stable',
   // Immutable: the same value for the same arguments.
   lower: 'immutable',
   upper: 'immutable',
@@ -62,6 +78,23 @@ const BUILT_IN_VOLATILITY: Readonly<Record<string, Volatility>> = {
   int8: 'immutable',
   numeric: 'immutable',
   text: 'immutable',
+  left: 'immutable',
+  right: 'immutable',
+  lpad: 'immutable',
+  rpad: 'immutable',
+  initcap: 'immutable',
+  translate: 'immutable',
+  regexp_replace: 'immutable',
+  substring: 'immutable',
+  encode: 'immutable',
+  decode: 'immutable',
+  string_to_array: 'immutable',
+  array_append: 'immutable',
+  jsonb_set: 'immutable',
+  make_date: 'immutable',
+  power: 'immutable',
+  trunc: 'immutable',
+  mod: 'immutable',
 };
 
 const RANK: Readonly<Record<Volatility, number>> = { immutable: 0, stable: 1, volatile: 2 };
@@ -93,7 +126,8 @@ export function expressionVolatility(expression: Node | undefined, lookup: (name
     if (!name) return;
     const written = stringsOf(fields.funcname as Node[] | undefined).join('.');
     // Extension functions such as uuid_generate_v4() often live in a schema of their own (Supabase: extensions).
-    const known = lookup(name.name, name.schema) ?? BUILT_IN_VOLATILITY[name.name];
+    const builtIn = (name.schema === undefined ? undefined : BUILT_IN_VOLATILITY[`${name.schema}.${name.name}`]) ?? BUILT_IN_VOLATILITY[name.name];
+    const known = lookup(name.name, name.schema) ?? builtIn;
     if (known === undefined) unknownCalls.push(`${written}()`);
     else {
       raise(known);

@@ -4,7 +4,7 @@ import { type LockAcquisition, classifyStatement } from './classify.js';
 import { applyStatement, endSession } from './schema-apply.js';
 import type { SchemaState } from './schema-state.js';
 import { type Position, SchemaView } from './schema-view.js';
-import { type SessionSettings, SessionTracker, type TransactionInfo, defaultSchemaOf, fileWrapping } from './session.js';
+import { type SessionSettings, SessionTracker, type TransactionInfo, defaultSchemaOf, fileWrapping, timeZoneIsUtc } from './session.js';
 
 /** Everything known about one statement at the moment it runs. */
 export interface StatementAnalysis {
@@ -55,7 +55,7 @@ export function analyzeFile(
           pgVersion: options.pgVersion,
           schema: state,
           defaultSchema,
-          timeZoneIsUtc: /^(utc|etc\/utc|gmt|z)$/i.test(settings.timeZone?.text ?? ''),
+          timeZoneIsUtc: timeZoneIsUtc(settings),
         })
       : [];
     onStatement?.({ statement, index, transaction, settings, locks, schema: new SchemaView(state, defaultSchema, options.position) });

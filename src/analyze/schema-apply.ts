@@ -72,14 +72,15 @@ const APPLIERS: Readonly<Record<string, Apply>> = {
   },
   AlterTableStmt: alterTable,
   RenameStmt: rename,
-  IndexStmt: (state, fields: { idxname?: string; relation?: RangeVar; unique?: boolean; primary?: boolean }, context) => {
+  IndexStmt: (state, fields: { idxname?: string; relation?: RangeVar; unique?: boolean; primary?: boolean; indexParams?: Node[] }, context) => {
     const table = nameOfRangeVar(fields.relation);
     if (!table) return;
     const name = { schema: table.schema, name: fields.idxname ?? `${table.name}_idx` };
     const key = objectKey(name, context.defaultSchema);
     if (state.indexes.has(key)) return;
     const unique = fields.unique === true || fields.primary === true;
-    state.setIndex(key, { key, name, table: objectKey(table, context.defaultSchema), unique, origin: context.origin });
+    const columns = (fields.indexParams ?? []).flatMap((param) => nodeOf(param, 'IndexElem')?.name ?? []);
+    state.setIndex(key, { key, name, table: objectKey(table, context.defaultSchema), unique, columns, origin: context.origin });
   },
   DropStmt: drop,
   CreatePolicyStmt: (state, fields: { table?: RangeVar; policy_name?: string }, context) => {
@@ -236,15 +237,16 @@ function addColumn(state: SchemaState, table: TableState, column: ColumnDef, con
 }
 
 function addConstraint(state: SchemaState, table: TableState, constraint: Constraint, columns: string[], context: ApplyContext): TableState {
-  const updated = withConstraint(table, constraint, columns, context);
+  // UNIQUE / PRIMARY KEY USING INDEX: the constraint covers the index's columns, and the index takes the constraint's name.
+  const usedIndexKey = constraint.indexname === undefined ? undefined : objectKey({ schema: table.name.schema, name: constraint.indexname }, context.defaultSchema);
+  const used = usedIndexKey === undefined ? undefined : state.indexes.get(usedIndexKey);
+  const updated = withConstraint(table, constraint, used ? [...used.columns] : columns, context);
   if (constraint.contype === 'CONSTR_PRIMARY' || constraint.contype === 'CONSTR_UNIQUE') {
-    const name = { schema: table.name.schema, name: constraint.conname ?? defaultConstraintName(table, constraint, columns) };
+    const indexColumns = used ? [...used.columns] : constraintColumns(constraint, columns);
+    const name = { schema: table.name.schema, name: constraint.conname ?? defaultConstraintName(table, constraint, indexColumns) };
     const key = objectKey(name, context.defaultSchema);
-    // `USING INDEX` renames the existing index to the constraint's name.
-    const usedIndexKey = constraint.indexname === undefined ? undefined : objectKey({ schema: table.name.schema, name: constraint.indexname }, context.defaultSchema);
-    const used = usedIndexKey === undefined ? undefined : state.indexes.get(usedIndexKey);
     if (usedIndexKey !== undefined) state.setIndex(usedIndexKey, undefined);
-    state.setIndex(key, { key, name, table: table.key, unique: true, origin: used?.origin ?? context.origin });
+    state.setIndex(key, { key, name, table: table.key, unique: true, columns: indexColumns, origin: used?.origin ?? context.origin });
   }
   return updated;
 }
@@ -671,14 +673,21 @@ function functionBody(options: readonly Node[] | undefined): string {
 }
 
 const IDENTIFIER = String.raw`("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`;
-const ROW_COPY = new RegExp(String.raw`\bNEW\s*\.\s*${IDENTIFIER}\s*:?=\s*NEW\s*\.\s*${IDENTIFIER}\s*;`, 'gi');
+/** `NEW.to := <expression>;` as a statement of its own (not the `NEW.a = NEW.b` of an IF condition). */
+const ROW_ASSIGNMENT = new RegExp(String.raw`(?:^|;|\bBEGIN|\bTHEN|\bELSE|\bLOOP)\s*NEW\s*\.\s*${IDENTIFIER}\s*:?=\s*([^;]*)(?=;)`, 'gim');
+const NEW_COLUMN = new RegExp(String.raw`\bNEW\s*\.\s*${IDENTIFIER}`, 'gi');
 
-/** The `NEW.to := NEW.from;` assignments of a PL/pgSQL trigger body, comments left out. */
+/**
+ * The columns a PL/pgSQL trigger body computes from others, comments left out: `NEW.to := NEW.from;`,
+ * and also a conversion such as `NEW.to := NEW.from::bigint;` (the expand step of a type change).
+ */
 function columnCopies(body: string): ColumnCopy[] {
   const code = withoutComments(body);
-  return [...code.matchAll(ROW_COPY)].flatMap(([, to, from]) =>
-    to === undefined || from === undefined ? [] : [{ from: identifierValue(from), to: identifierValue(to) }],
-  );
+  return [...code.matchAll(ROW_ASSIGNMENT)].flatMap(([, to, expression]) => {
+    if (to === undefined || expression === undefined) return [];
+    const target = identifierValue(to);
+    return [...expression.matchAll(NEW_COLUMN)].flatMap(([, from]) => (from === undefined || identifierValue(from) === target ? [] : [{ from: identifierValue(from), to: target }]));
+  });
 }
 
 const ROW_COLUMN = new RegExp(String.raw`\b(?:NEW|OLD)\s*\.\s*${IDENTIFIER}`, 'gi');

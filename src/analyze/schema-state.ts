@@ -73,6 +73,8 @@ export interface IndexState {
   readonly name: QualifiedName;
   readonly table: string;
   readonly unique: boolean;
+  /** The indexed columns; an expression is left out. */
+  readonly columns: readonly string[];
   readonly origin: ObjectOrigin | undefined;
 }
 

@@ -241,6 +241,11 @@ export function parseDuration(text: string): number | undefined {
   return Number(match[1]) * (UNIT_MILLISECONDS[unit] ?? 1);
 }
 
+/** Whether the session's TimeZone is UTC, which makes timestamp to timestamptz free (PostgreSQL 12+). */
+export function timeZoneIsUtc(settings: SessionSettings): boolean {
+  return /^(utc|etc\/utc|gmt|z)$/i.test(settings.timeZone?.text ?? '');
+}
+
 /** The first schema of a search_path setting: where unqualified names are created. */
 export function defaultSchemaOf(settings: SessionSettings): string {
   const first = settings.searchPath?.text.split(',')[0]?.trim().replace(/^"(.*)"$/, '$1');

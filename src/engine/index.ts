@@ -228,10 +228,10 @@ class Run {
     const info: FileInfo = {
       path: file.path,
       part: file.part,
+      transactionMode: config.assumeInTransaction === undefined ? (file.transaction?.mode ?? 'none') : config.assumeInTransaction ? 'file' : 'none',
       text: read.text,
       startLine: ownSection === undefined ? 1 : parsed.source.positionAt(ownSection.start).line,
       change: this.settings.changes?.get(file.path),
-      statementCount: parsed.statements.length,
       migration: {
         id: migration.id,
         name: migration.name,

@@ -12,29 +12,25 @@ export interface Comment {
  * lexer is exact here and spares scanning the whole file.
  */
 export function commentsBetween(text: string, start: number, end: number): Comment[] {
+  // Search the gap alone: an unbounded indexOf would scan to the end of the file for every gap.
+  const gap = text.slice(start, end);
   const comments: Comment[] = [];
-  let index = start;
+  let index = 0;
   for (;;) {
-    const line = indexWithin(text, '--', index, end);
-    const block = indexWithin(text, '/*', index, end);
+    const line = gap.indexOf('--', index);
+    const block = gap.indexOf('/*', index);
     if (line === -1 && block === -1) return comments;
     if (line !== -1 && (block === -1 || line < block)) {
-      const newline = indexWithin(text, '\n', line, end);
-      const commentEnd = newline === -1 ? end : newline;
-      comments.push({ start: line, end: commentEnd, body: text.slice(line + 2, commentEnd).trim() });
+      const newline = gap.indexOf('\n', line);
+      const commentEnd = newline === -1 ? gap.length : newline;
+      comments.push({ start: start + line, end: start + commentEnd, body: gap.slice(line + 2, commentEnd).trim() });
       index = commentEnd;
     } else {
-      const commentEnd = blockCommentEnd(text, block, end);
-      comments.push({ start: block, end: commentEnd, body: text.slice(block + 2, Math.max(block + 2, commentEnd - 2)).trim() });
+      const commentEnd = blockCommentEnd(gap, block, gap.length);
+      comments.push({ start: start + block, end: start + commentEnd, body: gap.slice(block + 2, Math.max(block + 2, commentEnd - 2)).trim() });
       index = commentEnd;
     }
   }
-}
-
-/** Searches only up to `end`: a search through the rest of the file for each gap between statements would be quadratic. */
-function indexWithin(text: string, search: string, from: number, end: number): number {
-  const found = text.slice(from, end).indexOf(search);
-  return found === -1 ? -1 : from + found;
 }
 
 /** PostgreSQL block comments nest. */

@@ -40,9 +40,12 @@ export interface ParsedSource {
   indexOfLocation(statement: ParsedStatement, location: number | undefined): number;
 }
 
+let parserLoaded = false;
+
 /** Loads and compiles the WebAssembly parser; call once before `parseSource`. */
-export function loadParser(): Promise<void> {
-  return loadModule();
+export async function loadParser(): Promise<void> {
+  await loadModule();
+  parserLoaded = true;
 }
 
 interface ParserFailure {
@@ -65,6 +68,8 @@ const reusable = new WeakSet<ParsedSource>();
  * an edit), only the statements around the edit are parsed again; the others are reused.
  */
 export function parseSource(text: string, previous?: ParsedSource): ParsedSource {
+  // Without the parser every statement would look like a syntax error: fail loudly instead.
+  if (!parserLoaded) throw new Error('the PostgreSQL parser is not loaded yet: await loadParser() before parseSource()');
   const parsedText = blankMetaCommands(text);
   const positions = new SourceText(parsedText);
   const source = parsedText === text ? positions : new SourceText(text);

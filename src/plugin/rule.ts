@@ -64,6 +64,12 @@ export interface FileInfo {
   readonly path: string;
   /** `up` for a migration, `down` for its rollback. */
   readonly part: 'up' | 'down';
+  /**
+   * How the migration tool runs the file: `file` in one transaction it opens, `query-string` as one
+   * query string (several statements are one implicit transaction), `none` statement by statement.
+   * The configuration's `assumeInTransaction`, when set, decides it.
+   */
+  readonly transactionMode: 'file' | 'query-string' | 'none';
   readonly migration: MigrationInfo;
   /** The whole file's text (for a section of a file, the other section too). */
   readonly text: string;
@@ -71,12 +77,6 @@ export interface FileInfo {
   readonly startLine?: number;
   /** How the file changed since the base, when the run reports only on changes; undefined otherwise. */
   readonly change?: FileChange | undefined;
-  /**
-   * How many statements this part has (the file, or its section). A tool that sends it as one query
-   * string runs them in one implicit transaction, so a statement that cannot run in a transaction
-   * block is safe only alone.
-   */
-  readonly statementCount: number;
 }
 
 /**

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LspClient, uriOf } from './support/lsp-client.js';
+import { LspClient, uriOf } from '../scripts/support/lsp-client.js';
 
 const CLI = join(import.meta.dirname, '..', 'src', 'cli', 'main.js');
 const WARM_UP = 30;

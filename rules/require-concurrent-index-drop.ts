@@ -1,0 +1,69 @@
+import { type QualifiedName, type StatementContext, defineRule, displayName, namesOfObjects } from '../src/api.js';
+import { concurrentlyFixes } from './support/fixes.js';
+import { migrationOfItsOwn } from './support/help.js';
+
+export default defineRule({
+  id: 'require-concurrent-index-drop',
+  meta: {
+    description: 'DROP INDEX without CONCURRENTLY locks the whole table against reads and writes.',
+    severity: 'warn',
+    preset: 'recommended',
+    category: 'locking',
+    hazard: [
+      'A plain `DROP INDEX` takes an ACCESS EXCLUSIVE lock on the index\'s table. The drop itself is quick, but',
+      'the lock has to wait for every query running on the table, and while it waits every later read and',
+      'write of the table queues behind it; inside a transaction it is held until the commit.',
+      '`DROP INDEX CONCURRENTLY` waits for those queries without blocking anyone. It must run outside a',
+      'transaction block, drops one index per statement and cannot CASCADE.',
+      '',
+      'Not reported: an index created earlier in the same migration, an index of a table created in it, and',
+      'an index of a partitioned table (PostgreSQL cannot drop those concurrently).',
+    ].join('\n'),
+    bad: 'DROP INDEX idx_agents_status;',
+    good: ['-- In a migration of its own, run without a transaction block:', 'DROP INDEX CONCURRENTLY IF EXISTS idx_agents_status;'].join('\n'),
+  },
+  create() {
+    return {
+      DropStmt(node, statement) {
+        if (node.removeType !== 'OBJECT_INDEX' || node.concurrent) return;
+        const indexes = namesOfObjects(node.objects).filter((index) => needsConcurrently(statement, index));
+        if (indexes.length === 0) return;
+        const names = indexes.map(displayName).join(', ');
+        const tables = new Set(indexes.map((index) => tableOf(statement, index)));
+        const [table] = tables;
+        const tableName = tables.size === 1 && table !== undefined ? displayName(table) : indexes.length === 1 ? 'its table' : 'their tables';
+        // CONCURRENTLY drops one index, and cannot CASCADE: only then is adding it the whole change.
+        const alone = (node.objects ?? []).length === 1 && node.behavior !== 'DROP_CASCADE';
+        statement.report({
+          message: `DROP INDEX ${names} without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on ${tableName}: it waits for every running query on ${tableName}, and every read and write queued behind it waits too, until the drop commits.`,
+          help: concurrentDropHelp(statement, indexes, node.behavior === 'DROP_CASCADE'),
+          ...(alone ? concurrentlyFixes(statement) : {}),
+        });
+      },
+    };
+  },
+});
+
+/** Indexes that other sessions may be using: not created in this migration, not on a new or partitioned table. */
+function needsConcurrently(statement: StatementContext, name: QualifiedName): boolean {
+  const index = statement.schema.index(name);
+  if (statement.schema.isNew(index?.origin)) return false;
+  const table = index ? statement.schema.tables.get(index.table) : undefined;
+  return !statement.schema.isNew(table?.origin) && table?.kind !== 'partitioned-table';
+}
+
+function tableOf(statement: StatementContext, index: QualifiedName | undefined): QualifiedName | undefined {
+  const key = index ? statement.schema.index(index)?.table : undefined;
+  return key === undefined ? undefined : statement.schema.tables.get(key)?.name;
+}
+
+function concurrentDropHelp(statement: StatementContext, indexes: readonly QualifiedName[], cascade: boolean): string {
+  return migrationOfItsOwn(
+    statement,
+    [
+      ...(cascade ? ['-- CONCURRENTLY cannot CASCADE: drop what depends on the index (such as a foreign key using it) first.'] : []),
+      ...(indexes.length > 1 ? ['-- CONCURRENTLY drops one index per statement:'] : []),
+      ...indexes.map((index) => `DROP INDEX CONCURRENTLY IF EXISTS ${displayName(index)};`),
+    ].join('\n'),
+  );
+}

@@ -1,0 +1,39 @@
+import { type AlterTableCmd, type AlterTableStmt, type ColumnDef, type Constraint, type QualifiedName, type StatementContext, nameOfRangeVar, nodeOf } from '../../src/api.js';
+import { rewritesTable } from './locks.js';
+
+/** An ALTER TABLE of a table that holds rows and serves the application. */
+export interface ExistingTableChange {
+  readonly table: QualifiedName;
+  readonly commands: readonly AlterTableCmd[];
+}
+
+/** The table and subcommands of an ALTER TABLE, unless the table was created earlier in this migration (no rows, no users yet). */
+export function changeOfExistingTable(node: AlterTableStmt, statement: StatementContext): ExistingTableChange | undefined {
+  const table = nameOfRangeVar(node.relation);
+  if (!table || statement.schema.isNewTable(node.relation)) return undefined;
+  return { table, commands: (node.cmds ?? []).flatMap((command) => nodeOf(command, 'AlterTableCmd') ?? []) };
+}
+
+/** The column of `ADD COLUMN`. */
+export function addedColumn(command: AlterTableCmd): ColumnDef | undefined {
+  return command.subtype === 'AT_AddColumn' ? nodeOf(command.def, 'ColumnDef') : undefined;
+}
+
+/** The constraint of `ADD CONSTRAINT` (or of a bare `ADD PRIMARY KEY`, `ADD FOREIGN KEY` ...). */
+export function addedConstraint(command: AlterTableCmd): Constraint | undefined {
+  return command.subtype === 'AT_AddConstraint' ? nodeOf(command.def, 'Constraint') : undefined;
+}
+
+/**
+ * What an ALTER TABLE of an existing table adds: its constraints, and its new columns unless the
+ * statement rewrites the table (add-column-rewrite reports that, and its help adds their constraints safely).
+ */
+export function additionsOf(node: AlterTableStmt, statement: StatementContext): { table: QualifiedName; constraints: Constraint[]; columns: ColumnDef[] } | undefined {
+  const change = changeOfExistingTable(node, statement);
+  if (!change) return undefined;
+  return {
+    table: change.table,
+    constraints: change.commands.flatMap((command) => addedConstraint(command) ?? []),
+    columns: rewritesTable(statement) ? [] : change.commands.flatMap((command) => addedColumn(command) ?? []),
+  };
+}
