@@ -46,7 +46,7 @@ export function quickFixes(finding: Finding, diagnostic: Diagnostic, document: T
   }));
 }
 
-export function lspEdit(document: TextDocument, edit: TextEdit): LspTextEdit {
+function lspEdit(document: TextDocument, edit: TextEdit): LspTextEdit {
   return { range: { start: document.positionAt(edit.start), end: document.positionAt(edit.end) }, newText: edit.text };
 }
 

@@ -174,7 +174,7 @@ function linted(snapshot: TextDocument, path: string, result: LintResult): Linte
  * The path a document is linted as: its file, or for a document without one (an untitled
  * buffer), a file in a folder of its own in the workspace, so no other migration is its history.
  */
-export function pathOf(uri: string, workspaceFolders: readonly string[]): string {
+function pathOf(uri: string, workspaceFolders: readonly string[]): string {
   if (uri.startsWith('file:')) return fileURLToPath(uri);
   const name = decodeURIComponent(uri.slice(uri.lastIndexOf('/') + 1).replace(/^[a-z-]+:/i, '')).replace(/[^\w.-]+/g, '_') || 'untitled';
   return join(workspaceFolders[0] ?? process.cwd(), '.migrate-safe-untitled', name.endsWith('.sql') ? name : `${name}.sql`);
