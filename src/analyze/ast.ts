@@ -160,7 +160,10 @@ function walkWithPath(
     return;
   }
   if (value === null || typeof value !== 'object') return;
-  for (const [key, child] of Object.entries(value)) {
+  const object = value as Record<string, unknown>;
+  // for...in, not Object.entries: this runs for every object of every statement.
+  for (const key in object) {
+    const child = object[key];
     if (child === null || typeof child !== 'object') continue;
     if (isNodeKey(key) && !Array.isArray(child)) {
       const fields = child as Record<string, unknown>;
