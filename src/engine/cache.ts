@@ -42,13 +42,23 @@ export class LintCache {
     return parsed;
   }
 
+  /** The state after `parses`, the first migrations of the project in `root`, when an earlier run replayed the same. */
   history(root: string, config: ResolvedConfig, parses: readonly ParsedSource[]): KeptHistory | undefined {
-    const kept = this.histories.get(root);
-    const same = kept?.config === config && kept.parses.length === parses.length && kept.parses.every((parsed, index) => parsed === parses[index]);
+    const kept = this.histories.get(historyKey(root, parses.length));
+    const same = kept?.config === config && kept.parses.every((parsed, index) => parsed === parses[index]);
     return same ? kept : undefined;
   }
 
   keepHistory(root: string, history: KeptHistory): void {
-    this.histories.set(root, history);
+    this.histories.set(historyKey(root, history.parses.length), history);
   }
+
+  forgetHistories(): void {
+    this.histories.clear();
+  }
+}
+
+/** One kept history per project and length: documents open at different places of one project each keep theirs. */
+function historyKey(root: string, length: number): string {
+  return `${root}\0${length}`;
 }

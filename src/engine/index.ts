@@ -131,20 +131,27 @@ class Run {
     const context: ProjectContext = { project, config, state, knownRuleIds: new Set(config.allRules.map((rule) => rule.id)), unusedDirective };
     // The history's state may be kept for the next run: what the linted migrations change is undone at the end.
     const afterHistory = state.checkpoint();
-    for (const migration of project.migrations.slice(first, last + 1)) {
-      const parts: LintedPart[] = [];
-      context.state.startRecording(migration.id);
-      parts.push(...this.runPart(context, migration, migration.up, isTarget(migration.up)));
-      context.state.stopRecording();
-      if (migration.down && isTarget(migration.down)) {
-        // A rollback is judged against the state its migration left, and changes nothing after it.
-        const checkpoint = context.state.checkpoint();
-        parts.push(...this.runPart(context, migration, migration.down, true));
-        context.state.restore(checkpoint);
+    try {
+      for (const migration of project.migrations.slice(first, last + 1)) {
+        const parts: LintedPart[] = [];
+        context.state.startRecording(migration.id);
+        parts.push(...this.runPart(context, migration, migration.up, isTarget(migration.up)));
+        context.state.stopRecording();
+        if (migration.down && isTarget(migration.down)) {
+          // A rollback is judged against the state its migration left, and changes nothing after it.
+          const checkpoint = context.state.checkpoint();
+          parts.push(...this.runPart(context, migration, migration.down, true));
+          context.state.restore(checkpoint);
+        }
+        this.applyDirectives(parts, context);
       }
-      this.applyDirectives(parts, context);
+    } catch (error) {
+      // A run stopped half way (a plugin rule that throws) may leave a kept state inconsistent: replay it next time.
+      this.settings.cache?.forgetHistories();
+      throw error;
+    } finally {
+      state.restore(afterHistory);
     }
-    state.restore(afterHistory);
     const layoutSeverity = severityOf(config, MIGRATION_LAYOUT);
     for (const problem of project.problems) {
       // A problem of a file that is not linted itself (sqitch.plan) belongs to the whole project.
