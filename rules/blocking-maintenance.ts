@@ -1,4 +1,5 @@
 import {
+  type Fix,
   type QualifiedName,
   type RangeVar,
   type StatementContext,
@@ -10,7 +11,9 @@ import {
   nodeOf,
   quoteIdentifier,
 } from '../src/api.js';
+import { concurrentlyFixes, statementFix } from './support/fixes.js';
 import { migrationOfItsOwn } from './support/help.js';
+import { insertAfter } from './support/rewrite.js';
 
 export default defineRule({
   id: 'blocking-maintenance',
@@ -79,7 +82,12 @@ export default defineRule({
         if ((node.params ?? []).some((param) => nodeOf(param, 'DefElem')?.defname === 'concurrently')) return;
         const target = reindexTarget(node.kind, node.relation, node.name, statement);
         if (!target) return;
-        statement.report({ message: target.message, help: reindexHelp(statement, target, context.pgVersion), lock: target.relation ? undefined : null });
+        statement.report({
+          message: target.message,
+          help: reindexHelp(statement, target, context.pgVersion),
+          lock: target.relation ? undefined : null,
+          ...(context.pgVersion >= 12 ? concurrentlyFixes(statement) : {}),
+        });
       },
       RefreshMatViewStmt(node, statement) {
         if (node.concurrent || node.skipData || statement.schema.isNewTable(node.relation)) return;
@@ -94,6 +102,7 @@ export default defineRule({
             `-- CREATE UNIQUE INDEX CONCURRENTLY ${view.name}_key ON ${name} (<columns that identify a row>);`,
             `REFRESH MATERIALIZED VIEW CONCURRENTLY ${name};`,
           ].join('\n'),
+          suggestions: concurrentRefresh(statement),
         });
       },
       LockStmt(node, statement) {
@@ -117,6 +126,12 @@ export default defineRule({
     };
   },
 });
+
+/** CONCURRENTLY for REFRESH MATERIALIZED VIEW: a suggestion, since it needs a unique index on the view that only the author can tell exists. */
+function concurrentRefresh(statement: StatementContext): Fix[] {
+  const edit = insertAfter(statement.statement.text, /^(?:\s+|--[^\n]*\n|\/\*[\s\S]*?\*\/)*REFRESH\s+MATERIALIZED\s+VIEW\b/i, ' CONCURRENTLY');
+  return edit ? [statementFix(statement, 'Add CONCURRENTLY (the view needs a unique index covering all rows)', [edit])] : [];
+}
 
 function reportRewrites(statement: StatementContext, relations: readonly (RangeVar | undefined)[], command: string, what: string): void {
   const tables = relations.filter((relation) => !statement.schema.isNewTable(relation)).flatMap((relation) => nameOfRangeVar(relation) ?? []);

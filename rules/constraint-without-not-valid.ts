@@ -12,6 +12,7 @@ import {
 } from '../src/api.js';
 import { additionsOf } from './support/alter-table.js';
 import { bareColumn, columnConstraintPlan, constraintSteps, deferredConstraint } from './support/constraints.js';
+import { notValidFixes } from './support/fixes.js';
 import { migrationStep } from './support/help.js';
 import { strongestLockOn, whoWaits } from './support/locks.js';
 
@@ -64,10 +65,13 @@ function reportConstraint(statement: StatementContext, table: QualifiedName, con
   const name = quoteIdentifier(deferred?.name ?? constraint.conname ?? 'the constraint');
   const kind = constraint.contype === 'CONSTR_FOREIGN' ? 'FOREIGN KEY' : 'CHECK';
   const steps = deferred ? constraintSteps(table, { deferred: [deferred] }, 1, pgVersion) : [];
+  const partitionNotes = partitionNote(statement, table, constraint, pgVersion);
   statement.report({
     node: constraint,
     message: `ADD CONSTRAINT ${name} ${kind} on existing table ${displayName(table)} ${scanClause(statement, table, constraint)}`,
-    help: [...partitionNote(statement, table, constraint, pgVersion), ...steps].join('\n'),
+    help: [...partitionNotes, ...steps].join('\n'),
+    // Where PostgreSQL refuses NOT VALID (a partitioned table's foreign key before 18), there is nothing to add.
+    ...(partitionNotes.length === 0 ? notValidFixes(statement, constraint, table, deferred?.name ?? constraint.conname) : {}),
   });
 }
 

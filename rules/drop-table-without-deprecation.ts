@@ -1,4 +1,5 @@
-import { type QualifiedName, type StatementContext, defineRule, displayName, namesOfObjects, quoteIdentifier } from '../src/api.js';
+import { type Fix, type QualifiedName, type StatementContext, defineRule, displayName, namesOfObjects, quoteIdentifier } from '../src/api.js';
+import { statementFix } from './support/fixes.js';
 import { deprecateThenDrop } from './support/help.js';
 
 export default defineRule({
@@ -30,9 +31,13 @@ export default defineRule({
     return {
       DropStmt(node, statement) {
         if (node.removeType !== 'OBJECT_TABLE') return;
-        for (const name of namesOfObjects(node.objects)) {
+        const names = namesOfObjects(node.objects);
+        for (const name of names) {
           const message = problemWith(name, statement, context.deprecatedSuffix);
-          if (message !== undefined) statement.report({ message, help: deprecateThenDrop(name, context.deprecatedSuffix) });
+          if (message === undefined) continue;
+          // Renaming instead keeps the data; only a DROP of this one table can simply become the rename.
+          const suggestions = names.length === 1 && !name.name.endsWith(context.deprecatedSuffix) ? [renameInstead(statement, name, node.missing_ok === true, context.deprecatedSuffix)] : [];
+          statement.report({ message, help: deprecateThenDrop(name, context.deprecatedSuffix), suggestions });
         }
       },
     };
@@ -56,4 +61,10 @@ function problemWith(name: QualifiedName, statement: StatementContext, suffix: s
     return `DROP TABLE ${shown} in the same migration that renamed ${quoteIdentifier(rename.name)} to it: the rename keeps the data for a rollback only if the drop waits for a later migration, after a monitoring period.`;
   }
   return undefined;
+}
+
+function renameInstead(statement: StatementContext, name: QualifiedName, ifExists: boolean, suffix: string): Fix {
+  const deprecated = quoteIdentifier(`${name.name}${suffix}`);
+  const rename = `ALTER TABLE ${ifExists ? 'IF EXISTS ' : ''}${displayName(name)} RENAME TO ${deprecated}`;
+  return statementFix(statement, `Rename ${displayName(name)} to ${deprecated} instead (drop it in a later migration)`, [{ start: 0, end: statement.statement.text.length, text: rename }]);
 }

@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import { type SchemaChange, defineRule } from '../src/api.js';
+import { appendToFile } from './support/fixes.js';
 
 /**
  * The order the undo statements run in: what depends on an object goes before it (a trigger before
@@ -50,9 +51,14 @@ export default defineRule({
         const count = changes.length === 1 ? 'a change' : `${changes.length} changes`;
         const leftovers = changes.some((change) => change.kind !== 'rename' && change.kind !== 'property');
         const rerun = leftovers ? ', and running the migration again fails on what is left (already exists)' : '';
+        const undo = [`-- Rollback: ${migration} (add to this rollback)`, ...inUndoOrder(changes).map((change) => (wrapped ? inTransaction(change.undo) : change.undo))].join('\n');
+        // A rollback that is a section of its migration's file (dbmate) does not end where the file does.
+        const wholeFile = (context.file.startLine ?? 1) === 1;
         context.report({
           message: `The rollback leaves ${count} of ${migration} in place: ${pieces.join(', ')}. The previous application version expects the schema as it was before${rerun}.`,
-          help: [`-- Rollback: ${migration} (add to this rollback)`, ...inUndoOrder(changes).map((change) => (wrapped ? inTransaction(change.undo) : change.undo))].join('\n'),
+          help: undo,
+          // Where the undo belongs among the rollback's statements is for a person to check.
+          suggestions: wholeFile ? [{ title: 'Append what undoes the rest of the migration', edits: [appendToFile(context.file, undo)] }] : [],
         });
       },
     };

@@ -2,6 +2,7 @@ import { type ColumnDef, type QualifiedName, type StatementContext, constraintsO
 import { addedColumn, changeOfExistingTable } from './support/alter-table.js';
 import { constraintSteps } from './support/constraints.js';
 import { batchedUpdate, keyColumn, migrationStep } from './support/help.js';
+import { dropNotNullSuggestion } from './support/fixes.js';
 
 export default defineRule({
   id: 'not-null-column-without-default',
@@ -49,6 +50,7 @@ export default defineRule({
             node: column,
             message: `ADD COLUMN ${quoteIdentifier(column.colname)} ... NOT NULL without a DEFAULT on existing table ${table} fails with "column contains null values" as soon as the table has a row; while it waits for and holds its lock, all reads and writes of ${table} wait.`,
             help: help(statement, change.table, column.colname, formatTypeName(column.typeName) ?? '<type>', context.pgVersion),
+            suggestions: dropNotNullSuggestion(statement, column),
           });
         }
       },

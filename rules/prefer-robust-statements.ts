@@ -1,4 +1,5 @@
-import { type AlterTableCmd, type IndexStmt, type Node, type StatementContext, defineRule, nameOfRangeVar, nodeOf, quoteIdentifier } from '../src/api.js';
+import { type AlterTableCmd, type FixDescriptors, type IndexStmt, type Node, type StatementContext, defineRule, nameOfRangeVar, nodeOf, quoteIdentifier } from '../src/api.js';
+import { statementFix } from './support/fixes.js';
 import { type TextEdit, applyEdits, identifierPattern, insertAfter } from './support/rewrite.js';
 
 export default defineRule({
@@ -27,10 +28,12 @@ export default defineRule({
     const report = (statement: StatementContext, what: string, edits: readonly (TextEdit | undefined)[]): void => {
       if (statement.transaction.inBlock || edits.length === 0) return;
       const present = edits.filter((edit) => edit !== undefined);
+      const complete = present.length === edits.length;
       statement.report({
         message: `${what} outside a transaction block: if the migration fails after it and is run again, this statement fails and the re-run stops here.`,
-        help: present.length === edits.length ? ['-- Re-runnable:', applyEdits(statement.statement.text, present)].join('\n') : undefined,
+        help: complete ? ['-- Re-runnable:', applyEdits(statement.statement.text, present)].join('\n') : undefined,
         lock: null,
+        ...(complete ? robustFixes(statement, present) : {}),
       });
     };
     const create = (statement: StatementContext, keywords: string, clause = 'IF NOT EXISTS'): TextEdit | undefined =>
@@ -111,6 +114,15 @@ const DROP_KEYWORDS: Readonly<Record<string, string>> = {
   OBJECT_PUBLICATION: 'PUBLICATION',
   OBJECT_EVENT_TRIGGER: 'EVENT\\s+TRIGGER',
 };
+
+/**
+ * IF [NOT] EXISTS leaves what the statement does unchanged on a first run: the unattended fix.
+ * OR REPLACE silently replaces a different definition that exists: a suggestion.
+ */
+function robustFixes(statement: StatementContext, edits: readonly TextEdit[]): FixDescriptors {
+  const fix = statementFix(statement, `Add ${[...new Set(edits.map((edit) => edit.text.trim()))].join(', ')}`, edits);
+  return edits.some((edit) => edit.text.includes('OR REPLACE')) ? { suggestions: [fix] } : { fix };
+}
 
 function orReplace(statement: StatementContext): TextEdit | undefined {
   return insertAfter(statement.statement.text, new RegExp(`${LEADING}CREATE`, 'i'), ' OR REPLACE');

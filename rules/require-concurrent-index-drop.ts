@@ -1,4 +1,5 @@
 import { type QualifiedName, type StatementContext, defineRule, displayName, namesOfObjects } from '../src/api.js';
+import { concurrentlyFixes } from './support/fixes.js';
 import { migrationOfItsOwn } from './support/help.js';
 
 export default defineRule({
@@ -31,9 +32,12 @@ export default defineRule({
         const tables = new Set(indexes.map((index) => tableOf(statement, index)));
         const [table] = tables;
         const tableName = tables.size === 1 && table !== undefined ? displayName(table) : indexes.length === 1 ? 'its table' : 'their tables';
+        // CONCURRENTLY drops one index, and cannot CASCADE: only then is adding it the whole change.
+        const alone = (node.objects ?? []).length === 1 && node.behavior !== 'DROP_CASCADE';
         statement.report({
           message: `DROP INDEX ${names} without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on ${tableName}: it waits for every running query on ${tableName}, and every read and write queued behind it waits too, until the drop commits.`,
           help: concurrentDropHelp(statement, indexes, node.behavior === 'DROP_CASCADE'),
+          ...(alone ? concurrentlyFixes(statement) : {}),
         });
       },
     };

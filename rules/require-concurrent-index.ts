@@ -1,4 +1,5 @@
 import { type StatementContext, defineRule, displayName, nameOfRangeVar } from '../src/api.js';
+import { concurrentlyFixes } from './support/fixes.js';
 import { migrationOfItsOwn } from './support/help.js';
 
 export default defineRule({
@@ -14,6 +15,10 @@ export default defineRule({
       'takes SHARE UPDATE EXCLUSIVE instead and lets writes continue; it reads the table twice and must run',
       'outside a transaction block. A table created earlier in the same migration is not reported: nobody',
       'uses it yet.',
+      '',
+      'Fix: adding `CONCURRENTLY` changes how the migration must run (never inside a transaction block; a failed',
+      'build leaves an INVALID index to drop), so `--fix` adds it only to a statement that already runs alone: the',
+      'only statement of its file, outside any transaction block. Elsewhere editors offer it as a suggestion.',
     ].join('\n'),
     bad: 'CREATE INDEX idx_agents_status ON agents (status);',
     good: [
@@ -34,6 +39,8 @@ export default defineRule({
         statement.report({
           message: `CREATE ${kind} without CONCURRENTLY on existing table ${tableName} takes a SHARE lock: every INSERT, UPDATE and DELETE on ${tableName} waits until the whole index is built.`,
           help: partitioned ? partitionedHelp(statement.statement.text, node.idxname, tableName) : concurrentHelp(statement, node.idxname),
+          // PostgreSQL cannot build an index on a partitioned table concurrently: no textual fix there.
+          ...(partitioned ? {} : concurrentlyFixes(statement)),
         });
       },
     };

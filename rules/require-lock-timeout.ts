@@ -1,4 +1,5 @@
 import { type LockAcquisition, type StatementContext, blocksTraffic, defineRule, describeImpact, displayName, lockStrength, parseDuration, v } from '../src/api.js';
+import { lockTimeoutFix } from './support/fixes.js';
 import { lockTimeoutHelp } from './support/help.js';
 
 const DEFAULT_MAX_LOCK_TIMEOUT = '5s';
@@ -60,6 +61,8 @@ export default defineRule({
           message: `${strongest.form.title} takes ${strongest.mode} on ${displayName(strongest.relation)}, which ${describeImpact(strongest.mode)}, ${setting}: while it waits behind a running query, every later query of ${names} queues behind it.`,
           help: lockTimeoutHelp(statement.transaction.inBlock, maxText, names),
           lock: strongest,
+          // The value and a retry on timeout are the team's choice: never applied unattended.
+          suggestions: [lockTimeoutFix(statement, maxText)],
         });
       },
     };

@@ -8,6 +8,8 @@ export type {
   FileChange,
   FileInfo,
   FileReportDescriptor,
+  Fix,
+  FixDescriptors,
   MigrationInfo,
   NodeVisitors,
   ReportDescriptor,
@@ -18,6 +20,7 @@ export type {
   RulePreset,
   RuleSeverity,
   StatementContext,
+  TextEdit,
   Visitor,
 } from './plugin/rule.js';
 

@@ -1,4 +1,4 @@
-import { mkdirSync, symlinkSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPOSITORY, jsonReport, project, runCli } from './support/cli.js';
@@ -24,7 +24,13 @@ export const rules = [
         CreateStmt(node, statement) {
           const name = nameOfRangeVar(node.relation);
           if (node.relation?.relpersistence !== 'u' || context.options.allow.includes(name.name)) return;
-          statement.report({ message: displayName(name) + ' is UNLOGGED', help: 'CREATE TABLE ' + displayName(name) + ' (...);' });
+          const unlogged = /^CREATE\\s+(UNLOGGED\\s+)/i.exec(statement.statement.text);
+          const start = statement.statement.start + (unlogged ? unlogged[0].length - unlogged[1].length : 0);
+          statement.report({
+            message: displayName(name) + ' is UNLOGGED',
+            help: 'CREATE TABLE ' + displayName(name) + ' (...);',
+            fix: unlogged ? { title: 'Remove UNLOGGED', edits: [{ start, end: start + unlogged[1].length, text: '' }] } : undefined,
+          });
         },
       };
     },
@@ -53,6 +59,13 @@ describe('plugins', () => {
     ]);
     expect(result.status).toBe(1);
     expect(runCli(['rules'], { cwd: root }).stdout).toMatch(/^acme\/no-unlogged-tables\s+error/m);
+  });
+
+  it('offer fixes that --fix applies', () => {
+    const root = projectWithPlugin({ plugins: ['./rules/index.js'], rules: { 'acme/no-unlogged-tables': ['error', { allow: ['scratch'] }] } });
+    const result = runCli(['lint', '--fix', 'migrations'], { cwd: root });
+    expect(readFileSync(join(root, 'migrations/1_events.sql'), 'utf8')).toBe('CREATE TABLE events (id bigint);\nCREATE UNLOGGED TABLE scratch (id bigint);\n');
+    expect(result.status).toBe(0);
   });
 
   it('with bad options or a missing module stop the run with one line', () => {

@@ -32,6 +32,7 @@ export interface LintCommandOptions {
   readonly reportUnusedDirectives?: boolean;
   readonly stdinFilename?: string;
   readonly verbose?: boolean;
+  readonly fix?: boolean;
 }
 
 /** Where `validate` and a bare `lint` look when the configuration names no migrations folder. */
@@ -49,13 +50,19 @@ export async function runLint(paths: readonly string[], options: LintCommandOpti
     rules: options.rule,
   };
   const configs = new ConfigLoader({ builtInRules: BUILT_IN_RULES, overrides, configFile: options.config, cwd });
-  const result = await lint({ cwd, configs, reportUnusedDirectives: options.reportUnusedDirectives, ...(await sources(paths, options, configs, cwd)) });
+  const { stdinPath, ...input } = await sources(paths, options, configs, cwd);
+  const lintOptions: LintOptions = { cwd, configs, reportUnusedDirectives: options.reportUnusedDirectives, ...input };
+  const result = options.fix ? await fixFiles(lintOptions, stdinPath) : await lint(lintOptions);
   const shown = options.quiet ? { ...result, findings: result.findings.filter((finding) => finding.severity === 'error') } : result;
+  // With --fix, standard output carries the fixed standard input (what an editor's fixer reads back), not a report.
+  const fixedStdin = options.fix && stdinPath !== undefined ? result.sources.get(stdinPath) : undefined;
+  if (fixedStdin !== undefined) process.stdout.write(fixedStdin);
   // One lint, every report from the same result.
   for (const output of outputs) {
+    if (fixedStdin !== undefined && output.path === undefined) continue;
     const report = output.formatter(shown, { cwd, color: output.path === undefined ? colorEnabled(process.stdout, options.color) : false });
     if (output.path === undefined) process.stdout.write(report);
-    else writeReport(output.path, report);
+    else writeFile(output.path, report);
   }
   for (const problem of result.problems) process.stderr.write(`migrate-safe: ${problem.file ?? ''}: ${problem.message}\n`);
   if (options.verbose) {
@@ -70,15 +77,16 @@ async function sources(
   options: LintCommandOptions,
   configs: ConfigLoader,
   cwd: string,
-): Promise<Pick<LintOptions, 'inputs' | 'texts' | 'changes'>> {
+): Promise<Pick<LintOptions, 'inputs' | 'texts' | 'changes'> & { stdinPath?: string }> {
   const readsStdin = paths.includes(STDIN) || (paths.length === 0 && options.stdinFilename !== undefined);
   // An empty --since (a CI variable outside pull requests) lints everything.
   const since = options.since === '' ? undefined : options.since;
   const fromGit = since !== undefined || options.staged === true;
   if (readsStdin && fromGit) throw new UsageError(`${options.staged ? '--staged' : '--since'} reports on files as git has them: it cannot lint standard input`);
+  if (options.fix && options.staged) throw new UsageError('--fix writes the files in the working tree: it cannot fix what --staged reads from the git index');
   if (readsStdin) {
     const stdinPath = resolve(cwd, options.stdinFilename ?? 'stdin.sql');
-    return { inputs: [...paths.filter((path) => path !== STDIN), stdinPath], texts: new Map([[stdinPath, readFileSync(0, 'utf8')]]) };
+    return { inputs: [...paths.filter((path) => path !== STDIN), stdinPath], texts: new Map([[stdinPath, readFileSync(0, 'utf8')]]), stdinPath };
   }
   const inputs = paths.length > 0 ? paths : [await migrationsFolder(configs, cwd)];
   if (!fromGit) return { inputs };
@@ -112,6 +120,22 @@ async function loadOutputs(options: LintCommandOptions, cwd: string): Promise<Ou
   return outputs;
 }
 
+/**
+ * `--fix`: applies the unattended fixes until none is left, writes the files they changed (a file
+ * keeps its byte order mark), and returns what is left to report. Standard input is not written:
+ * its fixed text is in the result's sources.
+ */
+async function fixFiles(options: LintOptions, stdinPath: string | undefined): Promise<LintResult> {
+  const { lintAndFix } = await import('../engine/fix.js');
+  const { result, fixed } = await lintAndFix(options);
+  for (const [path, text] of fixed) {
+    if (path === stdinPath) continue;
+    const byteOrderMark = readFileSync(path, 'utf8').startsWith('\uFEFF');
+    writeFile(path, byteOrderMark ? `\uFEFF${text.slice(1)}` : text);
+  }
+  return result;
+}
+
 async function migrationsFolder(configs: ConfigLoader, cwd: string): Promise<string> {
   const configured = (await configs.forFolder(cwd)).migrationsFolder;
   if (configured !== undefined) {
@@ -125,11 +149,11 @@ async function migrationsFolder(configs: ConfigLoader, cwd: string): Promise<str
   return found;
 }
 
-/** Writes a report, creating its folder as ESLint does (`results/migrate-safe.sarif`). */
-function writeReport(path: string, report: string): void {
+/** Writes a report, creating its folder as ESLint does (`results/migrate-safe.sarif`), or a fixed migration. */
+function writeFile(path: string, content: string): void {
   try {
     mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, report);
+    writeFileSync(path, content);
   } catch (error) {
     throw new UsageError(`cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }

@@ -74,7 +74,9 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       .command('lint')
       .description('lint migration files, folders or globs (- reads standard input)')
       .argument('[paths...]', 'files, folders or globs; default: the configured migrations folder'),
-  ).action(async (paths: string[], options: LintCommandOptions) => {
+  )
+    .option('--fix', 'apply the fixes that are safe unattended and write the files (with -: print the fixed SQL)')
+    .action(async (paths: string[], options: LintCommandOptions) => {
     const { runLint } = await import('./lint-command.js');
     setExitCode(await runLint(paths, { ...options, ...program.opts() }));
   });
@@ -92,6 +94,15 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .action(async (id: string | undefined, options: { config?: string }) => {
       const { runRules } = await import('./rules-command.js');
       setExitCode(await runRules(id, options));
+    });
+  program
+    .command('lsp')
+    .description('run the language server for editors (Language Server Protocol over standard input and output)')
+    .option('--stdio', 'talk over standard input and output (the default; editors pass it)')
+    .action(async () => {
+      // Loaded only here: linting never pays for the language server packages.
+      const { runLanguageServer } = await import('../lsp/server.js');
+      runLanguageServer();
     });
   return program;
 }

@@ -1,19 +1,20 @@
 import { resolve } from 'node:path';
 import { BUILT_IN_RULES } from '../../rules/index.js';
-import { analyzeFile } from '../analyze/index.js';
+import { type FileAnalysisOptions, type StatementAnalysis, analyzeFile } from '../analyze/index.js';
 import { SchemaState } from '../analyze/schema-state.js';
 import { SchemaView } from '../analyze/schema-view.js';
 import { UsageError } from '../config/errors.js';
 import { type ConfigOverrides, ConfigLoader, type ResolvedConfig } from '../config/load.js';
 import { type Migration, type MigrationFile, type MigrationProject, discover, partText } from '../discover/index.js';
-import { type Finding, type LintResult, type RunProblem, type Severity, compareFindings } from '../findings/finding.js';
+import { type FileAnalysis, type Finding, type LintResult, type RunProblem, type Severity, compareFindings } from '../findings/finding.js';
 import { findDirectives } from '../parse/directives.js';
 import { type ParsedSource, loadParser, parseSource } from '../parse/parser.js';
 import type { AnyRule, FileChange, FileInfo } from '../plugin/rule.js';
+import type { LintCache } from './cache.js';
 import { fingerprintOf } from './fingerprint.js';
 import { FileRuleRunner, type RawFinding } from './rule-runner.js';
 import { SourceReader } from './sources.js';
-import { applyDirectives } from './suppress.js';
+import { applyDirectives, ignoreSuggestion } from './suppress.js';
 
 export interface LintOptions {
   /** Files, folders and globs, as on the command line. */
@@ -32,6 +33,10 @@ export interface LintOptions {
    * every migration before them is still read for context.
    */
   readonly changes?: ReadonlyMap<string, FileChange>;
+  /** Keep each linted file's parse and statement analyses in the result (`analyses`): an editor's hover reads them. */
+  readonly keepAnalyses?: boolean;
+  /** Files, parses and replayed histories kept from earlier runs: an editor lints on every change, and most files do not change. */
+  readonly cache?: LintCache;
 }
 
 /** Findings the engine itself produces; they are rules so they can be configured and documented like any other. */
@@ -49,7 +54,7 @@ export async function lint(options: LintOptions): Promise<LintResult> {
   const parserReady = loadParser();
   const configs = options.configs ?? new ConfigLoader({ builtInRules: BUILT_IN_RULES, overrides: options.overrides, configFile: options.configFile, cwd });
   const texts = new Map([...(options.texts ?? new Map<string, string>())].map(([path, text]) => [resolve(cwd, path), text]));
-  const sources = new SourceReader(texts);
+  const sources = new SourceReader(texts, options.cache);
   const discovery = await discover(options.inputs, {
     cwd,
     virtualFiles: [...texts.keys()],
@@ -65,7 +70,7 @@ export async function lint(options: LintOptions): Promise<LintResult> {
   await parserReady;
   const changes = options.changes;
   const targets = changes ? new Set([...discovery.targets].filter((file) => changes.has(file))) : discovery.targets;
-  const run = new Run(sources, options.reportUnusedDirectives === true, changes);
+  const run = new Run(sources, { reportUnusedDirectives: options.reportUnusedDirectives === true, changes, keepAnalyses: options.keepAnalyses === true, cache: options.cache });
   for (const project of discovery.projects) {
     run.lintProject(project, await configs.forFolder(project.root), targets);
   }
@@ -96,17 +101,16 @@ class Run {
   private readonly problems: RunProblem[] = [];
   private readonly sources = new Map<string, string>();
   private readonly rulesUsed = new Map<string, { rule: AnyRule; severity: Severity }>();
+  private readonly analyses = new Map<string, FileAnalysis>();
   private transactionCounter = 0;
   /** Parts already reported on: a file sits in one project, and is reported once even if a layout lists it twice. */
   private readonly reported = new Set<string>();
   private readonly reader: SourceReader;
-  private readonly reportUnusedDirectives: boolean;
-  private readonly changes: ReadonlyMap<string, FileChange> | undefined;
+  private readonly settings: RunSettings;
 
-  constructor(reader: SourceReader, reportUnusedDirectives: boolean, changes: ReadonlyMap<string, FileChange> | undefined) {
+  constructor(reader: SourceReader, settings: RunSettings) {
     this.reader = reader;
-    this.reportUnusedDirectives = reportUnusedDirectives;
-    this.changes = changes;
+    this.settings = settings;
   }
 
   /**
@@ -116,25 +120,37 @@ class Run {
   lintProject(project: MigrationProject, config: ResolvedConfig, targets: ReadonlySet<string>): void {
     for (const { rule, severity } of config.rules) this.rulesUsed.set(rule.id, { rule, severity });
     // On in the configuration (the strict preset), or asked for on the command line.
-    const unusedDirective = severityOf(config, UNUSED_DIRECTIVE) ?? (this.reportUnusedDirectives ? 'warning' : undefined);
+    const unusedDirective = severityOf(config, UNUSED_DIRECTIVE) ?? (this.settings.reportUnusedDirectives ? 'warning' : undefined);
     const unusedDirectiveRule = config.allRules.find((rule) => rule.id === UNUSED_DIRECTIVE);
     // Reports describe every rule that ran, this one too when only the command line turned it on.
     if (unusedDirective && unusedDirectiveRule) this.rulesUsed.set(UNUSED_DIRECTIVE, { rule: unusedDirectiveRule, severity: unusedDirective });
-    const context: ProjectContext = { project, config, state: new SchemaState(), knownRuleIds: new Set(config.allRules.map((rule) => rule.id)), unusedDirective };
     const isTarget = (file: MigrationFile | undefined): boolean => file !== undefined && targets.has(file.path) && !this.reported.has(`${file.path}\0${file.part}`);
+    const first = Math.max(0, project.migrations.findIndex((migration) => isTarget(migration.up) || isTarget(migration.down)));
     const last = project.migrations.findLastIndex((migration) => isTarget(migration.up) || isTarget(migration.down));
-    for (const migration of project.migrations.slice(0, last + 1)) {
-      const parts: LintedPart[] = [];
-      context.state.startRecording(migration.id);
-      parts.push(...this.runPart(context, migration, migration.up, isTarget(migration.up)));
-      context.state.stopRecording();
-      if (migration.down && isTarget(migration.down)) {
-        // A rollback is judged against the state its migration left, and changes nothing after it.
-        const checkpoint = context.state.checkpoint();
-        parts.push(...this.runPart(context, migration, migration.down, true));
-        context.state.restore(checkpoint);
+    const state = this.history(project, config, project.migrations.slice(0, first));
+    const context: ProjectContext = { project, config, state, knownRuleIds: new Set(config.allRules.map((rule) => rule.id)), unusedDirective };
+    // The history's state may be kept for the next run: what the linted migrations change is undone at the end.
+    const afterHistory = state.checkpoint();
+    try {
+      for (const migration of project.migrations.slice(first, last + 1)) {
+        const parts: LintedPart[] = [];
+        context.state.startRecording(migration.id);
+        parts.push(...this.runPart(context, migration, migration.up, isTarget(migration.up)));
+        context.state.stopRecording();
+        if (migration.down && isTarget(migration.down)) {
+          // A rollback is judged against the state its migration left, and changes nothing after it.
+          const checkpoint = context.state.checkpoint();
+          parts.push(...this.runPart(context, migration, migration.down, true));
+          context.state.restore(checkpoint);
+        }
+        this.applyDirectives(parts, context);
       }
-      this.applyDirectives(parts, context);
+    } catch (error) {
+      // A run stopped half way (a plugin rule that throws) may leave a kept state inconsistent: replay it next time.
+      this.settings.cache?.forgetHistories();
+      throw error;
+    } finally {
+      state.restore(afterHistory);
     }
     const layoutSeverity = severityOf(config, MIGRATION_LAYOUT);
     for (const problem of project.problems) {
@@ -151,20 +167,37 @@ class Run {
       problems: this.problems,
       rules: [...this.rulesUsed.values()],
       sources: this.sources,
+      analyses: this.settings.keepAnalyses ? this.analyses : undefined,
     };
   }
 
-  /** Replays one part of a migration; when it is reported on, returns its findings before directives. */
-  private runPart(context: ProjectContext, migration: Migration, file: MigrationFile, report: boolean): LintedPart[] {
-    const { config, state } = context;
-    const read = this.reader.read(file.path);
-    if ('error' in read) {
-      this.problems.push({ file: file.path, message: `cannot read ${report ? 'the file' : 'this earlier migration'} (${read.error})` });
-      return [];
+  /**
+   * The schema after the migrations before the first linted one: replayed (each migration's
+   * changes recorded, as the linted ones are), or kept from an earlier run when none changed.
+   */
+  private history(project: MigrationProject, config: ResolvedConfig, migrations: readonly Migration[]): SchemaState {
+    const replayed = migrations.flatMap((migration) => {
+      const parsed = this.parse(migration.up, false);
+      return parsed ? [{ migration, parsed }] : [];
+    });
+    const parses = replayed.map(({ parsed }) => parsed);
+    const kept = this.settings.cache?.history(project.root, config, parses);
+    if (kept) {
+      this.transactionCounter = Math.max(this.transactionCounter, kept.transactions);
+      return kept.state;
     }
-    if (report) this.reported.add(`${file.path}\0${file.part}`);
-    const parsed = parseSource(partText(file, read.text));
-    const analysisOptions = {
+    const state = new SchemaState();
+    for (const { migration, parsed } of replayed) {
+      state.startRecording(migration.id);
+      analyzeFile(parsed, state, this.analysisOptions(config, migration, migration.up));
+      state.stopRecording();
+    }
+    this.settings.cache?.keepHistory(project.root, { config, parses, state, transactions: this.transactionCounter });
+    return state;
+  }
+
+  private analysisOptions(config: ResolvedConfig, migration: Migration, file: MigrationFile): FileAnalysisOptions {
+    return {
       pgVersion: config.pgVersion,
       assumeInTransaction: config.assumeInTransaction ?? false,
       // The configuration, when it says, wins over what the layout knows of its tool.
@@ -172,6 +205,28 @@ class Run {
       position: { migration: migration.id, part: file.part },
       newTransactionId: () => ++this.transactionCounter,
     };
+  }
+
+  /** A part's text and parse (through the cache, when there is one); undefined, with a problem noted, when it cannot be read. */
+  private parse(file: MigrationFile, report: boolean): ParsedSource | undefined {
+    const read = this.reader.read(file.path);
+    if ('error' in read) {
+      this.problems.push({ file: file.path, message: `cannot read ${report ? 'the file' : 'this earlier migration'} (${read.error})` });
+      return undefined;
+    }
+    const text = partText(file, read.text);
+    // A section of a file is cached under its part: the other section is blanked in its text.
+    return this.settings.cache?.parse(`${file.path}\0${file.part}`, text) ?? parseSource(text);
+  }
+
+  /** Replays one part of a migration; when it is reported on, returns its findings before directives. */
+  private runPart(context: ProjectContext, migration: Migration, file: MigrationFile, report: boolean): LintedPart[] {
+    const { config, state } = context;
+    const parsed = this.parse(file, report);
+    const read = this.reader.read(file.path);
+    if (!parsed || 'error' in read) return [];
+    if (report) this.reported.add(`${file.path}\0${file.part}`);
+    const analysisOptions = this.analysisOptions(config, migration, file);
     if (!report) {
       analyzeFile(parsed, state, analysisOptions);
       return [];
@@ -183,7 +238,7 @@ class Run {
       transactionMode: config.assumeInTransaction === undefined ? (file.transaction?.mode ?? 'none') : config.assumeInTransaction ? 'file' : 'none',
       text: read.text,
       startLine: ownSection === undefined ? 1 : parsed.source.positionAt(ownSection.start).line,
-      change: this.changes?.get(file.path),
+      change: this.settings.changes?.get(file.path),
       migration: {
         id: migration.id,
         name: migration.name,
@@ -197,9 +252,22 @@ class Run {
     const schema = new SchemaView(state, 'public', analysisOptions.position);
     const runner = new FileRuleRunner(config.rules, config, info, parsed, schema);
     runner.startFile();
-    analyzeFile(parsed, state, analysisOptions, runner.hasStatementHandlers ? (analysis) => { runner.visitStatement(analysis); } : undefined);
+    analyzeFile(parsed, state, analysisOptions, this.statementObserver(runner, file.path, config.pgVersion));
     const raw = [...runner.endFile(), ...syntaxErrorFindings(parsed, file.path, severityOf(config, SYNTAX_ERROR))];
     return [{ path: file.path, text: read.text, parsed, whole: file.sections === undefined, raw }];
+  }
+
+  /** What sees each statement of a linted part: the rules, and the kept analyses when asked for. */
+  private statementObserver(runner: FileRuleRunner, path: string, pgVersion: number): ((analysis: StatementAnalysis) => void) | undefined {
+    if (!this.settings.keepAnalyses) return runner.hasStatementHandlers ? (analysis) => { runner.visitStatement(analysis); } : undefined;
+    // The parts of a file split into sections are kept together: each statement with its position in the file.
+    const kept = this.analyses.get(path);
+    const statements: StatementAnalysis[] = kept ? [...kept.statements] : [];
+    this.analyses.set(path, { statements, pgVersion });
+    return (analysis) => {
+      statements.push(analysis);
+      runner.visitStatement(analysis);
+    };
   }
 
   /** Applies each file's directives once to the findings of all its parts (a dbmate file has two). */
@@ -224,6 +292,13 @@ class Run {
       );
     }
   }
+}
+
+interface RunSettings {
+  readonly reportUnusedDirectives: boolean;
+  readonly changes: ReadonlyMap<string, FileChange> | undefined;
+  readonly keepAnalyses: boolean;
+  readonly cache: LintCache | undefined;
 }
 
 function severityOf(config: ResolvedConfig, ruleId: string): Severity | undefined {
@@ -253,6 +328,7 @@ function syntaxErrorFindings(parsed: ReturnType<typeof parseSource>, file: strin
       help: undefined,
       lock: undefined,
       fingerprint: fingerprintOf(SYNTAX_ERROR, text, occurrence),
+      suggestions: [ignoreSuggestion(SYNTAX_ERROR, parsed.source.text, { start: error.statementStart, end: error.statementEnd })],
     };
   });
 }

@@ -6,8 +6,11 @@ import { describeImpact, lockImpact, lockStrength } from '../analyze/lock-modes.
 import type { ConfiguredRule, ResolvedConfig } from '../config/load.js';
 import type { Finding, FindingLock, Severity } from '../findings/finding.js';
 import type { ParsedSource } from '../parse/parser.js';
+import type { Range } from '../parse/directives.js';
+import type { FileInfo, FixDescriptors, ReportDescriptor, StatementContext, Visitor } from '../plugin/rule.js';
+import { checkedFix } from './edits.js';
 import { fingerprintOf } from './fingerprint.js';
-import type { FileInfo, ReportDescriptor, StatementContext, Visitor } from '../plugin/rule.js';
+import { ignoreSuggestion } from './suppress.js';
 
 type Handler = (node: unknown, statement: StatementContext) => void;
 
@@ -51,7 +54,7 @@ export class FileRuleRunner {
         report: (descriptor) => {
           const line = Math.min(Math.max(descriptor.line ?? file.startLine ?? 1, 1), parsed.source.lineCount);
           const start = parsed.source.lineStartIndex(line);
-          this.add(active, descriptor.message, descriptor.help, start, start + parsed.source.lineText(line).length, undefined, `file:${descriptor.message}`);
+          this.add(active, descriptor, { start, end: start + parsed.source.lineText(line).length }, undefined, `file:${descriptor.message}`, undefined);
         },
       });
       return active;
@@ -90,7 +93,7 @@ export class FileRuleRunner {
     const own = this.handlers.get(statement.type);
     const root = (statement.node as Record<string, unknown>)[statement.type];
     if (own) for (const { rule, handler } of own) handler(root, new RuleStatementContext(this, analysis, rule, NO_ANCESTORS));
-    if (this.nestedHandlerTypes === (own ? 1 : 0)) return;
+    if (this.nestedHandlerTypes === (own ? 1 : 0) || !this.hasHandlerBelow(root)) return;
     walk(root, (type, fields, ancestors) => {
       const nested = this.handlers.get(type);
       if (!nested) return;
@@ -103,7 +106,7 @@ export class FileRuleRunner {
   report(rule: ActiveRule, analysis: StatementAnalysis, descriptor: ReportDescriptor): void {
     const start = this.parsed.indexOfLocation(analysis.statement, descriptor.node?.location);
     const lock = descriptor.lock === null ? undefined : (descriptor.lock ?? primaryLock(analysis));
-    this.add(rule, descriptor.message, descriptor.help, start, analysis.statement.end, lock, analysis.statement.text);
+    this.add(rule, descriptor, { start, end: analysis.statement.end }, lock, analysis.statement.text, analysis.statement);
   }
 
   textOffset(analysis: StatementAnalysis, location: number | undefined): number {
@@ -114,31 +117,42 @@ export class FileRuleRunner {
     return this.file;
   }
 
+  private hasHandlerBelow(root: unknown): boolean {
+    for (const type of nodeTypesBelow(root)) if (this.handlers.has(type)) return true;
+    return false;
+  }
+
+  /** `statement` is where a directive silences the finding; undefined for a finding about the whole file. */
   private add(
     rule: ActiveRule,
-    message: string,
-    help: string | undefined,
-    offset: number,
-    endOffset: number,
+    descriptor: FixDescriptors & { readonly message: string; readonly help?: string | undefined },
+    range: Range,
     lock: LockAcquisition | undefined,
     identity: string,
+    statement: Range | undefined,
   ): void {
-    const start = this.parsed.source.positionAt(offset);
-    const end = this.parsed.source.positionAt(Math.max(endOffset, offset));
+    const { text } = this.parsed.source;
+    const start = this.parsed.source.positionAt(range.start);
+    const end = this.parsed.source.positionAt(Math.max(range.end, range.start));
     this.findings.push({
       ruleId: rule.id,
       severity: rule.severity,
-      message,
+      message: descriptor.message,
       file: this.file.path,
       line: start.line,
       column: start.column,
       endLine: end.line,
       endColumn: end.column,
-      offset,
-      endOffset,
-      help,
+      offset: range.start,
+      endOffset: range.end,
+      help: descriptor.help,
       lock: lock && findingLock(lock),
       fingerprint: this.fingerprint(rule.id, identity),
+      fix: checkedFix(descriptor.fix, text.length),
+      suggestions: [
+        ...(descriptor.suggestions ?? []).flatMap((suggestion) => checkedFix(suggestion, text.length) ?? []),
+        ignoreSuggestion(rule.id, text, statement),
+      ],
     });
   }
 
@@ -152,6 +166,21 @@ export class FileRuleRunner {
 }
 
 const NO_ANCESTORS: StatementContext['ancestors'] = [];
+
+/** The node types in each statement's tree, kept while the tree lives: an editor's parse cache reuses trees between runs. */
+const typesBelow = new WeakMap<object, ReadonlySet<string>>();
+
+function nodeTypesBelow(root: unknown): ReadonlySet<string> {
+  if (root === null || typeof root !== 'object') return new Set();
+  let types = typesBelow.get(root);
+  if (!types) {
+    const found = new Set<string>();
+    walk(root, (type) => found.add(type));
+    types = found;
+    typesBelow.set(root, types);
+  }
+  return types;
+}
 
 /**
  * What a handler receives: the statement's analysis, read through getters, and a report bound to

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { LintCache } from './cache.js';
 
 export type ReadResult = { readonly text: string } | { readonly error: string };
 
@@ -9,15 +10,18 @@ export type ReadResult = { readonly text: string } | { readonly error: string };
 export class SourceReader {
   private readonly unsaved: ReadonlyMap<string, string>;
   private readonly cache = new Map<string, ReadResult>();
+  /** Texts kept from earlier runs (an editor's): a file is read again only when it changed on disk. */
+  private readonly kept: LintCache | undefined;
 
-  constructor(unsaved: ReadonlyMap<string, string>) {
+  constructor(unsaved: ReadonlyMap<string, string>, kept?: LintCache) {
     this.unsaved = unsaved;
+    this.kept = kept;
   }
 
   read(path: string): ReadResult {
     let result = this.cache.get(path);
     if (!result) {
-      result = readText(path, this.unsaved.get(path));
+      result = readText(path, this.unsaved.get(path), this.kept);
       this.cache.set(path, result);
     }
     return result;
@@ -30,10 +34,10 @@ export class SourceReader {
   }
 }
 
-function readText(path: string, unsaved: string | undefined): ReadResult {
+function readText(path: string, unsaved: string | undefined, kept: LintCache | undefined): ReadResult {
   if (unsaved !== undefined) return { text: withoutByteOrderMark(unsaved) };
   try {
-    return { text: withoutByteOrderMark(readFileSync(path, 'utf8')) };
+    return { text: withoutByteOrderMark(kept?.readFile(path) ?? readFileSync(path, 'utf8')) };
   } catch (error) {
     return { error: (error as NodeJS.ErrnoException).code ?? (error as Error).message };
   }

@@ -1,6 +1,7 @@
 import type { Finding, Severity } from '../findings/finding.js';
-import type { Directive } from '../parse/directives.js';
+import type { Directive, Range } from '../parse/directives.js';
 import type { ParsedSource } from '../parse/parser.js';
+import type { Fix } from '../plugin/rule.js';
 import { fingerprintOf } from './fingerprint.js';
 import type { RawFinding } from './rule-runner.js';
 
@@ -95,4 +96,36 @@ function directiveFinding(
     fingerprint,
     suppression: undefined,
   };
+}
+
+/** What the user writes in place of the placeholder: a directive without a reason teaches nobody. */
+const REASON_PLACEHOLDER = '<reason>';
+
+/**
+ * The suggestion that silences a finding where it happens: a `migrate-safe-ignore` directive on
+ * its own line above the statement (with the statement's indentation), or, when the statement
+ * shares its first line with another one, a block comment after it on its last line. A finding
+ * about the whole file (`statement` undefined) gets a `migrate-safe-ignore-file` directive on line 1.
+ */
+export function ignoreSuggestion(ruleId: string, text: string, statement: Range | undefined): Fix {
+  const lineBreak = lineBreakAfter(text, statement?.start ?? 0);
+  if (!statement) {
+    return {
+      title: `Ignore ${ruleId} in this file (a directive with the reason)`,
+      edits: [{ start: 0, end: 0, text: `-- migrate-safe-ignore-file ${ruleId}: ${REASON_PLACEHOLDER}${lineBreak}` }],
+    };
+  }
+  const title = `Ignore ${ruleId} for this statement (a directive with the reason)`;
+  const lineStart = text.lastIndexOf('\n', statement.start - 1) + 1;
+  const indentation = text.slice(lineStart, statement.start);
+  if (indentation.trim() === '') {
+    return { title, edits: [{ start: lineStart, end: lineStart, text: `${indentation}-- migrate-safe-ignore ${ruleId}: ${REASON_PLACEHOLDER}${lineBreak}` }] };
+  }
+  return { title, edits: [{ start: statement.end, end: statement.end, text: ` /* migrate-safe-ignore ${ruleId}: ${REASON_PLACEHOLDER} */` }] };
+}
+
+/** The file's own line break (CRLF or LF), as used on the line at `index`. */
+function lineBreakAfter(text: string, index: number): string {
+  const newline = text.indexOf('\n', index);
+  return newline > 0 && text[newline - 1] === '\r' ? '\r\n' : '\n';
 }

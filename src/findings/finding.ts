@@ -1,6 +1,7 @@
+import type { StatementAnalysis } from '../analyze/index.js';
 import type { TableEffect } from '../analyze/lock-facts.js';
 import type { LockMode } from '../analyze/lock-modes.js';
-import type { AnyRule } from '../plugin/rule.js';
+import type { AnyRule, Fix } from '../plugin/rule.js';
 
 export type Severity = 'error' | 'warning';
 
@@ -44,6 +45,10 @@ export interface Finding {
   /** Stable across edits elsewhere in the file: rule, file and the statement's normalized text. */
   readonly fingerprint: string;
   readonly suppression: Suppression | undefined;
+  /** A fix safe to apply unattended (`--fix`, an editor's preferred quick fix). */
+  readonly fix?: Fix | undefined;
+  /** Changes an editor offers, each needing a person's judgement; the last one silences the finding with a directive. */
+  readonly suggestions?: readonly Fix[] | undefined;
 }
 
 const SEVERITY_ORDER: Readonly<Record<Severity, number>> = { error: 0, warning: 1 };
@@ -76,6 +81,15 @@ export interface LintResult {
   readonly rules: readonly RuleInRun[];
   /** The text of each linted file as it was linted (stdin and editor buffers are not on disk). */
   readonly sources: ReadonlyMap<string, string>;
+  /** With `keepAnalyses`: each linted file's parse and the analysis of its statements, by path. */
+  readonly analyses?: ReadonlyMap<string, FileAnalysis> | undefined;
+}
+
+/** A linted file as the engine saw it: what an editor shows about a statement (its locks) comes from here. */
+export interface FileAnalysis {
+  /** In file order (both sections of a file that has two); a statement's `schema` view reflects the end of the run, not the moment it ran. */
+  readonly statements: readonly StatementAnalysis[];
+  readonly pgVersion: number;
 }
 
 export interface RuleInRun {

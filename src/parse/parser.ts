@@ -3,7 +3,7 @@ import { loadModule, parseSync } from 'libpg-query';
 import { type Comment, commentsBetween } from './comments.js';
 import { blankMetaCommands } from './psql.js';
 import { SourceText } from './source.js';
-import { type Chunk, type Token, lastCodeTokenEnd, scanTokens, scanUnterminated, splitStatements } from './tokens.js';
+import { type Chunk, type Token, isCommentToken, lastCodeTokenEnd, scanTokens, scanUnterminated, splitStatements } from './tokens.js';
 
 /** One statement of a source file with its AST and exact source range. */
 export interface ParsedStatement {
@@ -54,11 +54,20 @@ interface ParserFailure {
 }
 
 /**
+ * Parses whose statements can be reused for a later version of the text: plain SQL (no psql
+ * meta-commands were blanked) that the scanner read as it is, so every statement boundary is local.
+ */
+const reusable = new WeakSet<ParsedSource>();
+
+/**
  * Parses a whole migration file. A file that does not parse is split into statements with the
  * parser's own scanner; each statement is parsed on its own, so one bad statement becomes one
  * error and every other statement is still available to the rules.
+ *
+ * With `previous`, a parse of an earlier version of the same file (an editor's document before
+ * an edit), only the statements around the edit are parsed again; the others are reused.
  */
-export function parseSource(text: string): ParsedSource {
+export function parseSource(text: string, previous?: ParsedSource): ParsedSource {
   // Without the parser every statement would look like a syntax error: fail loudly instead.
   if (!parserLoaded) throw new Error('the PostgreSQL parser is not loaded yet: await loadParser() before parseSource()');
   const parsedText = blankMetaCommands(text);
@@ -66,13 +75,13 @@ export function parseSource(text: string): ParsedSource {
   const source = parsedText === text ? positions : new SourceText(text);
   const statements: ParsedStatement[] = [];
   const errors: ParseError[] = [];
-  const whole = tryParse(parsedText);
-  if ('stmts' in whole) {
-    collectStatements(whole.stmts, parsedText, 0, parsedText, positions, statements);
-  } else {
-    parseChunkByChunk(parsedText, positions, statements, errors);
+  let scanned = previous !== undefined && parsedText === text && reusable.has(previous) && reparseEdit(previous, positions, statements, errors);
+  if (!scanned) {
+    statements.length = 0;
+    errors.length = 0;
+    scanned = parseStretch(positions, 0, parsedText.length, statements, errors);
   }
-  return {
+  const parsed: ParsedSource = {
     source,
     statements,
     comments: commentsOutside(parsedText, statements, errors),
@@ -82,6 +91,123 @@ export function parseSource(text: string): ParsedSource {
       return positions.indexOfByte(statement.locationBase + location);
     },
   };
+  if (parsedText === text && scanned) reusable.add(parsed);
+  return parsed;
+}
+
+/**
+ * Parses `text[start, end)`, a stretch that begins between statements: whole when it parses,
+ * else statement by statement. Returns false when the scanner could not read the stretch as it
+ * is (an unterminated quote or comment, a scanner error): how it is split then depends on the
+ * text around it.
+ */
+function parseStretch(positions: SourceText, start: number, end: number, statements: ParsedStatement[], errors: ParseError[]): boolean {
+  const { text } = positions;
+  const stretch = text.slice(start, end);
+  const base = start === 0 ? 0 : Buffer.byteLength(text.slice(0, start));
+  // Offsets inside the stretch are converted with the stretch's own table: an edit does not pay for the whole file's.
+  const local = start === 0 && end === text.length ? positions : new SourceText(stretch);
+  const stretchPositions: Positions = { text, indexOfByte: (byteOffset) => start + local.indexOfByte(byteOffset - base) };
+  const whole = tryParse(stretch);
+  if ('stmts' in whole) {
+    collectStatements(whole.stmts, stretch, base, text, stretchPositions, statements);
+    return true;
+  }
+  return parseChunkByChunk(stretch, base, stretchPositions, statements, errors);
+}
+
+/** The file's text, and the UTF-16 index of a UTF-8 byte offset into it. */
+interface Positions {
+  readonly text: string;
+  indexOfByte(byteOffset: number): number;
+}
+
+/** How many statements after an edit are parsed again, at most, before the rest of the file is. */
+const MAX_STRETCH_EXTENSIONS = 4;
+
+/** A statement, or a statement that failed to parse, with the text up to the next one: edits inside it need it parsed again. */
+interface Unit {
+  readonly start: number;
+  readonly statement?: ParsedStatement;
+  readonly error?: ParseError;
+}
+
+/**
+ * Parses the new text of `previous` again only between the last statement before the edit and
+ * the first one after it; the statements around are reused (those after it shifted). The
+ * stretch grows until it ends between statements (an open statement, quote or comment would
+ * take in what follows). Returns false when the stretch cannot be read on its own: the caller
+ * parses the whole text.
+ */
+function reparseEdit(previous: ParsedSource, positions: SourceText, statements: ParsedStatement[], errors: ParseError[]): boolean {
+  const before = previous.source.text;
+  const { text } = positions;
+  const units: Unit[] = [
+    ...previous.statements.map((statement) => ({ start: statement.start, statement })),
+    ...previous.errors.map((error) => ({ start: error.statementStart, error })),
+  ].sort((left, right) => left.start - right.start);
+  if (units.length === 0) return false;
+  const { prefix, suffix } = unchangedEnds(before, text);
+  // A unit is reused before the edit when the next one still starts in the unchanged beginning (its `;` is unchanged).
+  let kept = 0;
+  while (kept < units.length - 1 && (units[kept + 1]?.start ?? Infinity) <= prefix) kept++;
+  let after = kept;
+  while (after < units.length && (units[after]?.start ?? Infinity) < before.length - suffix) after++;
+  const shift = text.length - before.length;
+  const stretchStart = kept === 0 ? 0 : (units[kept]?.start ?? 0);
+  const stretchEndAt = (unit: number): number => (unit < units.length ? (units[unit]?.start ?? 0) + shift : text.length);
+  // Typing at a statement's start joins it to the edit: take in the next statements until the stretch ends between statements.
+  for (let extension = 0; stretchEndAt(after) < text.length && !endsBetweenStatements(text.slice(stretchStart, stretchEndAt(after))); extension++) {
+    after = extension < MAX_STRETCH_EXTENSIONS ? after + 1 : units.length;
+  }
+  const stretchEnd = stretchEndAt(after);
+  for (const unit of units.slice(0, kept)) {
+    if (unit.statement) statements.push(unit.statement);
+    if (unit.error) errors.push(unit.error);
+  }
+  if (!parseStretch(positions, stretchStart, stretchEnd, statements, errors)) return false;
+  const byteShift = Buffer.byteLength(text) - Buffer.byteLength(before);
+  for (const unit of units.slice(after)) {
+    if (unit.statement) {
+      const { statement } = unit;
+      statements.push({ ...statement, start: statement.start + shift, end: statement.end + shift, locationBase: statement.locationBase + byteShift });
+    }
+    if (unit.error) {
+      const { error } = unit;
+      errors.push({
+        ...error,
+        start: error.start + shift,
+        end: error.end + shift,
+        statementStart: error.statementStart + shift,
+        statementEnd: error.statementEnd + shift,
+      });
+    }
+  }
+  return true;
+}
+
+/** How many UTF-16 units two texts share at their start, and at their end (not overlapping). */
+function unchangedEnds(left: string, right: string): { prefix: number; suffix: number } {
+  const shorter = Math.min(left.length, right.length);
+  let prefix = 0;
+  while (prefix < shorter && left.charCodeAt(prefix) === right.charCodeAt(prefix)) prefix++;
+  let suffix = 0;
+  while (suffix < shorter - prefix && left.charCodeAt(left.length - 1 - suffix) === right.charCodeAt(right.length - 1 - suffix)) suffix++;
+  return { prefix, suffix };
+}
+
+/**
+ * Whether a stretch that starts between statements also ends between them, so the text after it
+ * is read the same way: every quote and comment closed, the last statement ended by `;`, no line
+ * comment left open, and no BEGIN ATOMIC body (whose `;` do not end statements).
+ */
+function endsBetweenStatements(stretch: string): boolean {
+  if (/\batomic\b/i.test(stretch)) return false;
+  const tokens = scanTokens(stretch);
+  if (!tokens) return false;
+  const lastCode = tokens.findLast((token) => !isCommentToken(token));
+  if (lastCode && lastCode.text !== ';') return false;
+  return tokens.at(-1)?.kind !== 'SQL_COMMENT' || stretch.endsWith('\n');
 }
 
 function tryParse(text: string): { stmts: RawStmt[] } | ParserFailure {
@@ -100,7 +226,7 @@ function collectStatements(
   parsedText: string,
   base: number,
   text: string,
-  positions: SourceText,
+  positions: Positions,
   into: ParsedStatement[],
 ): void {
   for (const raw of stmts) {
@@ -134,32 +260,40 @@ function codeLength(statementText: string): number {
   return end === undefined ? trimmed.length : new SourceText(trimmed).indexOfByte(end);
 }
 
-function parseChunkByChunk(text: string, positions: SourceText, statements: ParsedStatement[], errors: ParseError[]): void {
-  const { tokens, chunks } = chunksOf(text);
+/**
+ * Parses a stretch that does not parse as a whole statement by statement; `base` is its byte
+ * offset in the file. Returns whether the scanner read the stretch as it is.
+ */
+function parseChunkByChunk(stretch: string, base: number, positions: Positions, statements: ParsedStatement[], errors: ParseError[]): boolean {
+  const { text } = positions;
+  const { tokens, chunks, scanned } = chunksOf(stretch);
   for (const chunk of chunks) {
-    const start = positions.indexOfByte(chunk.start);
-    const chunkText = text.slice(start, positions.indexOfByte(chunk.end));
+    const start = positions.indexOfByte(base + chunk.start);
+    const end = positions.indexOfByte(base + chunk.end);
+    const chunkText = text.slice(start, end);
     const result = tryParse(chunkText);
     if ('stmts' in result) {
-      collectStatements(result.stmts, chunkText, chunk.start, text, positions, statements);
+      collectStatements(result.stmts, chunkText, base + chunk.start, text, positions, statements);
     } else {
       const errorByte = Math.min(chunk.start + result.position, chunk.end);
       errors.push({
         message: result.message,
-        start: positions.indexOfByte(errorByte),
-        end: positions.indexOfByte(errorTokenEnd(tokens, errorByte, chunk)),
+        start: positions.indexOfByte(base + errorByte),
+        end: positions.indexOfByte(base + errorTokenEnd(tokens, errorByte, chunk)),
         statementStart: start,
-        statementEnd: positions.indexOfByte(chunk.end),
+        statementEnd: end,
       });
     }
   }
+  return scanned;
 }
 
 /** The statement chunks of a text that failed to parse; without any tokens, the whole text is one chunk. */
-function chunksOf(text: string): { tokens: Token[]; chunks: Chunk[] } {
-  const tokens = scanTokens(text) ?? scanUnterminated(text);
-  if (!tokens) return { tokens: [], chunks: [{ start: 0, end: Buffer.byteLength(text) }] };
-  return { tokens, chunks: splitStatements(tokens) };
+function chunksOf(text: string): { tokens: Token[]; chunks: Chunk[]; scanned: boolean } {
+  const scanned = scanTokens(text);
+  const tokens = scanned ?? scanUnterminated(text);
+  if (!tokens) return { tokens: [], chunks: [{ start: 0, end: Buffer.byteLength(text) }], scanned: false };
+  return { tokens, chunks: splitStatements(tokens), scanned: scanned !== undefined };
 }
 
 /** Where to end the underline of a syntax error: the offending token, or the statement's end. */

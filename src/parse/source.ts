@@ -12,7 +12,7 @@ export class SourceText {
   readonly text: string;
   private readonly lineStarts: number[];
   private readonly ascii: boolean;
-  private byteToIndexTable: Uint32Array | undefined;
+  private wide: WideCharacters | undefined;
 
   constructor(text: string) {
     this.text = text;
@@ -20,12 +20,27 @@ export class SourceText {
     this.ascii = isAscii(text);
   }
 
-  /** The UTF-16 index of a UTF-8 byte offset (offsets past the end clamp to the end). */
+  /**
+   * The UTF-16 index of a UTF-8 byte offset (offsets past the end clamp to the end; an offset
+   * inside a character gives the character's index).
+   */
   indexOfByte(byteOffset: number): number {
     if (this.ascii) return Math.min(Math.max(byteOffset, 0), this.text.length);
-    const table = (this.byteToIndexTable ??= buildByteToIndexTable(this.text));
-    const clamped = Math.min(Math.max(byteOffset, 0), table.length - 1);
-    return table[clamped] ?? this.text.length;
+    const wide = (this.wide ??= findWideCharacters(this.text));
+    const byte = Math.min(Math.max(byteOffset, 0), this.text.length + wide.totalExtra);
+    // The last non-ASCII character starting at or before the byte.
+    let low = 0;
+    let high = wide.starts.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >> 1;
+      if ((wide.starts[middle] ?? 0) <= byte) low = middle + 1;
+      else high = middle - 1;
+    }
+    if (high < 0) return byte;
+    const start = wide.starts[high] ?? 0;
+    const extraBefore = wide.extraBefore[high] ?? 0;
+    if (byte < start + (wide.widths[high] ?? 1)) return start - extraBefore;
+    return Math.min(byte - extraBefore - (wide.extra[high] ?? 0), this.text.length);
   }
 
   positionAt(index: number): Position {
@@ -77,19 +92,33 @@ function isAscii(text: string): boolean {
   return !/[^\x00-\x7f]/.test(text);
 }
 
-/** For every UTF-8 byte offset (and the end), the UTF-16 index of the character it belongs to. */
-function buildByteToIndexTable(text: string): Uint32Array {
-  const table = new Uint32Array(Buffer.byteLength(text, 'utf8') + 1);
-  let byte = 0;
-  for (let index = 0; index < text.length; index++) {
-    const code = text.codePointAt(index) ?? 0;
-    const width = code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
-    table.fill(index, byte, byte + width);
-    byte += width;
-    if (code >= 0x10000) index++;
+/**
+ * The non-ASCII characters of a text, where the UTF-8 byte offsets and the UTF-16 indexes part:
+ * each one's byte offset, its width in bytes, the bytes it adds over its UTF-16 units, and the sum
+ * of those before it. SQL is mostly ASCII, so this stays small where a table per byte would not.
+ */
+interface WideCharacters {
+  readonly starts: number[];
+  readonly widths: number[];
+  readonly extra: number[];
+  readonly extraBefore: number[];
+  readonly totalExtra: number;
+}
+
+function findWideCharacters(text: string): WideCharacters {
+  const wide: WideCharacters & { totalExtra: number } = { starts: [], widths: [], extra: [], extraBefore: [], totalExtra: 0 };
+  // eslint-disable-next-line no-control-regex -- every character outside ASCII
+  for (const match of text.matchAll(/[^\x00-\x7f]/gu)) {
+    const code = match[0].codePointAt(0) ?? 0;
+    const width = code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
+    const units = code >= 0x10000 ? 2 : 1;
+    wide.starts.push(match.index + wide.totalExtra);
+    wide.widths.push(width);
+    wide.extra.push(width - units);
+    wide.extraBefore.push(wide.totalExtra);
+    wide.totalExtra += width - units;
   }
-  table[byte] = text.length;
-  return table;
+  return wide;
 }
 
 function countCodePoints(text: string, start: number, end: number): number {

@@ -79,8 +79,38 @@ export interface FileInfo {
   readonly change?: FileChange | undefined;
 }
 
+/**
+ * A change to the text of the file being linted: the range from `start` to `end` (UTF-16 indexes
+ * into the file: `statement.statement.start` plus `statement.textOffset(location)`) is
+ * replaced by `text`. `start === end` inserts.
+ */
+export interface TextEdit {
+  readonly start: number;
+  readonly end: number;
+  readonly text: string;
+}
+
+/** A change a rule offers for its finding: what an editor's quick-fix menu shows, and the edits. */
+export interface Fix {
+  /** Imperative and short: "Add CONCURRENTLY". */
+  readonly title: string;
+  /** Non-overlapping edits of the file, applied together. */
+  readonly edits: readonly TextEdit[];
+}
+
+/** The changes a finding offers. */
+export interface FixDescriptors {
+  /**
+   * A fix that is safe to apply unattended: the result does what the author meant, without the
+   * hazard, and needs no decision. `--fix` applies it; editors offer it as the preferred quick fix.
+   */
+  readonly fix?: Fix;
+  /** Changes that need a person's judgement (a value to choose, a behaviour that changes): offered in editors only. */
+  readonly suggestions?: readonly Fix[];
+}
+
 /** Where a finding starts: an AST node with a `location`, or the whole statement. */
-export interface ReportDescriptor {
+export interface ReportDescriptor extends FixDescriptors {
   readonly message: string;
   /** The safe alternative, as SQL the user can paste. */
   readonly help?: string;
@@ -93,7 +123,7 @@ export interface ReportDescriptor {
 }
 
 /** A finding about the file as a whole (a missing rollback): at the part's first line unless a line is given. */
-export interface FileReportDescriptor {
+export interface FileReportDescriptor extends FixDescriptors {
   readonly message: string;
   readonly help?: string;
   readonly line?: number;
@@ -106,8 +136,8 @@ export interface StatementContext extends StatementAnalysis {
   readonly file: FileInfo;
   report(descriptor: ReportDescriptor): void;
   /**
-   * Where an AST node's `location` falls in `statement.text` (a UTF-16 index), so a help can
-   * rewrite exactly that part of the statement; 0 without a location.
+   * Where an AST node's `location` falls in `statement.text` (a UTF-16 index), so a help or a fix
+   * can rewrite exactly that part of the statement; 0 without a location.
    */
   textOffset(location: number | undefined): number;
 }
