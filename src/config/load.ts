@@ -10,6 +10,7 @@ import { UsageError } from './errors.js';
 import { presetSeverity } from './presets.js';
 import { CONFIG_SCHEMA, type RuleSetting, type UserConfig, firstIssue } from './schema.js';
 import { findSupabaseConfig, readSupabaseSettings } from './supabase-project.js';
+import { certainlyUnconfigured } from './unconfigured.js';
 
 export const DEFAULT_PG_VERSION = 15;
 export const DEFAULT_DEPRECATED_SUFFIX = '_deprecated';
@@ -45,6 +46,9 @@ export interface ConfigOverrides {
   readonly assumeInTransaction?: boolean | undefined;
   readonly rules?: Readonly<Record<string, RuleSeverity>>;
 }
+
+/** The name cosmiconfig looks for: the package.json key, and the `.migrate-saferc` files. */
+const MODULE_NAME = 'migrate-safe';
 
 export const CONFIG_SEARCH_PLACES = [
   'package.json',
@@ -99,6 +103,7 @@ export class ConfigLoader {
   }
 
   private async find(folder: string): Promise<FoundConfig> {
+    if (this.explicitFile === undefined && certainlyUnconfigured(folder, CONFIG_SEARCH_PLACES, MODULE_NAME)) return { filepath: undefined, config: {} };
     const explorer = await (this.explorer ??= createExplorer());
     const result = await this.loadOrSearch(explorer, folder);
     if (!result || result.isEmpty) return { filepath: result?.filepath, config: {} };
@@ -186,7 +191,7 @@ export class ConfigLoader {
 
 async function createExplorer(): Promise<PublicExplorer> {
   const { cosmiconfig } = await import('cosmiconfig');
-  return cosmiconfig('migrate-safe', { searchPlaces: CONFIG_SEARCH_PLACES, searchStrategy: 'project' });
+  return cosmiconfig(MODULE_NAME, { searchPlaces: CONFIG_SEARCH_PLACES, searchStrategy: 'project' });
 }
 
 /** A plugin exports its rules as `rules` (an array), or as the `rules` of its default export. */
