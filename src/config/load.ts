@@ -2,11 +2,12 @@ import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import picomatch from 'picomatch';
-import type { PublicExplorer } from 'cosmiconfig';
+import type { PublicExplorer, cosmiconfig } from 'cosmiconfig';
 import * as v from 'valibot';
 import type { Severity } from '../findings/finding.js';
 import type { AnyRule, RuleSeverity } from '../plugin/rule.js';
 import { UsageError } from './errors.js';
+import { importModule } from './import-module.js';
 import { presetSeverity } from './presets.js';
 import { CONFIG_SCHEMA, type RuleSetting, type UserConfig, firstIssue } from './schema.js';
 import { findSupabaseConfig, readSupabaseSettings } from './supabase-project.js';
@@ -190,8 +191,8 @@ export class ConfigLoader {
 }
 
 async function createExplorer(): Promise<PublicExplorer> {
-  const { cosmiconfig } = await import('cosmiconfig');
-  return cosmiconfig(MODULE_NAME, { searchPlaces: CONFIG_SEARCH_PLACES, searchStrategy: 'project' });
+  const loaded = (await importModule('cosmiconfig')) as { cosmiconfig: typeof cosmiconfig };
+  return loaded.cosmiconfig(MODULE_NAME, { searchPlaces: CONFIG_SEARCH_PLACES, searchStrategy: 'project' });
 }
 
 /** A plugin exports its rules as `rules` (an array), or as the `rules` of its default export. */
@@ -200,7 +201,7 @@ async function loadPlugins(specifiers: readonly string[], base: string, where: s
   for (const specifier of specifiers) {
     let module: { rules?: unknown; default?: { rules?: unknown } | unknown[] };
     try {
-      module = (await import(pluginUrl(specifier, base))) as typeof module;
+      module = (await importModule(pluginUrl(specifier, base))) as typeof module;
     } catch (error) {
       throw new UsageError(`${where}: plugins: cannot load "${specifier}": ${firstLine(error)}`);
     }

@@ -9,7 +9,7 @@ import type { Deparser as DeparserClass } from 'pgsql-deparser';
 let deparser: typeof DeparserClass | undefined;
 
 function loadDeparser(): typeof DeparserClass {
-  deparser ??= (createRequire(import.meta.url)('pgsql-deparser') as typeof import('pgsql-deparser')).Deparser;
+  deparser ??= (createRequire(import.meta.url)('pgsql-deparser') as { Deparser: typeof DeparserClass }).Deparser;
   return deparser;
 }
 
