@@ -43,7 +43,7 @@ const WARM_UP_MIGRATION = `CREATE TABLE accounts (id bigint GENERATED ALWAYS AS 
 CREATE INDEX accounts_email ON accounts (email);
 ALTER TABLE users ADD COLUMN created_at timestamptz NOT NULL DEFAULT now();
 ALTER TABLE users ALTER COLUMN name SET NOT NULL;
--- migrate-safe-ignore-next-line rename-column
+-- migrate-safe-ignore rename-column: the warm-up reads a directive too
 ALTER TABLE users RENAME COLUMN name TO full_name;
 `;
 
