@@ -10,7 +10,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LspClient, uriOf } from '../scripts/support/lsp-client.js';
 
-const CLI = join(import.meta.dirname, '..', 'src', 'cli', 'main.js');
+const CLI = join(import.meta.dirname, '..', 'cli', 'main.js');
 const WARM_UP = 30;
 const MEASURED = 200;
 

@@ -11,7 +11,7 @@ import { type CorpusShape, generateCorpus } from './generate.js';
  */
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+const CLI = join(ROOT, 'dist', 'cli', 'main.js');
 const CORPORA = join(ROOT, 'bench', 'corpus');
 const SQUAWK = join(ROOT, 'node_modules', '@squawk-cli', `${process.platform}-${process.arch}`, 'bin', 'squawk');
 const TIME = '/usr/bin/time';

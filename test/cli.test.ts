@@ -61,6 +61,20 @@ describe('configuration', () => {
     expect(runCli(['lint', 'm.sql'], { cwd: fromYaml }).status).toBe(0);
   });
 
+  it('is looked up to the project folder (the first with a package.json) and no further, in the places cosmiconfig options add', () => {
+    const offIndex = JSON.stringify({ rules: { 'require-concurrent-index': 'off' } });
+    const aboveProject = project({ '.migrate-saferc.json': offIndex, 'app/package.json': JSON.stringify({ name: 'app' }), 'app/db/migrations/1_index.sql': UNSAFE_INDEX });
+    expect(runCli(['lint', 'app/db/migrations'], { cwd: aboveProject }).status).toBe(1);
+    const inProject = project({ 'package.json': JSON.stringify({ name: 'app', 'migrate-safe': JSON.parse(offIndex) as unknown }), 'db/migrations/1_index.sql': UNSAFE_INDEX });
+    expect(runCli(['lint', 'db/migrations'], { cwd: inProject }).status).toBe(0);
+    const addedPlace = project({
+      '.config/config.json': JSON.stringify({ cosmiconfig: { searchPlaces: ['{name}.custom.json'] } }),
+      'migrate-safe.custom.json': offIndex,
+      'm.sql': UNSAFE_INDEX,
+    });
+    expect(runCli(['lint', 'm.sql'], { cwd: addedPlace }).status).toBe(0);
+  });
+
   it('--config overrides discovery', () => {
     const root = project({ 'strict.json': JSON.stringify({ rules: { 'require-concurrent-index': 'off' } }), 'm.sql': UNSAFE_INDEX });
     expect(runCli(['lint', 'm.sql'], { cwd: root }).status).toBe(1);

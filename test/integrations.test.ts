@@ -130,7 +130,7 @@ describe('action.yml', () => {
       actionPath = snapshotOfThisRepository();
       const build = runStep(step('Build migrate-safe'), REPOSITORY, actionPath, { inputs: {}, github: { action_path: actionPath }, steps: {} });
       expect(build.status, build.output).toBe(0);
-      expect(existsSync(join(actionPath, 'dist', 'src', 'cli', 'main.js'))).toBe(true);
+      expect(existsSync(join(actionPath, 'dist', 'cli', 'main.js'))).toBe(true);
       // main has the first three migrations; the pull request adds the rest.
       pullRequest = repository({});
       cpSync(EXAMPLES, join(pullRequest, 'supabase'), { recursive: true, filter: (path) => !/2024010[4-9]|202401[1-9]/.test(path) });

@@ -2,14 +2,16 @@ import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import picomatch from 'picomatch';
-import type { PublicExplorer } from 'cosmiconfig';
+import type { PublicExplorer, cosmiconfig } from 'cosmiconfig';
 import * as v from 'valibot';
 import type { Severity } from '../findings/finding.js';
 import type { AnyRule, RuleSeverity } from '../plugin/rule.js';
 import { UsageError } from './errors.js';
+import { importModule } from './import-module.js';
 import { presetSeverity } from './presets.js';
 import { CONFIG_SCHEMA, type RuleSetting, type UserConfig, firstIssue } from './schema.js';
 import { findSupabaseConfig, readSupabaseSettings } from './supabase-project.js';
+import { certainlyUnconfigured } from './unconfigured.js';
 
 export const DEFAULT_PG_VERSION = 15;
 export const DEFAULT_DEPRECATED_SUFFIX = '_deprecated';
@@ -45,6 +47,9 @@ export interface ConfigOverrides {
   readonly assumeInTransaction?: boolean | undefined;
   readonly rules?: Readonly<Record<string, RuleSeverity>>;
 }
+
+/** The name cosmiconfig looks for: the package.json key, and the `.migrate-saferc` files. */
+const MODULE_NAME = 'migrate-safe';
 
 export const CONFIG_SEARCH_PLACES = [
   'package.json',
@@ -99,6 +104,7 @@ export class ConfigLoader {
   }
 
   private async find(folder: string): Promise<FoundConfig> {
+    if (this.explicitFile === undefined && certainlyUnconfigured(folder, CONFIG_SEARCH_PLACES, MODULE_NAME)) return { filepath: undefined, config: {} };
     const explorer = await (this.explorer ??= createExplorer());
     const result = await this.loadOrSearch(explorer, folder);
     if (!result || result.isEmpty) return { filepath: result?.filepath, config: {} };
@@ -185,8 +191,8 @@ export class ConfigLoader {
 }
 
 async function createExplorer(): Promise<PublicExplorer> {
-  const { cosmiconfig } = await import('cosmiconfig');
-  return cosmiconfig('migrate-safe', { searchPlaces: CONFIG_SEARCH_PLACES, searchStrategy: 'project' });
+  const loaded = (await importModule('cosmiconfig')) as { cosmiconfig: typeof cosmiconfig };
+  return loaded.cosmiconfig(MODULE_NAME, { searchPlaces: CONFIG_SEARCH_PLACES, searchStrategy: 'project' });
 }
 
 /** A plugin exports its rules as `rules` (an array), or as the `rules` of its default export. */
@@ -195,7 +201,7 @@ async function loadPlugins(specifiers: readonly string[], base: string, where: s
   for (const specifier of specifiers) {
     let module: { rules?: unknown; default?: { rules?: unknown } | unknown[] };
     try {
-      module = (await import(pluginUrl(specifier, base))) as typeof module;
+      module = (await importModule(pluginUrl(specifier, base))) as typeof module;
     } catch (error) {
       throw new UsageError(`${where}: plugins: cannot load "${specifier}": ${firstLine(error)}`);
     }

@@ -1,5 +1,17 @@
+import { createRequire } from 'node:module';
 import type { Node } from '@pgsql/types';
-import { Deparser } from 'pgsql-deparser';
+import type { Deparser as DeparserClass } from 'pgsql-deparser';
+
+/**
+ * The deparser is loaded on first use, synchronously (the package is CommonJS): only findings
+ * need SQL printed back, and a run without them does not pay for loading it.
+ */
+let deparser: typeof DeparserClass | undefined;
+
+function loadDeparser(): typeof DeparserClass {
+  deparser ??= (createRequire(import.meta.url)('pgsql-deparser') as { Deparser: typeof DeparserClass }).Deparser;
+  return deparser;
+}
 
 /**
  * An AST node printed back as SQL on one line (`score * 2`, `CONSTRAINT c CHECK (x > 0)`), for
@@ -7,8 +19,9 @@ import { Deparser } from 'pgsql-deparser';
  */
 export function sqlOf(node: Node | undefined): string | undefined {
   if (node === undefined) return undefined;
+  const printer = loadDeparser();
   try {
-    const sql = Deparser.deparse(node, { pretty: false }).trim();
+    const sql = printer.deparse(node, { pretty: false }).trim();
     return sql === '' ? undefined : sql;
   } catch {
     return undefined;

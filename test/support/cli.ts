@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 export const REPOSITORY = join(import.meta.dirname, '..', '..');
-export const CLI = join(REPOSITORY, 'dist', 'src', 'cli', 'main.js');
+export const CLI = join(REPOSITORY, 'dist', 'cli', 'main.js');
 
 export interface CliResult {
   readonly status: number | null;
@@ -12,7 +12,7 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs the built CLI as a user does: `node dist/src/cli/main.js ...`, without color unless asked. */
+/** Runs the built CLI as a user does: `node dist/cli/main.js ...` (the bundled binary), without color unless asked. */
 export function runCli(args: readonly string[], options: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {}): CliResult {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: npm test builds it (npm run build)`);
   const result = spawnSync(process.execPath, [CLI, ...args], {
