@@ -81,18 +81,65 @@ export function parseSource(text: string, previous?: ParsedSource): ParsedSource
     errors.length = 0;
     scanned = parseStretch(positions, 0, parsedText.length, statements, errors);
   }
-  const parsed: ParsedSource = {
+  const parsed = assemble(source, positions, statements, commentsOutside(parsedText, statements, errors), errors);
+  if (parsedText === text && scanned) reusable.add(parsed);
+  return parsed;
+}
+
+function assemble(source: SourceText, positions: SourceText, statements: readonly ParsedStatement[], comments: readonly Comment[], errors: readonly ParseError[]): ParsedSource {
+  return {
     source,
     statements,
-    comments: commentsOutside(parsedText, statements, errors),
+    comments,
     errors,
     indexOfLocation(statement, location) {
       if (location === undefined || location < 0) return statement.start;
       return positions.indexOfByte(statement.locationBase + location);
     },
   };
-  if (parsedText === text && scanned) reusable.add(parsed);
-  return parsed;
+}
+
+/**
+ * A parse as it crosses from a worker thread: plain data, the ASTs as one JSON text (V8 reads
+ * JSON faster than it deserializes a structured clone of the same objects), without the file's
+ * text, which the receiver already has.
+ */
+export interface TransferredParse {
+  readonly statements: readonly Omit<ParsedStatement, 'node' | 'text'>[];
+  readonly nodes: string;
+  readonly comments: readonly Comment[];
+  readonly errors: readonly ParseError[];
+  /** The text with psql meta-commands blanked, when it differs from the file's. */
+  readonly parsedText: string | undefined;
+}
+
+export function toTransfer(parsed: ParsedSource): TransferredParse {
+  const { text } = parsed.source;
+  const parsedText = blankMetaCommands(text);
+  return {
+    statements: parsed.statements.map(({ type, start, end, locationBase }) => ({ type, start, end, locationBase })),
+    nodes: JSON.stringify(parsed.statements.map((statement) => statement.node)),
+    comments: parsed.comments,
+    errors: parsed.errors,
+    parsedText: parsedText === text ? undefined : parsedText,
+  };
+}
+
+/** The parse of `text` that `toTransfer` sent. */
+export function fromTransfer(text: string, transfer: TransferredParse): ParsedSource {
+  const parsedText = transfer.parsedText ?? text;
+  const positions = new SourceText(parsedText);
+  const source = parsedText === text ? positions : new SourceText(text);
+  const nodes = JSON.parse(transfer.nodes) as Node[];
+  const statements = transfer.statements.map(({ type, start, end, locationBase }, index) => ({
+    type,
+    node: nodes[index] as Node,
+    start,
+    end,
+    locationBase,
+    text: parsedText.slice(start, end),
+  }));
+  return assemble(source, positions, statements, transfer.comments, transfer.errors);
 }
 
 /**

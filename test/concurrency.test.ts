@@ -1,0 +1,114 @@
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type * as ParserModule from '../src/parse/parser.js';
+import { type ParsedSource, loadParser, parseSource } from '../src/parse/parser.js';
+import type * as PoolModule from '../src/parse/pool.js';
+import { REPOSITORY, jsonReport, project, runCli } from './support/cli.js';
+
+/**
+ * A migration that exercises what crosses from a parser thread: non-ASCII text before findings
+ * (byte offsets), a psql meta-command (blanked text), comments and directives, and, every
+ * seventh file, a statement PostgreSQL rejects.
+ */
+function migration(index: number): string {
+  const broken = index % 7 === 0 ? `CREATE TABLE broken_${index} (id bigint,,);\n` : '';
+  return [
+    `-- Миграция ${index} 🚀: тест`,
+    '\\set ON_ERROR_STOP on',
+    `CREATE TABLE IF NOT EXISTS "tâble_${index}" (id bigint PRIMARY KEY, note text DEFAULT 'ünïcode ✓');`,
+    broken,
+    `CREATE INDEX orders_${index}_idx ON orders (created_at);`,
+    '-- migrate-safe-ignore require-concurrent-index: a small table, built at night',
+    `CREATE INDEX orders_${index}_quiet_idx ON orders (status);`,
+    `ALTER TABLE orders ADD COLUMN flag_${index} boolean NOT NULL; /* 🚧 */`,
+    `CREATE FUNCTION touch_${index}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.note := 'ok; really'; RETURN NEW; END; $$;`,
+    '',
+  ].join('\n');
+}
+
+const FILES = 240;
+
+function largeProject(): string {
+  const files: Record<string, string> = {};
+  for (let index = 1; index <= FILES; index++) files[`migrations/${String(index).padStart(4, '0')}_step.sql`] = migration(index);
+  return project(files);
+}
+
+describe('parser threads (--concurrency)', () => {
+  let root = '';
+  beforeAll(() => {
+    root = largeProject();
+  });
+
+  it('reports exactly what the main thread alone reports, with 1, 2 or auto threads', () => {
+    const lintWith = (concurrency: string): { stdout: string; stderr: string } => {
+      const result = runCli(['lint', 'migrations', '--format', 'json', '--concurrency', concurrency, '--verbose'], { cwd: root });
+      expect(result.status).toBe(1);
+      return result;
+    };
+    const alone = lintWith('off');
+    const report = jsonReport({ status: 1, ...alone });
+    expect(report.summary.files).toBe(FILES);
+    const rules = new Set(report.findings.map((finding) => finding.ruleId));
+    expect(rules).toEqual(new Set(['syntax-error', 'require-concurrent-index', 'not-null-column-without-default']));
+    expect(report.summary.suppressed).toBe(FILES);
+    expect(alone.stderr).not.toMatch(/parser thread/);
+    for (const concurrency of ['1', '2', 'auto']) {
+      const threaded = lintWith(concurrency);
+      expect(threaded.stdout).toBe(alone.stdout);
+      expect(threaded.stderr).toMatch(/checked 240 files in \d+ ms \(\d parser threads? parsed \d+ files\)/);
+    }
+  });
+
+  it('keeps small runs on the main thread under auto', () => {
+    const result = runCli(['lint', 'migrations/0001_step.sql', '--verbose'], { cwd: root });
+    expect(result.stderr).toMatch(/checked 1 files in \d+ ms\n$/);
+  });
+
+  it('rejects a thread count that is not a positive number, auto or off', () => {
+    for (const value of ['0', '-1', 'many', '1.5']) {
+      const result = runCli(['lint', 'migrations', '--concurrency', value], { cwd: root });
+      expect(result.status).toBe(2);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toContain('--concurrency');
+    }
+  });
+});
+
+describe('ParserPool', () => {
+  beforeAll(loadParser);
+
+  /** Everything a parse offers the analysis and the reports, as plain data. */
+  function observable(parsed: ParsedSource): unknown {
+    const { source } = parsed;
+    return {
+      text: source.text,
+      statements: parsed.statements,
+      comments: parsed.comments,
+      errors: parsed.errors,
+      locations: parsed.statements.map((statement) => [0, 5, 20].map((location) => source.positionAt(parsed.indexOfLocation(statement, location)))),
+      lines: source.lineCount,
+    };
+  }
+
+  it('hands out parses made on its threads that equal the main thread’s', async () => {
+    // The worker is the built module: the pool runs in the CLI from dist/.
+    const built = join(REPOSITORY, 'dist', 'src', 'parse');
+    const { ParserPool } = (await import(join(built, 'pool.js'))) as typeof PoolModule;
+    await ((await import(join(built, 'parser.js'))) as typeof ParserModule).loadParser();
+    const texts = new Map(Array.from({ length: 100 }, (_, index) => [`file-${index}`, migration(index + 1)]));
+    const pool = new ParserPool(texts, 2);
+    try {
+      // Nothing is read yet, so the threads take the first window (64 texts) for themselves.
+      const deadline = Date.now() + 30_000;
+      while (pool.parsedByThreads < 64 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(pool.parsedByThreads).toBe(64);
+      for (const [key, text] of texts) expect(observable(pool.parse(key, text))).toEqual(observable(parseSource(text)));
+      // A text it was not given, or given under another text, is parsed on the spot.
+      expect(observable(pool.parse('elsewhere', 'SELECT 1;'))).toEqual(observable(parseSource('SELECT 1;')));
+      expect(observable(pool.parse('file-0', 'SELECT 2;'))).toEqual(observable(parseSource('SELECT 2;')));
+    } finally {
+      pool.close();
+    }
+  });
+});
