@@ -28,41 +28,63 @@ function migration(index: number): string {
 
 const FILES = 240;
 
-function largeProject(): string {
-  const files: Record<string, string> = {};
-  for (let index = 1; index <= FILES; index++) files[`migrations/${String(index).padStart(4, '0')}_step.sql`] = migration(index);
-  return project(files);
+/** Lints `paths` in `root` as JSON with a `--concurrency`, returning the report and the verbose line. */
+function lintWith(root: string, paths: readonly string[], concurrency: string): { stdout: string; stderr: string } {
+  const result = runCli(['lint', ...paths, '--format', 'json', '--concurrency', concurrency, '--verbose'], { cwd: root });
+  expect(result.status).toBe(1);
+  return result;
 }
 
 describe('parser threads (--concurrency)', () => {
   let root = '';
   beforeAll(() => {
-    root = largeProject();
+    const files: Record<string, string> = {};
+    for (let index = 1; index <= FILES; index++) files[`migrations/${String(index).padStart(4, '0')}_step.sql`] = migration(index);
+    // Long enough to be cut into pieces: once where every cut falls between statements, once where they fall inside a function body.
+    const statements = Array.from({ length: 2000 }, (_, index) =>
+      [
+        `-- Шаг ${index} 🚀`,
+        `CREATE TABLE "tâble_${index}" (id bigint PRIMARY KEY, note text DEFAULT 'ünïcode; ✓');`,
+        `CREATE FUNCTION touch_${index}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.note := 'ok;'; RETURN NEW; END; $$;`,
+        index % 500 === 499 ? `CREATE INDEX orders_${index}_idx ON orders (created_at);\n` : '',
+      ].join('\n'),
+    ).join('');
+    files['long/migrations/0001_statements.sql'] = statements;
+    const body = Array.from({ length: 12_000 }, (_, index) => `  UPDATE orders SET note = 'ë ${index}';`).join('\n');
+    files['long/migrations/0002_body.sql'] = `CREATE INDEX orders_idx ON orders (id);\nCREATE FUNCTION big() RETURNS void LANGUAGE plpgsql AS $$\nBEGIN\n${body}\nEND;\n$$;\nCREATE INDEX orders_late_idx ON orders (note);\n`;
+    root = project(files);
   });
 
-  it('reports exactly what the main thread alone reports, with 1, 2 or auto threads', () => {
-    const lintWith = (concurrency: string): { stdout: string; stderr: string } => {
-      const result = runCli(['lint', 'migrations', '--format', 'json', '--concurrency', concurrency, '--verbose'], { cwd: root });
-      expect(result.status).toBe(1);
-      return result;
-    };
-    const alone = lintWith('off');
+  it('reports exactly what the main thread alone reports, with 1 or 2 threads', () => {
+    const alone = lintWith(root, ['migrations'], 'off');
     const report = jsonReport({ status: 1, ...alone });
     expect(report.summary.files).toBe(FILES);
     const rules = new Set(report.findings.map((finding) => finding.ruleId));
     expect(rules).toEqual(new Set(['syntax-error', 'require-concurrent-index', 'not-null-column-without-default']));
     expect(report.summary.suppressed).toBe(FILES);
     expect(alone.stderr).not.toMatch(/parser thread/);
-    for (const concurrency of ['1', '2', 'auto']) {
-      const threaded = lintWith(concurrency);
+    for (const concurrency of ['1', '2']) {
+      const threaded = lintWith(root, ['migrations'], concurrency);
       expect(threaded.stdout).toBe(alone.stdout);
-      expect(threaded.stderr).toMatch(/checked 240 files in \d+ ms \(\d parser threads? parsed \d+ files\)/);
+      expect(threaded.stderr).toMatch(new RegExp(`checked 240 files in \\d+ ms \\(${concurrency} parser threads? made \\d+ of 240 parses\\)`));
     }
   });
 
+  it('parses a long file in pieces side by side, and whole when a cut falls inside a statement', () => {
+    const alone = lintWith(root, ['long/migrations'], 'off');
+    const findings = jsonReport({ status: 1, ...alone }).findings;
+    expect(findings.filter((finding) => finding.file.endsWith('0002_body.sql')).map((finding) => finding.line)).toEqual([1, 12_006]);
+    expect(findings.filter((finding) => finding.file.endsWith('0001_statements.sql'))).toHaveLength(4);
+    const threaded = lintWith(root, ['long/migrations'], '2');
+    expect(threaded.stdout).toBe(alone.stdout);
+    // Each long file in three pieces: two for the threads, one for the main thread.
+    expect(threaded.stderr).toMatch(/\(2 parser threads made \d of 6 parses\)/);
+    expect(lintWith(root, ['long/migrations'], 'auto').stdout).toBe(alone.stdout);
+  });
+
   it('keeps small runs on the main thread under auto', () => {
-    const result = runCli(['lint', 'migrations/0001_step.sql', '--verbose'], { cwd: root });
-    expect(result.stderr).toMatch(/checked 1 files in \d+ ms\n$/);
+    const result = lintWith(root, ['migrations'], 'auto');
+    expect(result.stderr).toMatch(/checked 240 files in \d+ ms\n$/);
   });
 
   it('rejects a thread count that is not a positive number, auto or off', () => {

@@ -68,8 +68,8 @@ export async function runLint(paths: readonly string[], options: LintCommandOpti
   }
   for (const problem of result.problems) process.stderr.write(`migrate-safe: ${problem.file ?? ''}: ${problem.message}\n`);
   if (options.verbose) {
-    const { threads, parsedByThreads } = result.parsing;
-    const parsing = threads > 0 ? ` (${threads} parser thread${threads === 1 ? '' : 's'} parsed ${parsedByThreads} files)` : '';
+    const { threads, parses, parsedByThreads } = result.parsing;
+    const parsing = threads > 0 ? ` (${threads} parser thread${threads === 1 ? '' : 's'} made ${parsedByThreads} of ${parses} parses)` : '';
     process.stderr.write(`migrate-safe: checked ${result.files.length} files in ${Math.round(performance.now() - started)} ms${parsing}\n`);
   }
   return exitCode(shown, options.maxWarnings);

@@ -86,7 +86,7 @@ export async function lint(options: LintOptions): Promise<LintResult> {
     for (const project of discovery.projects) {
       run.lintProject(project, await configs.forFolder(project.root), targets);
     }
-    return { ...run.result(), parsing: { threads: pool?.threads ?? 0, parsedByThreads: pool?.parsedByThreads ?? 0 } };
+    return { ...run.result(), parsing: { threads: pool?.threads ?? 0, parses: pool?.parses ?? 0, parsedByThreads: pool?.parsedByThreads ?? 0 } };
   } finally {
     pool?.close();
   }
@@ -122,7 +122,9 @@ function startParserPool(projects: readonly MigrationProject[], targets: Readonl
       if (text !== undefined) texts.set(partKey(file), partText(file, text));
     }
   }
-  const threads = parserThreads(concurrency, texts.size);
+  let characters = 0;
+  for (const text of texts.values()) characters += text.length;
+  const threads = parserThreads(concurrency, characters);
   return threads > 0 ? new ParserPool(texts, threads) : undefined;
 }
 

@@ -125,6 +125,34 @@ export function toTransfer(parsed: ParsedSource): TransferredParse {
   };
 }
 
+/** A piece of a text: where it starts in the text, in UTF-16 units and in UTF-8 bytes. */
+export interface Piece {
+  readonly text: string;
+  readonly offset: number;
+  readonly byteOffset: number;
+}
+
+/**
+ * The parse of `text` from the parses of its pieces, in order; undefined when a piece has a
+ * syntax error: the cut before or after it may lie inside a statement, a quote or a comment, and
+ * where a syntax error is reported depends on the text around it, so the whole text is parsed.
+ */
+export function joinPieces(text: string, pieces: readonly { readonly piece: Piece; readonly parsed: ParsedSource }[]): ParsedSource | undefined {
+  if (pieces.some(({ parsed }) => parsed.errors.length > 0)) return undefined;
+  const parsedText = blankMetaCommands(text);
+  const positions = new SourceText(parsedText);
+  const source = parsedText === text ? positions : new SourceText(text);
+  const statements: ParsedStatement[] = [];
+  const comments: Comment[] = [];
+  for (const { piece, parsed } of pieces) {
+    for (const statement of parsed.statements) {
+      statements.push({ ...statement, start: statement.start + piece.offset, end: statement.end + piece.offset, locationBase: statement.locationBase + piece.byteOffset });
+    }
+    for (const comment of parsed.comments) comments.push({ ...comment, start: comment.start + piece.offset, end: comment.end + piece.offset });
+  }
+  return assemble(source, positions, statements, comments, []);
+}
+
 /** The parse of `text` that `toTransfer` sent. */
 export function fromTransfer(text: string, transfer: TransferredParse): ParsedSource {
   const parsedText = transfer.parsedText ?? text;

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
-import { type ParsedSource, type TransferredParse, fromTransfer, parseSource } from './parser.js';
+import { type ParsedSource, type Piece, type TransferredParse, fromTransfer, joinPieces, parseSource } from './parser.js';
 
 export interface ParseRequest {
   readonly id: number;
@@ -30,23 +30,29 @@ const WINDOW = 64;
 /** A thread's reply never came (it died): the reader stops waiting and parses the text itself. */
 const GIVE_UP_WAITING_MS = 5000;
 
-/** `auto` uses threads from this many texts on: below it, starting a thread costs more than it saves. */
-export const AUTO_THRESHOLD = 200;
+/**
+ * `auto` uses threads from this much SQL on (about 200 migrations of the usual size): below it a
+ * thread's start-up (loading the parser) costs more than the parsing it takes over.
+ */
+export const AUTO_THRESHOLD_CHARACTERS = 800_000;
 /** One thread parses faster than the main thread analyses; a few more help only on slow, many-core machines. */
 const MAX_AUTO_THREADS = 3;
+/** A text this long is cut into pieces that the threads and the reader parse side by side. */
+const PIECE_CHARACTERS = 256_000;
 
-/** `--concurrency`: parser threads as a number, `auto` (by the number of files and cores) or `off`. */
+/** `--concurrency`: parser threads as a number, `auto` (by the amount of SQL and the cores) or `off`. */
 export type Concurrency = number | 'auto' | 'off';
 
-/** The number of parser threads for `count` texts; 0 parses on the main thread only. */
-export function parserThreads(concurrency: Concurrency, count: number): number {
-  if (concurrency === 'off' || count < 2) return 0;
-  if (concurrency === 'auto') return count < AUTO_THRESHOLD ? 0 : Math.max(1, Math.min(availableParallelism() - 1, MAX_AUTO_THREADS));
-  return Math.max(0, Math.min(Math.floor(concurrency), count));
+/** The number of parser threads for `characters` of SQL; 0 parses on the main thread only. */
+export function parserThreads(concurrency: Concurrency, characters: number): number {
+  if (concurrency === 'off') return 0;
+  if (concurrency === 'auto') return characters < AUTO_THRESHOLD_CHARACTERS ? 0 : Math.max(1, Math.min(availableParallelism() - 1, MAX_AUTO_THREADS));
+  return Math.max(0, Math.floor(concurrency));
 }
 
+/** A text, or a piece of one, waiting to be parsed or parsed. */
 interface Scheduled {
-  readonly text: string;
+  readonly piece: Piece;
   sent: boolean;
   reply: ParseReply | undefined;
 }
@@ -62,7 +68,8 @@ export class ParserPool {
   private readonly ports: MessagePort[] = [];
   private readonly workers: Worker[] = [];
   private readonly scheduled: Scheduled[] = [];
-  private readonly indexByKey = new Map<string, number>();
+  /** A text's key, the text, and the indexes of its pieces (one for most texts). */
+  private readonly byKey = new Map<string, { readonly text: string; readonly indexes: readonly number[] }>();
   private readonly claims: Int32Array;
   private readonly replies: Int32Array;
   /** The next text to hand to a thread, and the index of the one last read. */
@@ -72,8 +79,12 @@ export class ParserPool {
   /** `texts`, by key, in the order they will be read. */
   constructor(texts: ReadonlyMap<string, string>, threads: number) {
     for (const [key, text] of texts) {
-      this.indexByKey.set(key, this.scheduled.length);
-      this.scheduled.push({ text, sent: false, reply: undefined });
+      const indexes: number[] = [];
+      for (const piece of cutIntoPieces(text, threads + 1)) {
+        indexes.push(this.scheduled.length);
+        this.scheduled.push({ piece, sent: false, reply: undefined });
+      }
+      this.byKey.set(key, { text, indexes });
     }
     this.claims = new Int32Array(new SharedArrayBuffer(Math.max(1, this.scheduled.length) * Int32Array.BYTES_PER_ELEMENT));
     this.replies = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
@@ -83,23 +94,38 @@ export class ParserPool {
 
   /** The parse of `text`, scheduled under `key` or not. */
   parse(key: string, text: string): ParsedSource {
-    const index = this.indexByKey.get(key);
-    const scheduled = index === undefined ? undefined : this.scheduled[index];
-    if (index === undefined || scheduled?.text !== text) return parseSource(text);
-    this.reading = Math.max(this.reading, index);
+    const entry = this.byKey.get(key);
+    if (entry?.text !== text) return parseSource(text);
+    const last = entry.indexes.at(-1) ?? 0;
+    this.reading = Math.max(this.reading, last);
     this.send();
-    if (Atomics.compareExchange(this.claims, index, 0, CLAIMED_BY_READER) === 0) return parseSource(text);
+    const pieces = entry.indexes.map((index) => this.pieceParse(index));
+    if (pieces.length === 1 && pieces[0]) return pieces[0].parsed;
+    return joinPieces(text, pieces) ?? parseSource(text);
+  }
+
+  /** A piece's parse: by the reader at once when no thread has started it, else the thread's. */
+  private pieceParse(index: number): { readonly piece: Piece; readonly parsed: ParsedSource } {
+    const scheduled = this.scheduled[index];
+    if (!scheduled) throw new Error(`no piece ${index} was scheduled`);
+    const { piece } = scheduled;
+    if (Atomics.compareExchange(this.claims, index, 0, CLAIMED_BY_READER) === 0) return { piece, parsed: parseSource(piece.text) };
     const reply = this.awaitReply(scheduled);
     // Read once: the entry keeps no parse alive after it.
     scheduled.reply = undefined;
-    return reply && 'parse' in reply ? fromTransfer(text, reply.parse) : parseSource(text);
+    return { piece, parsed: reply && 'parse' in reply ? fromTransfer(piece.text, reply.parse) : parseSource(piece.text) };
   }
 
   get threads(): number {
     return this.workers.length;
   }
 
-  /** How many texts the threads have parsed or are parsing. */
+  /** Texts and pieces of long texts scheduled. */
+  get parses(): number {
+    return this.scheduled.length;
+  }
+
+  /** How many of them the threads have parsed or are parsing. */
   get parsedByThreads(): number {
     let parsed = 0;
     for (let index = 0; index < this.claims.length; index++) if (Atomics.load(this.claims, index) === CLAIMED_BY_WORKER) parsed++;
@@ -133,7 +159,7 @@ export class ParserPool {
       const scheduled = this.scheduled[this.nextToSend];
       if (!scheduled || scheduled.sent) continue;
       scheduled.sent = true;
-      const request: ParseRequest = { id: this.nextToSend, text: scheduled.text };
+      const request: ParseRequest = { id: this.nextToSend, text: scheduled.piece.text };
       this.ports[this.nextToSend % this.ports.length]?.postMessage(request);
     }
   }
@@ -160,4 +186,30 @@ export class ParserPool {
       }
     }
   }
+}
+
+/**
+ * Cuts a long text into about `count` pieces, each after a `;` that ends a line. Such a `;` may
+ * lie inside a string, a body or a comment: then the piece before it does not parse (it ends in
+ * an open quote, comment, parenthesis or BEGIN ATOMIC), and `joinPieces` has the reader parse the
+ * whole text instead.
+ */
+function cutIntoPieces(text: string, count: number): Piece[] {
+  if (text.length < PIECE_CHARACTERS || count < 2) return [{ text, offset: 0, byteOffset: 0 }];
+  const pieces: Piece[] = [];
+  const statementEnd = /;[ \t]*\r?\n/g;
+  let start = 0;
+  let byteOffset = 0;
+  for (let cut = 1; cut < count; cut++) {
+    statementEnd.lastIndex = Math.max(start, Math.floor((text.length * cut) / count));
+    const match = statementEnd.exec(text);
+    if (!match) break;
+    const end = match.index + match[0].length;
+    const piece = text.slice(start, end);
+    pieces.push({ text: piece, offset: start, byteOffset });
+    byteOffset += Buffer.byteLength(piece);
+    start = end;
+  }
+  pieces.push({ text: text.slice(start), offset: start, byteOffset });
+  return pieces;
 }
