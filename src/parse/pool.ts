@@ -46,7 +46,8 @@ export type Concurrency = number | 'auto' | 'off';
 /** The number of parser threads for `characters` of SQL; 0 parses on the main thread only. */
 export function parserThreads(concurrency: Concurrency, characters: number): number {
   if (concurrency === 'off') return 0;
-  if (concurrency === 'auto') return characters < AUTO_THRESHOLD_CHARACTERS ? 0 : Math.max(1, Math.min(availableParallelism() - 1, MAX_AUTO_THREADS));
+  // On one core a thread only takes turns with the main thread.
+  if (concurrency === 'auto') return characters < AUTO_THRESHOLD_CHARACTERS ? 0 : Math.min(availableParallelism() - 1, MAX_AUTO_THREADS);
   return Math.max(0, Math.floor(concurrency));
 }
 
