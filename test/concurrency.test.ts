@@ -55,7 +55,7 @@ describe('parser threads (--concurrency)', () => {
     root = project(files);
   });
 
-  it('reports exactly what the main thread alone reports, with 1 or 2 threads', () => {
+  it('reports exactly what the main thread alone reports when 1 or 2 threads parse every file', () => {
     const alone = lintWith(root, ['migrations'], 'off');
     const report = jsonReport({ status: 1, ...alone });
     expect(report.summary.files).toBe(FILES);
@@ -66,7 +66,7 @@ describe('parser threads (--concurrency)', () => {
     for (const concurrency of ['1', '2']) {
       const threaded = lintWith(root, ['migrations'], concurrency);
       expect(threaded.stdout).toBe(alone.stdout);
-      expect(threaded.stderr).toMatch(new RegExp(`checked 240 files in \\d+ ms \\(${concurrency} parser threads? made \\d+ of 240 parses\\)`));
+      expect(threaded.stderr).toMatch(new RegExp(`checked 240 files in \\d+ ms \\(${concurrency} parser threads? made 240 of 240 parses\\)`));
     }
   });
 
@@ -77,8 +77,8 @@ describe('parser threads (--concurrency)', () => {
     expect(findings.filter((finding) => finding.file.endsWith('0001_statements.sql'))).toHaveLength(4);
     const threaded = lintWith(root, ['long/migrations'], '2');
     expect(threaded.stdout).toBe(alone.stdout);
-    // Each long file in three pieces: two for the threads, one for the main thread.
-    expect(threaded.stderr).toMatch(/\(2 parser threads made \d of 6 parses\)/);
+    // Each long file in two pieces, one per thread.
+    expect(threaded.stderr).toMatch(/\(2 parser threads made 4 of 4 parses\)/);
     expect(lintWith(root, ['long/migrations'], 'auto').stdout).toBe(alone.stdout);
   });
 
@@ -97,6 +97,17 @@ describe('parser threads (--concurrency)', () => {
   });
 });
 
+function hundredMigrations(): Map<string, string> {
+  return new Map(Array.from({ length: 100 }, (_, index) => [`file-${index}`, migration(index + 1)]));
+}
+
+/** The pool as built: its thread runs the compiled worker module, which only dist/ has. */
+async function builtPool(): Promise<typeof PoolModule.ParserPool> {
+  const built = join(REPOSITORY, 'dist', 'src', 'parse');
+  await ((await import(join(built, 'parser.js'))) as typeof ParserModule).loadParser();
+  return ((await import(join(built, 'pool.js'))) as typeof PoolModule).ParserPool;
+}
+
 describe('ParserPool', () => {
   beforeAll(loadParser);
 
@@ -114,12 +125,9 @@ describe('ParserPool', () => {
   }
 
   it('hands out parses made on its threads that equal the main thread’s', async () => {
-    // The worker is the built module: the pool runs in the CLI from dist/.
-    const built = join(REPOSITORY, 'dist', 'src', 'parse');
-    const { ParserPool } = (await import(join(built, 'pool.js'))) as typeof PoolModule;
-    await ((await import(join(built, 'parser.js'))) as typeof ParserModule).loadParser();
-    const texts = new Map(Array.from({ length: 100 }, (_, index) => [`file-${index}`, migration(index + 1)]));
-    const pool = new ParserPool(texts, 2);
+    const ParserPool = await builtPool();
+    const texts = hundredMigrations();
+    const pool = new ParserPool(texts, { threads: 2, readerHelps: true });
     try {
       // Nothing is read yet, so the threads take the first window (64 texts) for themselves.
       const deadline = Date.now() + 30_000;
@@ -129,6 +137,18 @@ describe('ParserPool', () => {
       // A text it was not given, or given under another text, is parsed on the spot.
       expect(observable(pool.parse('elsewhere', 'SELECT 1;'))).toEqual(observable(parseSource('SELECT 1;')));
       expect(observable(pool.parse('file-0', 'SELECT 2;'))).toEqual(observable(parseSource('SELECT 2;')));
+    } finally {
+      pool.close();
+    }
+  });
+
+  it('leaves every parse to the threads when the reader does not help', async () => {
+    const ParserPool = await builtPool();
+    const texts = hundredMigrations();
+    const pool = new ParserPool(texts, { threads: 1, readerHelps: false });
+    try {
+      for (const [key, text] of texts) expect(observable(pool.parse(key, text))).toEqual(observable(parseSource(text)));
+      expect(pool.parsedByThreads).toBe(100);
     } finally {
       pool.close();
     }

@@ -9,7 +9,7 @@ import { type Migration, type MigrationFile, type MigrationProject, discover, pa
 import { type FileAnalysis, type Finding, type LintResult, type RunProblem, type Severity, compareFindings } from '../findings/finding.js';
 import { findDirectives } from '../parse/directives.js';
 import { type ParsedSource, loadParser, parseSource } from '../parse/parser.js';
-import { type Concurrency, ParserPool, parserThreads } from '../parse/pool.js';
+import { type Concurrency, ParserPool, parsingPlan } from '../parse/pool.js';
 import type { AnyRule, FileChange, FileInfo } from '../plugin/rule.js';
 import type { LintCache } from './cache.js';
 import { fingerprintOf } from './fingerprint.js';
@@ -124,8 +124,8 @@ function startParserPool(projects: readonly MigrationProject[], targets: Readonl
   }
   let characters = 0;
   for (const text of texts.values()) characters += text.length;
-  const threads = parserThreads(concurrency, characters);
-  return threads > 0 ? new ParserPool(texts, threads) : undefined;
+  const plan = parsingPlan(concurrency, characters);
+  return plan ? new ParserPool(texts, plan) : undefined;
 }
 
 /** A part's key in the caches: a section of a file is parsed under its part, the other section blanked in its text. */

@@ -27,7 +27,7 @@ const CLAIMED_BY_READER = 2;
  */
 const WINDOW = 64;
 
-/** A thread's reply never came (it died): the reader stops waiting and parses the text itself. */
+/** No thread replied for this long (they died, or never started): the reader stops waiting and parses itself. */
 const GIVE_UP_WAITING_MS = 5000;
 
 /**
@@ -43,12 +43,24 @@ const PIECE_CHARACTERS = 256_000;
 /** `--concurrency`: parser threads as a number, `auto` (by the amount of SQL and the cores) or `off`. */
 export type Concurrency = number | 'auto' | 'off';
 
-/** The number of parser threads for `characters` of SQL; 0 parses on the main thread only. */
-export function parserThreads(concurrency: Concurrency, characters: number): number {
-  if (concurrency === 'off') return 0;
-  // On one core a thread only takes turns with the main thread.
-  if (concurrency === 'auto') return characters < AUTO_THRESHOLD_CHARACTERS ? 0 : Math.min(availableParallelism() - 1, MAX_AUTO_THREADS);
-  return Math.max(0, Math.floor(concurrency));
+/** How parsing is shared: the threads, and whether the main thread also parses what no thread has started. */
+export interface ParsingPlan {
+  readonly threads: number;
+  readonly readerHelps: boolean;
+}
+
+/**
+ * The plan for `characters` of SQL; undefined parses on the main thread alone. A number of
+ * threads is what the user asked for: they parse everything. `auto` starts threads for enough
+ * SQL on more than one core, and the main thread parses whatever they have not started, so it
+ * never waits for a thread to start up.
+ */
+export function parsingPlan(concurrency: Concurrency, characters: number): ParsingPlan | undefined {
+  if (concurrency === 'off') return undefined;
+  if (concurrency !== 'auto') return { threads: concurrency, readerHelps: false };
+  const threads = Math.min(availableParallelism() - 1, MAX_AUTO_THREADS);
+  // On one core a thread would only take turns with the main thread.
+  return characters < AUTO_THRESHOLD_CHARACTERS || threads < 1 ? undefined : { threads, readerHelps: true };
 }
 
 /** A text, or a piece of one, waiting to be parsed or parsed. */
@@ -76,12 +88,15 @@ export class ParserPool {
   /** The next text to hand to a thread, and the index of the one last read. */
   private nextToSend = 0;
   private reading = 0;
+  private readerHelps: boolean;
 
   /** `texts`, by key, in the order they will be read. */
-  constructor(texts: ReadonlyMap<string, string>, threads: number) {
+  constructor(texts: ReadonlyMap<string, string>, plan: ParsingPlan) {
+    this.readerHelps = plan.readerHelps;
+    const { threads } = plan;
     for (const [key, text] of texts) {
       const indexes: number[] = [];
-      for (const piece of cutIntoPieces(text, threads + 1)) {
+      for (const piece of cutIntoPieces(text, plan.readerHelps ? threads + 1 : threads)) {
         indexes.push(this.scheduled.length);
         this.scheduled.push({ piece, sent: false, reply: undefined });
       }
@@ -105,13 +120,13 @@ export class ParserPool {
     return joinPieces(text, pieces) ?? parseSource(text);
   }
 
-  /** A piece's parse: by the reader at once when no thread has started it, else the thread's. */
+  /** A piece's parse: the thread's, or the reader's when it helps and no thread has started the piece. */
   private pieceParse(index: number): { readonly piece: Piece; readonly parsed: ParsedSource } {
     const scheduled = this.scheduled[index];
     if (!scheduled) throw new Error(`no piece ${index} was scheduled`);
     const { piece } = scheduled;
-    if (Atomics.compareExchange(this.claims, index, 0, CLAIMED_BY_READER) === 0) return { piece, parsed: parseSource(piece.text) };
-    const reply = this.awaitReply(scheduled);
+    if (this.readerHelps && this.claimForReader(index)) return { piece, parsed: parseSource(piece.text) };
+    const reply = this.awaitReply(index, scheduled);
     // Read once: the entry keeps no parse alive after it.
     scheduled.reply = undefined;
     return { piece, parsed: reply && 'parse' in reply ? fromTransfer(piece.text, reply.parse) : parseSource(piece.text) };
@@ -165,27 +180,42 @@ export class ParserPool {
     }
   }
 
-  /** Waits, without leaving the current task, for the reply about a text a thread claimed. */
-  private awaitReply(scheduled: Scheduled): ParseReply | undefined {
-    const deadline = Date.now() + GIVE_UP_WAITING_MS;
+  private claimForReader(index: number): boolean {
+    return Atomics.compareExchange(this.claims, index, 0, CLAIMED_BY_READER) === 0;
+  }
+
+  /**
+   * Waits, without leaving the current task, for a thread's parse of a piece. Undefined when the
+   * threads stopped replying: from then on the reader parses whatever they have not started.
+   */
+  private awaitReply(index: number, scheduled: Scheduled): ParseReply | undefined {
+    let deadline = Date.now() + GIVE_UP_WAITING_MS;
     for (;;) {
       const seen = Atomics.load(this.replies, 0);
-      this.receiveReplies();
+      if (this.receiveReplies()) deadline = Date.now() + GIVE_UP_WAITING_MS;
       if (scheduled.reply) return scheduled.reply;
       const left = deadline - Date.now();
-      if (left <= 0) return undefined;
+      if (left <= 0) {
+        this.readerHelps = true;
+        this.claimForReader(index);
+        return undefined;
+      }
       Atomics.wait(this.replies, 0, seen, left);
     }
   }
 
-  private receiveReplies(): void {
+  /** Takes the replies that arrived; whether there were any. */
+  private receiveReplies(): boolean {
+    let received = false;
     for (const port of this.ports) {
       for (let message = receiveMessageOnPort(port); message; message = receiveMessageOnPort(port)) {
         const reply = message.message as ParseReply;
         const scheduled = this.scheduled[reply.id];
         if (scheduled) scheduled.reply = reply;
+        received = true;
       }
     }
+    return received;
   }
 }
 
