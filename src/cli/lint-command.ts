@@ -6,6 +6,7 @@ import { ConfigLoader, type ConfigOverrides } from '../config/load.js';
 import { type LintOptions, lint } from '../engine/index.js';
 import { type LintResult, countFindings } from '../findings/finding.js';
 import { gitChanges } from '../git/index.js';
+import type { Concurrency } from '../parse/pool.js';
 import { colorEnabled } from '../report/color.js';
 import { type Formatter, loadFormatter } from '../report/index.js';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from './program.js';
@@ -33,6 +34,7 @@ export interface LintCommandOptions {
   readonly stdinFilename?: string;
   readonly verbose?: boolean;
   readonly fix?: boolean;
+  readonly concurrency?: Concurrency;
 }
 
 /** Where `validate` and a bare `lint` look when the configuration names no migrations folder. */
@@ -51,7 +53,7 @@ export async function runLint(paths: readonly string[], options: LintCommandOpti
   };
   const configs = new ConfigLoader({ builtInRules: BUILT_IN_RULES, overrides, configFile: options.config, cwd });
   const { stdinPath, ...input } = await sources(paths, options, configs, cwd);
-  const lintOptions: LintOptions = { cwd, configs, reportUnusedDirectives: options.reportUnusedDirectives, ...input };
+  const lintOptions: LintOptions = { cwd, configs, reportUnusedDirectives: options.reportUnusedDirectives, concurrency: options.concurrency, ...input };
   const result = options.fix ? await fixFiles(lintOptions, stdinPath) : await lint(lintOptions);
   const shown = options.quiet ? { ...result, findings: result.findings.filter((finding) => finding.severity === 'error') } : result;
   // With --fix, standard output carries the fixed standard input (what an editor's fixer reads back), not a report.
@@ -66,7 +68,9 @@ export async function runLint(paths: readonly string[], options: LintCommandOpti
   }
   for (const problem of result.problems) process.stderr.write(`migrate-safe: ${problem.file ?? ''}: ${problem.message}\n`);
   if (options.verbose) {
-    process.stderr.write(`migrate-safe: checked ${result.files.length} files in ${Math.round(performance.now() - started)} ms\n`);
+    const { threads, parses, parsedByThreads } = result.parsing;
+    const parsing = threads > 0 ? ` (${threads} parser thread${threads === 1 ? '' : 's'} made ${parsedByThreads} of ${parses} parses)` : '';
+    process.stderr.write(`migrate-safe: checked ${result.files.length} files in ${Math.round(performance.now() - started)} ms${parsing}\n`);
   }
   return exitCode(shown, options.maxWarnings);
 }

@@ -1,5 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../config/errors.js';
+import type { Concurrency } from '../parse/pool.js';
 import { FORMAT_NAMES } from '../report/index.js';
 import { packageInfo } from '../version.js';
 import type { LintCommandOptions, OutputRequest } from './lint-command.js';
@@ -23,6 +24,13 @@ function collectFormat(value: string, previous: readonly OutputRequest[]): Outpu
   if (!FORMAT_NAMES.includes(format)) throw new InvalidArgumentError(`Allowed choices are ${FORMAT_NAMES.join(', ')}.`);
   if (path === '') throw new InvalidArgumentError(`expected a file after "${format}="`);
   return [...previous, { format, path }];
+}
+
+function parseConcurrency(value: string): Concurrency {
+  if (value === 'auto' || value === 'off') return value;
+  const threads = Number(value);
+  if (!Number.isInteger(threads) || threads < 1) throw new InvalidArgumentError('expected a number of threads, auto or off');
+  return threads;
 }
 
 function parseInteger(value: string): number {
@@ -52,7 +60,8 @@ function withLintOptions(command: Command): Command {
     .option('--assume-in-transaction', 'treat each file as run in one transaction, whatever its layout says of its tool')
     .option('--no-assume-in-transaction', 'treat each statement as run on its own, outside any transaction the tool would open')
     .option('--report-unused-directives', 'report migrate-safe-ignore directives that silence nothing')
-    .option('--stdin-filename <path>', 'the path to lint standard input as (with the path -)');
+    .option('--stdin-filename <path>', 'the path to lint standard input as (with the path -)')
+    .option('--concurrency <threads>', 'parser threads: a number, auto (from 200 files on) or off', parseConcurrency, 'auto');
 }
 
 export function buildProgram(setExitCode: (code: number) => void): Command {

@@ -9,6 +9,7 @@ import { type Migration, type MigrationFile, type MigrationProject, discover, pa
 import { type FileAnalysis, type Finding, type LintResult, type RunProblem, type Severity, compareFindings } from '../findings/finding.js';
 import { findDirectives } from '../parse/directives.js';
 import { type ParsedSource, loadParser, parseSource } from '../parse/parser.js';
+import { type Concurrency, ParserPool, parsingPlan } from '../parse/pool.js';
 import type { AnyRule, FileChange, FileInfo } from '../plugin/rule.js';
 import type { LintCache } from './cache.js';
 import { fingerprintOf } from './fingerprint.js';
@@ -37,6 +38,8 @@ export interface LintOptions {
   readonly keepAnalyses?: boolean;
   /** Files, parses and replayed histories kept from earlier runs: an editor lints on every change, and most files do not change. */
   readonly cache?: LintCache;
+  /** Worker threads that parse ahead of the analysis (`auto` by default: from a few hundred files on, when there is no cache). */
+  readonly concurrency?: Concurrency;
 }
 
 /** Findings the engine itself produces; they are rules so they can be configured and documented like any other. */
@@ -70,11 +73,64 @@ export async function lint(options: LintOptions): Promise<LintResult> {
   await parserReady;
   const changes = options.changes;
   const targets = changes ? new Set([...discovery.targets].filter((file) => changes.has(file))) : discovery.targets;
-  const run = new Run(sources, { reportUnusedDirectives: options.reportUnusedDirectives === true, changes, keepAnalyses: options.keepAnalyses === true, cache: options.cache });
-  for (const project of discovery.projects) {
-    run.lintProject(project, await configs.forFolder(project.root), targets);
+  // An editor's cache parses only what changed: threads would only add their start-up.
+  const pool = options.cache ? undefined : startParserPool(discovery.projects, targets, sources, options.concurrency ?? 'auto');
+  const run = new Run(sources, {
+    reportUnusedDirectives: options.reportUnusedDirectives === true,
+    changes,
+    keepAnalyses: options.keepAnalyses === true,
+    cache: options.cache,
+    pool,
+  });
+  try {
+    for (const project of discovery.projects) {
+      run.lintProject(project, await configs.forFolder(project.root), targets);
+    }
+    return { ...run.result(), parsing: { threads: pool?.threads ?? 0, parses: pool?.parses ?? 0, parsedByThreads: pool?.parsedByThreads ?? 0 } };
+  } finally {
+    pool?.close();
   }
-  return run.result();
+}
+
+/** What a project's run reads: the migrations before the first target for context, then those up to the last target. */
+interface LintScope {
+  readonly history: readonly Migration[];
+  readonly linted: readonly Migration[];
+}
+
+function scopeOf(project: MigrationProject, isTarget: (file: MigrationFile | undefined) => boolean): LintScope {
+  const first = Math.max(0, project.migrations.findIndex((migration) => isTarget(migration.up) || isTarget(migration.down)));
+  const last = project.migrations.findLastIndex((migration) => isTarget(migration.up) || isTarget(migration.down));
+  return { history: project.migrations.slice(0, first), linted: project.migrations.slice(first, last + 1) };
+}
+
+/** The parts a project's run parses, in the order it parses them. */
+function partsToParse(scope: LintScope, isTarget: (file: MigrationFile | undefined) => boolean): MigrationFile[] {
+  return [
+    ...scope.history.map((migration) => migration.up),
+    ...scope.linted.flatMap((migration) => (migration.down && isTarget(migration.down) ? [migration.up, migration.down] : [migration.up])),
+  ];
+}
+
+/** Parser threads for a run that parses enough files to gain from them; undefined when it does not. */
+function startParserPool(projects: readonly MigrationProject[], targets: ReadonlySet<string>, sources: SourceReader, concurrency: Concurrency): ParserPool | undefined {
+  const isTarget = (file: MigrationFile | undefined): boolean => file !== undefined && targets.has(file.path);
+  const texts = new Map<string, string>();
+  for (const project of projects) {
+    for (const file of partsToParse(scopeOf(project, isTarget), isTarget)) {
+      const text = sources.text(file.path);
+      if (text !== undefined) texts.set(partKey(file), partText(file, text));
+    }
+  }
+  let characters = 0;
+  for (const text of texts.values()) characters += text.length;
+  const plan = parsingPlan(concurrency, characters);
+  return plan ? new ParserPool(texts, plan) : undefined;
+}
+
+/** A part's key in the caches: a section of a file is parsed under its part, the other section blanked in its text. */
+function partKey(file: MigrationFile): string {
+  return `${file.path}\0${file.part}`;
 }
 
 /** What every file of a project is linted with. */
@@ -124,15 +180,14 @@ class Run {
     const unusedDirectiveRule = config.allRules.find((rule) => rule.id === UNUSED_DIRECTIVE);
     // Reports describe every rule that ran, this one too when only the command line turned it on.
     if (unusedDirective && unusedDirectiveRule) this.rulesUsed.set(UNUSED_DIRECTIVE, { rule: unusedDirectiveRule, severity: unusedDirective });
-    const isTarget = (file: MigrationFile | undefined): boolean => file !== undefined && targets.has(file.path) && !this.reported.has(`${file.path}\0${file.part}`);
-    const first = Math.max(0, project.migrations.findIndex((migration) => isTarget(migration.up) || isTarget(migration.down)));
-    const last = project.migrations.findLastIndex((migration) => isTarget(migration.up) || isTarget(migration.down));
-    const state = this.history(project, config, project.migrations.slice(0, first));
+    const isTarget = (file: MigrationFile | undefined): boolean => file !== undefined && targets.has(file.path) && !this.reported.has(partKey(file));
+    const scope = scopeOf(project, isTarget);
+    const state = this.history(project, config, scope.history);
     const context: ProjectContext = { project, config, state, knownRuleIds: new Set(config.allRules.map((rule) => rule.id)), unusedDirective };
     // The history's state may be kept for the next run: what the linted migrations change is undone at the end.
     const afterHistory = state.checkpoint();
     try {
-      for (const migration of project.migrations.slice(first, last + 1)) {
+      for (const migration of scope.linted) {
         const parts: LintedPart[] = [];
         context.state.startRecording(migration.id);
         parts.push(...this.runPart(context, migration, migration.up, isTarget(migration.up)));
@@ -160,7 +215,7 @@ class Run {
     }
   }
 
-  result(): LintResult {
+  result(): Omit<LintResult, 'parsing'> {
     return {
       findings: this.findings.sort(compareFindings),
       files: this.files,
@@ -176,23 +231,33 @@ class Run {
    * changes recorded, as the linted ones are), or kept from an earlier run when none changed.
    */
   private history(project: MigrationProject, config: ResolvedConfig, migrations: readonly Migration[]): SchemaState {
+    const state = new SchemaState();
+    const replay = (migration: Migration, parsed: ParsedSource): void => {
+      state.startRecording(migration.id);
+      analyzeFile(parsed, state, this.analysisOptions(config, migration, migration.up));
+      state.stopRecording();
+    };
+    const { cache } = this.settings;
+    if (!cache) {
+      // Each file replayed as soon as it is parsed: parser threads work ahead meanwhile.
+      for (const migration of migrations) {
+        const parsed = this.parse(migration.up, false);
+        if (parsed) replay(migration, parsed);
+      }
+      return state;
+    }
     const replayed = migrations.flatMap((migration) => {
       const parsed = this.parse(migration.up, false);
       return parsed ? [{ migration, parsed }] : [];
     });
     const parses = replayed.map(({ parsed }) => parsed);
-    const kept = this.settings.cache?.history(project.root, config, parses);
+    const kept = cache.history(project.root, config, parses);
     if (kept) {
       this.transactionCounter = Math.max(this.transactionCounter, kept.transactions);
       return kept.state;
     }
-    const state = new SchemaState();
-    for (const { migration, parsed } of replayed) {
-      state.startRecording(migration.id);
-      analyzeFile(parsed, state, this.analysisOptions(config, migration, migration.up));
-      state.stopRecording();
-    }
-    this.settings.cache?.keepHistory(project.root, { config, parses, state, transactions: this.transactionCounter });
+    for (const { migration, parsed } of replayed) replay(migration, parsed);
+    cache.keepHistory(project.root, { config, parses, state, transactions: this.transactionCounter });
     return state;
   }
 
@@ -215,8 +280,8 @@ class Run {
       return undefined;
     }
     const text = partText(file, read.text);
-    // A section of a file is cached under its part: the other section is blanked in its text.
-    return this.settings.cache?.parse(`${file.path}\0${file.part}`, text) ?? parseSource(text);
+    const key = partKey(file);
+    return this.settings.cache?.parse(key, text) ?? this.settings.pool?.parse(key, text) ?? parseSource(text);
   }
 
   /** Replays one part of a migration; when it is reported on, returns its findings before directives. */
@@ -225,7 +290,7 @@ class Run {
     const parsed = this.parse(file, report);
     const read = this.reader.read(file.path);
     if (!parsed || 'error' in read) return [];
-    if (report) this.reported.add(`${file.path}\0${file.part}`);
+    if (report) this.reported.add(partKey(file));
     const analysisOptions = this.analysisOptions(config, migration, file);
     if (!report) {
       analyzeFile(parsed, state, analysisOptions);
@@ -299,6 +364,7 @@ interface RunSettings {
   readonly changes: ReadonlyMap<string, FileChange> | undefined;
   readonly keepAnalyses: boolean;
   readonly cache: LintCache | undefined;
+  readonly pool: ParserPool | undefined;
 }
 
 function severityOf(config: ResolvedConfig, ruleId: string): Severity | undefined {

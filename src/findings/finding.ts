@@ -83,6 +83,8 @@ export interface LintResult {
   readonly sources: ReadonlyMap<string, string>;
   /** With `keepAnalyses`: each linted file's parse and the analysis of its statements, by path. */
   readonly analyses?: ReadonlyMap<string, FileAnalysis> | undefined;
+  /** How parsing was shared: parser threads started, parses made (a long file is parsed in pieces) and how many of them the threads made. */
+  readonly parsing: { readonly threads: number; readonly parses: number; readonly parsedByThreads: number };
 }
 
 /** A linted file as the engine saw it: what an editor shows about a statement (its locks) comes from here. */

@@ -81,18 +81,93 @@ export function parseSource(text: string, previous?: ParsedSource): ParsedSource
     errors.length = 0;
     scanned = parseStretch(positions, 0, parsedText.length, statements, errors);
   }
-  const parsed: ParsedSource = {
+  const parsed = assemble(source, positions, statements, commentsOutside(parsedText, statements, errors), errors);
+  if (parsedText === text && scanned) reusable.add(parsed);
+  return parsed;
+}
+
+function assemble(source: SourceText, positions: SourceText, statements: readonly ParsedStatement[], comments: readonly Comment[], errors: readonly ParseError[]): ParsedSource {
+  return {
     source,
     statements,
-    comments: commentsOutside(parsedText, statements, errors),
+    comments,
     errors,
     indexOfLocation(statement, location) {
       if (location === undefined || location < 0) return statement.start;
       return positions.indexOfByte(statement.locationBase + location);
     },
   };
-  if (parsedText === text && scanned) reusable.add(parsed);
-  return parsed;
+}
+
+/**
+ * A parse as it crosses from a worker thread: plain data, the ASTs as one JSON text (V8 reads
+ * JSON faster than it deserializes a structured clone of the same objects), without the file's
+ * text, which the receiver already has.
+ */
+export interface TransferredParse {
+  readonly statements: readonly Omit<ParsedStatement, 'node' | 'text'>[];
+  readonly nodes: string;
+  readonly comments: readonly Comment[];
+  readonly errors: readonly ParseError[];
+  /** The text with psql meta-commands blanked, when it differs from the file's. */
+  readonly parsedText: string | undefined;
+}
+
+export function toTransfer(parsed: ParsedSource): TransferredParse {
+  const { text } = parsed.source;
+  const parsedText = blankMetaCommands(text);
+  return {
+    statements: parsed.statements.map(({ type, start, end, locationBase }) => ({ type, start, end, locationBase })),
+    nodes: JSON.stringify(parsed.statements.map((statement) => statement.node)),
+    comments: parsed.comments,
+    errors: parsed.errors,
+    parsedText: parsedText === text ? undefined : parsedText,
+  };
+}
+
+/** A piece of a text: where it starts in the text, in UTF-16 units and in UTF-8 bytes. */
+export interface Piece {
+  readonly text: string;
+  readonly offset: number;
+  readonly byteOffset: number;
+}
+
+/**
+ * The parse of `text` from the parses of its pieces, in order; undefined when a piece has a
+ * syntax error: the cut before or after it may lie inside a statement, a quote or a comment, and
+ * where a syntax error is reported depends on the text around it, so the whole text is parsed.
+ */
+export function joinPieces(text: string, pieces: readonly { readonly piece: Piece; readonly parsed: ParsedSource }[]): ParsedSource | undefined {
+  if (pieces.some(({ parsed }) => parsed.errors.length > 0)) return undefined;
+  const parsedText = blankMetaCommands(text);
+  const positions = new SourceText(parsedText);
+  const source = parsedText === text ? positions : new SourceText(text);
+  const statements: ParsedStatement[] = [];
+  const comments: Comment[] = [];
+  for (const { piece, parsed } of pieces) {
+    for (const statement of parsed.statements) {
+      statements.push({ ...statement, start: statement.start + piece.offset, end: statement.end + piece.offset, locationBase: statement.locationBase + piece.byteOffset });
+    }
+    for (const comment of parsed.comments) comments.push({ ...comment, start: comment.start + piece.offset, end: comment.end + piece.offset });
+  }
+  return assemble(source, positions, statements, comments, []);
+}
+
+/** The parse of `text` that `toTransfer` sent. */
+export function fromTransfer(text: string, transfer: TransferredParse): ParsedSource {
+  const parsedText = transfer.parsedText ?? text;
+  const positions = new SourceText(parsedText);
+  const source = parsedText === text ? positions : new SourceText(text);
+  const nodes = JSON.parse(transfer.nodes) as Node[];
+  const statements = transfer.statements.map(({ type, start, end, locationBase }, index) => ({
+    type,
+    node: nodes[index] as Node,
+    start,
+    end,
+    locationBase,
+    text: parsedText.slice(start, end),
+  }));
+  return assemble(source, positions, statements, transfer.comments, transfer.errors);
 }
 
 /**

@@ -10,14 +10,21 @@ export interface Position {
  */
 export class SourceText {
   readonly text: string;
-  private readonly lineStarts: number[];
-  private readonly ascii: boolean;
+  // Computed on first use: most files of a large run produce no finding and never ask for a position.
+  #lineStarts: number[] | undefined;
+  #ascii: boolean | undefined;
   private wide: WideCharacters | undefined;
 
   constructor(text: string) {
     this.text = text;
-    this.lineStarts = computeLineStarts(text);
-    this.ascii = isAscii(text);
+  }
+
+  private get lineStarts(): number[] {
+    return (this.#lineStarts ??= computeLineStarts(this.text));
+  }
+
+  private get ascii(): boolean {
+    return (this.#ascii ??= isAscii(this.text));
   }
 
   /**
