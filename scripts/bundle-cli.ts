@@ -74,6 +74,8 @@ await build({
 // Fail the build rather than the user's run: an import() left in the bundle would throw when reached.
 if (/\bimport\(/.test(readFileSync(BUNDLE, 'utf8'))) throw new Error(`${BUNDLE} calls import(): route it through src/config/import-module.ts`);
 await build({ ...common, entryPoints: [join(ROOT, 'dist', 'src', 'cli', 'bundle-main.js')], outfile: join(OUT, 'main.js'), format: 'esm' });
+// The parser pool starts its threads from ./parse-worker.js next to the module that holds it: here, the bundle.
+await build({ ...common, entryPoints: [join(ROOT, 'dist', 'src', 'parse', 'parse-worker.js')], outfile: join(OUT, 'parse-worker.js'), format: 'esm' });
 
 // One lint in this process compiles what a run needs; the cache holds it for every later start.
 const program = runCachedBundle<typeof Program>(BUNDLE, CACHE, (specifier) => import(specifier));
