@@ -89,11 +89,14 @@ export class FileRuleRunner {
   /** Calls the `Statement` handlers, the handlers for the statement's own type, then those for every node below it. */
   visitStatement(analysis: StatementAnalysis): void {
     const { statement } = analysis;
-    for (const { rule, handler } of this.handlers.get(STATEMENT) ?? []) handler(statement.node, new RuleStatementContext(this, analysis, rule, NO_ANCESTORS));
+    const every = this.handlers.get(STATEMENT);
+    if (every) for (const { rule, handler } of every) handler(statement.node, new RuleStatementContext(this, analysis, rule, NO_ANCESTORS));
     const own = this.handlers.get(statement.type);
     const root = (statement.node as Record<string, unknown>)[statement.type];
     if (own) for (const { rule, handler } of own) handler(root, new RuleStatementContext(this, analysis, rule, NO_ANCESTORS));
-    if (this.nestedHandlerTypes === (own ? 1 : 0) || !this.hasHandlerBelow(root)) return;
+    if (this.nestedHandlerTypes === (own ? 1 : 0)) return;
+    // One walk that dispatches as it goes: most statements hold no node a rule handles, and
+    // listing a tree's node types first would walk the ones that do twice.
     walk(root, (type, fields, ancestors) => {
       const nested = this.handlers.get(type);
       if (!nested) return;
@@ -115,11 +118,6 @@ export class FileRuleRunner {
 
   get fileInfo(): FileInfo {
     return this.file;
-  }
-
-  private hasHandlerBelow(root: unknown): boolean {
-    for (const type of nodeTypesBelow(root)) if (this.handlers.has(type)) return true;
-    return false;
   }
 
   /** `statement` is where a directive silences the finding; undefined for a finding about the whole file. */
@@ -166,21 +164,6 @@ export class FileRuleRunner {
 }
 
 const NO_ANCESTORS: StatementContext['ancestors'] = [];
-
-/** The node types in each statement's tree, kept while the tree lives: an editor's parse cache reuses trees between runs. */
-const typesBelow = new WeakMap<object, ReadonlySet<string>>();
-
-function nodeTypesBelow(root: unknown): ReadonlySet<string> {
-  if (root === null || typeof root !== 'object') return new Set();
-  let types = typesBelow.get(root);
-  if (!types) {
-    const found = new Set<string>();
-    walk(root, (type) => found.add(type));
-    types = found;
-    typesBelow.set(root, types);
-  }
-  return types;
-}
 
 /**
  * What a handler receives: the statement's analysis, read through getters, and a report bound to
