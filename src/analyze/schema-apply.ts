@@ -45,10 +45,16 @@ export interface ApplyContext {
 type Apply = (state: SchemaState, fields: never, context: ApplyContext) => void;
 
 /** The session that ran a file ends with it, and its temporary tables with it. */
-export function endSession(state: SchemaState, origin: Omit<ObjectOrigin, 'transaction'>): void {
+export function endSession(state: SchemaState, origin: Omit<ObjectOrigin, 'transaction'>, statements: readonly Node[]): void {
+  // Looking through every table after every file would make a long history quadratic.
+  if (!statements.some(createsTemporaryTable)) return;
   for (const table of [...state.tables.values()]) {
     if (table.temporary && table.origin?.migration === origin.migration && table.origin.part === origin.part) dropTable(state, table.key);
   }
+}
+
+function createsTemporaryTable(node: Node): boolean {
+  return nodeOf(node, 'CreateStmt')?.relation?.relpersistence === 't';
 }
 
 /** Replays one statement into the schema model. Statements that change no tracked object are ignored. */
