@@ -37,6 +37,8 @@ export class FileRuleRunner {
   private readonly fingerprints = new Map<string, number>();
   private readonly parsed: ParsedSource;
   private readonly file: FileInfo;
+  /** How many node types have handlers, `Statement` aside. */
+  private readonly nestedHandlerTypes: number;
 
   /** `schema`: a live view of the schema state, which the file's statements change as they are replayed. */
   constructor(configured: readonly ConfiguredRule[], config: ResolvedConfig, file: FileInfo, parsed: ParsedSource, schema: SchemaView) {
@@ -60,21 +62,20 @@ export class FileRuleRunner {
       return active;
     });
     for (const rule of this.rules) {
-      for (const [type, handler] of Object.entries(rule.visitor)) {
+      // for...in, not Object.entries: a runner is built per file, for every rule.
+      for (const type in rule.visitor) {
+        const handler: unknown = (rule.visitor as Record<string, unknown>)[type];
         if (type === 'File' || type === 'File:exit' || typeof handler !== 'function') continue;
-        const list = this.handlers.get(type) ?? [];
-        list.push({ rule, handler: handler as Handler });
-        this.handlers.set(type, list);
+        const list = this.handlers.get(type);
+        if (list) list.push({ rule, handler: handler as Handler });
+        else this.handlers.set(type, [{ rule, handler: handler as Handler }]);
       }
     }
+    this.nestedHandlerTypes = this.handlers.size - (this.handlers.has(STATEMENT) ? 1 : 0);
   }
 
   get hasStatementHandlers(): boolean {
     return this.handlers.size > 0;
-  }
-
-  private get nestedHandlerTypes(): number {
-    return this.handlers.size - (this.handlers.has(STATEMENT) ? 1 : 0);
   }
 
   startFile(): void {
