@@ -328,6 +328,7 @@ function syntaxErrorFindings(parsed: ReturnType<typeof parseSource>, file: strin
       help: undefined,
       lock: undefined,
       fingerprint: fingerprintOf(SYNTAX_ERROR, text, occurrence),
+      suppression: undefined,
       suggestions: [ignoreSuggestion(SYNTAX_ERROR, parsed.source.text, { start: error.statementStart, end: error.statementEnd })],
     };
   });

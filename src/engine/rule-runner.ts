@@ -23,8 +23,11 @@ interface ActiveRule {
   readonly visitor: Visitor;
 }
 
-/** A finding before suppressions are applied. */
-export type RawFinding = Omit<Finding, 'suppression'>;
+/**
+ * A finding before suppressions are applied. It is already a whole `Finding`, so the findings no
+ * directive silences (nearly all) are kept as they are instead of copied.
+ */
+export type RawFinding = Finding & { readonly suppression: undefined };
 
 /**
  * Runs the configured rules over one file: creates each rule's visitor, dispatches every AST
@@ -147,6 +150,7 @@ export class FileRuleRunner {
       help: descriptor.help,
       lock: lock && findingLock(lock),
       fingerprint: this.fingerprint(rule.id, identity),
+      suppression: undefined,
       fix: checkedFix(descriptor.fix, text.length),
       suggestions: [
         ...(descriptor.suggestions ?? []).flatMap((suggestion) => checkedFix(suggestion, text.length) ?? []),
