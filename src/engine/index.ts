@@ -130,7 +130,8 @@ class Run {
     const state = this.history(project, config, project.migrations.slice(0, first));
     const context: ProjectContext = { project, config, state, knownRuleIds: new Set(config.allRules.map((rule) => rule.id)), unusedDirective };
     // The history's state may be kept for the next run: what the linted migrations change is undone at the end.
-    const afterHistory = state.checkpoint();
+    // Without a cache nothing is kept, and a journal of every change would only keep each replaced entry alive.
+    const afterHistory = this.settings.cache ? state.checkpoint() : undefined;
     try {
       for (const migration of project.migrations.slice(first, last + 1)) {
         const parts: LintedPart[] = [];
@@ -150,7 +151,7 @@ class Run {
       this.settings.cache?.forgetHistories();
       throw error;
     } finally {
-      state.restore(afterHistory);
+      if (afterHistory !== undefined) state.restore(afterHistory);
     }
     const layoutSeverity = severityOf(config, MIGRATION_LAYOUT);
     for (const problem of project.problems) {
