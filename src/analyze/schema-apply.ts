@@ -32,6 +32,7 @@ import {
   type RelationKind,
   type RenameRecord,
   type SchemaState,
+  type TableObjectState,
   type TableState,
   type Volatility,
   objectKey,
@@ -563,9 +564,7 @@ function renameTable(state: SchemaState, name: QualifiedName, newName: string, c
   const key = objectKey(renamed, context.defaultSchema);
   state.setTable(table.key, undefined);
   state.setTable(key, { ...table, key, name: renamed, renamedFrom: { name: name.name, origin: context.origin } });
-  for (const index of state.indexes.values()) {
-    if (index.table === table.key) state.setIndex(index.key, { ...index, table: key });
-  }
+  for (const index of state.indexesOn(table.key)) state.setIndex(index.key, { ...index, table: key });
   moveTableObjects(state, 'policy', table.key, key);
   moveTableObjects(state, 'trigger', table.key, key);
   state.noteRename({ kind: 'table', scope: undefined, from: name, to: renamed, fromKey: table.key, toKey: key, known: true });
@@ -656,13 +655,9 @@ function dropNamespace(state: SchemaState, name: string): void {
 
 function dropTable(state: SchemaState, key: string): void {
   state.setTable(key, undefined);
-  for (const index of state.indexes.values()) {
-    if (index.table === key) state.setIndex(index.key, undefined);
-  }
+  for (const index of state.indexesOn(key)) state.setIndex(index.key, undefined);
   for (const kind of ['policy', 'trigger'] as const) {
-    for (const object of tableObjects(state, kind).values()) {
-      if (object.table === key) setTableObject(state, kind, object.key, undefined);
-    }
+    for (const object of objectsOn(state, kind, key)) setTableObject(state, kind, object.key, undefined);
   }
 }
 
@@ -670,6 +665,10 @@ type TableObjectKind = 'policy' | 'trigger';
 
 function tableObjects(state: SchemaState, kind: TableObjectKind): SchemaState['policies'] {
   return kind === 'policy' ? state.policies : state.triggers;
+}
+
+function objectsOn(state: SchemaState, kind: TableObjectKind, table: string): TableObjectState[] {
+  return kind === 'policy' ? state.policiesOn(table) : state.triggersOn(table);
 }
 
 function setTableObject(state: SchemaState, kind: TableObjectKind, key: string, value: Parameters<SchemaState['setPolicy']>[1]): void {
@@ -693,8 +692,7 @@ function addTableObject(
 }
 
 function moveTableObjects(state: SchemaState, kind: TableObjectKind, from: string, to: string): void {
-  for (const object of [...tableObjects(state, kind).values()]) {
-    if (object.table !== from) continue;
+  for (const object of objectsOn(state, kind, from)) {
     const key = `${to}:${object.name}`;
     setTableObject(state, kind, object.key, undefined);
     setTableObject(state, kind, key, { ...object, key, table: to });

@@ -126,6 +126,7 @@ export interface TableObjectState {
 }
 
 interface JournalEntry {
+  readonly kind: SnapshotKind;
   readonly map: Map<string, unknown>;
   readonly key: string;
   readonly previous: unknown;
@@ -143,6 +144,46 @@ export interface SchemaSnapshot {
 }
 
 type SnapshotKind = keyof SchemaSnapshot;
+
+/** The kinds of objects that belong to a table, and the table each belongs to. */
+const OWNER_OF = {
+  indexes: (index: IndexState) => index.table,
+  policies: (policy: TableObjectState) => policy.table,
+  triggers: (trigger: TableObjectState) => trigger.table,
+  // A partition belongs to its parent.
+  tables: (table: TableState) => table.partitionOf,
+} satisfies { readonly [K in SnapshotKind]?: (object: never) => string | undefined };
+
+type OwnedKind = keyof typeof OWNER_OF;
+
+/**
+ * The keys of one map's objects grouped by the table they belong to, in the map's order: a
+ * statement about one table (a rename, a drop, a dropped column's triggers) reads that table's
+ * objects instead of looking through every object of the history.
+ */
+class ObjectsByOwner {
+  private readonly keys = new Map<string, Set<string>>();
+  /** Each key's place in the map: a key that changes owner keeps its place there, so a set's own order would not do. */
+  private readonly places = new Map<string, number>();
+  private nextPlace = 0;
+
+  /** Follows a change of the map: `key` goes from `from` to `to` (undefined: not in the map, or without an owner). */
+  move(key: string, from: string | undefined, to: string | undefined, inMap: { readonly before: boolean; readonly after: boolean }): void {
+    if (!inMap.after) this.places.delete(key);
+    else if (!inMap.before) this.places.set(key, this.nextPlace++);
+    if (from === to) return;
+    if (from !== undefined) this.keys.get(from)?.delete(key);
+    if (to === undefined) return;
+    const owned = this.keys.get(to);
+    if (owned) owned.add(key);
+    else this.keys.set(to, new Set([key]));
+  }
+
+  keysOf(owner: string): string[] {
+    const keys = [...(this.keys.get(owner) ?? [])];
+    return keys.length < 2 ? keys : keys.sort((left, right) => (this.places.get(left) ?? 0) - (this.places.get(right) ?? 0));
+  }
+}
 
 /** A rename a migration made; chains (a to b, b to c) are kept as one (a to c), a rename back removes it. */
 export interface RenameRecord {
@@ -191,6 +232,12 @@ export class SchemaState {
   private readonly policyMap = new Map<string, TableObjectState>();
   private readonly triggerMap = new Map<string, TableObjectState>();
   private readonly namespaceMap = new Map<string, NamespaceState>();
+  private readonly owned: { readonly [K in OwnedKind]: ObjectsByOwner } = {
+    indexes: new ObjectsByOwner(),
+    policies: new ObjectsByOwner(),
+    triggers: new ObjectsByOwner(),
+    tables: new ObjectsByOwner(),
+  };
   private readonly journal: JournalEntry[] = [];
   private openCheckpoints = 0;
   private current: Recording | undefined;
@@ -215,6 +262,21 @@ export class SchemaState {
   }
   get namespaces(): ReadonlyMap<string, NamespaceState> {
     return this.namespaceMap;
+  }
+
+  /** The indexes on a table, by its key. */
+  indexesOn(table: string): IndexState[] {
+    return this.ownedBy('indexes', this.indexMap, table);
+  }
+  policiesOn(table: string): TableObjectState[] {
+    return this.ownedBy('policies', this.policyMap, table);
+  }
+  triggersOn(table: string): TableObjectState[] {
+    return this.ownedBy('triggers', this.triggerMap, table);
+  }
+  /** The partitions attached to a table, by its key. */
+  partitionsOf(table: string): TableState[] {
+    return this.ownedBy('tables', this.tableMap, table);
   }
 
   setTable(key: string, table: TableState | undefined): void {
@@ -292,17 +354,31 @@ export class SchemaState {
     while (this.journal.length > checkpoint) {
       const entry = this.journal.pop();
       if (!entry) break;
-      if (entry.previous === undefined) entry.map.delete(entry.key);
-      else entry.map.set(entry.key, entry.previous);
+      this.write(entry.kind, entry.map, entry.key, entry.previous);
     }
   }
 
   private record<T>(kind: SnapshotKind, map: Map<string, T>, key: string, value: T | undefined): void {
-    if (this.openCheckpoints > 0) this.journal.push({ map, key, previous: map.get(key) });
+    if (this.openCheckpoints > 0) this.journal.push({ kind, map, key, previous: map.get(key) });
     const before = this.current?.after === undefined ? this.current?.before[kind] : undefined;
     if (before && !before.has(key)) before.set(key, map.get(key));
+    this.write(kind, map, key, value);
+  }
+
+  private write<T>(kind: SnapshotKind, map: Map<string, T>, key: string, value: T | undefined): void {
+    const previous = map.get(key);
+    if (kind in OWNER_OF) {
+      const ownerOf = OWNER_OF[kind as OwnedKind] as (object: T) => string | undefined;
+      const from = previous === undefined ? undefined : ownerOf(previous);
+      const to = value === undefined ? undefined : ownerOf(value);
+      this.owned[kind as OwnedKind].move(key, from, to, { before: previous !== undefined, after: value !== undefined });
+    }
     if (value === undefined) map.delete(key);
     else map.set(key, value);
+  }
+
+  private ownedBy<T>(kind: OwnedKind, map: ReadonlyMap<string, T>, owner: string): T[] {
+    return this.owned[kind].keysOf(owner).flatMap((key) => map.get(key) ?? []);
   }
 }
 
