@@ -49,6 +49,19 @@ describe('transactions', () => {
     expect(alter?.transaction.heldLocks).toEqual([]);
     expect(update?.transaction.heldLocks.map((lock) => [lock.mode, lock.relation.name])).toEqual([['ACCESS EXCLUSIVE', 'agents']]);
   });
+
+  it("keep each statement's held locks as they were when it ran, read before or after the later statements", () => {
+    const readEarly: string[][] = [];
+    const statements = analyze('ALTER TABLE a ADD COLUMN x int; CREATE INDEX i ON b (y); ALTER TABLE c DROP COLUMN z; BEGIN; SELECT 1;', {
+      assumeInTransaction: true,
+      observe: (analysis) => {
+        if (analysis.index === 1) readEarly.push(analysis.transaction.heldLocks.map((lock) => lock.relation.name));
+      },
+    });
+    const heldNames = statements.map((statement) => statement.transaction.heldLocks.map((lock) => lock.relation.name));
+    expect(heldNames).toEqual([[], ['a'], ['a', 'b'], ['a', 'b', 'c'], ['a', 'b', 'c']]);
+    expect(readEarly).toEqual([['a']]);
+  });
 });
 
 describe('settings', () => {
