@@ -145,43 +145,59 @@ export interface SchemaSnapshot {
 
 type SnapshotKind = keyof SchemaSnapshot;
 
-/** The kinds of objects that belong to a table, and the table each belongs to. */
-const OWNER_OF = {
-  indexes: (index: IndexState) => index.table,
-  policies: (policy: TableObjectState) => policy.table,
-  triggers: (trigger: TableObjectState) => trigger.table,
-  // A partition belongs to its parent.
-  tables: (table: TableState) => table.partitionOf,
-} satisfies { readonly [K in SnapshotKind]?: (object: never) => string | undefined };
-
-type OwnedKind = keyof typeof OWNER_OF;
-
 /**
  * The keys of one map's objects grouped by the table they belong to, in the map's order: a
  * statement about one table (a rename, a drop, a dropped column's triggers) reads that table's
- * objects instead of looking through every object of the history.
+ * objects instead of looking through every object of the history. Built on the first question
+ * (most runs never ask), then kept up to date with every change of the map.
  */
-class ObjectsByOwner {
-  private readonly keys = new Map<string, Set<string>>();
+class ObjectsByOwner<T> {
+  private readonly map: ReadonlyMap<string, T>;
+  private readonly ownerOf: (object: T) => string | undefined;
+  private keys: Map<string, Set<string>> | undefined;
   /** Each key's place in the map: a key that changes owner keeps its place there, so a set's own order would not do. */
   private readonly places = new Map<string, number>();
   private nextPlace = 0;
 
-  /** Follows a change of the map: `key` goes from `from` to `to` (undefined: not in the map, or without an owner). */
-  move(key: string, from: string | undefined, to: string | undefined, inMap: { readonly before: boolean; readonly after: boolean }): void {
-    if (!inMap.after) this.places.delete(key);
-    else if (!inMap.before) this.places.set(key, this.nextPlace++);
-    if (from === to) return;
-    if (from !== undefined) this.keys.get(from)?.delete(key);
-    if (to === undefined) return;
-    const owned = this.keys.get(to);
-    if (owned) owned.add(key);
-    else this.keys.set(to, new Set([key]));
+  constructor(map: ReadonlyMap<string, T>, ownerOf: (object: T) => string | undefined) {
+    this.map = map;
+    this.ownerOf = ownerOf;
   }
 
-  keysOf(owner: string): string[] {
+  /** Follows a change of the map, before it is made: `key` gets `value` (undefined: it goes). */
+  change(key: string, value: T | undefined): void {
+    if (!this.keys) return;
+    const previous = this.map.get(key);
+    if (value === undefined) this.places.delete(key);
+    else if (previous === undefined) this.places.set(key, this.nextPlace++);
+    const from = previous === undefined ? undefined : this.ownerOf(previous);
+    const to = value === undefined ? undefined : this.ownerOf(value);
+    if (from === to) return;
+    if (from !== undefined) this.keys.get(from)?.delete(key);
+    if (to !== undefined) this.add(this.keys, to, key);
+  }
+
+  objectsOf(owner: string): T[] {
+    this.keys ??= this.build();
     const keys = [...(this.keys.get(owner) ?? [])];
-    return keys.length < 2 ? keys : keys.sort((left, right) => (this.places.get(left) ?? 0) - (this.places.get(right) ?? 0));
+    if (keys.length > 1) keys.sort((left, right) => (this.places.get(left) ?? 0) - (this.places.get(right) ?? 0));
+    return keys.flatMap((key) => this.map.get(key) ?? []);
+  }
+
+  private build(): Map<string, Set<string>> {
+    const keys = new Map<string, Set<string>>();
+    for (const [key, object] of this.map) {
+      this.places.set(key, this.nextPlace++);
+      const owner = this.ownerOf(object);
+      if (owner !== undefined) this.add(keys, owner, key);
+    }
+    return keys;
+  }
+
+  private add(keys: Map<string, Set<string>>, owner: string, key: string): void {
+    const owned = keys.get(owner);
+    if (owned) owned.add(key);
+    else keys.set(owner, new Set([key]));
   }
 }
 
@@ -232,12 +248,10 @@ export class SchemaState {
   private readonly policyMap = new Map<string, TableObjectState>();
   private readonly triggerMap = new Map<string, TableObjectState>();
   private readonly namespaceMap = new Map<string, NamespaceState>();
-  private readonly owned: { readonly [K in OwnedKind]: ObjectsByOwner } = {
-    indexes: new ObjectsByOwner(),
-    policies: new ObjectsByOwner(),
-    triggers: new ObjectsByOwner(),
-    tables: new ObjectsByOwner(),
-  };
+  private readonly indexesByTable = new ObjectsByOwner(this.indexMap, (index) => index.table);
+  private readonly policiesByTable = new ObjectsByOwner(this.policyMap, (policy) => policy.table);
+  private readonly triggersByTable = new ObjectsByOwner(this.triggerMap, (trigger) => trigger.table);
+  private readonly partitionsByParent = new ObjectsByOwner(this.tableMap, (table) => table.partitionOf);
   private readonly journal: JournalEntry[] = [];
   private openCheckpoints = 0;
   private current: Recording | undefined;
@@ -266,17 +280,17 @@ export class SchemaState {
 
   /** The indexes on a table, by its key. */
   indexesOn(table: string): IndexState[] {
-    return this.ownedBy('indexes', this.indexMap, table);
+    return this.indexesByTable.objectsOf(table);
   }
   policiesOn(table: string): TableObjectState[] {
-    return this.ownedBy('policies', this.policyMap, table);
+    return this.policiesByTable.objectsOf(table);
   }
   triggersOn(table: string): TableObjectState[] {
-    return this.ownedBy('triggers', this.triggerMap, table);
+    return this.triggersByTable.objectsOf(table);
   }
   /** The partitions attached to a table, by its key. */
   partitionsOf(table: string): TableState[] {
-    return this.ownedBy('tables', this.tableMap, table);
+    return this.partitionsByParent.objectsOf(table);
   }
 
   setTable(key: string, table: TableState | undefined): void {
@@ -366,19 +380,17 @@ export class SchemaState {
   }
 
   private write<T>(kind: SnapshotKind, map: Map<string, T>, key: string, value: T | undefined): void {
-    const previous = map.get(key);
-    if (kind in OWNER_OF) {
-      const ownerOf = OWNER_OF[kind as OwnedKind] as (object: T) => string | undefined;
-      const from = previous === undefined ? undefined : ownerOf(previous);
-      const to = value === undefined ? undefined : ownerOf(value);
-      this.owned[kind as OwnedKind].move(key, from, to, { before: previous !== undefined, after: value !== undefined });
-    }
+    this.byOwner(kind)?.change(key, value);
     if (value === undefined) map.delete(key);
     else map.set(key, value);
   }
 
-  private ownedBy<T>(kind: OwnedKind, map: ReadonlyMap<string, T>, owner: string): T[] {
-    return this.owned[kind].keysOf(owner).flatMap((key) => map.get(key) ?? []);
+  /** The grouping that follows a map's changes (the map's values are of the kind). */
+  private byOwner(kind: SnapshotKind): { change(key: string, value: unknown): void } | undefined {
+    if (kind === 'indexes') return this.indexesByTable;
+    if (kind === 'policies') return this.policiesByTable;
+    if (kind === 'triggers') return this.triggersByTable;
+    return kind === 'tables' ? this.partitionsByParent : undefined;
   }
 }
 
