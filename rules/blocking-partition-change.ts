@@ -79,8 +79,7 @@ export default defineRule({
 
 /** The default partition of a partitioned table, when the migrations show one. */
 function defaultPartitionOf(statement: StatementContext, parent: QualifiedName): TableState | undefined {
-  const parentKey = statement.schema.key(parent);
-  return [...statement.schema.tables.values()].find((table) => table.partitionOf === parentKey && table.defaultPartition);
+  return statement.schema.partitionsOf(parent).find((table) => table.defaultPartition);
 }
 
 function reportDetach(statement: StatementContext, parent: QualifiedName, partition: QualifiedName, pgVersion: number): void {

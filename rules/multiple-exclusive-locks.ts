@@ -30,11 +30,14 @@ export default defineRule({
     return {
       Statement(_node, statement) {
         if (reported.has(statement.transaction.id)) return;
+        // This statement's own locks first: the transaction's held locks, many in a long one, only when it takes one.
+        const taken = exclusiveLocks(statement, statement.locks);
+        if (taken.length === 0) return;
         const held = exclusiveLocks(statement, statement.transaction.heldLocks);
         const [first] = held;
         if (!first) return;
         const heldKeys = new Set(held.map((lock) => lock.key));
-        const second = exclusiveLocks(statement, statement.locks).find((lock) => !heldKeys.has(lock.key));
+        const second = taken.find((lock) => !heldKeys.has(lock.key));
         if (!second) return;
         reported.add(statement.transaction.id);
         const firstName = displayName(first.relation);

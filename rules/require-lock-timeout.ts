@@ -71,9 +71,11 @@ export default defineRule({
 
 /** The locks this statement may have to wait for that block traffic: on existing tables, not already held, strongest first. */
 function locksWaitedFor(statement: StatementContext): LockAcquisition[] {
+  const candidates = statement.locks.filter((lock) => lock.role !== 'index' && blocksTraffic(lock.mode) && !statement.schema.isNewTable(lock.relation));
+  // The held locks only for a statement that may wait: in a long transaction they are many.
+  if (candidates.length === 0) return [];
   const held = statement.transaction.heldLocks;
-  return statement.locks
-    .filter((lock) => lock.role !== 'index' && blocksTraffic(lock.mode) && !statement.schema.isNewTable(lock.relation))
+  return candidates
     // From SHARE up, a stronger lock conflicts with everything a weaker one does: holding it means no wait.
     .filter((lock) => !held.some((other) => other.key === lock.key && lockStrength(other.mode) >= lockStrength(lock.mode)))
     .sort((left, right) => lockStrength(right.mode) - lockStrength(left.mode));

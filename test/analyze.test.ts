@@ -49,6 +49,19 @@ describe('transactions', () => {
     expect(alter?.transaction.heldLocks).toEqual([]);
     expect(update?.transaction.heldLocks.map((lock) => [lock.mode, lock.relation.name])).toEqual([['ACCESS EXCLUSIVE', 'agents']]);
   });
+
+  it("keep each statement's held locks as they were when it ran, read before or after the later statements", () => {
+    const readEarly: string[][] = [];
+    const statements = analyze('ALTER TABLE a ADD COLUMN x int; CREATE INDEX i ON b (y); ALTER TABLE c DROP COLUMN z; BEGIN; SELECT 1;', {
+      assumeInTransaction: true,
+      observe: (analysis) => {
+        if (analysis.index === 1) readEarly.push(analysis.transaction.heldLocks.map((lock) => lock.relation.name));
+      },
+    });
+    const heldNames = statements.map((statement) => statement.transaction.heldLocks.map((lock) => lock.relation.name));
+    expect(heldNames).toEqual([[], ['a'], ['a', 'b'], ['a', 'b', 'c'], ['a', 'b', 'c']]);
+    expect(readEarly).toEqual([['a']]);
+  });
 });
 
 describe('settings', () => {
@@ -118,6 +131,55 @@ describe('schema state', () => {
       expect(view?.column({ schema: undefined, name: 'agents' }, 'rank')).toBeUndefined();
     }
     expect(state.tables.get('public.teams')).toBeUndefined();
+  });
+
+  it("finds a table's indexes, policies, triggers and partitions as a scan of every object would, through renames, drops and a restore", () => {
+    const state = new SchemaState();
+    const scanned = (table: string) => ({
+      indexes: [...state.indexes.values()].filter((index) => index.table === table),
+      policies: [...state.policies.values()].filter((policy) => policy.table === table),
+      triggers: [...state.triggers.values()].filter((trigger) => trigger.table === table),
+      partitions: [...state.tables.values()].filter((partition) => partition.partitionOf === table),
+    });
+    const looked = (table: string) => ({
+      indexes: state.indexesOn(table),
+      policies: state.policiesOn(table),
+      triggers: state.triggersOn(table),
+      partitions: state.partitionsOf(table),
+    });
+    const tables = ['public.a', 'public.b', 'public.c', 'public.events', 'public.events_2024', 'public.events_old'];
+    const agree = (): void => {
+      for (const table of tables) expect(looked(table)).toEqual(scanned(table));
+    };
+    analyze(
+      `CREATE TABLE a (id bigint PRIMARY KEY, x int);
+       CREATE INDEX a_x ON a (x);
+       CREATE TABLE b (id bigint PRIMARY KEY);
+       CREATE POLICY p1 ON a USING (true);
+       CREATE TRIGGER t1 BEFORE UPDATE ON a FOR EACH ROW EXECUTE FUNCTION f();
+       CREATE POLICY p2 ON b USING (true);
+       CREATE INDEX a_id_x ON a (id, x);
+       CREATE TABLE events (id bigint, at date) PARTITION BY RANGE (at);
+       CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+       CREATE TABLE events_old (id bigint, at date);`,
+      { state, migration: 'm1' },
+    );
+    expect(state.indexesOn('public.a').map((index) => index.name.name)).toEqual(['a_pkey', 'a_x', 'a_id_x']);
+    agree();
+    const checkpoint = state.checkpoint();
+    analyze(
+      `ALTER TABLE a RENAME TO c;
+       ALTER TABLE events ATTACH PARTITION events_old DEFAULT;
+       CREATE INDEX c_late ON c (x);
+       DROP TABLE b;`,
+      { state, migration: 'm2' },
+    );
+    expect(state.indexesOn('public.a')).toEqual([]);
+    expect(state.partitionsOf('public.events').map((partition) => partition.name.name)).toEqual(['events_2024', 'events_old']);
+    agree();
+    state.restore(checkpoint);
+    expect(state.indexesOn('public.a').map((index) => index.name.name)).toEqual(['a_pkey', 'a_x', 'a_id_x']);
+    agree();
   });
 
   it('records where row level security was enabled, and the schemas migrations create', () => {

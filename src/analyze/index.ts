@@ -2,7 +2,7 @@ import type { TransactionPolicy } from '../discover/types.js';
 import type { ParsedSource, ParsedStatement } from '../parse/parser.js';
 import { type LockAcquisition, classifyStatement } from './classify.js';
 import { applyStatement, endSession } from './schema-apply.js';
-import type { SchemaState } from './schema-state.js';
+import type { ObjectOrigin, SchemaState } from './schema-state.js';
 import { type Position, SchemaView } from './schema-view.js';
 import { type SessionSettings, SessionTracker, type TransactionInfo, defaultSchemaOf, fileWrapping, timeZoneIsUtc } from './session.js';
 
@@ -39,13 +39,11 @@ export function analyzeFile(
   options: FileAnalysisOptions,
   onStatement?: (analysis: StatementAnalysis) => void,
 ): void {
-  const wrapping = options.transaction
-    ? fileWrapping(
-        options.transaction,
-        parsed.statements.map((statement) => statement.node),
-      )
-    : options.assumeInTransaction;
+  const nodes = parsed.statements.map((statement) => statement.node);
+  const wrapping = options.transaction ? fileWrapping(options.transaction, nodes) : options.assumeInTransaction;
   const session = new SessionTracker(options.newTransactionId, wrapping);
+  // One origin per transaction, shared by the objects its statements create: a copy per statement is garbage.
+  let origin: ObjectOrigin | undefined;
   parsed.statements.forEach((statement, index) => {
     const { transaction, settings } = session.enter(statement.node);
     const defaultSchema = defaultSchemaOf(settings);
@@ -60,10 +58,8 @@ export function analyzeFile(
       : [];
     onStatement?.({ statement, index, transaction, settings, locks, schema: new SchemaView(state, defaultSchema, options.position) });
     session.leave(statement.node, locks);
-    applyStatement(state, statement.node, {
-      origin: { ...options.position, transaction: transaction.id },
-      defaultSchema,
-    });
+    if (origin?.transaction !== transaction.id) origin = { migration: options.position.migration, part: options.position.part, transaction: transaction.id };
+    applyStatement(state, statement.node, { origin, defaultSchema });
   });
-  endSession(state, options.position);
+  endSession(state, options.position, nodes);
 }

@@ -32,6 +32,7 @@ import {
   type RelationKind,
   type RenameRecord,
   type SchemaState,
+  type TableObjectState,
   type TableState,
   type Volatility,
   objectKey,
@@ -45,10 +46,16 @@ export interface ApplyContext {
 type Apply = (state: SchemaState, fields: never, context: ApplyContext) => void;
 
 /** The session that ran a file ends with it, and its temporary tables with it. */
-export function endSession(state: SchemaState, origin: Omit<ObjectOrigin, 'transaction'>): void {
+export function endSession(state: SchemaState, origin: Omit<ObjectOrigin, 'transaction'>, statements: readonly Node[]): void {
+  // Looking through every table after every file would make a long history quadratic.
+  if (!statements.some(createsTemporaryTable)) return;
   for (const table of [...state.tables.values()]) {
     if (table.temporary && table.origin?.migration === origin.migration && table.origin.part === origin.part) dropTable(state, table.key);
   }
+}
+
+function createsTemporaryTable(node: Node): boolean {
+  return nodeOf(node, 'CreateStmt')?.relation?.relpersistence === 't';
 }
 
 /** Replays one statement into the schema model. Statements that change no tracked object are ignored. */
@@ -149,19 +156,20 @@ function createTable(state: SchemaState, fields: CreateStmt, context: ApplyConte
   const key = objectKey(name, context.defaultSchema);
   if (state.tables.has(key) && fields.if_not_exists) return;
   const parent = nameOfRangeVar(nodeOf(fields.inhRelations?.[0], 'RangeVar'));
-  let table = newTable(key, name, fields.partspec ? 'partitioned-table' : 'table', context.origin, true);
-  table = { ...table, partitionKey: partitionKeyColumns(fields.partspec) };
-  if (fields.partbound && parent) {
-    table = { ...table, partitionOf: objectKey(parent, context.defaultSchema), defaultPartition: fields.partbound.is_default === true };
-  }
-  if (fields.relation?.relpersistence === 't') table = { ...table, temporary: true };
+  const partition = fields.partbound && parent ? { partitionOf: objectKey(parent, context.defaultSchema), defaultPartition: fields.partbound.is_default === true } : {};
+  const table = new TableDraft({
+    ...newTable(key, name, fields.partspec ? 'partitioned-table' : 'table', context.origin, true),
+    partitionKey: partitionKeyColumns(fields.partspec),
+    ...partition,
+    ...(fields.relation?.relpersistence === 't' ? { temporary: true } : {}),
+  });
   for (const element of fields.tableElts ?? []) {
     const column = nodeOf(element, 'ColumnDef');
-    if (column) table = addColumn(state, table, column, context);
+    if (column) addColumn(state, table, column, context);
     const constraint = nodeOf(element, 'Constraint');
-    if (constraint) table = addConstraint(state, table, constraint, [], context);
+    if (constraint) addConstraint(state, table, constraint, [], context);
   }
-  state.setTable(key, table);
+  state.setTable(key, table.result());
 }
 
 function addRelation(state: SchemaState, name: QualifiedName | undefined, kind: RelationKind, context: ApplyContext): void {
@@ -207,6 +215,56 @@ function columnsUsedBy(expression: Node | undefined): string[] {
   return [...columns];
 }
 
+/**
+ * A table as one statement changes it. State entries are immutable (a checkpoint keeps the replaced
+ * ones), so the statement copies each map it changes once, on its first change, and changes the
+ * copy in place: a CREATE TABLE of n columns does not copy its columns n times.
+ */
+class TableDraft {
+  private table: TableState;
+  private columnsCopy: Map<string, ColumnState> | undefined;
+  private constraintsCopy: Map<string, ConstraintState> | undefined;
+
+  constructor(table: TableState) {
+    this.table = table;
+  }
+
+  get key(): string {
+    return this.table.key;
+  }
+  get name(): QualifiedName {
+    return this.table.name;
+  }
+  get columns(): ReadonlyMap<string, ColumnState> {
+    return this.columnsCopy ?? this.table.columns;
+  }
+  get constraints(): ReadonlyMap<string, ConstraintState> {
+    return this.constraintsCopy ?? this.table.constraints;
+  }
+
+  setColumn(name: string, column: ColumnState | undefined): void {
+    this.columnsCopy ??= new Map(this.table.columns);
+    if (column) this.columnsCopy.set(name, column);
+    else this.columnsCopy.delete(name);
+  }
+
+  setConstraint(name: string, constraint: ConstraintState | undefined): void {
+    this.constraintsCopy ??= new Map(this.table.constraints);
+    if (constraint) this.constraintsCopy.set(name, constraint);
+    else this.constraintsCopy.delete(name);
+  }
+
+  /** Changes the fields that are not maps. */
+  update(change: Partial<Omit<TableState, 'columns' | 'constraints'>>): void {
+    this.table = { ...this.table, ...change };
+  }
+
+  result(): TableState {
+    if (!this.columnsCopy && !this.constraintsCopy) return this.table;
+    return { ...this.table, columns: this.columns, constraints: this.constraints };
+  }
+}
+
 /** A table the migrations change but did not create: it existed before them. */
 function existingTable(state: SchemaState, name: QualifiedName, context: ApplyContext): TableState {
   const key = objectKey(name, context.defaultSchema);
@@ -215,32 +273,30 @@ function existingTable(state: SchemaState, name: QualifiedName, context: ApplyCo
 
 const SERIAL_TYPES = new Set(['serial', 'bigserial', 'smallserial', 'serial2', 'serial4', 'serial8']);
 
-function addColumn(state: SchemaState, table: TableState, column: ColumnDef, context: ApplyContext): TableState {
-  if (!column.colname) return table;
+function addColumn(state: SchemaState, table: TableDraft, column: ColumnDef, context: ApplyContext): void {
+  if (!column.colname) return;
   const constraints = constraintsOf(column);
   const has = (type: Constraint['contype']): boolean => constraints.some((constraint) => constraint.contype === type);
   const serial = SERIAL_TYPES.has(stringsOf(column.typeName?.names).at(-1) ?? '');
-  const columnState: ColumnState = {
+  table.setColumn(column.colname, {
     name: column.colname,
     type: column.typeName,
     notNull: has('CONSTR_NOTNULL') || has('CONSTR_PRIMARY') || has('CONSTR_IDENTITY') || serial,
     hasDefault: has('CONSTR_DEFAULT') || has('CONSTR_IDENTITY') || has('CONSTR_GENERATED') || serial,
     origin: context.origin,
     renamedFrom: undefined,
-  };
-  let updated: TableState = { ...table, columns: new Map(table.columns).set(column.colname, columnState) };
+  });
   for (const constraint of constraints) {
     if (constraint.contype === 'CONSTR_NOTNULL' || constraint.contype === 'CONSTR_DEFAULT') continue;
-    updated = addConstraint(state, updated, constraint, [column.colname], context);
+    addConstraint(state, table, constraint, [column.colname], context);
   }
-  return updated;
 }
 
-function addConstraint(state: SchemaState, table: TableState, constraint: Constraint, columns: string[], context: ApplyContext): TableState {
+function addConstraint(state: SchemaState, table: TableDraft, constraint: Constraint, columns: string[], context: ApplyContext): void {
   // UNIQUE / PRIMARY KEY USING INDEX: the constraint covers the index's columns, and the index takes the constraint's name.
   const usedIndexKey = constraint.indexname === undefined ? undefined : objectKey({ schema: table.name.schema, name: constraint.indexname }, context.defaultSchema);
   const used = usedIndexKey === undefined ? undefined : state.indexes.get(usedIndexKey);
-  const updated = withConstraint(table, constraint, used ? [...used.columns] : columns, context);
+  withConstraint(table, constraint, used ? [...used.columns] : columns, context);
   if (constraint.contype === 'CONSTR_PRIMARY' || constraint.contype === 'CONSTR_UNIQUE') {
     const indexColumns = used ? [...used.columns] : constraintColumns(constraint, columns);
     const name = { schema: table.name.schema, name: constraint.conname ?? defaultConstraintName(table, constraint, indexColumns) };
@@ -248,7 +304,6 @@ function addConstraint(state: SchemaState, table: TableState, constraint: Constr
     if (usedIndexKey !== undefined) state.setIndex(usedIndexKey, undefined);
     state.setIndex(key, { key, name, table: table.key, unique: true, columns: indexColumns, origin: used?.origin ?? context.origin });
   }
-  return updated;
 }
 
 const CONSTRAINT_KINDS: Partial<Record<string, ConstraintKind>> = {
@@ -260,9 +315,9 @@ const CONSTRAINT_KINDS: Partial<Record<string, ConstraintKind>> = {
   CONSTR_NOTNULL: 'not-null',
 };
 
-function withConstraint(table: TableState, constraint: Constraint, columnsOfColumnDef: string[], context: ApplyContext): TableState {
+function withConstraint(table: TableDraft, constraint: Constraint, columnsOfColumnDef: string[], context: ApplyContext): void {
   const kind = constraint.contype ? CONSTRAINT_KINDS[constraint.contype] : undefined;
-  if (!kind) return table;
+  if (!kind) return;
   const columns = constraintColumns(constraint, columnsOfColumnDef);
   const name = constraint.conname ?? defaultConstraintName(table, constraint, columns);
   const validated = constraint.skip_validation !== true;
@@ -278,14 +333,13 @@ function withConstraint(table: TableState, constraint: Constraint, columnsOfColu
     validatedIn: validated ? context.origin : undefined,
   };
   const enforcesNotNull = kind === 'primary-key' || (kind === 'not-null' && validated);
-  const columnsMap = new Map(table.columns);
   if (enforcesNotNull) {
     for (const column of columns) {
-      const existing = columnsMap.get(column);
-      if (existing) columnsMap.set(column, { ...existing, notNull: true });
+      const existing = table.columns.get(column);
+      if (existing) table.setColumn(column, { ...existing, notNull: true });
     }
   }
-  return { ...table, columns: columnsMap, constraints: new Map(table.constraints).set(name, entry) };
+  table.setConstraint(name, entry);
 }
 
 function constraintColumns(constraint: Constraint, columnsOfColumnDef: string[]): string[] {
@@ -312,7 +366,7 @@ function notNullCheckColumn(constraint: Constraint): string | undefined {
 }
 
 /** The names PostgreSQL gives unnamed constraints. */
-function defaultConstraintName(table: TableState, constraint: Constraint, columns: readonly string[]): string {
+function defaultConstraintName(table: { readonly name: QualifiedName }, constraint: Constraint, columns: readonly string[]): string {
   const base = table.name.name;
   switch (constraint.contype) {
     case 'CONSTR_PRIMARY':
@@ -334,51 +388,60 @@ function alterTable(state: SchemaState, fields: AlterTableStmt, context: ApplyCo
   const name = nameOfRangeVar(fields.relation);
   if (!name) return;
   if (fields.objtype === 'OBJECT_INDEX') return;
-  let table = existingTable(state, name, context);
+  const table = new TableDraft(existingTable(state, name, context));
   for (const node of fields.cmds ?? []) {
     const command = nodeOf(node, 'AlterTableCmd');
-    if (command) table = alterTableCommand(state, table, command, context);
+    if (command) alterTableCommand(state, table, command, context);
   }
-  state.setTable(table.key, table);
+  state.setTable(table.key, table.result());
 }
 
-function alterTableCommand(state: SchemaState, table: TableState, command: AlterTableCmd, context: ApplyContext): TableState {
+function alterTableCommand(state: SchemaState, table: TableDraft, command: AlterTableCmd, context: ApplyContext): void {
   const columnName = command.name;
   switch (command.subtype) {
     case 'AT_AddColumn': {
       const column = nodeOf(command.def, 'ColumnDef');
-      if (!column?.colname || (command.missing_ok && table.columns.has(column.colname))) return table;
-      return addColumn(state, table, column, context);
+      if (!column?.colname || (command.missing_ok && table.columns.has(column.colname))) return;
+      addColumn(state, table, column, context);
+      return;
     }
     case 'AT_DropColumn':
-      return columnName === undefined ? table : dropColumn(table, columnName);
+      if (columnName !== undefined) dropColumn(table, columnName);
+      return;
     case 'AT_AlterColumnType':
-      return updateColumn(table, columnName, { type: nodeOf(command.def, 'ColumnDef')?.typeName });
+      updateColumn(table, columnName, { type: nodeOf(command.def, 'ColumnDef')?.typeName });
+      return;
     case 'AT_ColumnDefault':
-      return updateColumn(table, columnName, { hasDefault: command.def !== undefined });
+      updateColumn(table, columnName, { hasDefault: command.def !== undefined });
+      return;
     case 'AT_SetNotNull':
-      return updateColumn(table, columnName, { notNull: true });
+      updateColumn(table, columnName, { notNull: true });
+      return;
     case 'AT_DropNotNull':
-      return updateColumn(table, columnName, { notNull: false });
+      updateColumn(table, columnName, { notNull: false });
+      return;
     case 'AT_AddConstraint': {
       const constraint = nodeOf(command.def, 'Constraint');
-      return constraint ? addConstraint(state, table, constraint, [], context) : table;
+      if (constraint) addConstraint(state, table, constraint, [], context);
+      return;
     }
     case 'AT_ValidateConstraint':
-      return validateConstraint(table, columnName, context);
+      validateConstraint(table, columnName, context);
+      return;
     case 'AT_DropConstraint': {
-      if (columnName === undefined) return table;
-      const constraints = new Map(table.constraints);
-      constraints.delete(columnName);
+      if (columnName === undefined) return;
+      table.setConstraint(columnName, undefined);
       // A primary key or unique constraint takes its index with it.
       const index = state.indexes.get(objectKey({ schema: table.name.schema, name: columnName }, context.defaultSchema));
       if (index?.table === table.key) state.setIndex(index.key, undefined);
-      return { ...table, constraints };
+      return;
     }
     case 'AT_EnableRowSecurity':
-      return { ...table, rowLevelSecurity: true, rowLevelSecurityEnabledIn: context.origin };
+      table.update({ rowLevelSecurity: true, rowLevelSecurityEnabledIn: context.origin });
+      return;
     case 'AT_DisableRowSecurity':
-      return { ...table, rowLevelSecurity: false, rowLevelSecurityEnabledIn: undefined };
+      table.update({ rowLevelSecurity: false, rowLevelSecurityEnabledIn: undefined });
+      return;
     case 'AT_AttachPartition':
     case 'AT_DetachPartition': {
       const partitionCommand = nodeOf(command.def, 'PartitionCmd');
@@ -388,17 +451,17 @@ function alterTableCommand(state: SchemaState, table: TableState, command: Alter
         const attach = command.subtype === 'AT_AttachPartition';
         state.setTable(child.key, { ...child, partitionOf: attach ? table.key : undefined, defaultPartition: attach && partitionCommand?.bound?.is_default === true });
       }
-      return table;
+      return;
     }
     default:
-      return table;
+      return;
   }
 }
 
-function updateColumn(table: TableState, columnName: string | undefined, change: Partial<ColumnState>): TableState {
-  if (columnName === undefined) return table;
+function updateColumn(table: TableDraft, columnName: string | undefined, change: Partial<ColumnState>): void {
+  if (columnName === undefined) return;
   const existing = table.columns.get(columnName) ?? unknownColumn(columnName);
-  return { ...table, columns: new Map(table.columns).set(columnName, { ...existing, ...change }) };
+  table.setColumn(columnName, { ...existing, ...change });
 }
 
 /** A column of a table that existed before the migrations that were read. */
@@ -406,22 +469,20 @@ function unknownColumn(name: string): ColumnState {
   return { name, type: undefined, notNull: false, hasDefault: false, origin: undefined, renamedFrom: undefined };
 }
 
-function dropColumn(table: TableState, columnName: string): TableState {
-  const columns = new Map(table.columns);
-  columns.delete(columnName);
-  const constraints = new Map([...table.constraints].filter(([, constraint]) => !constraint.columns.includes(columnName)));
-  return { ...table, columns, constraints };
+function dropColumn(table: TableDraft, columnName: string): void {
+  table.setColumn(columnName, undefined);
+  for (const [name, constraint] of [...table.constraints]) {
+    if (constraint.columns.includes(columnName)) table.setConstraint(name, undefined);
+  }
 }
 
-function validateConstraint(table: TableState, name: string | undefined, context: ApplyContext): TableState {
+function validateConstraint(table: TableDraft, name: string | undefined, context: ApplyContext): void {
   const constraint = name === undefined ? undefined : table.constraints.get(name);
-  if (!constraint || name === undefined) return table;
-  const validated: ConstraintState = { ...constraint, validated: true, validatedIn: context.origin };
-  let updated: TableState = { ...table, constraints: new Map(table.constraints).set(name, validated) };
+  if (!constraint || name === undefined) return;
+  table.setConstraint(name, { ...constraint, validated: true, validatedIn: context.origin });
   if (constraint.kind === 'not-null' && constraint.provesNotNull !== undefined) {
-    updated = updateColumn(updated, constraint.provesNotNull, { notNull: true });
+    updateColumn(table, constraint.provesNotNull, { notNull: true });
   }
-  return updated;
 }
 
 function rename(state: SchemaState, fields: RenameStmt, context: ApplyContext): void {
@@ -503,9 +564,7 @@ function renameTable(state: SchemaState, name: QualifiedName, newName: string, c
   const key = objectKey(renamed, context.defaultSchema);
   state.setTable(table.key, undefined);
   state.setTable(key, { ...table, key, name: renamed, renamedFrom: { name: name.name, origin: context.origin } });
-  for (const index of state.indexes.values()) {
-    if (index.table === table.key) state.setIndex(index.key, { ...index, table: key });
-  }
+  for (const index of state.indexesOn(table.key)) state.setIndex(index.key, { ...index, table: key });
   moveTableObjects(state, 'policy', table.key, key);
   moveTableObjects(state, 'trigger', table.key, key);
   state.noteRename({ kind: 'table', scope: undefined, from: name, to: renamed, fromKey: table.key, toKey: key, known: true });
@@ -596,13 +655,9 @@ function dropNamespace(state: SchemaState, name: string): void {
 
 function dropTable(state: SchemaState, key: string): void {
   state.setTable(key, undefined);
-  for (const index of state.indexes.values()) {
-    if (index.table === key) state.setIndex(index.key, undefined);
-  }
+  for (const index of state.indexesOn(key)) state.setIndex(index.key, undefined);
   for (const kind of ['policy', 'trigger'] as const) {
-    for (const object of tableObjects(state, kind).values()) {
-      if (object.table === key) setTableObject(state, kind, object.key, undefined);
-    }
+    for (const object of objectsOn(state, kind, key)) setTableObject(state, kind, object.key, undefined);
   }
 }
 
@@ -610,6 +665,10 @@ type TableObjectKind = 'policy' | 'trigger';
 
 function tableObjects(state: SchemaState, kind: TableObjectKind): SchemaState['policies'] {
   return kind === 'policy' ? state.policies : state.triggers;
+}
+
+function objectsOn(state: SchemaState, kind: TableObjectKind, table: string): TableObjectState[] {
+  return kind === 'policy' ? state.policiesOn(table) : state.triggersOn(table);
 }
 
 function setTableObject(state: SchemaState, kind: TableObjectKind, key: string, value: Parameters<SchemaState['setPolicy']>[1]): void {
@@ -633,8 +692,7 @@ function addTableObject(
 }
 
 function moveTableObjects(state: SchemaState, kind: TableObjectKind, from: string, to: string): void {
-  for (const object of [...tableObjects(state, kind).values()]) {
-    if (object.table !== from) continue;
+  for (const object of objectsOn(state, kind, from)) {
     const key = `${to}:${object.name}`;
     setTableObject(state, kind, object.key, undefined);
     setTableObject(state, kind, key, { ...object, key, table: to });
@@ -722,7 +780,7 @@ function recordMirroredColumns(state: SchemaState, fields: CreateTrigStmt, conte
   if ((events & TRIGGER_INSERT) === 0 || (events & TRIGGER_UPDATE) === 0) return;
   const copies = state.functions.get(objectKey(name, context.defaultSchema))?.columnCopies ?? [];
   if (copies.length === 0) return;
-  let updated = existingTable(state, table, context);
-  for (const copy of copies) updated = updateColumn(updated, copy.from, { mirroredInto: { name: copy.to, origin: context.origin } });
-  state.setTable(updated.key, updated);
+  const updated = new TableDraft(existingTable(state, table, context));
+  for (const copy of copies) updateColumn(updated, copy.from, { mirroredInto: { name: copy.to, origin: context.origin } });
+  state.setTable(updated.key, updated.result());
 }

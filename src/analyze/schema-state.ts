@@ -126,6 +126,7 @@ export interface TableObjectState {
 }
 
 interface JournalEntry {
+  readonly kind: SnapshotKind;
   readonly map: Map<string, unknown>;
   readonly key: string;
   readonly previous: unknown;
@@ -143,6 +144,62 @@ export interface SchemaSnapshot {
 }
 
 type SnapshotKind = keyof SchemaSnapshot;
+
+/**
+ * The keys of one map's objects grouped by the table they belong to, in the map's order: a
+ * statement about one table (a rename, a drop, a dropped column's triggers) reads that table's
+ * objects instead of looking through every object of the history. Built on the first question
+ * (most runs never ask), then kept up to date with every change of the map.
+ */
+class ObjectsByOwner<T> {
+  private readonly map: ReadonlyMap<string, T>;
+  private readonly ownerOf: (object: T) => string | undefined;
+  private keys: Map<string, Set<string>> | undefined;
+  /** Each key's place in the map: a key that changes owner keeps its place there, so a set's own order would not do. */
+  private readonly places = new Map<string, number>();
+  private nextPlace = 0;
+
+  constructor(map: ReadonlyMap<string, T>, ownerOf: (object: T) => string | undefined) {
+    this.map = map;
+    this.ownerOf = ownerOf;
+  }
+
+  /** Follows a change of the map, before it is made: `key` gets `value` (undefined: it goes). */
+  change(key: string, value: T | undefined): void {
+    if (!this.keys) return;
+    const previous = this.map.get(key);
+    if (value === undefined) this.places.delete(key);
+    else if (previous === undefined) this.places.set(key, this.nextPlace++);
+    const from = previous === undefined ? undefined : this.ownerOf(previous);
+    const to = value === undefined ? undefined : this.ownerOf(value);
+    if (from === to) return;
+    if (from !== undefined) this.keys.get(from)?.delete(key);
+    if (to !== undefined) this.add(this.keys, to, key);
+  }
+
+  objectsOf(owner: string): T[] {
+    this.keys ??= this.build();
+    const keys = [...(this.keys.get(owner) ?? [])];
+    if (keys.length > 1) keys.sort((left, right) => (this.places.get(left) ?? 0) - (this.places.get(right) ?? 0));
+    return keys.flatMap((key) => this.map.get(key) ?? []);
+  }
+
+  private build(): Map<string, Set<string>> {
+    const keys = new Map<string, Set<string>>();
+    for (const [key, object] of this.map) {
+      this.places.set(key, this.nextPlace++);
+      const owner = this.ownerOf(object);
+      if (owner !== undefined) this.add(keys, owner, key);
+    }
+    return keys;
+  }
+
+  private add(keys: Map<string, Set<string>>, owner: string, key: string): void {
+    const owned = keys.get(owner);
+    if (owned) owned.add(key);
+    else keys.set(owner, new Set([key]));
+  }
+}
 
 /** A rename a migration made; chains (a to b, b to c) are kept as one (a to c), a rename back removes it. */
 export interface RenameRecord {
@@ -191,6 +248,10 @@ export class SchemaState {
   private readonly policyMap = new Map<string, TableObjectState>();
   private readonly triggerMap = new Map<string, TableObjectState>();
   private readonly namespaceMap = new Map<string, NamespaceState>();
+  private readonly indexesByTable = new ObjectsByOwner(this.indexMap, (index) => index.table);
+  private readonly policiesByTable = new ObjectsByOwner(this.policyMap, (policy) => policy.table);
+  private readonly triggersByTable = new ObjectsByOwner(this.triggerMap, (trigger) => trigger.table);
+  private readonly partitionsByParent = new ObjectsByOwner(this.tableMap, (table) => table.partitionOf);
   private readonly journal: JournalEntry[] = [];
   private openCheckpoints = 0;
   private current: Recording | undefined;
@@ -215,6 +276,21 @@ export class SchemaState {
   }
   get namespaces(): ReadonlyMap<string, NamespaceState> {
     return this.namespaceMap;
+  }
+
+  /** The indexes on a table, by its key. */
+  indexesOn(table: string): IndexState[] {
+    return this.indexesByTable.objectsOf(table);
+  }
+  policiesOn(table: string): TableObjectState[] {
+    return this.policiesByTable.objectsOf(table);
+  }
+  triggersOn(table: string): TableObjectState[] {
+    return this.triggersByTable.objectsOf(table);
+  }
+  /** The partitions attached to a table, by its key. */
+  partitionsOf(table: string): TableState[] {
+    return this.partitionsByParent.objectsOf(table);
   }
 
   setTable(key: string, table: TableState | undefined): void {
@@ -292,17 +368,29 @@ export class SchemaState {
     while (this.journal.length > checkpoint) {
       const entry = this.journal.pop();
       if (!entry) break;
-      if (entry.previous === undefined) entry.map.delete(entry.key);
-      else entry.map.set(entry.key, entry.previous);
+      this.write(entry.kind, entry.map, entry.key, entry.previous);
     }
   }
 
   private record<T>(kind: SnapshotKind, map: Map<string, T>, key: string, value: T | undefined): void {
-    if (this.openCheckpoints > 0) this.journal.push({ map, key, previous: map.get(key) });
+    if (this.openCheckpoints > 0) this.journal.push({ kind, map, key, previous: map.get(key) });
     const before = this.current?.after === undefined ? this.current?.before[kind] : undefined;
     if (before && !before.has(key)) before.set(key, map.get(key));
+    this.write(kind, map, key, value);
+  }
+
+  private write<T>(kind: SnapshotKind, map: Map<string, T>, key: string, value: T | undefined): void {
+    this.byOwner(kind)?.change(key, value);
     if (value === undefined) map.delete(key);
     else map.set(key, value);
+  }
+
+  /** The grouping that follows a map's changes (the map's values are of the kind). */
+  private byOwner(kind: SnapshotKind): { change(key: string, value: unknown): void } | undefined {
+    if (kind === 'indexes') return this.indexesByTable;
+    if (kind === 'policies') return this.policiesByTable;
+    if (kind === 'triggers') return this.triggersByTable;
+    return kind === 'tables' ? this.partitionsByParent : undefined;
   }
 }
 

@@ -66,8 +66,12 @@ export class SchemaView {
 
   /** The triggers on a table. */
   triggersOn(table: QualifiedName): TableObjectState[] {
-    const key = this.key(table);
-    return [...this.state.triggers.values()].filter((trigger) => trigger.table === key);
+    return this.state.triggersOn(this.key(table));
+  }
+
+  /** The partitions attached to a table. */
+  partitionsOf(table: QualifiedName): TableState[] {
+    return this.state.partitionsOf(this.key(table));
   }
 
   /** The function a trigger executes, when a migration created it. */

@@ -21,6 +21,37 @@ export interface TransactionInfo {
   readonly heldLocks: readonly LockAcquisition[];
 }
 
+const NO_LOCKS: readonly LockAcquisition[] = [];
+
+/**
+ * The transaction of one statement. The statements of a block share the block's growing list of
+ * locks, and each copies the part taken before it only when asked: a copy per statement would make
+ * a long block (a schema dump the tool runs in one transaction) quadratic.
+ */
+class StatementTransaction implements TransactionInfo {
+  readonly id: number;
+  readonly inBlock: boolean;
+  readonly explicit: boolean;
+  readonly wrapper: string | undefined;
+  readonly #blockLocks: readonly LockAcquisition[];
+  readonly #heldCount: number;
+  #held: readonly LockAcquisition[] | undefined;
+
+  constructor(id: number, inBlock: boolean, explicit: boolean, wrapper: string | undefined, blockLocks: readonly LockAcquisition[]) {
+    this.id = id;
+    this.inBlock = inBlock;
+    this.explicit = explicit;
+    this.wrapper = wrapper;
+    this.#blockLocks = blockLocks;
+    this.#heldCount = blockLocks.length;
+  }
+
+  get heldLocks(): readonly LockAcquisition[] {
+    this.#held ??= this.#heldCount === 0 ? NO_LOCKS : this.#blockLocks.slice(0, this.#heldCount);
+    return this.#held;
+  }
+}
+
 /** A setting's value as the file left it. */
 export interface SettingValue {
   readonly text: string;
@@ -89,6 +120,7 @@ export class SessionTracker {
   private inBlock: boolean;
   private explicit = false;
   private transactionId: number;
+  /** The locks taken so far in the current block; a new array for each block, only added to while the block lasts. */
   private heldLocks: LockAcquisition[] = [];
   private settings: SessionSettings = NO_SETTINGS;
   private settingsAtBlockStart: SessionSettings = NO_SETTINGS;
@@ -126,14 +158,14 @@ export class SessionTracker {
     }
     const wrapper = this.inBlock && !this.explicit ? this.wrapping.reason : undefined;
     return {
-      transaction: { id: this.transactionId, inBlock: this.inBlock, explicit: this.explicit, wrapper, heldLocks: this.heldLocks },
+      transaction: new StatementTransaction(this.transactionId, this.inBlock, this.explicit, wrapper, this.heldLocks),
       settings: this.settings,
     };
   }
 
   /** Records what the statement changed: its locks, the transaction's end, settings. */
   leave(node: Node, locks: readonly LockAcquisition[]): void {
-    if (this.inBlock && locks.length > 0) this.heldLocks = [...this.heldLocks, ...locks];
+    if (this.inBlock) this.heldLocks.push(...locks);
     const [type, fields] = unwrap(node);
     if (type === 'TransactionStmt') this.endBlockIfFinished(fields.kind as string | undefined, fields.chain === true);
     else if (type === 'VariableSetStmt') this.applySet(fields);

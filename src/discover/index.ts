@@ -51,7 +51,9 @@ export async function discover(inputs: readonly string[], options: DiscoverOptio
   const byRoot = new Map<string, string[]>();
   for (const file of found) {
     const root = projectRoot(file);
-    byRoot.set(root, [...(byRoot.get(root) ?? []), file]);
+    const files = byRoot.get(root);
+    if (files) files.push(file);
+    else byRoot.set(root, [file]);
   }
   const reader: Reader = { virtualFiles, read: options.readText ?? readFromDisk };
   const projects: MigrationProject[] = [];

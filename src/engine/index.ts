@@ -185,7 +185,8 @@ class Run {
     const state = this.history(project, config, scope.history);
     const context: ProjectContext = { project, config, state, knownRuleIds: new Set(config.allRules.map((rule) => rule.id)), unusedDirective };
     // The history's state may be kept for the next run: what the linted migrations change is undone at the end.
-    const afterHistory = state.checkpoint();
+    // Without a cache nothing is kept, and a journal of every change would only keep each replaced entry alive.
+    const afterHistory = this.settings.cache ? state.checkpoint() : undefined;
     try {
       for (const migration of scope.linted) {
         const parts: LintedPart[] = [];
@@ -205,7 +206,7 @@ class Run {
       this.settings.cache?.forgetHistories();
       throw error;
     } finally {
-      state.restore(afterHistory);
+      if (afterHistory !== undefined) state.restore(afterHistory);
     }
     const layoutSeverity = severityOf(config, MIGRATION_LAYOUT);
     for (const problem of project.problems) {
@@ -394,6 +395,7 @@ function syntaxErrorFindings(parsed: ReturnType<typeof parseSource>, file: strin
       help: undefined,
       lock: undefined,
       fingerprint: fingerprintOf(SYNTAX_ERROR, text, occurrence),
+      suppression: undefined,
       suggestions: [ignoreSuggestion(SYNTAX_ERROR, parsed.source.text, { start: error.statementStart, end: error.statementEnd })],
     };
   });

@@ -23,8 +23,11 @@ interface ActiveRule {
   readonly visitor: Visitor;
 }
 
-/** A finding before suppressions are applied. */
-export type RawFinding = Omit<Finding, 'suppression'>;
+/**
+ * A finding before suppressions are applied. It is already a whole `Finding`, so the findings no
+ * directive silences (nearly all) are kept as they are instead of copied.
+ */
+export type RawFinding = Finding & { readonly suppression: undefined };
 
 /**
  * Runs the configured rules over one file: creates each rule's visitor, dispatches every AST
@@ -37,6 +40,8 @@ export class FileRuleRunner {
   private readonly fingerprints = new Map<string, number>();
   private readonly parsed: ParsedSource;
   private readonly file: FileInfo;
+  /** How many node types have handlers, `Statement` aside. */
+  private readonly nestedHandlerTypes: number;
 
   /** `schema`: a live view of the schema state, which the file's statements change as they are replayed. */
   constructor(configured: readonly ConfiguredRule[], config: ResolvedConfig, file: FileInfo, parsed: ParsedSource, schema: SchemaView) {
@@ -60,21 +65,20 @@ export class FileRuleRunner {
       return active;
     });
     for (const rule of this.rules) {
-      for (const [type, handler] of Object.entries(rule.visitor)) {
+      // for...in, not Object.entries: a runner is built per file, for every rule.
+      for (const type in rule.visitor) {
+        const handler: unknown = (rule.visitor as Record<string, unknown>)[type];
         if (type === 'File' || type === 'File:exit' || typeof handler !== 'function') continue;
-        const list = this.handlers.get(type) ?? [];
-        list.push({ rule, handler: handler as Handler });
-        this.handlers.set(type, list);
+        const list = this.handlers.get(type);
+        if (list) list.push({ rule, handler: handler as Handler });
+        else this.handlers.set(type, [{ rule, handler: handler as Handler }]);
       }
     }
+    this.nestedHandlerTypes = this.handlers.size - (this.handlers.has(STATEMENT) ? 1 : 0);
   }
 
   get hasStatementHandlers(): boolean {
     return this.handlers.size > 0;
-  }
-
-  private get nestedHandlerTypes(): number {
-    return this.handlers.size - (this.handlers.has(STATEMENT) ? 1 : 0);
   }
 
   startFile(): void {
@@ -89,11 +93,14 @@ export class FileRuleRunner {
   /** Calls the `Statement` handlers, the handlers for the statement's own type, then those for every node below it. */
   visitStatement(analysis: StatementAnalysis): void {
     const { statement } = analysis;
-    for (const { rule, handler } of this.handlers.get(STATEMENT) ?? []) handler(statement.node, new RuleStatementContext(this, analysis, rule, NO_ANCESTORS));
+    const every = this.handlers.get(STATEMENT);
+    if (every) for (const { rule, handler } of every) handler(statement.node, new RuleStatementContext(this, analysis, rule, NO_ANCESTORS));
     const own = this.handlers.get(statement.type);
     const root = (statement.node as Record<string, unknown>)[statement.type];
     if (own) for (const { rule, handler } of own) handler(root, new RuleStatementContext(this, analysis, rule, NO_ANCESTORS));
-    if (this.nestedHandlerTypes === (own ? 1 : 0) || !this.hasHandlerBelow(root)) return;
+    if (this.nestedHandlerTypes === (own ? 1 : 0)) return;
+    // One walk that dispatches as it goes: most statements hold no node a rule handles, and
+    // listing a tree's node types first would walk the ones that do twice.
     walk(root, (type, fields, ancestors) => {
       const nested = this.handlers.get(type);
       if (!nested) return;
@@ -115,11 +122,6 @@ export class FileRuleRunner {
 
   get fileInfo(): FileInfo {
     return this.file;
-  }
-
-  private hasHandlerBelow(root: unknown): boolean {
-    for (const type of nodeTypesBelow(root)) if (this.handlers.has(type)) return true;
-    return false;
   }
 
   /** `statement` is where a directive silences the finding; undefined for a finding about the whole file. */
@@ -148,6 +150,7 @@ export class FileRuleRunner {
       help: descriptor.help,
       lock: lock && findingLock(lock),
       fingerprint: this.fingerprint(rule.id, identity),
+      suppression: undefined,
       fix: checkedFix(descriptor.fix, text.length),
       suggestions: [
         ...(descriptor.suggestions ?? []).flatMap((suggestion) => checkedFix(suggestion, text.length) ?? []),
@@ -166,21 +169,6 @@ export class FileRuleRunner {
 }
 
 const NO_ANCESTORS: StatementContext['ancestors'] = [];
-
-/** The node types in each statement's tree, kept while the tree lives: an editor's parse cache reuses trees between runs. */
-const typesBelow = new WeakMap<object, ReadonlySet<string>>();
-
-function nodeTypesBelow(root: unknown): ReadonlySet<string> {
-  if (root === null || typeof root !== 'object') return new Set();
-  let types = typesBelow.get(root);
-  if (!types) {
-    const found = new Set<string>();
-    walk(root, (type) => found.add(type));
-    types = found;
-    typesBelow.set(root, types);
-  }
-  return types;
-}
 
 /**
  * What a handler receives: the statement's analysis, read through getters, and a report bound to

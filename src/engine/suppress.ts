@@ -27,7 +27,7 @@ export function applyDirectives(
   const used = new Set<string>();
   const result: Finding[] = findings.map((finding) => {
     const silencing = directives.find((directive) => silences(directive, finding));
-    if (!silencing) return { ...finding, suppression: undefined };
+    if (!silencing) return finding;
     used.add(usageKey(silencing, finding.ruleId));
     return { ...finding, suppression: { reason: silencing.reason } };
   });

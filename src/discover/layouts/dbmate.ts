@@ -39,7 +39,7 @@ interface Sections {
 export const dbmate: Layout = {
   id: 'dbmate',
   detect(folder) {
-    return folder.files.some((file) => MIGRATION_FILE.test(file) && linesOf(folder.read(file) ?? '').some((line) => UP_MARKER.test(line.text)));
+    return folder.files.some((file) => MIGRATION_FILE.test(file) && hasUpMarker(folder.read(file) ?? ''));
   },
   collect(folder) {
     const migrations: Migration[] = [];
@@ -118,6 +118,11 @@ function markerOf(line: Line): Marker {
     .map((pair) => pair.split(':'))
     .filter((pair): pair is [string, string] => pair.length === 2);
   return { start: line.start, options: new Map(options) };
+}
+
+/** Whether a line is dbmate's up marker; most folders are not dbmate's, and their files hold no marker at all. */
+function hasUpMarker(text: string): boolean {
+  return text.includes('migrate:up') && linesOf(text).some((line) => UP_MARKER.test(line.text));
 }
 
 function linesOf(text: string): Line[] {
