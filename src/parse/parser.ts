@@ -68,11 +68,7 @@ const reusable = new WeakSet<ParsedSource>();
  * an edit), only the statements around the edit are parsed again; the others are reused.
  */
 export function parseSource(text: string, previous?: ParsedSource): ParsedSource {
-  // Without the parser every statement would look like a syntax error: fail loudly instead.
-  if (!parserLoaded) throw new Error('the PostgreSQL parser is not loaded yet: await loadParser() before parseSource()');
-  const parsedText = blankMetaCommands(text);
-  const positions = new SourceText(parsedText);
-  const source = parsedText === text ? positions : new SourceText(text);
+  const { parsedText, positions, source } = prepare(text);
   const statements: ParsedStatement[] = [];
   const errors: ParseError[] = [];
   let scanned = previous !== undefined && parsedText === text && reusable.has(previous) && reparseEdit(previous, positions, statements, errors);
@@ -84,6 +80,28 @@ export function parseSource(text: string, previous?: ParsedSource): ParsedSource
   const parsed = assemble(source, positions, statements, commentsOutside(parsedText, statements, errors), errors);
   if (parsedText === text && scanned) reusable.add(parsed);
   return parsed;
+}
+
+/**
+ * The parse of a text that PostgreSQL accepts as a whole; undefined, without the statement by
+ * statement recovery, when it does not: a piece of a long file whose cut may be wrong.
+ */
+export function parseWhole(text: string): ParsedSource | undefined {
+  const { parsedText, positions, source } = prepare(text);
+  const whole = tryParse(parsedText);
+  if (!('stmts' in whole)) return undefined;
+  const statements: ParsedStatement[] = [];
+  collectStatements(whole.stmts, parsedText, 0, parsedText, positions, statements);
+  return assemble(source, positions, statements, commentsOutside(parsedText, statements, []), []);
+}
+
+/** The text as the parser reads it (psql meta-commands blanked), and positions in it and in the file's text. */
+function prepare(text: string): { parsedText: string; positions: SourceText; source: SourceText } {
+  // Without the parser every statement would look like a syntax error: fail loudly instead.
+  if (!parserLoaded) throw new Error('the PostgreSQL parser is not loaded yet: await loadParser() before parsing');
+  const parsedText = blankMetaCommands(text);
+  const positions = new SourceText(parsedText);
+  return { parsedText, positions, source: parsedText === text ? positions : new SourceText(text) };
 }
 
 function assemble(source: SourceText, positions: SourceText, statements: readonly ParsedStatement[], comments: readonly Comment[], errors: readonly ParseError[]): ParsedSource {
@@ -133,18 +151,16 @@ export interface Piece {
 }
 
 /**
- * The parse of `text` from the parses of its pieces, in order; undefined when a piece has a
- * syntax error: the cut before or after it may lie inside a statement, a quote or a comment, and
- * where a syntax error is reported depends on the text around it, so the whole text is parsed.
+ * The parse of `text` from the parses of its pieces (`parseWhole`), in order; undefined when a
+ * piece did not parse: the cut may lie inside a statement, and where a syntax error is reported
+ * depends on the text around it, so the caller parses the whole text.
  */
-export function joinPieces(text: string, pieces: readonly { readonly piece: Piece; readonly parsed: ParsedSource }[]): ParsedSource | undefined {
-  if (pieces.some(({ parsed }) => parsed.errors.length > 0)) return undefined;
-  const parsedText = blankMetaCommands(text);
-  const positions = new SourceText(parsedText);
-  const source = parsedText === text ? positions : new SourceText(text);
+export function joinPieces(text: string, pieces: readonly { readonly piece: Piece; readonly parsed: ParsedSource | undefined }[]): ParsedSource | undefined {
+  const { positions, source } = prepare(text);
   const statements: ParsedStatement[] = [];
   const comments: Comment[] = [];
   for (const { piece, parsed } of pieces) {
+    if (!parsed) return undefined;
     for (const statement of parsed.statements) {
       statements.push({ ...statement, start: statement.start + piece.offset, end: statement.end + piece.offset, locationBase: statement.locationBase + piece.byteOffset });
     }

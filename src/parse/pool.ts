@@ -1,13 +1,17 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
-import { type ParsedSource, type Piece, type TransferredParse, fromTransfer, joinPieces, parseSource } from './parser.js';
+import { type ParsedSource, type Piece, type TransferredParse, fromTransfer, joinPieces, parseSource, parseWhole } from './parser.js';
+import { statementEndAfter } from './statement-ends.js';
 
 export interface ParseRequest {
   readonly id: number;
   readonly text: string;
+  /** A piece of a long text: parsed as a whole or not at all (`parseWhole`). */
+  readonly piece: boolean;
 }
 
-export type ParseReply = { readonly id: number; readonly parse: TransferredParse } | { readonly id: number; readonly failure: string };
+/** A parse; undefined for a piece that does not parse as a whole. */
+export type ParseReply = { readonly id: number; readonly parse: TransferredParse | undefined } | { readonly id: number; readonly failure: string };
 
 /** What a parser thread is started with. */
 export interface ParseWorkerData {
@@ -58,14 +62,18 @@ export interface ParsingPlan {
 export function parsingPlan(concurrency: Concurrency, characters: number): ParsingPlan | undefined {
   if (concurrency === 'off') return undefined;
   if (concurrency !== 'auto') return { threads: concurrency, readerHelps: false };
-  const threads = Math.min(availableParallelism() - 1, MAX_AUTO_THREADS);
-  // On one core a thread would only take turns with the main thread.
+  // One core is V8's own: a cold run compiles its code and collects garbage on background threads
+  // (a run without parser threads already keeps 1.3 cores busy), so on two cores a parser thread
+  // only takes turns with them (measured: no faster, and one long file slower).
+  const threads = Math.min(availableParallelism() - 2, MAX_AUTO_THREADS);
   return characters < AUTO_THRESHOLD_CHARACTERS || threads < 1 ? undefined : { threads, readerHelps: true };
 }
 
 /** A text, or a piece of one, waiting to be parsed or parsed. */
 interface Scheduled {
   readonly piece: Piece;
+  /** One of several pieces of a text. */
+  readonly partial: boolean;
   sent: boolean;
   reply: ParseReply | undefined;
 }
@@ -96,9 +104,10 @@ export class ParserPool {
     const { threads } = plan;
     for (const [key, text] of texts) {
       const indexes: number[] = [];
-      for (const piece of cutIntoPieces(text, plan.readerHelps ? threads + 1 : threads)) {
+      const pieces = cutIntoPieces(text, plan.readerHelps ? threads + 1 : threads);
+      for (const piece of pieces) {
         indexes.push(this.scheduled.length);
-        this.scheduled.push({ piece, sent: false, reply: undefined });
+        this.scheduled.push({ piece, partial: pieces.length > 1, sent: false, reply: undefined });
       }
       this.byKey.set(key, { text, indexes });
     }
@@ -115,21 +124,23 @@ export class ParserPool {
     const last = entry.indexes.at(-1) ?? 0;
     this.reading = Math.max(this.reading, last);
     this.send();
-    const pieces = entry.indexes.map((index) => this.pieceParse(index));
-    if (pieces.length === 1 && pieces[0]) return pieces[0].parsed;
-    return joinPieces(text, pieces) ?? parseSource(text);
+    const [first, ...others] = entry.indexes.map((index) => this.pieceParse(index));
+    if (first && others.length === 0) return first.parsed ?? parseSource(text);
+    return joinPieces(text, first ? [first, ...others] : others) ?? parseSource(text);
   }
 
   /** A piece's parse: the thread's, or the reader's when it helps and no thread has started the piece. */
-  private pieceParse(index: number): { readonly piece: Piece; readonly parsed: ParsedSource } {
+  private pieceParse(index: number): { readonly piece: Piece; readonly parsed: ParsedSource | undefined } {
     const scheduled = this.scheduled[index];
     if (!scheduled) throw new Error(`no piece ${index} was scheduled`);
-    const { piece } = scheduled;
-    if (this.readerHelps && this.claimForReader(index)) return { piece, parsed: parseSource(piece.text) };
+    const { piece, partial } = scheduled;
+    const parseHere = (): ParsedSource | undefined => (partial ? parseWhole(piece.text) : parseSource(piece.text));
+    if (this.readerHelps && this.claimForReader(index)) return { piece, parsed: parseHere() };
     const reply = this.awaitReply(index, scheduled);
     // Read once: the entry keeps no parse alive after it.
     scheduled.reply = undefined;
-    return { piece, parsed: reply && 'parse' in reply ? fromTransfer(piece.text, reply.parse) : parseSource(piece.text) };
+    if (!reply || 'failure' in reply) return { piece, parsed: parseHere() };
+    return { piece, parsed: reply.parse && fromTransfer(piece.text, reply.parse) };
   }
 
   get threads(): number {
@@ -175,7 +186,7 @@ export class ParserPool {
       const scheduled = this.scheduled[this.nextToSend];
       if (!scheduled || scheduled.sent) continue;
       scheduled.sent = true;
-      const request: ParseRequest = { id: this.nextToSend, text: scheduled.piece.text };
+      const request: ParseRequest = { id: this.nextToSend, text: scheduled.piece.text, piece: scheduled.partial };
       this.ports[this.nextToSend % this.ports.length]?.postMessage(request);
     }
   }
@@ -219,23 +230,15 @@ export class ParserPool {
   }
 }
 
-/**
- * Cuts a long text into about `count` pieces, each after a `;` that ends a line. Such a `;` may
- * lie inside a string, a body or a comment: then the piece before it does not parse (it ends in
- * an open quote, comment, parenthesis or BEGIN ATOMIC), and `joinPieces` has the reader parse the
- * whole text instead.
- */
+/** Cuts a long text into about `count` pieces of about equal length, each after a statement. */
 function cutIntoPieces(text: string, count: number): Piece[] {
   if (text.length < PIECE_CHARACTERS || count < 2) return [{ text, offset: 0, byteOffset: 0 }];
   const pieces: Piece[] = [];
-  const statementEnd = /;[ \t]*\r?\n/g;
   let start = 0;
   let byteOffset = 0;
   for (let cut = 1; cut < count; cut++) {
-    statementEnd.lastIndex = Math.max(start, Math.floor((text.length * cut) / count));
-    const match = statementEnd.exec(text);
-    if (!match) break;
-    const end = match.index + match[0].length;
+    const end = statementEndAfter(text, start, Math.floor((text.length * cut) / count));
+    if (end === undefined) break;
     const piece = text.slice(start, end);
     pieces.push({ text: piece, offset: start, byteOffset });
     byteOffset += Buffer.byteLength(piece);
