@@ -124,9 +124,9 @@ export class ParserPool {
     const last = entry.indexes.at(-1) ?? 0;
     this.reading = Math.max(this.reading, last);
     this.send();
-    const [first, ...others] = entry.indexes.map((index) => this.pieceParse(index));
-    if (first && others.length === 0) return first.parsed ?? parseSource(text);
-    return joinPieces(text, first ? [first, ...others] : others) ?? parseSource(text);
+    const pieces = entry.indexes.map((index) => this.pieceParse(index));
+    const whole = pieces.length === 1 ? pieces[0]?.parsed : joinPieces(text, pieces);
+    return whole ?? parseSource(text);
   }
 
   /** A piece's parse: the thread's, or the reader's when it helps and no thread has started the piece. */
