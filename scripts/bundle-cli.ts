@@ -1,6 +1,6 @@
 // First: the warm-up run below writes a code cache, valid only under the V8 flags the CLI runs with.
 import '../src/cli/wasm-baseline.js';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { devNull, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Plugin, build } from 'esbuild-wasm';
@@ -74,6 +74,8 @@ await build({
 // Fail the build rather than the user's run: an import() left in the bundle would throw when reached.
 if (/\bimport\(/.test(readFileSync(BUNDLE, 'utf8'))) throw new Error(`${BUNDLE} calls import(): route it through src/config/import-module.ts`);
 await build({ ...common, entryPoints: [join(ROOT, 'dist', 'src', 'cli', 'bundle-main.js')], outfile: join(OUT, 'main.js'), format: 'esm' });
+// npm makes the binary executable when it installs the package; a rebuild afterwards (npm run build) must keep it so.
+chmodSync(join(OUT, 'main.js'), 0o755);
 // The parser pool starts its threads from ./parse-worker.js next to the module that holds it: here, the bundle.
 await build({ ...common, entryPoints: [join(ROOT, 'dist', 'src', 'parse', 'parse-worker.js')], outfile: join(OUT, 'parse-worker.js'), format: 'esm' });
 
