@@ -1,6 +1,19 @@
 import { type TableObjectState, defineRule, displayName, nameOfRangeVar, nodeOf, quoteIdentifier } from '../src/api.js';
 import { columnUnusedDirective, isContractStep, triggerDrops, triggersUsing } from './support/help.js';
 
+/** The first migration of the guide's rename: the column and the trigger that fills it from the old one. */
+const GUIDE_SYNC_TRIGGER = [
+  '-- Migration 1: the guide\'s sync trigger',
+  'ALTER TABLE agents ADD COLUMN new_name VARCHAR(255);',
+  'CREATE OR REPLACE FUNCTION sync_column_name() RETURNS TRIGGER AS $$',
+  'BEGIN',
+  '    NEW.new_name := NEW.old_name;',
+  '    RETURN NEW;',
+  'END;',
+  '$$ LANGUAGE plpgsql;',
+  'CREATE TRIGGER sync_name_trigger BEFORE INSERT OR UPDATE ON agents FOR EACH ROW EXECUTE FUNCTION sync_column_name();',
+];
+
 export default defineRule({
   id: 'drop-column-used-by-trigger',
   meta: {
@@ -21,28 +34,12 @@ export default defineRule({
       'created; functions created elsewhere are not read.',
     ].join('\n'),
     bad: [
-      '-- Migration 1: the guide\'s sync trigger',
-      'ALTER TABLE agents ADD COLUMN new_name VARCHAR(255);',
-      'CREATE OR REPLACE FUNCTION sync_column_name() RETURNS TRIGGER AS $$',
-      'BEGIN',
-      '    NEW.new_name := NEW.old_name;',
-      '    RETURN NEW;',
-      'END;',
-      '$$ LANGUAGE plpgsql;',
-      'CREATE TRIGGER sync_name_trigger BEFORE INSERT OR UPDATE ON agents FOR EACH ROW EXECUTE FUNCTION sync_column_name();',
+      ...GUIDE_SYNC_TRIGGER,
       '-- Migration 2: the trigger still reads NEW.old_name',
       'ALTER TABLE agents DROP COLUMN old_name;',
     ].join('\n'),
     good: [
-      '-- Migration 1: the guide\'s sync trigger',
-      'ALTER TABLE agents ADD COLUMN new_name VARCHAR(255);',
-      'CREATE OR REPLACE FUNCTION sync_column_name() RETURNS TRIGGER AS $$',
-      'BEGIN',
-      '    NEW.new_name := NEW.old_name;',
-      '    RETURN NEW;',
-      'END;',
-      '$$ LANGUAGE plpgsql;',
-      'CREATE TRIGGER sync_name_trigger BEFORE INSERT OR UPDATE ON agents FOR EACH ROW EXECUTE FUNCTION sync_column_name();',
+      ...GUIDE_SYNC_TRIGGER,
       '-- Migration 2: the trigger goes before the column',
       'DROP TRIGGER IF EXISTS sync_name_trigger ON agents;',
       'DROP FUNCTION IF EXISTS sync_column_name();',
