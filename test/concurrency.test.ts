@@ -87,6 +87,11 @@ describe('parser threads (--concurrency)', () => {
     expect(result.stderr).toMatch(/checked 240 files in \d+ ms\n$/);
   });
 
+  it('starts no more threads than there are parses', () => {
+    const result = lintWith(root, ['migrations/0001_step.sql'], '4');
+    expect(result.stderr).toMatch(/\(1 parser thread made 1 of 1 parses\)/);
+  });
+
   it('rejects a thread count that is not a positive number, auto or off', () => {
     for (const value of ['0', '-1', 'many', '1.5']) {
       const result = runCli(['lint', 'migrations', '--concurrency', value], { cwd: root });

@@ -113,7 +113,8 @@ export class ParserPool {
     }
     this.claims = new Int32Array(new SharedArrayBuffer(Math.max(1, this.scheduled.length) * Int32Array.BYTES_PER_ELEMENT));
     this.replies = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
-    for (let thread = 0; thread < threads; thread++) this.startThread();
+    // A thread more than there are parses would only load the parser.
+    for (let thread = 0; thread < Math.min(threads, this.scheduled.length); thread++) this.startThread();
     this.send();
   }
 
