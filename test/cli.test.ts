@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { jsonReport, project, runCli } from './support/cli.js';
@@ -25,8 +25,10 @@ describe('exit codes', () => {
 
   it('is 2, with one line naming the problem, for a missing path, an unknown rule or option', () => {
     const root = project({ 'a.sql': SAFE_INDEX });
+    symlinkSync('loop.sql', join(root, 'loop.sql'));
     for (const [args, message] of [
       [['lint', 'nope.sql'], 'migrate-safe: no files match "nope.sql"\n'],
+      [['lint', 'loop.sql'], 'migrate-safe: no files match "loop.sql"\n'],
       [['lint', 'a.sql', '--rule', 'no-such-rule=warn'], 'migrate-safe: --rule no-such-rule=warn: unknown rule "no-such-rule"\n'],
       [['lint', 'a.sql', '--rule', 'require-concurrent-index'], "migrate-safe: option '--rule <id=severity>' argument 'require-concurrent-index' is invalid. expected <rule-id>=off|warn|error\n"],
       [['lint', 'a.sql', '--bogus'], "migrate-safe: unknown option '--bogus'\n"],

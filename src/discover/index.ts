@@ -1,4 +1,4 @@
-import { type Dirent, readFileSync, readdirSync, statSync } from 'node:fs';
+import { type Dirent, type Stats, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { LAYOUTS, layoutById } from './layouts/index.js';
@@ -72,11 +72,20 @@ async function filesOf(input: string, cwd: string, virtualFiles: ReadonlySet<str
   if (isDynamicPattern(input)) return (await glob(input, { cwd, absolute: true, ignore: NEVER_WALKED })).sort();
   const path = resolve(cwd, input);
   if (virtualFiles.has(path)) return [path];
-  const stats = statSync(path, { throwIfNoEntry: false });
+  const stats = statsOf(path);
   if (!stats) return [];
   if (stats.isFile()) return [path];
   const found = await glob('**/*.sql', { cwd: path, absolute: true, ignore: NEVER_WALKED });
   return found.sort();
+}
+
+/** A path's stats; undefined when it does not exist or cannot be followed (a symbolic link loop): it then matches nothing. */
+function statsOf(path: string): Stats | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
 }
 
 /** The text a part is linted as: for a section of a file (dbmate), the rest blanked, line breaks kept, so every position is the file's. */
