@@ -14,7 +14,7 @@ import {
   quoteIdentifier,
   sqlOf,
 } from '../src/api.js';
-import { addedColumn, changeOfExistingTable } from './support/alter-table.js';
+import { changeOfExistingTable, columnsAddedBy } from './support/alter-table.js';
 import { bareColumn, columnConstraintPlan, constraintSteps } from './support/constraints.js';
 import { rowExpression, rowTrigger } from './support/expand-contract.js';
 import { batchedUpdate, keyColumn, migrationStep } from './support/help.js';
@@ -66,9 +66,9 @@ export default defineRule({
       AlterTableStmt(node, statement) {
         const change = changeOfExistingTable(node, statement);
         if (!change) return;
-        for (const column of change.commands.map(addedColumn)) {
-          const rewrite = column ? rewriteOf(column, statement, context.pgVersion) : undefined;
-          if (!column?.colname || !rewrite) continue;
+        for (const column of columnsAddedBy(change)) {
+          const rewrite = rewriteOf(column, statement, context.pgVersion);
+          if (!column.colname || !rewrite) continue;
           statement.report({
             node: column,
             message: message(change.table, column, rewrite),

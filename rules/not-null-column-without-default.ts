@@ -1,5 +1,5 @@
 import { type ColumnDef, type QualifiedName, type StatementContext, constraintsOf, defineRule, displayName, formatTypeName, quoteIdentifier } from '../src/api.js';
-import { addedColumn, changeOfExistingTable } from './support/alter-table.js';
+import { changeOfExistingTable, columnsAddedBy } from './support/alter-table.js';
 import { constraintSteps } from './support/constraints.js';
 import { batchedUpdate, keyColumn, migrationStep } from './support/help.js';
 import { dropNotNullSuggestion } from './support/fixes.js';
@@ -43,8 +43,8 @@ export default defineRule({
       AlterTableStmt(node, statement) {
         const change = changeOfExistingTable(node, statement);
         if (!change) return;
-        for (const column of change.commands.map(addedColumn)) {
-          if (column?.colname === undefined || !lacksValuesForExistingRows(column)) continue;
+        for (const column of columnsAddedBy(change)) {
+          if (!lacksValuesForExistingRows(column)) continue;
           const table = displayName(change.table);
           statement.report({
             node: column,

@@ -14,8 +14,22 @@ export function changeOfExistingTable(node: AlterTableStmt, statement: Statement
   return { table, commands: (node.cmds ?? []).flatMap((command) => nodeOf(command, 'AlterTableCmd') ?? []) };
 }
 
+/** The named columns an ALTER TABLE adds, in order. */
+export function columnsAddedBy(change: ExistingTableChange): NamedColumn[] {
+  return change.commands.flatMap((command) => {
+    const column = addedColumn(command);
+    return column && isNamed(column) ? [column] : [];
+  });
+}
+
+type NamedColumn = ColumnDef & { readonly colname: string };
+
+function isNamed(column: ColumnDef): column is NamedColumn {
+  return column.colname !== undefined;
+}
+
 /** The column of `ADD COLUMN`. */
-export function addedColumn(command: AlterTableCmd): ColumnDef | undefined {
+function addedColumn(command: AlterTableCmd): ColumnDef | undefined {
   return command.subtype === 'AT_AddColumn' ? nodeOf(command.def, 'ColumnDef') : undefined;
 }
 
@@ -34,6 +48,6 @@ export function additionsOf(node: AlterTableStmt, statement: StatementContext): 
   return {
     table: change.table,
     constraints: change.commands.flatMap((command) => addedConstraint(command) ?? []),
-    columns: rewritesTable(statement) ? [] : change.commands.flatMap((command) => addedColumn(command) ?? []),
+    columns: rewritesTable(statement) ? [] : columnsAddedBy(change),
   };
 }

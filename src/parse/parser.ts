@@ -99,7 +99,11 @@ export function parseWhole(text: string): ParsedSource | undefined {
 function prepare(text: string): { parsedText: string; positions: SourceText; source: SourceText } {
   // Without the parser every statement would look like a syntax error: fail loudly instead.
   if (!parserLoaded) throw new Error('the PostgreSQL parser is not loaded yet: await loadParser() before parsing');
-  const parsedText = blankMetaCommands(text);
+  return textsOf(text, blankMetaCommands(text));
+}
+
+/** Positions in the text the parser read and in the file's text: one table when they are the same. */
+function textsOf(text: string, parsedText: string): { parsedText: string; positions: SourceText; source: SourceText } {
   const positions = new SourceText(parsedText);
   return { parsedText, positions, source: parsedText === text ? positions : new SourceText(text) };
 }
@@ -171,9 +175,7 @@ export function joinPieces(text: string, pieces: readonly { readonly piece: Piec
 
 /** The parse of `text` that `toTransfer` sent. */
 export function fromTransfer(text: string, transfer: TransferredParse): ParsedSource {
-  const parsedText = transfer.parsedText ?? text;
-  const positions = new SourceText(parsedText);
-  const source = parsedText === text ? positions : new SourceText(text);
+  const { parsedText, positions, source } = textsOf(text, transfer.parsedText ?? text);
   const nodes = JSON.parse(transfer.nodes) as Node[];
   const statements = transfer.statements.map(({ type, start, end, locationBase }, index) => ({
     type,
