@@ -1,4 +1,5 @@
-import { type TableObjectState, defineRule, displayName, nameOfRangeVar, nodeOf, quoteIdentifier } from '../src/api.js';
+import { type TableObjectState, defineRule, displayName, nameOfRangeVar, quoteIdentifier } from '../src/api.js';
+import { columnsDroppedBy } from './support/alter-table.js';
 import { columnUnusedDirective, isContractStep, triggerDrops, triggersUsing } from './support/help.js';
 
 /** The first migration of the guide's rename: the column and the trigger that fills it from the old one. */
@@ -51,20 +52,18 @@ export default defineRule({
       AlterTableStmt(node, statement) {
         const table = nameOfRangeVar(node.relation);
         if (!table) return;
-        for (const command of node.cmds ?? []) {
-          const drop = nodeOf(command, 'AlterTableCmd');
-          if (drop?.subtype !== 'AT_DropColumn' || drop.name === undefined) continue;
-          const users = triggersUsing(statement, table, drop.name);
+        for (const dropped of columnsDroppedBy(node)) {
+          const users = triggersUsing(statement, table, dropped);
           if (users.length === 0) continue;
-          const column = quoteIdentifier(drop.name);
+          const column = quoteIdentifier(dropped);
           const them = users.length === 1 ? 'it' : 'them';
           statement.report({
-            message: `DROP COLUMN ${column} on ${displayName(table)} while ${listTriggers(users)} still use${users.length === 1 ? 's' : ''} it: from then on every INSERT and UPDATE on ${displayName(table)} that fires ${them} fails with 'record "new" has no field "${drop.name}"'.`,
+            message: `DROP COLUMN ${column} on ${displayName(table)} while ${listTriggers(users)} still use${users.length === 1 ? 's' : ''} it: from then on every INSERT and UPDATE on ${displayName(table)} that fires ${them} fails with 'record "new" has no field "${dropped}"'.`,
             help: [
               '-- In the same migration, first the triggers that use the column, then the column:',
               ...triggerDrops(statement, table, users),
               // The contract step of a rename is the one drop of a column in use that drop-column accepts.
-              ...(isContractStep(statement, table, statement.schema.column(table, drop.name)) ? [] : [columnUnusedDirective(column)]),
+              ...(isContractStep(statement, table, statement.schema.column(table, dropped)) ? [] : [columnUnusedDirective(column)]),
               `ALTER TABLE ${displayName(table)} DROP COLUMN ${column};`,
             ].join('\n'),
           });

@@ -1,5 +1,6 @@
-import { type ColumnState, type QualifiedName, type StatementContext, defineRule, displayName, nameOfRangeVar, nodeOf, quoteIdentifier } from '../src/api.js';
+import { type ColumnState, type QualifiedName, type StatementContext, defineRule, displayName, nameOfRangeVar, quoteIdentifier } from '../src/api.js';
 import { BACKUP_FIRST, columnUnusedDirective, isContractStep, migrationStep, triggerDrops, triggersUsing } from './support/help.js';
+import { columnsDroppedBy } from './support/alter-table.js';
 import { COLUMN_OWNERS } from './support/rewrite.js';
 
 export default defineRule({
@@ -39,15 +40,13 @@ export default defineRule({
       AlterTableStmt(node, statement) {
         const table = nameOfRangeVar(node.relation);
         if (!table || !COLUMN_OWNERS.has(node.objtype ?? '') || statement.schema.isNewTable(node.relation)) return;
-        for (const command of node.cmds ?? []) {
-          const drop = nodeOf(command, 'AlterTableCmd');
-          if (drop?.subtype !== 'AT_DropColumn' || drop.name === undefined) continue;
-          const column = statement.schema.column(table, drop.name);
+        for (const dropped of columnsDroppedBy(node)) {
+          const column = statement.schema.column(table, dropped);
           if (isHarmless(statement, table, column)) continue;
-          const name = quoteIdentifier(drop.name);
+          const name = quoteIdentifier(dropped);
           statement.report({
             message: `DROP COLUMN ${name} on ${displayName(table)}: every query of the running application that still reads or writes ${name} fails from the moment the migration commits, and its data is gone for good.`,
-            help: help(table, name, column, triggerDrops(statement, table, triggersUsing(statement, table, drop.name))),
+            help: help(table, name, column, triggerDrops(statement, table, triggersUsing(statement, table, dropped))),
           });
         }
       },

@@ -14,6 +14,14 @@ export function changeOfExistingTable(node: AlterTableStmt, statement: Statement
   return { table, commands: (node.cmds ?? []).flatMap((command) => nodeOf(command, 'AlterTableCmd') ?? []) };
 }
 
+/** The names of the columns an ALTER TABLE drops, in order. */
+export function columnsDroppedBy(node: AlterTableStmt): string[] {
+  return (node.cmds ?? []).flatMap((command) => {
+    const drop = nodeOf(command, 'AlterTableCmd');
+    return drop?.subtype === 'AT_DropColumn' && drop.name !== undefined ? [drop.name] : [];
+  });
+}
+
 /** The named columns an ALTER TABLE adds, in order. */
 export function columnsAddedBy(change: ExistingTableChange): NamedColumn[] {
   return change.commands.flatMap((command) => {
