@@ -31,7 +31,18 @@ export default tseslint.config(
     files: ['src/parse/**/*.ts', 'src/analyze/**/*.ts', 'src/discover/**/*.ts', 'src/engine/**/*.ts', 'src/config/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
-        patterns: [{ regex: '/(cli|lsp|report)/', message: 'Stages never import a face or a report format.' }],
+        patterns: [
+          { regex: '/(cli|lsp|report)/', message: 'Stages never import a face or a report format.' },
+          { regex: '(^|/)rules/', message: 'The faces hand the rule list in (ConfigLoader\'s builtInRules); stages never import rules.' },
+        ],
+      }],
+    },
+  },
+  {
+    files: ['src/report/**/*.ts', 'src/findings/**/*.ts', 'src/plugin/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ regex: '(^|/)rules/', message: 'The faces hand the rule list in; reports and the plugin API never import rules.' }],
       }],
     },
   },

@@ -38,6 +38,13 @@ import validateInSameTransaction from './validate-in-same-transaction.js';
 import uniqueWithoutIndex from './unique-without-index.js';
 import columnTypeChange from './column-type-change.js';
 
+/** Each built-in rule's page, generated into docs/rules by `npm run docs`. */
+const DOCS_URL = 'https://github.com/migrate-safe/migrate-safe/blob/main/docs/rules/';
+
+function documented(rule: AnyRule): AnyRule {
+  return { ...rule, meta: { ...rule.meta, docsUrl: `${DOCS_URL}${rule.id}.md` } };
+}
+
 /** Every built-in rule, in documentation order. */
 export const BUILT_IN_RULES: readonly AnyRule[] = [
   requireConcurrentIndex,
@@ -78,4 +85,4 @@ export const BUILT_IN_RULES: readonly AnyRule[] = [
   preferTimestamptz,
   preferIdentity,
   modifiedAppliedMigration,
-];
+].map(documented);

@@ -11,7 +11,7 @@ import type * as Program from '../src/cli/program.js';
  * `npm run build`, after tsc: bundles the CLI from the compiled JavaScript into dist/cli/, the
  * `migrate-safe` binary, and writes its V8 code cache. Loading ~190 small ES modules one by one,
  * then parsing and compiling them, was most of a cold start; one bundle with a code cache starts in
- * a fraction of that. The library API (dist/src/api.js) stays unbundled for plugins and programs
+ * a fraction of that. The library API (dist/src/index.js) stays unbundled for plugins and programs
  * that import it. esbuild-wasm, not esbuild: it has no platform binary, so `npm ci --omit=optional`
  * (the GitHub Action's install) still builds.
  *

@@ -24,7 +24,6 @@ export type {
   Visitor,
 } from './plugin/rule.js';
 
-export { lint, type LintOptions } from './engine/index.js';
 export type { Finding, FindingLock, LintResult, Severity } from './findings/finding.js';
 
 export {

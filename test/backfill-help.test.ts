@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { lint } from '../src/engine/index.js';
+import { lint } from '../src/index.js';
 import { loadParser } from '../src/parse/parser.js';
 import { project } from './support/cli.js';
 

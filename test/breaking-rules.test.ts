@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { lint } from '../src/engine/index.js';
+import { lint } from '../src/index.js';
 import { loadParser } from '../src/parse/parser.js';
 
 beforeAll(loadParser);

@@ -2,7 +2,7 @@ import { utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LintCache } from '../src/engine/cache.js';
-import { lint } from '../src/engine/index.js';
+import { lint } from '../src/index.js';
 import { project } from './support/cli.js';
 import { loadParser } from './support/expectations.js';
 

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LAYOUT_IDS, type MigrationProject, discover, partText } from '../src/discover/index.js';
-import { lint } from '../src/engine/index.js';
+import { lint } from '../src/index.js';
 import { jsonReport, project, runCli } from './support/cli.js';
 import { loadParser } from './support/expectations.js';
 

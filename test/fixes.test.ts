@@ -5,9 +5,10 @@ import { PGlite } from '@electric-sql/pglite';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BUILT_IN_RULES } from '../rules/index.js';
 import type { Fix, Finding, LintResult } from '../src/api.js';
+import { type ConfigOverrides, ConfigLoader } from '../src/config/load.js';
 import { applyEdits } from '../src/engine/edits.js';
 import { lintAndFix } from '../src/engine/fix.js';
-import { lint } from '../src/engine/index.js';
+import { lint } from '../src/index.js';
 import { loadParser } from './support/expectations.js';
 import { project, runCli } from './support/cli.js';
 
@@ -65,7 +66,7 @@ describe('built-in fixes', () => {
       'migrations/1_alone.up.sql': 'CREATE INDEX idx_agents_status ON agents (status);\n',
       'migrations/2_with_others.up.sql': 'ALTER TABLE agents ADD COLUMN team_id bigint;\nCREATE UNIQUE INDEX idx_agents_team ON agents (team_id);\n',
     });
-    const { result, fixed } = await lintAndFix({ inputs: ['migrations'], cwd: root });
+    const { result, fixed } = await lintAndFix({ inputs: ['migrations'], cwd: root, configs: builtInConfigs(root) });
     expect([...fixed.values()]).toEqual(['CREATE INDEX CONCURRENTLY idx_agents_status ON agents (status);\n']);
     const [left] = active(result, join(root, 'migrations/2_with_others.up.sql'), 'require-concurrent-index');
     expect(left?.fix).toBeUndefined();
@@ -102,10 +103,14 @@ describe('built-in fixes', () => {
   });
 });
 
+function builtInConfigs(cwd: string, overrides?: ConfigOverrides): ConfigLoader {
+  return new ConfigLoader({ builtInRules: BUILT_IN_RULES, cwd, overrides });
+}
+
 /** A project's migrations linted and fixed with `rule` on (some are in the strict or style presets only). */
 async function fixWith(rule: string, files: Record<string, string>): Promise<{ fixed: string; left: Finding[]; texts: string[] }> {
   const root = project(files);
-  const { result, fixed } = await lintAndFix({ inputs: ['m'], cwd: root, overrides: { rules: { [rule]: 'error' } } });
+  const { result, fixed } = await lintAndFix({ inputs: ['m'], cwd: root, configs: builtInConfigs(root, { rules: { [rule]: 'error' } }) });
   const texts = Object.keys(files).map((path) => fixed.get(join(root, path)) ?? files[path] ?? '');
   return { fixed: [...fixed.values()].join('\n'), left: result.findings.filter((finding) => finding.ruleId === rule || finding.ruleId === 'syntax-error'), texts };
 }

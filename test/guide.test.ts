@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { lint } from '../src/engine/index.js';
+import { lint } from '../src/index.js';
 import { loadParser } from '../src/parse/parser.js';
 
 const GUIDE = join(import.meta.dirname, '..', 'fixtures', 'guide');

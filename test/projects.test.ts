@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BUILT_IN_RULES } from '../rules/index.js';
-import { lint } from '../src/engine/index.js';
+import { lint } from '../src/index.js';
 import { actualKeys, expectedKeys, loadParser } from './support/expectations.js';
 
 const PROJECTS = join(import.meta.dirname, '..', 'fixtures', 'projects');

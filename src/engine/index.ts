@@ -1,10 +1,9 @@
 import { resolve } from 'node:path';
-import { BUILT_IN_RULES } from '../../rules/index.js';
 import { type FileAnalysisOptions, type StatementAnalysis, analyzeFile } from '../analyze/index.js';
 import { SchemaState } from '../analyze/schema-state.js';
 import { SchemaView } from '../analyze/schema-view.js';
 import { UsageError } from '../config/errors.js';
-import { type ConfigOverrides, ConfigLoader, type ResolvedConfig } from '../config/load.js';
+import type { ConfigLoader, ResolvedConfig } from '../config/load.js';
 import { type Migration, type MigrationFile, type MigrationProject, discover, partText } from '../discover/index.js';
 import { type FileAnalysis, type Finding, type LintResult, type RunProblem, type Severity, compareFindings } from '../findings/finding.js';
 import { findDirectives } from '../parse/directives.js';
@@ -21,11 +20,8 @@ export interface LintOptions {
   /** Files, folders and globs, as on the command line. */
   readonly inputs: readonly string[];
   readonly cwd?: string;
-  /** A configuration file to use instead of looking one up. */
-  readonly configFile?: string | undefined;
-  readonly overrides?: ConfigOverrides;
-  /** A loader the caller already used (its cache is shared); built from the options above otherwise. */
-  readonly configs?: ConfigLoader;
+  /** Where each project's configuration comes from; the caller builds it with the rules it offers (the built-in ones, in the CLI and the editor). */
+  readonly configs: ConfigLoader;
   /** Contents that replace what is on disk (stdin, unsaved editor buffers), by path. */
   readonly texts?: ReadonlyMap<string, string>;
   readonly reportUnusedDirectives?: boolean;
@@ -55,7 +51,7 @@ const MIGRATION_LAYOUT = 'migration-layout';
 export async function lint(options: LintOptions): Promise<LintResult> {
   const cwd = options.cwd ?? process.cwd();
   const parserReady = loadParser();
-  const configs = options.configs ?? new ConfigLoader({ builtInRules: BUILT_IN_RULES, overrides: options.overrides, configFile: options.configFile, cwd });
+  const configs = options.configs;
   const texts = new Map([...(options.texts ?? new Map<string, string>())].map(([path, text]) => [resolve(cwd, path), text]));
   const sources = new SourceReader(texts, options.cache);
   const discovery = await discover(options.inputs, {

@@ -10,7 +10,6 @@ import { LintCache } from '../engine/cache.js';
 import { lintAndFix } from '../engine/fix.js';
 import { type LintOptions, lint } from '../engine/index.js';
 import type { FileAnalysis, Finding, LintResult } from '../findings/finding.js';
-import { ruleDocsUrl } from '../report/rule-doc.js';
 import { diagnosticOf, problemDiagnostic } from './convert.js';
 
 /** One version of a document as it was linted: what diagnostics, code actions and hovers need. */
@@ -162,7 +161,7 @@ function linted(snapshot: TextDocument, path: string, result: LintResult): Linte
     .filter((finding) => finding.file === path && !finding.suppression)
     .map((finding) => {
       const rule = rules.get(finding.ruleId);
-      return { finding, diagnostic: diagnosticOf(finding, snapshot, rule && ruleDocsUrl(rule)) };
+      return { finding, diagnostic: diagnosticOf(finding, snapshot, rule?.meta.docsUrl) };
     });
   const problems = result.problems.map((problem) =>
     problemDiagnostic(`${problem.file === undefined || problem.file === path ? '' : `${basename(problem.file)}: `}${problem.message}`, DiagnosticSeverity.Warning),

@@ -1,7 +1,5 @@
 import { type JsonSchema, toJsonSchema } from '@valibot/to-json-schema';
-import { BUILT_IN_RULES } from '../../rules/index.js';
 import type { AnyRule } from '../plugin/rule.js';
-import { packageInfo } from '../version.js';
 
 const PRESET_NAMES = { recommended: 'recommended, strict and all', strict: 'strict and all', style: 'all' } as const;
 
@@ -38,16 +36,10 @@ export function ruleDocument(rule: AnyRule): string {
   return `${sections.join('\n\n')}\n`;
 }
 
-/** Where a rule is documented: its own `docsUrl`, or for a built-in rule its page in docs/rules; undefined for a plugin rule without one. */
-export function ruleDocsUrl(rule: AnyRule): string | undefined {
-  if (rule.meta.docsUrl !== undefined) return rule.meta.docsUrl;
-  return BUILT_IN_RULES.includes(rule) ? `${packageInfo().homepage}/blob/main/docs/rules/${rule.id}.md` : undefined;
-}
-
 /** A rule's help as plain text, for readers that do not render Markdown: the hazard, the SQL it reports and the safe SQL. */
 export function ruleHelpText(rule: AnyRule): string {
   const { meta } = rule;
-  const url = ruleDocsUrl(rule);
+  const url = rule.meta.docsUrl;
   const sections = [meta.description, `Why:\n${meta.hazard}`, `Reported:\n${meta.bad}`, `Safe alternative:\n${meta.good}`];
   if (meta.versions !== undefined) sections.push(`PostgreSQL versions:\n${meta.versions}`);
   sections.push(`Silence it where it does not apply: -- migrate-safe-ignore ${rule.id}: <why it is safe here>`);

@@ -4,7 +4,7 @@ import type { AnyRule } from '../plugin/rule.js';
 import { packageInfo } from '../version.js';
 import { explainFinding, sentence } from './explain.js';
 import { reportPath } from './paths.js';
-import { ruleDocsUrl, ruleDocument, ruleHelpText } from './rule-doc.js';
+import { ruleDocument, ruleHelpText } from './rule-doc.js';
 import type { Formatter, ReportOptions } from './types.js';
 
 /** Result paths are relative to this base, which `originalUriBaseIds` resolves to the working folder. */
@@ -52,7 +52,7 @@ export const formatSarif: Formatter = (result, options) => {
 };
 
 function reportingDescriptor(rule: AnyRule, severity: Severity): Record<string, unknown> {
-  const helpUri = ruleDocsUrl(rule);
+  const helpUri = rule.meta.docsUrl;
   return {
     id: rule.id,
     name: friendlyName(rule.id),

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUILT_IN_RULES } from '../../rules/index.js';
 import type { ConfigOverrides } from '../../src/config/load.js';
-import { lint } from '../../src/engine/index.js';
+import { lint } from '../../src/index.js';
 import type { LintResult } from '../../src/findings/finding.js';
 
 export const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures');

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { lint } from '../../src/engine/index.js';
+import { lint } from '../../src/index.js';
 import type { Finding } from '../../src/findings/finding.js';
 import { parseSource } from '../../src/parse/parser.js';
 
