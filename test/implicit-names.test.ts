@@ -1,9 +1,9 @@
-import { PGlite } from '@electric-sql/pglite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { analyzeFile } from '../src/analyze/index.js';
 import { MAX_NAME_BYTES, makeObjectName } from '../src/analyze/implicit-names.js';
 import { SchemaState } from '../src/analyze/schema-state.js';
 import { loadParser, parseSource } from '../src/parse/parser.js';
+import { SUPPORTED_MAJORS, testServerBinaries, useTestServer } from './support/postgres.js';
 
 beforeAll(loadParser);
 
@@ -87,10 +87,10 @@ const CATALOG_NAMES = `
   JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace
   WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')`;
 
-function replayedNames(sql: string): string[] {
+function replayedNames(sql: string, pgVersion: number): string[] {
   const state = new SchemaState();
   let transactions = 0;
-  analyzeFile(parseSource(sql), state, { pgVersion: 18, assumeInTransaction: false, position: { migration: 'm', part: 'up' }, newTransactionId: () => ++transactions });
+  analyzeFile(parseSource(sql), state, { pgVersion, assumeInTransaction: false, position: { migration: 'm', part: 'up' }, newTransactionId: () => ++transactions });
   const shown = (schema: string | undefined, name: string): string => {
     const quoted = (part: string): string => (/^[a-z_][a-z0-9_]*$/.test(part) ? part : `"${part}"`);
     return schema === undefined || schema === 'public' ? quoted(name) : `${quoted(schema)}.${quoted(name)}`;
@@ -106,21 +106,16 @@ function replayedNames(sql: string): string[] {
   return names.sort();
 }
 
-describe('names PostgreSQL gives unnamed constraints and indexes', () => {
-  let server: PGlite;
-  beforeAll(async () => {
-    server = new PGlite();
-    await server.waitReady;
-  });
-  afterAll(async () => {
-    await server.close();
-  });
+describe.each(SUPPORTED_MAJORS.map((major) => [major, testServerBinaries(major)] as const))('names PostgreSQL %i gives unnamed constraints and indexes', (major, binaries) => {
+  describe.skipIf(!binaries)('on a real server', () => {
+    const { createDatabase, query } = useTestServer(binaries);
 
-  it.each(Object.entries(HISTORIES))('%s: the analysis names them as a real server does', async (_title, sql) => {
-    await server.exec('DROP SCHEMA IF EXISTS other CASCADE; DROP SCHEMA public CASCADE; CREATE SCHEMA public;');
-    await server.exec(sql);
-    const onServer = (await server.query<{ name: string }>(CATALOG_NAMES)).rows.map((row) => row.name).sort();
-    expect(replayedNames(sql)).toEqual(onServer);
+    it.each(Object.entries(HISTORIES))('%s: the analysis names them as the server does', async (_title, sql) => {
+      const url = await createDatabase();
+      await query(url, sql);
+      const onServer = (await query<{ name: string }>(url, CATALOG_NAMES)).map((row) => row.name).sort();
+      expect(replayedNames(sql, major)).toEqual(onServer);
+    });
   });
 });
 

@@ -212,7 +212,7 @@ export interface NameCatalog {
  * first), then its foreign keys; ALTER TABLE its indexes, then CHECKs, then foreign keys. Each
  * name is unique among the schema's constraints (or relations, for an index) and the earlier ones.
  */
-export function implicitNames(node: Node, catalog: NameCatalog, defaultSchema: string): ImplicitNames {
+export function implicitNames(node: Node, catalog: NameCatalog, defaultSchema: string, pgVersion: number): ImplicitNames {
   const [type, fields] = unwrap(node);
   if (type === 'IndexStmt') return indexName(fields, catalog, defaultSchema);
   if (type !== 'CreateStmt' && type !== 'AlterTableStmt') return NO_NAMES;
@@ -220,7 +220,7 @@ export function implicitNames(node: Node, catalog: NameCatalog, defaultSchema: s
   const table = nameOfRangeVar(statement.relation);
   if (!table || (type === 'AlterTableStmt' && (statement as AlterTableStmt).objtype === 'OBJECT_INDEX')) return NO_NAMES;
   const written = type === 'CreateStmt' ? createdConstraints(statement) : addedConstraints(statement);
-  const namer = new StatementNamer(table.name, table.schema ?? defaultSchema, catalog);
+  const namer = new StatementNamer(table.name, table.schema ?? defaultSchema, catalog, pgVersion);
   const checks = written.filter(({ constraint }) => constraint.contype === 'CONSTR_CHECK');
   const indexes = written.filter(({ constraint }) => INDEX_BACKED.has(constraint.contype));
   const foreignKeys = written.filter(({ constraint }) => constraint.contype === 'CONSTR_FOREIGN');
@@ -268,11 +268,13 @@ class StatementNamer {
   private readonly table: string;
   private readonly schema: string;
   private readonly catalog: NameCatalog;
+  private readonly pgVersion: number;
 
-  constructor(table: string, schema: string, catalog: NameCatalog) {
+  constructor(table: string, schema: string, catalog: NameCatalog, pgVersion: number) {
     this.table = table;
     this.schema = schema;
     this.catalog = catalog;
+    this.pgVersion = pgVersion;
   }
 
   name({ constraint, column }: WrittenConstraint): void {
@@ -293,7 +295,8 @@ class StatementNamer {
       }
       case 'CONSTR_FOREIGN': {
         const columns = column === undefined ? stringsOf(constraint.fk_attrs) : [column];
-        return chooseName(this.table, nameAddition(columns), 'fkey', constraintTaken);
+        // Before PostgreSQL 12 a foreign key was named after its first column only.
+        return chooseName(this.table, nameAddition(this.pgVersion >= 12 ? columns : columns.slice(0, 1)), 'fkey', constraintTaken);
       }
       case 'CONSTR_PRIMARY':
         return chooseName(this.table, undefined, 'pkey', indexTaken);

@@ -62,7 +62,7 @@ export function analyzeFile(
           timeZoneIsUtc: timeZoneIsUtc(settings),
         })
       : [];
-    const names = implicitNames(statement.node, state, defaultSchema);
+    const names = implicitNames(statement.node, state, defaultSchema, options.pgVersion);
     onStatement?.({ statement, index, transaction, settings, locks, schema: new SchemaView(state, defaultSchema, options.position), implicitNames: names });
     session.leave(statement.node, locks);
     if (origin?.transaction !== transaction.id) origin = { migration: options.position.migration, part: options.position.part, transaction: transaction.id };
