@@ -108,12 +108,12 @@ function replayedNames(sql: string, pgVersion: number): string[] {
 
 describe.each(SUPPORTED_MAJORS.map((major) => [major, testServerBinaries(major)] as const))('names PostgreSQL %i gives unnamed constraints and indexes', (major, binaries) => {
   describe.skipIf(!binaries)('on a real server', () => {
-    const { createDatabase, query } = useTestServer(binaries);
+    const server = useTestServer(binaries);
 
     it.each(Object.entries(HISTORIES))('%s: the analysis names them as the server does', async (_title, sql) => {
-      const url = await createDatabase();
-      await query(url, sql);
-      const onServer = (await query<{ name: string }>(url, CATALOG_NAMES)).map((row) => row.name).sort();
+      const url = await server.createDatabase();
+      await server.query(url, sql);
+      const onServer = (await server.query<{ name: string }>(url, CATALOG_NAMES)).map((row) => row.name).sort();
       expect(replayedNames(sql, major)).toEqual(onServer);
     });
   });
