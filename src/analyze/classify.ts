@@ -57,7 +57,8 @@ function acquisitions(use: FormUse, context: ClassifyContext): LockAcquisition[]
   const otherTableEffect = form.effectOn === 'other-table';
   add(use.table, 'table', use.mode ?? facts.lock, otherTableEffect ? 'none' : facts.effect);
   add(use.otherTable, 'other-table', form.referencedLock, otherTableEffect ? facts.effect : 'none');
-  add(use.index, 'index', form.indexLock, 'none');
+  // A statement about the index alone (ALTER INDEX ... SET TABLESPACE) does its work on the index.
+  add(use.index, 'index', form.indexLock, form.lock === undefined ? facts.effect : 'none');
   return result;
 }
 
@@ -348,13 +349,15 @@ function constraintForms(table: QualifiedName | undefined, constraint: Constrain
 
 /**
  * The columns of an index that PRIMARY KEY USING INDEX must set NOT NULL by reading the table:
- * not NOT NULL, and (12+) not proven so by a valid CHECK. Empty when the index is unknown.
+ * nullable in the history, and (12+) not proven NOT NULL by a valid CHECK. Empty when the index or
+ * the table's columns are unknown (set-not-null-scan judges the same way).
  */
-export function nullableColumnsOfIndex(table: QualifiedName | undefined, indexName: string, context: ClassifyContext): string[] {
+function nullableColumnsOfIndex(table: QualifiedName | undefined, indexName: string, context: ClassifyContext): string[] {
   if (!table) return [];
   const index = context.schema.indexes.get(objectKey({ schema: table.schema, name: indexName }, context.defaultSchema));
   const state = context.schema.tables.get(objectKey(table, context.defaultSchema));
-  return (index?.columns ?? []).filter((column) => state?.columns.get(column)?.notNull !== true && !(context.pgVersion >= 12 && hasValidNotNullCheck(table, column, context)));
+  if (!state?.columnsKnown) return [];
+  return (index?.columns ?? []).filter((column) => state.columns.get(column)?.notNull === false && !(context.pgVersion >= 12 && hasValidNotNullCheck(table, column, context)));
 }
 
 function columnTypeForm(table: QualifiedName | undefined, command: AlterTableCmd, context: ClassifyContext): StatementFormId {

@@ -8,6 +8,7 @@ import type {
   CreateStmt,
   CreateTrigStmt,
   DropStmt,
+  IndexElem,
   Node,
   PartitionSpec,
   RangeVar,
@@ -31,6 +32,7 @@ import {
   type ColumnState,
   type ConstraintKind,
   type ConstraintState,
+  type IndexState,
   type ObjectOrigin,
   type RelationKind,
   type RenameRecord,
@@ -92,8 +94,8 @@ const APPLIERS: Readonly<Record<string, Apply>> = {
     const unique = fields.unique === true || fields.primary === true;
     const elements = (fields.indexParams ?? []).map((param) => nodeOf(param, 'IndexElem'));
     const columns = elements.flatMap((element) => element?.name ?? []);
-    const partialOrExpression = fields.whereClause !== undefined || columns.length < elements.length;
-    state.setIndex(key, { key, name, table: objectKey(table, context.defaultSchema), unique, columns, origin: context.origin, ...(partialOrExpression ? { partialOrExpression } : {}) });
+    const unusable = unusableForConstraint(fields.whereClause, elements);
+    state.setIndex(key, { key, name, table: objectKey(table, context.defaultSchema), unique, columns, origin: context.origin, ...(unusable ? { unusableForConstraint: unusable } : {}) });
   },
   DropStmt: drop,
   CreatePolicyStmt: (state, fields: { table?: RangeVar; policy_name?: string }, context) => {
@@ -191,6 +193,15 @@ const APPLIERS: Readonly<Record<string, Apply>> = {
     addType(state, nameOfList(fields.typeName), 'range', new Map(), context);
   },
 };
+
+/** What makes PostgreSQL refuse an index for `ADD CONSTRAINT ... USING INDEX`. */
+function unusableForConstraint(where: Node | undefined, elements: readonly (IndexElem | undefined)[]): IndexState['unusableForConstraint'] {
+  if (where !== undefined) return 'partial';
+  if (elements.some((element) => element?.name === undefined)) return 'expression';
+  const defaultOrder = (element: IndexElem | undefined): boolean =>
+    (element?.ordering ?? 'SORTBY_DEFAULT') !== 'SORTBY_DESC' && (element?.nulls_ordering ?? 'SORTBY_NULLS_DEFAULT') !== 'SORTBY_NULLS_FIRST';
+  return elements.every(defaultOrder) ? undefined : 'sort order';
+}
 
 function createTable(state: SchemaState, fields: CreateStmt, context: ApplyContext): void {
   const name = nameOfRangeVar(fields.relation);

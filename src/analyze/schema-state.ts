@@ -76,8 +76,8 @@ export interface IndexState {
   /** The indexed columns; an expression is left out. */
   readonly columns: readonly string[];
   readonly origin: ObjectOrigin | undefined;
-  /** It indexes an expression, or only some rows (WHERE): no constraint can use it. */
-  readonly partialOrExpression?: boolean;
+  /** Why no UNIQUE or PRIMARY KEY constraint can use it (`USING INDEX`): it is partial, indexes an expression, or sorts a column DESC or NULLS FIRST. */
+  readonly unusableForConstraint?: 'partial' | 'expression' | 'sort order';
 }
 
 export type Volatility = 'immutable' | 'stable' | 'volatile';
