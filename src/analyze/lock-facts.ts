@@ -346,7 +346,7 @@ export const STATEMENT_FORMS = [
   // ALTER TABLE: the table itself
   {
     id: 'rename',
-    title: 'ALTER TABLE | VIEW | MATERIALIZED VIEW ... RENAME (the relation, a column or a constraint)',
+    title: 'ALTER TABLE ... RENAME (table, column or constraint)',
     lock: 'ACCESS EXCLUSIVE',
     effect: 'none',
     effectNote: 'instant, but queries using the old name fail',
