@@ -1,0 +1,224 @@
+import { SchemaState } from '../analyze/schema-state.js';
+import type { ResolvedConfig } from '../config/load.js';
+import type { Migration, MigrationFile, MigrationProject } from '../discover/index.js';
+import type { Finding } from '../findings/finding.js';
+import { type ParsedSource, type TransferredParse, fromTransfer, parseSource, toTransfer } from '../parse/parser.js';
+import type { FileChange } from '../plugin/rule.js';
+import { configIdentity, hashOf, toolIdentity } from './cache-keys.js';
+import type { CacheStore } from './cache-store.js';
+
+/** What linting one migration added to the run: the files reported on and their findings, directives applied. */
+export interface MigrationResult {
+  readonly files: readonly string[];
+  readonly findings: readonly Finding[];
+}
+
+/** The schema after a prefix of the history, as the cache keeps it. */
+interface KeptState {
+  readonly state: Readonly<Record<string, unknown>>;
+  /** The run's transaction counter after the replay: later transactions must not reuse its ids. */
+  readonly transactions: number;
+}
+
+/**
+ * Parses are kept in packs of this many consecutive migrations: an edit rewrites one pack, and a
+ * replay from a snapshot reads only the packs after it.
+ */
+const PARSE_PACK_MIGRATIONS = 256;
+
+/** Snapshots of a project's schema kept besides the ones this run uses: a few recent histories of other branches. */
+const KEPT_OTHER_SNAPSHOTS = 4;
+
+/**
+ * One project's share of the persistent cache (`--cache`). Every migration extends a chain of
+ * keys: the key of a prefix of the history hashes the tool, the configuration, the project's
+ * place and layout, and each migration's description and text, in order. So a snapshot of the
+ * schema after a prefix is used only when all of that is the same, and a migration's findings
+ * are reused only when its own inputs and the whole history before it are the same. Parses are
+ * kept by the hash of the text parsed.
+ *
+ * Kept per project: its snapshots (`state-<project>-<prefix key>`, one entry each, loaded only
+ * when needed), its findings (`results-<project>`) and its parses (`parses-<project>`), each
+ * holding exactly the entries of the files the last run saw, so the cache does not grow with edits.
+ */
+export class KeptProject {
+  private readonly store: CacheStore;
+  private readonly name: string;
+  /** The key of each prefix of the migrations that could be read: `prefixes[i]` before migration i. */
+  private readonly prefixes: string[] = [];
+  private readonly upHashes: string[] = [];
+  private results: Map<string, MigrationResult> | undefined;
+  private readonly usedResults = new Map<string, MigrationResult>();
+  private newResults = 0;
+  private readonly usedSnapshots = new Set<string>();
+
+  /** `texts`: each migration's text, up to the last one the run reads; undefined where it cannot be read (the chain ends there). */
+  constructor(store: CacheStore, project: MigrationProject, config: ResolvedConfig, texts: readonly (string | undefined)[]) {
+    this.store = store;
+    this.name = hashOf(project.root).slice(0, 16);
+    let prefix = hashOf('project', toolIdentity(), configIdentity(config), project.root, project.layout);
+    for (const [index, text] of texts.entries()) {
+      const migration = project.migrations[index];
+      if (text === undefined || !migration) break;
+      this.prefixes.push(prefix);
+      const upHash = hashOf(text);
+      this.upHashes.push(upHash);
+      prefix = hashOf(prefix, JSON.stringify(migration), upHash);
+    }
+    this.prefixes.push(prefix);
+  }
+
+  /** How many migrations from the start the chain covers: the cache knows nothing past an unreadable one. */
+  get length(): number {
+    return this.prefixes.length - 1;
+  }
+
+  /** The key of migration `index`'s findings: the history before it, its own files, and how it is reported on. */
+  resultKey(index: number, migration: Migration, report: ResultInputs): string | undefined {
+    const prefix = this.prefixes[index];
+    const upHash = this.upHashes[index];
+    if (prefix === undefined || upHash === undefined) return undefined;
+    return hashOf(prefix, JSON.stringify(migration), upHash, JSON.stringify(report));
+  }
+
+  result(key: string): MigrationResult | undefined {
+    const kept = this.loadedResults().get(key);
+    if (kept) this.usedResults.set(key, kept);
+    return kept;
+  }
+
+  keepResult(key: string, result: MigrationResult): void {
+    this.usedResults.set(key, result);
+    this.newResults++;
+  }
+
+  /**
+   * The schema after the first `length` migrations, from the kept snapshot nearest before it
+   * (none: the empty schema at 0); `replay` brings it the rest of the way.
+   */
+  nearestState(length: number): { state: SchemaState; at: number; transactions: number } {
+    const wanted = new Map(this.prefixes.slice(0, length + 1).map((prefix, index) => [this.snapshotName(prefix), index]));
+    const candidates = this.store
+      .entries(this.snapshotPrefix())
+      .flatMap((name) => {
+        const at = wanted.get(name);
+        return at === undefined ? [] : [{ name, at }];
+      })
+      .sort((left, right) => right.at - left.at);
+    for (const { name, at } of candidates) {
+      const kept = this.store.read(name) as KeptState | undefined;
+      if (!isKeptState(kept)) continue;
+      this.usedSnapshots.add(name);
+      return { state: SchemaState.fromData(kept.state), at, transactions: kept.transactions };
+    }
+    return { state: new SchemaState(), at: 0, transactions: 0 };
+  }
+
+  /** Keeps the schema after the first `length` migrations, unless it is kept already. */
+  keepState(length: number, state: SchemaState, transactions: number): void {
+    const prefix = this.prefixes[length];
+    if (prefix === undefined) return;
+    const name = this.snapshotName(prefix);
+    this.usedSnapshots.add(name);
+    if (this.store.has(name)) return;
+    const kept: KeptState = { state: state.toData(), transactions };
+    this.store.write(name, kept);
+  }
+
+  /**
+   * A part's parse: kept by the hash of its text, or made now. `index`: the migration's place,
+   * which says which pack of parses holds it.
+   */
+  parse(index: number, file: MigrationFile, text: string): ParsedSource {
+    const key = hashOf(file.part, text);
+    const pack = this.parsePack(index);
+    const kept = pack.used.get(key) ?? pack.kept.get(key);
+    if (kept) {
+      pack.used.set(key, kept);
+      return fromTransfer(text, kept);
+    }
+    const parsed = parseSource(text);
+    pack.used.set(key, toTransfer(parsed));
+    pack.changed = true;
+    return parsed;
+  }
+
+  /**
+   * Writes what this run added: findings, parses; forgets the snapshots of this project no run
+   * is likely to ask for again. Each pack keeps the entries of this run and those of earlier runs
+   * for the migrations this run did not read, up to a bound: alternating runs (a whole lint in CI,
+   * one file before a commit) keep each other's entries, and edits do not make it grow.
+   */
+  save(migrationCount: number): void {
+    if (this.newResults > 0) this.store.write(this.resultsName(), bounded(this.loadedResults(), this.usedResults, 2 * migrationCount + 16));
+    for (const [chunk, pack] of this.parsePacks) {
+      if (pack.changed) this.store.write(this.parsesName(chunk), bounded(pack.kept, pack.used, 2 * PARSE_PACK_MIGRATIONS));
+    }
+    const others = this.store.entries(this.snapshotPrefix()).filter((name) => !this.usedSnapshots.has(name));
+    for (const name of others.slice(KEPT_OTHER_SNAPSHOTS)) this.store.remove(name);
+  }
+
+  private readonly parsePacks = new Map<number, ParsePack>();
+
+  private parsePack(index: number): ParsePack {
+    const chunk = Math.floor(index / PARSE_PACK_MIGRATIONS);
+    let pack = this.parsePacks.get(chunk);
+    if (!pack) {
+      const kept = this.store.read(this.parsesName(chunk));
+      pack = { kept: kept instanceof Map ? (kept as Map<string, TransferredParse>) : new Map(), used: new Map(), changed: false };
+      this.parsePacks.set(chunk, pack);
+    }
+    return pack;
+  }
+
+  private loadedResults(): Map<string, MigrationResult> {
+    this.results ??= this.loadResults();
+    return this.results;
+  }
+
+  private loadResults(): Map<string, MigrationResult> {
+    const kept = this.store.read(this.resultsName());
+    return kept instanceof Map ? (kept as Map<string, MigrationResult>) : new Map();
+  }
+
+  private resultsName(): string {
+    return `results-${this.name}`;
+  }
+  private parsesName(chunk: number): string {
+    return `parses-${this.name}-${chunk}`;
+  }
+  private snapshotPrefix(): string {
+    return `state-${this.name}-`;
+  }
+  private snapshotName(prefix: string): string {
+    return `${this.snapshotPrefix()}${prefix}`;
+  }
+}
+
+/** How a migration's parts are reported on: part of its findings' key. */
+export interface ResultInputs {
+  readonly up: boolean;
+  readonly down: boolean;
+  readonly downText: string | undefined;
+  readonly changes: readonly (FileChange | undefined)[];
+  readonly reportUnusedDirectives: boolean;
+}
+
+interface ParsePack {
+  /** What the pack held when this run read it. */
+  readonly kept: ReadonlyMap<string, TransferredParse>;
+  /** The parses this run used or made. */
+  readonly used: Map<string, TransferredParse>;
+  changed: boolean;
+}
+
+/** The entries of `used`, and as many of `earlier` (the most recent first) as fit in `limit`. */
+function bounded<T>(earlier: ReadonlyMap<string, T>, used: ReadonlyMap<string, T>, limit: number): Map<string, T> {
+  const older = [...earlier].filter(([key]) => !used.has(key));
+  return new Map([...older.slice(Math.max(0, older.length - (limit - used.size))), ...used]);
+}
+
+function isKeptState(value: unknown): value is KeptState {
+  const kept = value as Partial<KeptState> | undefined;
+  return typeof kept === 'object' && kept !== null && typeof kept.transactions === 'number' && typeof kept.state === 'object' && kept.state !== null;
+}
