@@ -82,8 +82,8 @@ describe('the persistent cache (--cache)', () => {
     const last = (): string => list().at(-1) ?? '';
     const edits: readonly { readonly name: string; apply(): void }[] = [
       { name: 'nothing changed', apply: () => undefined },
-      { name: 'an edited migration', apply: () => writeFileSync(join(migrations, pick()), migrationText(next, 200)) },
-      { name: 'a statement appended', apply: () => writeFileSync(join(migrations, pick()), `${readFileSync(join(migrations, pick()), 'utf8')}ALTER TABLE t1 ADD COLUMN late integer NOT NULL;\n`) },
+      { name: 'an edited migration', apply: () => { writeFileSync(join(migrations, pick()), migrationText(next, 200)); } },
+      { name: 'a statement appended', apply: () => { writeFileSync(join(migrations, pick()), `${readFileSync(join(migrations, pick()), 'utf8')}ALTER TABLE t1 ADD COLUMN late integer NOT NULL;\n`); } },
       {
         name: 'two migrations swapped',
         apply: () => {
@@ -94,14 +94,14 @@ describe('the persistent cache (--cache)', () => {
           renameSync(join(migrations, 'swap'), join(migrations, second));
         },
       },
-      { name: 'a migration added at the end', apply: () => writeFileSync(join(migrations, `${version(60)}_late.sql`), migrationText(next, 300)) },
-      { name: 'a migration removed', apply: () => rmSync(join(migrations, pick())) },
-      { name: 'a rollback added', apply: () => writeFileSync(join(migrations, 'rollback', `${last().replace(/\.sql$/, '')}_down.sql`), 'DROP TABLE t1;\n') },
-      { name: 'a rule turned off', apply: () => writeFileSync(join(root, '.migrate-saferc.json'), JSON.stringify({ rules: { 'require-concurrent-index': 'off' } })) },
-      { name: 'another PostgreSQL version', apply: () => writeFileSync(join(root, '.migrate-saferc.json'), JSON.stringify({ pgVersion: 10 })) },
-      { name: 'another preset', apply: () => writeFileSync(join(root, '.migrate-saferc.json'), JSON.stringify({ extends: 'strict', pgVersion: 10 })) },
-      { name: 'the layout given', apply: () => writeFileSync(join(root, '.migrate-saferc.json'), JSON.stringify({ migrations: { layout: 'plain' } })) },
-      { name: 'the configuration removed', apply: () => rmSync(join(root, '.migrate-saferc.json'), { force: true }) },
+      { name: 'a migration added at the end', apply: () => { writeFileSync(join(migrations, `${version(60)}_late.sql`), migrationText(next, 300)); } },
+      { name: 'a migration removed', apply: () => { rmSync(join(migrations, pick())); } },
+      { name: 'a rollback added', apply: () => { writeFileSync(join(migrations, 'rollback', `${last().replace(/\.sql$/, '')}_down.sql`), 'DROP TABLE t1;\n'); } },
+      { name: 'a rule turned off', apply: () => { writeFileSync(join(root, '.migrate-saferc.json'), JSON.stringify({ rules: { 'require-concurrent-index': 'off' } })); } },
+      { name: 'another PostgreSQL version', apply: () => { writeFileSync(join(root, '.migrate-saferc.json'), JSON.stringify({ pgVersion: 10 })); } },
+      { name: 'another preset', apply: () => { writeFileSync(join(root, '.migrate-saferc.json'), JSON.stringify({ extends: 'strict', pgVersion: 10 })); } },
+      { name: 'the layout given', apply: () => { writeFileSync(join(root, '.migrate-saferc.json'), JSON.stringify({ migrations: { layout: 'plain' } })); } },
+      { name: 'the configuration removed', apply: () => { rmSync(join(root, '.migrate-saferc.json'), { force: true }); } },
     ];
     for (let step = 0; step < edits.length + 2; step++) {
       const edit = edits[step < edits.length ? step : Math.floor(next() * edits.length)];
@@ -116,7 +116,7 @@ describe('the persistent cache (--cache)', () => {
     }
     // The cache did its work: nothing changed since the last run, nothing is linted again.
     const again = runCli(['lint', 'supabase/migrations', '--cache', '--verbose'], { cwd: root });
-    expect(again.stderr).toMatch(new RegExp(`checked (\\d+) files in \\d+ ms \\(\\1 unchanged, from the cache\\)`));
+    expect(again.stderr, again.stderr).toMatch(new RegExp(`checked (\\d+) files in \\d+ ms \\(\\1 unchanged, from the cache\\)`));
     // About a hundred runs of the CLI: minutes on a loaded 2-core machine.
   }, 600_000);
 
@@ -130,16 +130,16 @@ describe('the persistent cache (--cache)', () => {
     expect(entries.some((name) => name.startsWith('state-'))).toBe(true);
 
     const damage: readonly ((path: string) => void)[] = [
-      (path) => writeFileSync(path, readFileSync(path).subarray(0, 40)),
+      (path) => { writeFileSync(path, readFileSync(path).subarray(0, 40)); },
       (path) => {
         const bytes = readFileSync(path);
         bytes[bytes.length >> 1] = (bytes[bytes.length >> 1] ?? 0) ^ 0xff;
         writeFileSync(path, bytes);
       },
-      (path) => writeFileSync(path, '{"not": "a cache entry"}\n'),
-      (path) => writeFileSync(path, ''),
+      (path) => { writeFileSync(path, '{"not": "a cache entry"}\n'); },
+      (path) => { writeFileSync(path, ''); },
       // Whole and well formed, but written by another build of migrate-safe: its findings must not be trusted.
-      (path) => new CacheStore(folder, 'another build', () => undefined).write(path.slice(folder.length + 1), new Map([['key', { files: [], findings: [] }]])),
+      (path) => { new CacheStore(folder, 'another build', () => undefined).write(path.slice(folder.length + 1), new Map([['key', { files: [], findings: [] }]])); },
     ];
     for (const [index, harm] of damage.entries()) {
       for (const name of readdirSync(folder)) harm(join(folder, name));
@@ -166,13 +166,16 @@ describe('the persistent cache (--cache)', () => {
         child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
         child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
         child.on('error', reject);
-        child.on('close', () => (stderr === '' ? resolve(stdout) : reject(new Error(stderr))));
+        child.on('close', () => {
+          if (stderr === '') resolve(stdout);
+          else reject(new Error(stderr));
+        });
       });
     for (let round = 0; round < 2; round++) {
       const outputs = await Promise.all(
         Array.from({ length: 6 }, (_, index) => runAsync(index % 2 === 0 ? ['lint', 'migrations', '--format', 'json', '--cache'] : ['lint', 'migrations/040_m.sql', '--format', 'json', '--cache'])),
       );
-      outputs.forEach((output, index) => expect(output).toBe(index % 2 === 0 ? fresh : freshLast));
+      outputs.forEach((output, index) => { expect(output).toBe(index % 2 === 0 ? fresh : freshLast); });
     }
     expect(readdirSync(join(root, CACHE)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
     expect(runCli(['lint', 'migrations', '--format', 'json', '--cache'], { cwd: root }).stdout).toBe(fresh);

@@ -178,7 +178,7 @@ export class KeptProject {
 
   private loadResults(): Map<string, MigrationResult> {
     const kept = this.store.read(this.resultsName());
-    return kept instanceof Map ? (kept as Map<string, MigrationResult>) : new Map();
+    return kept instanceof Map ? (kept as Map<string, MigrationResult>) : new Map<string, MigrationResult>();
   }
 
   private resultsName(): string {
@@ -219,6 +219,7 @@ function bounded<T>(earlier: ReadonlyMap<string, T>, used: ReadonlyMap<string, T
 }
 
 function isKeptState(value: unknown): value is KeptState {
-  const kept = value as Partial<KeptState> | undefined;
-  return typeof kept === 'object' && kept !== null && typeof kept.transactions === 'number' && typeof kept.state === 'object' && kept.state !== null;
+  if (typeof value !== 'object' || value === null) return false;
+  const kept = value as { transactions?: unknown; state?: unknown };
+  return typeof kept.transactions === 'number' && typeof kept.state === 'object' && kept.state !== null;
 }
