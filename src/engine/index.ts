@@ -253,7 +253,7 @@ class Run {
               reportUnusedDirectives: this.settings.reportUnusedDirectives,
             })
           : undefined;
-      const known = key === undefined ? undefined : kept.result(key);
+      const known = key === undefined ? undefined : kept.result(index, key);
       if (known) {
         this.addKept(known, [migration.up, down]);
         continue;
@@ -264,11 +264,11 @@ class Run {
       const problems = this.problems.length;
       this.lintMigration({ ...shared, state }, migration, isTarget, (file, text) => kept.parse(index, file, text));
       if (current) current.at = index + 1;
-      if (key !== undefined && this.problems.length === problems) kept.keepResult(key, { files: this.files.slice(files), findings: this.findings.slice(findings) });
+      if (key !== undefined && this.problems.length === problems) kept.keepResult(index, key, { files: this.files.slice(files), findings: this.findings.slice(findings) });
     }
     // The schema at the end: where the next run starts when a migration is added.
     if (current?.at === end) kept.keepState(end, current.state, this.transactionCounter);
-    kept.save(project.migrations.length);
+    kept.save();
   }
 
   /** Adds a migration's kept findings as if it had been linted. */

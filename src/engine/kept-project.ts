@@ -20,11 +20,10 @@ interface KeptState {
   readonly transactions: number;
 }
 
-/**
- * Parses are kept in packs of this many consecutive migrations: an edit rewrites one pack, and a
- * replay from a snapshot reads only the packs after it.
- */
-const PARSE_PACK_MIGRATIONS = 256;
+/** Findings and parses are kept in packs of this many consecutive migrations: an edit rewrites one pack of each. */
+const PACK_MIGRATIONS = 256;
+/** The entries a pack keeps: its migrations' own, those of their rollbacks, and as many again from other runs. */
+const PACK_ENTRIES = 4 * PACK_MIGRATIONS;
 
 /** Snapshots of a project's schema kept besides the ones this run uses: a few recent histories of other branches. */
 const KEPT_OTHER_SNAPSHOTS = 4;
@@ -38,8 +37,8 @@ const KEPT_OTHER_SNAPSHOTS = 4;
  * kept by the hash of the text parsed.
  *
  * Kept per project: its snapshots (`state-<project>-<prefix key>`, one entry each, loaded only
- * when needed), its findings (`results-<project>`) and its parses (`parses-<project>`), each
- * holding exactly the entries of the files the last run saw, so the cache does not grow with edits.
+ * when needed), its findings (`results-<project>-<pack>`) and its parses (`parses-<project>-<pack>`),
+ * in packs of consecutive migrations with a bounded number of entries each.
  */
 export class KeptProject {
   private readonly store: CacheStore;
@@ -47,15 +46,16 @@ export class KeptProject {
   /** The key of each prefix of the migrations that could be read: `prefixes[i]` before migration i. */
   private readonly prefixes: string[] = [];
   private readonly upHashes: string[] = [];
-  private results: Map<string, MigrationResult> | undefined;
-  private readonly usedResults = new Map<string, MigrationResult>();
-  private newResults = 0;
+  private readonly results: PackedEntries<MigrationResult>;
+  private readonly parses: PackedEntries<TransferredParse>;
   private readonly usedSnapshots = new Set<string>();
 
   /** `texts`: each migration's text, up to the last one the run reads; undefined where it cannot be read (the chain ends there). */
   constructor(store: CacheStore, project: MigrationProject, config: ResolvedConfig, texts: readonly (string | undefined)[]) {
     this.store = store;
     this.name = hashOf(project.root).slice(0, 16);
+    this.results = new PackedEntries(store, `results-${this.name}`);
+    this.parses = new PackedEntries(store, `parses-${this.name}`);
     let prefix = hashOf('project', toolIdentity(), configIdentity(config), project.root, project.layout);
     for (const [index, text] of texts.entries()) {
       const migration = project.migrations[index];
@@ -81,15 +81,13 @@ export class KeptProject {
     return hashOf(prefix, JSON.stringify(migration), upHash, JSON.stringify(report));
   }
 
-  result(key: string): MigrationResult | undefined {
-    const kept = this.loadedResults().get(key);
-    if (kept) this.usedResults.set(key, kept);
-    return kept;
+  /** Migration `index`'s findings under `key`, when a run with the same inputs kept them. */
+  result(index: number, key: string): MigrationResult | undefined {
+    return this.results.get(index, key);
   }
 
-  keepResult(key: string, result: MigrationResult): void {
-    this.usedResults.set(key, result);
-    this.newResults++;
+  keepResult(index: number, key: string, result: MigrationResult): void {
+    this.results.add(index, key, result);
   }
 
   /**
@@ -131,62 +129,21 @@ export class KeptProject {
    */
   parse(index: number, file: MigrationFile, text: string): ParsedSource {
     const key = hashOf(file.part, text);
-    const pack = this.parsePack(index);
-    const kept = pack.used.get(key) ?? pack.kept.get(key);
-    if (kept) {
-      pack.used.set(key, kept);
-      return fromTransfer(text, kept);
-    }
+    const kept = this.parses.get(index, key);
+    if (kept) return fromTransfer(text, kept);
     const parsed = parseSource(text);
-    pack.used.set(key, toTransfer(parsed));
-    pack.changed = true;
+    this.parses.add(index, key, toTransfer(parsed));
     return parsed;
   }
 
-  /**
-   * Writes what this run added: findings, parses; forgets the snapshots of this project no run
-   * is likely to ask for again. Each pack keeps the entries of this run and those of earlier runs
-   * for the migrations this run did not read, up to a bound: alternating runs (a whole lint in CI,
-   * one file before a commit) keep each other's entries, and edits do not make it grow.
-   */
-  save(migrationCount: number): void {
-    if (this.newResults > 0) this.store.write(this.resultsName(), bounded(this.loadedResults(), this.usedResults, 2 * migrationCount + 16));
-    for (const [chunk, pack] of this.parsePacks) {
-      if (pack.changed) this.store.write(this.parsesName(chunk), bounded(pack.kept, pack.used, 2 * PARSE_PACK_MIGRATIONS));
-    }
+  /** Writes what this run added (findings, parses); forgets the snapshots of this project no run is likely to ask for again. */
+  save(): void {
+    this.results.save();
+    this.parses.save();
     const others = this.store.entries(this.snapshotPrefix()).filter((name) => !this.usedSnapshots.has(name));
     for (const name of others.slice(KEPT_OTHER_SNAPSHOTS)) this.store.remove(name);
   }
 
-  private readonly parsePacks = new Map<number, ParsePack>();
-
-  private parsePack(index: number): ParsePack {
-    const chunk = Math.floor(index / PARSE_PACK_MIGRATIONS);
-    let pack = this.parsePacks.get(chunk);
-    if (!pack) {
-      const kept = this.store.read(this.parsesName(chunk));
-      pack = { kept: kept instanceof Map ? (kept as Map<string, TransferredParse>) : new Map(), used: new Map(), changed: false };
-      this.parsePacks.set(chunk, pack);
-    }
-    return pack;
-  }
-
-  private loadedResults(): Map<string, MigrationResult> {
-    this.results ??= this.loadResults();
-    return this.results;
-  }
-
-  private loadResults(): Map<string, MigrationResult> {
-    const kept = this.store.read(this.resultsName());
-    return kept instanceof Map ? (kept as Map<string, MigrationResult>) : new Map<string, MigrationResult>();
-  }
-
-  private resultsName(): string {
-    return `results-${this.name}`;
-  }
-  private parsesName(chunk: number): string {
-    return `parses-${this.name}-${chunk}`;
-  }
   private snapshotPrefix(): string {
     return `state-${this.name}-`;
   }
@@ -204,18 +161,54 @@ export interface ResultInputs {
   readonly reportUnusedDirectives: boolean;
 }
 
-interface ParsePack {
-  /** What the pack held when this run read it. */
-  readonly kept: ReadonlyMap<string, TransferredParse>;
-  /** The parses this run used or made. */
-  readonly used: Map<string, TransferredParse>;
-  changed: boolean;
-}
+/**
+ * Entries by key in packs of `PACK_MIGRATIONS` consecutive migrations: a run that reads one
+ * migration reads and writes one pack. A pack keeps the entries this run used or made, and as
+ * many of the others (the most recent first) as fit in its bound: alternating runs (a whole lint
+ * in CI, one file before a commit) keep each other's entries, and edits do not make it grow.
+ */
+class PackedEntries<T> {
+  private readonly store: CacheStore;
+  private readonly name: string;
+  private readonly packs = new Map<number, { readonly kept: ReadonlyMap<string, T>; readonly used: Map<string, T>; changed: boolean }>();
 
-/** The entries of `used`, and as many of `earlier` (the most recent first) as fit in `limit`. */
-function bounded<T>(earlier: ReadonlyMap<string, T>, used: ReadonlyMap<string, T>, limit: number): Map<string, T> {
-  const older = [...earlier].filter(([key]) => !used.has(key));
-  return new Map([...older.slice(Math.max(0, older.length - (limit - used.size))), ...used]);
+  constructor(store: CacheStore, name: string) {
+    this.store = store;
+    this.name = name;
+  }
+
+  get(index: number, key: string): T | undefined {
+    const pack = this.pack(index);
+    const entry = pack.used.get(key) ?? pack.kept.get(key);
+    if (entry !== undefined) pack.used.set(key, entry);
+    return entry;
+  }
+
+  add(index: number, key: string, entry: T): void {
+    const pack = this.pack(index);
+    pack.used.set(key, entry);
+    pack.changed = true;
+  }
+
+  save(): void {
+    for (const [chunk, pack] of this.packs) {
+      if (!pack.changed) continue;
+      const older = [...pack.kept].filter(([key]) => !pack.used.has(key));
+      const room = Math.max(0, PACK_ENTRIES - pack.used.size);
+      this.store.write(`${this.name}-${chunk}`, new Map([...older.slice(Math.max(0, older.length - room)), ...pack.used]));
+    }
+  }
+
+  private pack(index: number): { readonly kept: ReadonlyMap<string, T>; readonly used: Map<string, T>; changed: boolean } {
+    const chunk = Math.floor(index / PACK_MIGRATIONS);
+    let pack = this.packs.get(chunk);
+    if (!pack) {
+      const kept = this.store.read(`${this.name}-${chunk}`);
+      pack = { kept: kept instanceof Map ? (kept as Map<string, T>) : new Map<string, T>(), used: new Map<string, T>(), changed: false };
+      this.packs.set(chunk, pack);
+    }
+    return pack;
+  }
 }
 
 function isKeptState(value: unknown): value is KeptState {
