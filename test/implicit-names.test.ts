@@ -1,3 +1,4 @@
+import { deserialize, serialize } from 'node:v8';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { analyzeFile } from '../src/analyze/index.js';
 import { MAX_NAME_BYTES, makeObjectName } from '../src/analyze/implicit-names.js';
@@ -116,6 +117,20 @@ describe.each(SUPPORTED_MAJORS.map((major) => [major, testServerBinaries(major)]
       const onServer = (await server.query<{ name: string }>(url, CATALOG_NAMES)).map((row) => row.name).sort();
       expect(replayedNames(sql, major)).toEqual(onServer);
     });
+  });
+});
+
+describe('the schema state kept in the persistent cache', () => {
+  it('still knows the names taken in each schema', () => {
+    const state = new SchemaState();
+    let transactions = 0;
+    const replay = (target: SchemaState, sql: string): void => {
+      analyzeFile(parseSource(sql), target, { pgVersion: 17, assumeInTransaction: false, position: { migration: 'm', part: 'up' }, newTransactionId: () => ++transactions });
+    };
+    replay(state, 'CREATE TABLE a (x int CHECK (x > 0)); CREATE TABLE b (x int);');
+    const kept = SchemaState.fromData(deserialize(serialize(state.toData())) as Record<string, unknown>);
+    replay(kept, 'ALTER TABLE b RENAME TO a_renamed; CREATE TABLE a_x_check (y int); ALTER TABLE a ADD CHECK (x < 10);');
+    expect([...(kept.tables.get('public.a')?.constraints.keys() ?? [])]).toEqual(['a_x_check', 'a_x_check1']);
   });
 });
 

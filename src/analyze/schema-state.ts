@@ -440,7 +440,7 @@ export class SchemaState {
   toData(): Record<string, unknown> {
     const data: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(this)) {
-      if (value instanceof ObjectsByOwner || name === 'journal' || name === 'openCheckpoints') continue;
+      if (value instanceof ObjectsByOwner || value instanceof ConstraintNames || name === 'journal' || name === 'openCheckpoints') continue;
       data[name] = value;
     }
     return data;
