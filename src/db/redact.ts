@@ -10,9 +10,13 @@ const MASK = '***';
 /** The passwords resolved in this process, longest first so a password containing another is masked whole. */
 const secrets = new Set<string>();
 
-/** Remembers a password so that `redact` masks it wherever it appears, encoded or not. */
+/**
+ * Remembers a password so that `redact` masks it wherever it appears, encoded or not. A password of
+ * fewer than 4 characters is masked in URLs and key=value pairs only: masking every `a` of the
+ * output would hide everything and protect nothing.
+ */
 export function rememberSecret(password: string | undefined): void {
-  if (password === undefined || password === '') return;
+  if (password === undefined || password.length < 4) return;
   secrets.add(password);
   secrets.add(encodeURIComponent(password));
 }

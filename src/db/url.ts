@@ -27,6 +27,8 @@ export function resolveDatabaseUrl(sources: UrlSources): ResolvedUrl {
   const resolved = pick(sources);
   checkUrl(resolved);
   rememberSecret(passwordOf(resolved.url));
+  // node-postgres, pg_dump and psql read PGPASSWORD when the URL has no password.
+  rememberSecret(sources.env.PGPASSWORD);
   return resolved;
 }
 

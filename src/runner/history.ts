@@ -139,7 +139,9 @@ export class History {
   /** Records a migration as applied; call it inside the migration's own transaction when it has one. */
   async recordApplied(client: Client, row: AppliedRow): Promise<void> {
     if (this.supabase) {
-      await client.query(`INSERT INTO ${SUPABASE_TABLE} (version, name, statements) VALUES ($1, $2, $3)`, [row.version, row.name, row.statements]);
+      // The CLI's name is what follows the version in the file name (`^([0-9]+)_(.*)\.sql$`).
+      const name = /^\d+_(.*)$/.exec(row.name)?.[1] ?? row.name;
+      await client.query(`INSERT INTO ${SUPABASE_TABLE} (version, name, statements) VALUES ($1, $2, $3)`, [row.version, name, row.statements]);
     }
     await client.query(
       `INSERT INTO ${this.table} (version, name, checksum, statements, applied_by, duration_ms) VALUES ($1, $2, $3, $4, $5, $6)
