@@ -1,5 +1,5 @@
-import { consoleOutput, runUp } from '../runner/index.js';
-import { type DatabaseOptions, lintForRun, reportFindings, withSession } from './database-command.js';
+import { type RunOptions, consoleOutput, runUp } from '../runner/index.js';
+import { type DatabaseOptions, type DatabaseSession, lintForRun, reportFindings, withSession } from './database-command.js';
 
 export interface UpCommandOptions extends DatabaseOptions {
   readonly dryRun?: boolean;
@@ -14,20 +14,25 @@ export interface UpCommandOptions extends DatabaseOptions {
 export function runUpCommand(options: UpCommandOptions): Promise<number> {
   return withSession(options, (session) => {
     if (session.config.appliedBy !== 'migrate-safe') noteAppliedBy();
-    return runUp({
-      project: session.project,
-      database: session.database,
-      out: consoleOutput,
-      cwd: session.cwd,
-      dryRun: options.dryRun === true,
-      skipBackup: options.skipBackup === true,
-      force: options.force === true,
-      verbose: options.verbose === true,
-      waitMs: options.wait,
-      lint: lintForRun(session),
-      report: reportFindings,
-    });
+    return runUp(runOptions(session, options));
   });
+}
+
+/** What `up` and `down` run with: the guide's options, the session, the lint and its report. */
+export function runOptions(session: DatabaseSession, options: UpCommandOptions): RunOptions {
+  return {
+    project: session.project,
+    database: session.database,
+    out: consoleOutput,
+    cwd: session.cwd,
+    dryRun: options.dryRun === true,
+    skipBackup: options.skipBackup === true,
+    force: options.force === true,
+    verbose: options.verbose === true,
+    waitMs: options.wait,
+    lint: lintForRun(session),
+    report: reportFindings,
+  };
 }
 
 /** `up` checks the files as it runs them; `lint` and `validate` do so only when the configuration says migrate-safe applies them. */
