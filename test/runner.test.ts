@@ -249,7 +249,7 @@ describe.skipIf(!binaries || !clientTools)('migrate-safe up, down, status, histo
     expect(await tables(url)).not.toContain('public.newer');
   });
 
-  it('connects or says in one line why not: no URL, refused, bad password, a server older than pgVersion (exit 2, no password)', async () => {
+  it('connects or says in one line why not: no URL, refused, bad password, a server older than pgVersion (exit 2, no password)', () => {
     const root = project({ 'migrations/001_create.sql': 'CREATE TABLE notes (id bigint);\n' });
     const none = record(runCli(['status'], { cwd: root, env: { MIGRATE_SAFE_DB_URL: undefined, SUPABASE_DB_URL: undefined, DATABASE_URL: undefined } }));
     expect(none.status).toBe(2);

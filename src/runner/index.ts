@@ -252,7 +252,7 @@ function nextSteps(options: RunOptions, failure: MigrationFailure, file: Planned
   if (failure.committedPartWay) {
     const ran = file.statements.slice(0, failure.statementsRun).map((statement) => statement.line);
     lines.push(`  statements 1-${failure.statementsRun} (lines ${ran.join(', ')}) ran and are committed; the rest did not run; it is not recorded as ${command === 'up' ? 'applied' : 'rolled back'}`);
-    lines.push('  `migrate-safe status` shows it as failed part-way: finish or undo those statements by hand, make the file safe to run again (IF NOT EXISTS), then run it again');
+    lines.push('  `migrate-safe status` shows it as failed part-way: finish or undo those statements by hand, make the file safe to run again (IF NOT EXISTS), then `migrate-safe up --force`');
   } else {
     lines.push(`  nothing of ${file.migration.name} was ${command === 'up' ? 'applied' : 'rolled back'}: its transaction was rolled back`);
   }
