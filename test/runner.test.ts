@@ -135,7 +135,7 @@ describe.skipIf(!binaries || !clientTools)('migrate-safe up, down, status, histo
     expect(restore.status).toBe(0);
     expect(schemaOf(empty)).toEqual(schemaOf(url));
     expect(cli(root, empty, ['status']).status).toBe(0);
-  });
+  }, 300_000);
 
   it('rolls back a failing migration whole: nothing recorded, the schema unchanged, exit 1 naming the line, the error and the next step', async () => {
     const root = project({
@@ -205,11 +205,11 @@ describe.skipIf(!binaries || !clientTools)('migrate-safe up, down, status, histo
 
   it('makes a second up wait for the first, saying for whom, and gives up after --wait with exit 2', async () => {
     const root = project({
-      'migrations/001_slow.sql': 'CREATE TABLE slow (id bigint);\nSELECT pg_sleep(4);\n',
+      'migrations/001_slow.sql': 'CREATE TABLE slow (id bigint);\nSELECT pg_sleep(15);\n',
     });
     const url = await server.createDatabase();
     const first = cliAsync(root, url, ['up', '--skip-backup']);
-    await waitFor(async () => (await rows(url, "SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(4)%' AND application_name = 'migrate-safe'")).length > 0);
+    await waitFor(async () => (await rows(url, "SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(15)%' AND application_name = 'migrate-safe'")).length > 0);
     const impatient = cli(root, url, ['up', '--skip-backup', '--wait', '0']);
     expect(impatient.status).toBe(2);
     expect(impatient.stderr).toMatch(/another migrate-safe run against this database holds its lock \(pid \d+, migrate-safe, user postgres/);
@@ -219,7 +219,7 @@ describe.skipIf(!binaries || !clientTools)('migrate-safe up, down, status, histo
     expect(second.stdout).toContain('nothing to apply');
     expect((await first).status).toBe(0);
     expect(await rows(url, 'SELECT version FROM migrate_safe.schema_migrations')).toEqual([{ version: '001' }]);
-  });
+  }, 120_000);
 
   it('keeps nothing of a migration whose connection is killed (pg_terminate_backend) and says so', async () => {
     const root = project({ 'migrations/001_killed.sql': 'CREATE TABLE doomed (id bigint);\nSELECT pg_sleep(60);\n' });

@@ -40,7 +40,7 @@ export const formatJson: Formatter = (result, options) => {
       suppressed: result.findings.length - active.length,
       // How each project's files run, as the analysis assumed (the migration tool's transactions).
       transactions: (result.projects ?? []).map((project) => ({
-        project: reportPath(project.root, options.cwd),
+        project: reportPath(project.root, options.cwd) || '.',
         layout: project.layout,
         modes: project.transactions,
       })),
