@@ -67,7 +67,10 @@ function withLintOptions(command: Command): Command {
     .option('--no-assume-in-transaction', 'treat each statement as run on its own, outside any transaction the tool would open')
     .option('--report-unused-directives', 'report migrate-safe-ignore directives that silence nothing')
     .option('--stdin-filename <path>', 'the path to lint standard input as (with the path -)')
-    .option('--concurrency <threads>', 'parser threads: a number, auto (from 200 files on) or off', parseConcurrency, 'auto');
+    .option('--concurrency <threads>', 'parser threads: a number, auto (from 200 files on) or off', parseConcurrency, 'auto')
+    .option('--cache', 'keep parses, schema states and findings between runs, and reuse what did not change')
+    .option('--no-cache', 'do not use the cache, even when the configuration turns it on')
+    .option('--cache-location <folder>', 'where the cache is kept (default: node_modules/.cache/migrate-safe)');
 }
 
 /** `--wait 30s`, `500ms`, `2min`, or seconds. */

@@ -87,6 +87,8 @@ export interface LintResult {
   readonly projects?: readonly ProjectSummary[];
   /** How parsing was shared: parser threads started, parses made (a long file is parsed in pieces) and how many of them the threads made. */
   readonly parsing: { readonly threads: number; readonly parses: number; readonly parsedByThreads: number };
+  /** With the persistent cache: how many linted files' findings it gave, unchanged since a run that linted them. */
+  readonly reusedFiles?: number | undefined;
 }
 
 export interface ProjectSummary {
