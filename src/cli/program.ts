@@ -124,7 +124,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       .description('lint migration files, folders or globs (- reads standard input)')
       .argument('[paths...]', 'files, folders or globs; default: the configured migrations folder'),
   )
-    .option('--fix', 'apply the fixes that are safe unattended and write the files (with -: print the fixed SQL)')
+    .option('--fix', 'apply the fixes that are safe unattended and write the files (with -: print the fixed SQL); lists every file it changes')
+    .option('--fix-applied', 'with --fix: also change migrations that are already applied (committed on the default branch, or in the base of --since)')
     .action(async (paths: string[], options: LintCommandOptions) => {
     const { runLint } = await import('./lint-command.js');
     setExitCode(await runLint(paths, { ...options, ...program.opts() }));
