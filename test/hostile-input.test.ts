@@ -1,5 +1,9 @@
+import { spawn } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { jsonReport, project, runCli } from './support/cli.js';
+import { CLI, jsonReport, project, runCli } from './support/cli.js';
+import { git, gitEnv, repository } from './support/git.js';
 import { SUPPORTED_MAJORS, testServerBinaries, useTestServer } from './support/postgres.js';
 
 /** Unusual but valid input gets the answer PostgreSQL and psql give (issue 14, items 8 to 11). */
@@ -86,5 +90,27 @@ describe.skipIf(!binaries)(`identifiers with control characters on PostgreSQL ${
     await server.query(url, `CREATE TABLE ${quoteIdentifier(name)} (a int)`);
     const rows = await server.query<{ relname: string }>(url, "SELECT relname FROM pg_class WHERE relname LIKE 'x%'");
     expect(rows.map((row) => row.relname)).toEqual([name]);
+  });
+});
+
+describe('the command line', () => {
+  it('exits quietly when the reader of its output leaves early (| head -1)', async () => {
+    const root = project({ 'm.sql': 'ALTER TABLE agents RENAME COLUMN a TO b;\n'.repeat(3000) });
+    const child = spawn(process.execPath, [CLI, 'lint', 'm.sql'], { cwd: root, env: { ...process.env, NO_COLOR: '1' } });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const status = await new Promise<number | null>((done) => child.on('close', done));
+    expect(stderr).toBe('');
+    expect([0, 1]).toContain(status);
+  });
+
+  it('--staged lints what the commit records: a migration staged, then deleted from the working tree', () => {
+    const root = repository({ 'migrations/1.sql': 'SELECT 1;\n' });
+    writeFileSync(join(root, 'migrations/2.sql'), 'ALTER TABLE agents RENAME COLUMN a TO b;\n');
+    git(root, 'add', 'migrations/2.sql');
+    rmSync(join(root, 'migrations/2.sql'));
+    const result = runCli(['lint', '--staged', 'migrations', '--format', 'json'], { cwd: root, env: gitEnv() });
+    expect(jsonReport(result).findings.map((finding) => [finding.file, finding.ruleId])).toEqual([['migrations/2.sql', 'rename-column']]);
   });
 });

@@ -191,8 +191,22 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   return program;
 }
 
+/**
+ * A reader that stops early (`migrate-safe lint | head -1`) closes the pipe: the rest of the
+ * output has nowhere to go, and that is no error to print a stack trace for.
+ */
+function exitQuietlyWhenTheReaderLeaves(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+      process.exit(typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK);
+    });
+  }
+}
+
 /** Runs the CLI: one line on standard error and exit code 2 for anything the user must fix, never a stack trace. */
 export async function main(argv: readonly string[]): Promise<number> {
+  exitQuietlyWhenTheReaderLeaves();
   let exitCode = EXIT_OK;
   const program = buildProgram((code) => {
     exitCode = code;
