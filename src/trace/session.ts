@@ -1,0 +1,43 @@
+/** What trace needs of a database connection: the pg client and the in-process PGlite both provide it. */
+export interface SqlSession {
+  /** Runs one statement (or several, separated by semicolons) with the simple query protocol; the rows of the last. */
+  run<Row = Record<string, unknown>>(sql: string): Promise<SqlResult<Row>>;
+  close(): Promise<void>;
+}
+
+export interface SqlResult<Row> {
+  readonly rows: Row[];
+  /** Rows inserted, updated or deleted; undefined for other statements. */
+  readonly rowCount: number | undefined;
+}
+
+/** An error the server returned, as PostgreSQL reports it. */
+export interface ServerErrorFields {
+  readonly message: string;
+  /** SQLSTATE, e.g. 42703 (undefined column). */
+  readonly code: string | undefined;
+  readonly detail: string | undefined;
+  readonly hint: string | undefined;
+  /** 1-based character position in the statement, when the server gave one. */
+  readonly position: number | undefined;
+}
+
+/** The fields of an error thrown by node-postgres or PGlite (both use pg-protocol's DatabaseError). */
+export function serverErrorOf(error: unknown): ServerErrorFields | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const fields = error as Error & { code?: unknown; detail?: unknown; hint?: unknown; position?: unknown; severity?: unknown };
+  if (typeof fields.code !== 'string' || fields.severity === undefined) return undefined;
+  const position = Number(fields.position);
+  return {
+    message: error.message,
+    code: fields.code,
+    detail: typeof fields.detail === 'string' ? fields.detail : undefined,
+    hint: typeof fields.hint === 'string' ? fields.hint : undefined,
+    position: Number.isInteger(position) && position > 0 ? position : undefined,
+  };
+}
+
+/** A value as an SQL string literal. */
+export function sqlLiteral(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
