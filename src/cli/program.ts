@@ -4,6 +4,7 @@ import type { Concurrency } from '../parse/pool.js';
 import { FORMAT_NAMES } from '../report/index.js';
 import { packageInfo } from '../version.js';
 import type { LintCommandOptions, OutputRequest } from './lint-command.js';
+import type { TraceCommandOptions } from './trace-command.js';
 
 /** Exit codes, as ESLint uses them: findings are 1, anything the user must fix in the invocation is 2. */
 export const EXIT_OK = 0;
@@ -95,6 +96,27 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       setExitCode(await runLint([], { ...options, ...program.opts() }));
     },
   );
+  program
+    .command('trace')
+    .description('run migrations on a throwaway PostgreSQL and report the locks, rewrites and scans each statement really takes')
+    .argument('[paths...]', 'migration files or folders to trace (the migrations before them are replayed first); default: the configured migrations folder')
+    .addOption(
+      new Option('-f, --format <format[=path]>', `report format: ${FORMAT_NAMES.join(', ')}; repeatable, =path writes that report to a file`)
+        .argParser(collectFormat)
+        .default([], 'text'),
+    )
+    .option('-o, --output-file <path>', 'write the report to a file instead of standard output')
+    .option('-c, --config <path>', 'use this configuration file instead of looking one up')
+    .option('--pg-version <major>', 'PostgreSQL major version of the throwaway server (default: the configured pgVersion)', parseInteger)
+    .option('--db-url <url>', 'trace on this server instead, in a scratch database created and dropped for the run')
+    .option('--yes', 'with --db-url: go ahead even though the named database has tables')
+    .option('--rows <count>', 'rows to put into every table before the traced migrations', parseInteger, 100)
+    .option('--color', 'force colored output')
+    .option('--no-color', 'disable colored output')
+    .action(async (paths: string[], options: TraceCommandOptions) => {
+      const { runTrace } = await import('./trace-command.js');
+      setExitCode(await runTrace(paths, options));
+    });
   program
     .command('rules')
     .description('list every rule, or print the documentation of one')

@@ -1,4 +1,5 @@
-import type { SqlResult, SqlSession } from '../trace/session.js';
+import { importModule } from '../config/import-module.js';
+import type { SqlResult, SqlSession } from './session.js';
 
 /**
  * PostgreSQL compiled to WebAssembly, in this process (PGlite): the zero-install server when no
@@ -20,9 +21,7 @@ interface PgliteInstance {
 export async function startPglite(): Promise<PgliteServer | undefined> {
   let module: { PGlite: { create(): Promise<PgliteInstance> } };
   try {
-    // A variable keeps bundlers from inlining an optional package.
-    const name = '@electric-sql/pglite';
-    module = (await import(name)) as typeof module;
+    module = (await importModule('@electric-sql/pglite')) as typeof module;
   } catch {
     return undefined;
   }

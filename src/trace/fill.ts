@@ -1,4 +1,4 @@
-import { type SqlSession, serverErrorOf } from './session.js';
+import { type SqlSession, serverErrorOf } from '../db/session.js';
 
 /** A column of a user table, with what a generated value for it needs to know. */
 interface ColumnInfo {

@@ -1,5 +1,5 @@
 import { LOCK_MODES, type LockMode, lockStrength } from '../analyze/lock-modes.js';
-import { type ServerErrorFields, type SqlSession, serverErrorOf } from './session.js';
+import { type ServerErrorFields, type SqlSession, serverErrorOf } from '../db/session.js';
 
 /** A relation of a user schema as the catalog and this transaction's statistics show it. */
 export interface RelationState {

@@ -87,7 +87,7 @@ export function traceAsLintResult(result: TraceResult): LintResult {
   return {
     findings,
     files: result.files,
-    problems: result.notRun.length > 0 ? [{ file: undefined, message: `not run, after the failure above: ${result.notRun.length} migration${result.notRun.length === 1 ? '' : 's'}` }] : [],
+    problems: result.notRun.map((file) => ({ file, message: 'not run: an earlier statement failed, and the migration tool stops there' })),
     rules: RULES_IN_RUN,
     sources: result.sources,
     parsing: { threads: 0, parses: 0, parsedByThreads: 0 },
@@ -158,7 +158,7 @@ export function describeObservation(statement: TracedStatement): string {
 /** The text report: where it ran, each statement with what it did, then the findings as lint shows them. */
 export function formatTraceText(result: TraceResult, server: ServerDescription, options: ReportOptions): string {
   const c = colors(options.color);
-  const out = [c.bold(`Traced on ${server.version.split(',')[0] ?? server.version} (${server.source})`), ...server.notes.map((note) => `note: ${note}`)];
+  const out = [c.bold(`Traced on ${server.version.split(',')[0] ?? server.version} (${server.source})`), ...[...server.notes, ...result.stubs].map((note) => `note: ${note}`)];
   if (result.history.length > 0) out.push(`replayed ${result.history.length} earlier migration${result.history.length === 1 ? '' : 's'}`);
   out.push('');
   let currentFile: string | undefined;
@@ -170,6 +170,9 @@ export function formatTraceText(result: TraceResult, server: ServerDescription, 
     const first = statement.text.split('\n')[0] ?? '';
     out.push(`  ${c.dim(`${statement.line}:${statement.column}`)}  ${first.length > 72 ? `${first.slice(0, 71)}…` : first}`);
     out.push(`        ${describeObservation(statement)}`);
+  }
+  if (result.notRun.length > 0) {
+    out.push('', `not run, as the migration tool would stop at the failure below: ${result.notRun.map((file) => reportPath(file, options.cwd)).join(', ')}`);
   }
   out.push('');
   return `${out.join('\n')}\n${formatText(traceAsLintResult(result), options)}`;
@@ -200,5 +203,5 @@ export function formatTraceJson(result: TraceResult, server: ServerDescription, 
       disagreements: statement.disagreements,
     };
   });
-  return `${JSON.stringify({ server: { version: server.version, source: server.source, notes: server.notes }, ...report, statements }, null, 2)}\n`;
+  return `${JSON.stringify({ server: { version: server.version, source: server.source, notes: [...server.notes, ...result.stubs] }, ...report, statements }, null, 2)}\n`;
 }

@@ -9,7 +9,7 @@ import { type ParsedSource, type ParsedStatement, loadParser, parseSource } from
 import { type Disagreement, compareWithAnalysis } from './compare.js';
 import { type FillReport, fillTables } from './fill.js';
 import { type Observation, observeStatement } from './observe.js';
-import { type ServerErrorFields, type SqlSession, serverErrorOf } from './session.js';
+import { type ServerErrorFields, type SqlSession, serverErrorOf } from '../db/session.js';
 
 /** One traced statement: where it is, and what the server did with it. */
 export interface TracedStatement {
@@ -49,6 +49,8 @@ export interface TraceResult {
   /** Files not run because an earlier statement failed. */
   readonly notRun: readonly string[];
   readonly sources: ReadonlyMap<string, string>;
+  /** What the platform provides that a plain server lacks, and trace created in its place (Supabase's auth schema). */
+  readonly stubs: readonly string[];
 }
 
 export interface TraceOptions {
@@ -83,20 +85,21 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
   const statements: TracedStatement[] = [];
   const failures: TraceFailure[] = [];
   const notRun: string[] = [];
-  if (!project) return { files: [], history: [], statements, failures, fill: undefined, notRun, sources };
+  if (!project) return { files: [], history: [], statements, failures, fill: undefined, notRun, sources, stubs: [] };
   const isTarget = (migration: Migration): boolean => discovery.targets.has(migration.up.path);
   const first = project.migrations.findIndex(isTarget);
   const history = project.migrations.slice(0, Math.max(first, 0));
   const traced = project.migrations.filter(isTarget).map((migration) => migration.up);
 
+  const stubs = project.layout === 'supabase' ? await stubSupabase(session) : [];
   for (const migration of history) {
     const failure = await replay(session, migration.up, sources);
     if (failure) {
       failures.push(failure);
-      return { files: [], history: history.map((entry) => entry.up.path), statements, failures, fill: undefined, notRun: traced.map((file) => file.path), sources };
+      return { files: [], history: history.map((entry) => entry.up.path), statements, failures, fill: undefined, notRun: traced.map((file) => file.path), sources, stubs };
     }
   }
-  const fill = await fillTables(session, options.rows);
+  let fill = await fillTables(session, options.rows);
   for (const [index, file] of traced.entries()) {
     const text = linted.sources.get(file.path) ?? readFileSync(file.path, 'utf8');
     sources.set(file.path, text);
@@ -107,8 +110,34 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
       notRun.push(...traced.slice(index + 1).map((later) => later.path));
       break;
     }
+    // Tables the migration created get rows too, before the next one runs.
+    const more = await fillTables(session, options.rows);
+    fill = { filled: [...fill.filled, ...more.filled], empty: [...fill.empty.filter((entry) => !more.filled.includes(entry.table)), ...more.empty.filter((entry) => !fill.empty.some((known) => known.table === entry.table))] };
   }
-  return { files: traced.map((file) => file.path), history: history.map((migration) => migration.up.path), statements, failures, fill, notRun, sources };
+  return { files: traced.map((file) => file.path), history: history.map((migration) => migration.up.path), statements, failures, fill, notRun, sources, stubs };
+}
+
+/**
+ * Supabase projects use what the platform creates before any migration: the auth schema with
+ * auth.uid(), auth.role(), auth.jwt() and auth.users, and the API roles. A plain server gets
+ * stand-ins, so the migrations run as they do on Supabase.
+ */
+const SUPABASE_STUBS = `
+CREATE SCHEMA IF NOT EXISTS auth;
+CREATE TABLE IF NOT EXISTS auth.users (id uuid PRIMARY KEY, email text);
+CREATE OR REPLACE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS $$ SELECT NULL::uuid $$;
+CREATE OR REPLACE FUNCTION auth.role() RETURNS text LANGUAGE sql STABLE AS $$ SELECT 'authenticated'::text $$;
+CREATE OR REPLACE FUNCTION auth.jwt() RETURNS jsonb LANGUAGE sql STABLE AS $$ SELECT '{}'::jsonb $$;
+CREATE SCHEMA IF NOT EXISTS extensions;
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'anon') THEN CREATE ROLE anon NOLOGIN; END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticated') THEN CREATE ROLE authenticated NOLOGIN; END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'service_role') THEN CREATE ROLE service_role NOLOGIN; END IF;
+END $$;`;
+
+async function stubSupabase(session: SqlSession): Promise<string[]> {
+  await session.run(SUPABASE_STUBS);
+  return ["Supabase's auth schema (auth.uid(), auth.role(), auth.jwt(), auth.users) and roles anon, authenticated, service_role: stand-ins created before the history"];
 }
 
 /** A statement of a file that holds both parts (dbmate) belongs to the up part when it lies in one of its sections. */

@@ -1,3 +1,5 @@
+import { importModule } from '../config/import-module.js';
+import type pg from 'pg';
 /** What trace needs of a database connection: the pg client and the in-process PGlite both provide it. */
 export interface SqlSession {
   /** Runs one statement (or several, separated by semicolons) with the simple query protocol; the rows of the last. */
@@ -40,4 +42,22 @@ export function serverErrorOf(error: unknown): ServerErrorFields | undefined {
 /** A value as an SQL string literal. */
 export function sqlLiteral(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
+}
+
+/** A session on a PostgreSQL server through node-postgres. */
+export async function connectSession(url: string): Promise<SqlSession> {
+  const { default: pg } = (await importModule('pg')) as { default: typeof import('pg') };
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  // Notices (RAISE NOTICE, "table does not exist, skipping") are the migration's, not ours to print.
+  client.on('notice', () => undefined);
+  return {
+    async run<Row>(sql: string): Promise<SqlResult<Row>> {
+      const result = (await client.query(sql)) as unknown as pg.QueryResult | pg.QueryResult[];
+      const last = Array.isArray(result) ? result.at(-1) : result;
+      const counted = last?.command === 'INSERT' || last?.command === 'UPDATE' || last?.command === 'DELETE' || last?.command === 'MERGE';
+      return { rows: (last?.rows ?? []) as Row[], rowCount: counted ? (last.rowCount ?? undefined) : undefined };
+    },
+    close: () => client.end(),
+  };
 }
