@@ -217,6 +217,14 @@ export const STATEMENT_FORMS = [
     },
   },
   {
+    id: 'set-not-null-already',
+    title: 'ALTER TABLE ... ALTER COLUMN ... SET NOT NULL (the column is NOT NULL already)',
+    lock: 'ACCESS EXCLUSIVE',
+    effect: 'none',
+    effectNote: 'the column is NOT NULL already (declared so, or set earlier): nothing is read',
+    example: { sql: 'ALTER TABLE agents ALTER COLUMN name SET NOT NULL', inTransaction: true },
+  },
+  {
     id: 'drop-not-null',
     title: 'ALTER TABLE ... ALTER COLUMN ... DROP NOT NULL',
     lock: 'ACCESS EXCLUSIVE',
