@@ -45,7 +45,9 @@ describe.skipIf(!binaries)('migrate-safe trace on a throwaway PostgreSQL 15', ()
     const report = traceJson(result.stdout);
     expect(report.server.version).toMatch(/^PostgreSQL 15\./);
     const [volatile, notNull, concurrently, alreadyNotNull] = report.statements;
-    expect(volatile).toMatchObject({ line: 1, inTransaction: true, rewritten: expect.arrayContaining(['public.agents']), locks: expect.arrayContaining([{ relation: 'public.agents', modes: expect.arrayContaining(['ACCESS EXCLUSIVE']) }]) });
+    expect(volatile).toMatchObject({ line: 1, inTransaction: true });
+    expect(volatile?.rewritten).toContain('public.agents');
+    expect(volatile?.locks?.find((lock) => lock.relation === 'public.agents')?.modes).toContain('ACCESS EXCLUSIVE');
     expect(notNull).toMatchObject({ line: 2, rewritten: [], scanned: ['public.agents'] });
     // CONCURRENTLY runs outside a transaction block: its locks cannot be read from pg_locks afterwards.
     expect(concurrently).toMatchObject({ line: 3, inTransaction: false, locks: null });

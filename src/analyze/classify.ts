@@ -56,7 +56,7 @@ function acquisitions(use: FormUse, context: ClassifyContext): LockAcquisition[]
   };
   const otherTableEffect = form.effectOn === 'other-table';
   add(use.table, 'table', use.mode ?? facts.lock, otherTableEffect ? 'none' : facts.effect);
-  add(use.otherTable, 'other-table', form.referencedLock, otherTableEffect ? facts.effect : 'none');
+  add(use.otherTable, 'other-table', facts.referencedLock, otherTableEffect ? facts.effect : 'none');
   add(use.index, 'index', form.indexLock, 'none');
   return result;
 }

@@ -1,5 +1,5 @@
 import { importModule } from '../config/import-module.js';
-import type { SqlResult, SqlSession } from './session.js';
+import type { RunOptions, SqlResult, SqlSession } from './session.js';
 
 /**
  * PostgreSQL compiled to WebAssembly, in this process (PGlite): the zero-install server when no
@@ -13,7 +13,7 @@ export interface PgliteServer {
 }
 
 interface PgliteInstance {
-  exec(sql: string): Promise<readonly { rows: Record<string, unknown>[]; affectedRows?: number }[]>;
+  exec(sql: string, options?: { onNotice?: (notice: { message?: string }) => void }): Promise<readonly { rows: Record<string, unknown>[]; affectedRows?: number }[]>;
   close(): Promise<void>;
 }
 
@@ -27,8 +27,9 @@ export async function startPglite(): Promise<PgliteServer | undefined> {
   }
   const db = await module.PGlite.create();
   const session: SqlSession = {
-    async run<Row>(sql: string): Promise<SqlResult<Row>> {
-      const results = await db.exec(sql);
+    async run<Row>(sql: string, options?: RunOptions): Promise<SqlResult<Row>> {
+      const onNotice = options?.onNotice;
+      const results = await db.exec(sql, onNotice ? { onNotice: (notice) => { onNotice(notice.message ?? ''); } } : undefined);
       const last = results.at(-1);
       return { rows: (last?.rows ?? []) as Row[], rowCount: last?.affectedRows };
     },

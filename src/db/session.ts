@@ -1,10 +1,15 @@
 import { importModule } from '../config/import-module.js';
-import type pg from 'pg';
+import type PgModule from 'pg';
 /** What trace needs of a database connection: the pg client and the in-process PGlite both provide it. */
 export interface SqlSession {
   /** Runs one statement (or several, separated by semicolons) with the simple query protocol; the rows of the last. */
-  run<Row = Record<string, unknown>>(sql: string): Promise<SqlResult<Row>>;
+  run<Row = Record<string, unknown>>(sql: string, options?: RunOptions): Promise<SqlResult<Row>>;
   close(): Promise<void>;
+}
+
+export interface RunOptions {
+  /** Receives the statement's notices (RAISE NOTICE), which are dropped otherwise. */
+  readonly onNotice?: (message: string) => void;
 }
 
 export interface SqlResult<Row> {
@@ -46,14 +51,16 @@ export function sqlLiteral(value: string): string {
 
 /** A session on a PostgreSQL server through node-postgres. */
 export async function connectSession(url: string): Promise<SqlSession> {
-  const { default: pg } = (await importModule('pg')) as { default: typeof import('pg') };
+  const { default: pg } = (await importModule('pg')) as { default: typeof PgModule };
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   // Notices (RAISE NOTICE, "table does not exist, skipping") are the migration's, not ours to print.
-  client.on('notice', () => undefined);
+  let noticeListener: ((message: string) => void) | undefined;
+  client.on('notice', (notice) => noticeListener?.(notice.message ?? ''));
   return {
-    async run<Row>(sql: string): Promise<SqlResult<Row>> {
-      const result = (await client.query(sql)) as unknown as pg.QueryResult | pg.QueryResult[];
+    async run<Row>(sql: string, options?: RunOptions): Promise<SqlResult<Row>> {
+      noticeListener = options?.onNotice;
+      const result = (await client.query(sql).finally(() => (noticeListener = undefined))) as unknown as PgModule.QueryResult | PgModule.QueryResult[];
       const last = Array.isArray(result) ? result.at(-1) : result;
       const counted = last?.command === 'INSERT' || last?.command === 'UPDATE' || last?.command === 'DELETE' || last?.command === 'MERGE';
       return { rows: (last?.rows ?? []) as Row[], rowCount: counted ? (last.rowCount ?? undefined) : undefined };

@@ -67,15 +67,16 @@ export async function fillTables(session: SqlSession, rows: number): Promise<Fil
     if (!first) continue;
     const name = `${quote(first.schema)}.${quote(first.tableName)}`;
     const outcome = await fillTable(session, name, table, rows);
-    if (outcome === undefined) filled.push(`${first.schema}.${first.tableName}`);
-    else if (outcome !== 'has rows') empty.push({ table: `${first.schema}.${first.tableName}`, reason: outcome });
+    if (outcome.filled) filled.push(`${first.schema}.${first.tableName}`);
+    else if (outcome.reason !== undefined) empty.push({ table: `${first.schema}.${first.tableName}`, reason: outcome.reason });
   }
   return { filled, empty };
 }
 
-async function fillTable(session: SqlSession, name: string, columns: readonly ColumnInfo[], rows: number): Promise<string | 'has rows' | undefined> {
+/** Whether rows went in; when they could not, why (undefined: the table had rows already). */
+async function fillTable(session: SqlSession, name: string, columns: readonly ColumnInfo[], rows: number): Promise<{ filled: boolean; reason?: string }> {
   const [existing] = (await session.run<{ some: boolean }>(`SELECT EXISTS (SELECT FROM ${name}) AS some`)).rows;
-  if (existing?.some) return 'has rows';
+  if (existing?.some) return { filled: false };
   // Every column that takes a value first; then only what must have one.
   const attempts = [columns.filter((column) => !column.filled || column.references !== undefined), columns.filter((column) => column.notNull && !column.filled)];
   let reason = '';
@@ -83,14 +84,14 @@ async function fillTable(session: SqlSession, name: string, columns: readonly Co
     const insert = `INSERT INTO ${name} (${chosen.map((column) => quote(column.name)).join(', ')}) SELECT ${chosen.map(valueOf).join(', ')} FROM generate_series(1, ${rows}) AS g`;
     try {
       await session.run(chosen.length > 0 ? insert : `INSERT INTO ${name} SELECT FROM generate_series(1, ${rows})`);
-      return undefined;
+      return { filled: true };
     } catch (error) {
       const fields = serverErrorOf(error);
       if (!fields) throw error;
       reason = fields.message;
     }
   }
-  return reason;
+  return { filled: false, reason };
 }
 
 /** A generated value for row number `g` that fits the column's type. */

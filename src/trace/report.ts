@@ -122,7 +122,7 @@ function finding(ruleId: string, severity: Finding['severity'], at: Located, mes
     line: at.line,
     column: at.column,
     endLine: at.line + lines.length - 1,
-    endColumn: lines.length === 1 ? at.column + [...lastLine].length : [...lastLine].length + 1,
+    endColumn: lines.length === 1 ? at.column + codePoints(lastLine) : codePoints(lastLine) + 1,
     offset: at.start,
     endOffset: at.end,
     help: undefined,
@@ -130,6 +130,11 @@ function finding(ruleId: string, severity: Finding['severity'], at: Located, mes
     fingerprint: fingerprintOf(ruleId, `${at.text}\0${discriminator}`, 0),
     suppression: undefined,
   };
+}
+
+/** Columns count characters (code points), as people do. */
+function codePoints(text: string): number {
+  return text.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, '_').length;
 }
 
 /** One statement's observation in words: "agents ACCESS EXCLUSIVE; rewrites agents; scans -; 3 ms". */
