@@ -143,10 +143,17 @@ async function settledRelations(db: FixtureDatabase, before: ReadonlyMap<string,
 }
 
 /** Runs a statement inside a transaction, reads its locks from pg_locks, and rolls it back. */
-async function observeInTransaction(db: FixtureDatabase, setup: string | undefined, sql: string): Promise<Observation> {
+/** A form's setup as the queries to run, each on its own. */
+type Setup = string | readonly string[] | undefined;
+
+async function runSetup(db: FixtureDatabase, setup: Setup): Promise<void> {
+  for (const query of [setup ?? []].flat()) await db.session.run(query);
+}
+
+async function observeInTransaction(db: FixtureDatabase, setup: Setup, sql: string): Promise<Observation> {
   await freshFixture(db);
   if (setup !== undefined) {
-    await db.session.run(setup);
+    await runSetup(db, setup);
     db.changed = true;
   }
   await db.session.run('BEGIN');
@@ -162,10 +169,10 @@ async function observeInTransaction(db: FixtureDatabase, setup: string | undefin
 }
 
 /** Runs a statement on its own; locks are known only when a probe in it reported them. */
-async function observeOutsideTransaction(db: FixtureDatabase, setup: string | undefined, sql: string, watched: boolean, expectRead: readonly string[]): Promise<Observation> {
+async function observeOutsideTransaction(db: FixtureDatabase, setup: Setup, sql: string, watched: boolean, expectRead: readonly string[]): Promise<Observation> {
   await freshFixture(db);
   db.changed = true;
-  if (setup !== undefined) await db.session.run(setup);
+  await runSetup(db, setup);
   const before = await settledRelations(db, new Map(), []);
   const notices: string[] = [];
   await db.session.run(sql, { onNotice: (message) => notices.push(message) });
@@ -189,8 +196,8 @@ function locksByName(held: readonly HeldLock[], before: ReadonlyMap<string, Rela
 }
 
 /** The locks migrate-safe's analysis gives a statement run after the fixture and a setup. */
-function classify(major: number, setup: string | undefined, sql: string): readonly LockAcquisition[] {
-  const parsed = parseSource([FIXTURE, setup, sql].filter((part) => part !== undefined).join(';\n'));
+function classify(major: number, setup: Setup, sql: string): readonly LockAcquisition[] {
+  const parsed = parseSource([FIXTURE, setup ?? [], sql].flat().join(';\n'));
   expect(parsed.errors).toEqual([]);
   let locks: readonly LockAcquisition[] = [];
   analyzeFile(
@@ -281,7 +288,7 @@ describe.each(ENGINES.map((engine) => [engine.label, engine] as const))('the loc
       await expect(db.session.run(`BEGIN; ${form.example.sql}`)).rejects.toThrow(/cannot run inside a transaction block/);
       await db.session.run('ROLLBACK');
       const watch = WATCHED_OUTSIDE_A_TRANSACTION[id];
-      const setup = [form.example.setup, watch?.setup].filter((part) => part !== undefined).join(';\n') || undefined;
+      const setup = [form.example.setup ?? [], watch?.setup ?? []].flat();
       const sql = watch?.sql ?? form.example.sql;
       const acquisitions = classify(major, setup, sql);
       expect(acquisitions.map((lock) => lock.form.id)).toEqual(acquisitions.map(() => id));
@@ -293,7 +300,7 @@ describe.each(ENGINES.map((engine) => [engine.label, engine] as const))('the loc
     it.skipIf(runsHere)(`does not exist before PostgreSQL ${form.since ?? ''}: the server rejects the example`, async () => {
       await freshFixture(db);
       if (form.example.setup !== undefined) {
-        await db.session.run(form.example.setup);
+        await runSetup(db, form.example.setup);
         db.changed = true;
       }
       await expect(db.session.run(form.notInTransaction ? form.example.sql : `BEGIN; ${form.example.sql}`)).rejects.toThrow();
