@@ -299,11 +299,13 @@ describe.each(ENGINES.map((engine) => [engine.label, engine] as const))('the loc
     // A form that does not exist yet on this version: PostgreSQL rejects its example.
     it.skipIf(runsHere)(`does not exist before PostgreSQL ${form.since ?? ''}: the server rejects the example`, async () => {
       await freshFixture(db);
-      if (form.example.setup !== undefined) {
+      db.changed = true;
+      // Its setup may need what does not exist yet either (a generated column before 12).
+      const attempt = async (): Promise<void> => {
         await runSetup(db, form.example.setup);
-        db.changed = true;
-      }
-      await expect(db.session.run(form.notInTransaction ? form.example.sql : `BEGIN; ${form.example.sql}`)).rejects.toThrow();
+        await db.session.run(form.notInTransaction ? form.example.sql : `BEGIN; ${form.example.sql}`);
+      };
+      await expect(attempt()).rejects.toThrow();
       await db.session.run('ROLLBACK');
     });
   });
