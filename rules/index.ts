@@ -37,6 +37,7 @@ import constraintWithoutNotValid from './constraint-without-not-valid.js';
 import validateInSameTransaction from './validate-in-same-transaction.js';
 import uniqueWithoutIndex from './unique-without-index.js';
 import columnTypeChange from './column-type-change.js';
+import uncheckedDynamicSql from './unchecked-dynamic-sql.js';
 
 /** Each built-in rule's page, generated into docs/rules by `npm run docs`. */
 const DOCS_URL = 'https://github.com/migrate-safe/migrate-safe/blob/main/docs/rules/';
@@ -79,6 +80,7 @@ export const BUILT_IN_RULES: readonly AnyRule[] = [
   validateInSameTransaction,
   uniqueWithoutIndex,
   columnTypeChange,
+  uncheckedDynamicSql,
   preferRobustStatements,
   preferTextOverVarchar,
   preferBigint,

@@ -6,6 +6,11 @@ export interface ObjectOrigin {
   readonly migration: string;
   readonly part: 'up' | 'down';
   readonly transaction: number;
+  /**
+   * Created by a statement in a branch that may not run (`IF NOT EXISTS (...) THEN CREATE TABLE ...`
+   * in a DO block): the object may have existed before, with its data.
+   */
+  readonly conditional?: boolean;
 }
 
 export interface ColumnState {

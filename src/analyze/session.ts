@@ -23,6 +23,9 @@ export interface TransactionInfo {
 
 const NO_LOCKS: readonly LockAcquisition[] = [];
 
+/** Why the statements of a DO block (or of a function) outside a transaction block share one transaction. */
+const OWN_TRANSACTION = 'a DO block, like any function, runs all its statements in the one transaction of the statement that runs it';
+
 /**
  * The transaction of one statement. The statements of a block share the block's growing list of
  * locks, and each copies the part taken before it only when asked: a copy per statement would make
@@ -128,6 +131,8 @@ export class SessionTracker {
   private readonly wrapping: FileWrapping;
   /** The statement runs on its own between two blocks of the tool's: the next block opens after it. */
   private reopenAfterStatement = false;
+  /** Outside a block: the locks taken so far by the statements a DO block or function runs, held until it ends. */
+  private nestedLocks: LockAcquisition[] = [];
 
   /** `wrapping`: how the migration tool's transaction covers the file (`true`: the whole file in one block). */
   constructor(newTransactionId: () => number, wrapping: FileWrapping | boolean) {
@@ -157,10 +162,30 @@ export class SessionTracker {
       this.heldLocks = [];
     }
     const wrapper = this.inBlock && !this.explicit ? this.wrapping.reason : undefined;
+    this.nestedLocks = [];
     return {
       transaction: new StatementTransaction(this.transactionId, this.inBlock, this.explicit, wrapper, this.heldLocks),
       settings: this.settings,
     };
+  }
+
+  /**
+   * The transaction of a statement that the statement just left runs (a DO block's body, a function
+   * it calls): the same transaction, which lasts at least until that statement ends, so the locks
+   * each of them takes are held for the ones after it.
+   */
+  enterNested(): { transaction: TransactionInfo; settings: SessionSettings } {
+    const wrapper = this.inBlock ? (this.explicit ? undefined : this.wrapping.reason) : OWN_TRANSACTION;
+    const locks = this.inBlock ? this.heldLocks : this.nestedLocks;
+    return { transaction: new StatementTransaction(this.transactionId, true, this.explicit, wrapper, locks), settings: this.settings };
+  }
+
+  /** Records what a nested statement changed: its locks, settings. */
+  leaveNested(node: Node, locks: readonly LockAcquisition[]): void {
+    (this.inBlock ? this.heldLocks : this.nestedLocks).push(...locks);
+    const [type, fields] = unwrap(node);
+    if (type === 'VariableSetStmt') this.applySet(fields);
+    else if (type === 'SelectStmt') this.applySetConfigCalls(node);
   }
 
   /** Records what the statement changed: its locks, the transaction's end, settings. */
