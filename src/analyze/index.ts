@@ -32,6 +32,8 @@ export interface FileAnalysisOptions {
   readonly transaction?: TransactionPolicy | undefined;
   readonly position: Position;
   readonly newTransactionId: () => number;
+  /** The TimeZone the migration tool's session starts with (configuration `timeZone`), when known. */
+  readonly timeZone?: string | undefined;
 }
 
 /**
@@ -47,7 +49,7 @@ export function analyzeFile(
 ): void {
   const nodes = parsed.statements.map((statement) => statement.node);
   const wrapping = options.transaction ? fileWrapping(options.transaction, nodes) : options.assumeInTransaction;
-  const session = new SessionTracker(options.newTransactionId, wrapping);
+  const session = new SessionTracker(options.newTransactionId, wrapping, options.timeZone);
   // One origin per transaction, shared by the objects its statements create: a copy per statement is garbage.
   let origin: ObjectOrigin | undefined;
   let conditionalOrigin: ObjectOrigin | undefined;

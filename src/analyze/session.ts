@@ -125,8 +125,10 @@ export class SessionTracker {
   private transactionId: number;
   /** The locks taken so far in the current block; a new array for each block, only added to while the block lasts. */
   private heldLocks: LockAcquisition[] = [];
-  private settings: SessionSettings = NO_SETTINGS;
-  private settingsAtBlockStart: SessionSettings = NO_SETTINGS;
+  /** What a session starts with (and RESET returns to): the configured time zone. */
+  private readonly initial: SessionSettings;
+  private settings: SessionSettings;
+  private settingsAtBlockStart: SessionSettings;
   private readonly newTransactionId: () => number;
   private readonly wrapping: FileWrapping;
   /** The statement runs on its own between two blocks of the tool's: the next block opens after it. */
@@ -134,9 +136,15 @@ export class SessionTracker {
   /** Outside a block: the locks taken so far by the statements a DO block or function runs, held until it ends. */
   private nestedLocks: LockAcquisition[] = [];
 
-  /** `wrapping`: how the migration tool's transaction covers the file (`true`: the whole file in one block). */
-  constructor(newTransactionId: () => number, wrapping: FileWrapping | boolean) {
+  /**
+   * `wrapping`: how the migration tool's transaction covers the file (`true`: the whole file in one
+   * block); `timeZone`: the TimeZone the tool's session starts with, when known (the server's default).
+   */
+  constructor(newTransactionId: () => number, wrapping: FileWrapping | boolean, timeZone?: string) {
     this.newTransactionId = newTransactionId;
+    this.initial = timeZone === undefined ? NO_SETTINGS : { ...NO_SETTINGS, timeZone: { text: timeZone, milliseconds: undefined, local: false } };
+    this.settings = this.initial;
+    this.settingsAtBlockStart = this.initial;
     this.wrapping = typeof wrapping === 'boolean' ? assumedWrapping(wrapping) : wrapping;
     this.inBlock = this.wrapping.wrapped;
     this.transactionId = newTransactionId();
@@ -213,7 +221,7 @@ export class SessionTracker {
     const commit = kind === 'TRANS_STMT_COMMIT';
     const rollback = kind === 'TRANS_STMT_ROLLBACK';
     if ((!commit && !rollback) || !this.inBlock) return;
-    this.settings = withoutLocalSettings(rollback ? this.settingsAtBlockStart : this.settings);
+    this.settings = withoutLocalSettings(rollback ? this.settingsAtBlockStart : this.settings, this.settingsAtBlockStart);
     if (chain) {
       this.startBlock(this.explicit);
       return;
@@ -230,7 +238,7 @@ export class SessionTracker {
 
   private applySet(fields: VariableSet): void {
     if (fields.kind === 'VAR_RESET_ALL') {
-      this.settings = NO_SETTINGS;
+      this.settings = this.initial;
       return;
     }
     const name = fields.name === undefined ? undefined : TRACKED_SETTINGS[fields.name.toLowerCase()];
@@ -239,7 +247,7 @@ export class SessionTracker {
       const text = (fields.args ?? []).map((arg) => settingArgumentText(arg)).join(', ');
       this.set(name, text, fields.is_local === true);
     } else if (fields.kind === 'VAR_SET_DEFAULT' || fields.kind === 'VAR_RESET') {
-      this.settings = { ...this.settings, [name]: undefined };
+      this.settings = { ...this.settings, [name]: this.initial[name] };
     }
   }
 
@@ -272,18 +280,19 @@ interface VariableSet {
   readonly is_local?: boolean;
 }
 
-function withoutLocalSettings(settings: SessionSettings): SessionSettings {
-  const kept = (value: SettingValue | undefined): SettingValue | undefined => (value?.local ? undefined : value);
-  return {
-    lockTimeout: kept(settings.lockTimeout),
-    statementTimeout: kept(settings.statementTimeout),
-    searchPath: kept(settings.searchPath),
-    timeZone: kept(settings.timeZone),
+/** The settings after the block ends: each SET LOCAL gives way to the value the block started with. */
+function withoutLocalSettings(settings: SessionSettings, atBlockStart: SessionSettings): SessionSettings {
+  const kept = (name: SettingName): SettingValue | undefined => {
+    const value = settings[name];
+    const before = atBlockStart[name];
+    return value?.local ? (before?.local ? undefined : before) : value;
   };
+  return { lockTimeout: kept('lockTimeout'), statementTimeout: kept('statementTimeout'), searchPath: kept('searchPath'), timeZone: kept('timeZone') };
 }
 
 function settingArgumentText(arg: Node): string {
-  const constant = nodeOf(arg, 'A_Const');
+  // SET TIME ZONE INTERVAL '+00:00' HOUR TO MINUTE
+  const constant = nodeOf(nodeOf(arg, 'TypeCast')?.arg ?? arg, 'A_Const');
   if (constant?.sval) return constant.sval.sval ?? '';
   return constantText(constant) ?? '';
 }
@@ -298,9 +307,18 @@ export function parseDuration(text: string): number | undefined {
   return Number(match[1]) * (UNIT_MILLISECONDS[unit] ?? 1);
 }
 
-/** Whether the session's TimeZone is UTC, which makes timestamp to timestamptz free (PostgreSQL 12+). */
+/** Zone names without any offset from UTC, ever: `UTC`, `Etc/UTC`, `GMT`, `Zulu`, ... */
+const ZERO_OFFSET_ZONE = /^(?:posix\/)?(?:etc\/)?(?:utc|uct|gmt|gmt0|gmt[+-]0|greenwich|universal|zulu)$/i;
+/** Offsets of zero, as a number, an interval or a POSIX zone: `0`, `+00:00`, `UTC0`, `UTC+0`. */
+const ZERO_OFFSET = /^(?:[a-z]{3,}\s*)?[+-]?0+(?::0+){0,2}$/i;
+
+/**
+ * Whether the session's TimeZone has no offset from UTC, which makes timestamp to timestamptz (and
+ * back) free on PostgreSQL 12+: checked on a real server, Europe/London and Africa/Abidjan are not.
+ */
 export function timeZoneIsUtc(settings: SessionSettings): boolean {
-  return /^(utc|etc\/utc|gmt|z)$/i.test(settings.timeZone?.text ?? '');
+  const zone = settings.timeZone?.text.trim() ?? '';
+  return ZERO_OFFSET_ZONE.test(zone) || ZERO_OFFSET.test(zone);
 }
 
 /** The first schema of a search_path setting: where unqualified names are created. */

@@ -39,6 +39,8 @@ export interface ResolvedConfig {
   readonly allRules: readonly AnyRule[];
   readonly deprecatedSuffix: string;
   readonly exposedSchemas: readonly string[];
+  /** The TimeZone the migration tool's sessions start with; undefined when unknown (a SET in the file still counts). */
+  readonly timeZone: string | undefined;
 }
 
 /** Command-line settings, which win over the configuration file. */
@@ -155,6 +157,7 @@ export class ConfigLoader {
       allRules,
       deprecatedSuffix: config.deprecatedSuffix ?? DEFAULT_DEPRECATED_SUFFIX,
       exposedSchemas: config.exposedSchemas ?? supabase?.exposedSchemas ?? [],
+      timeZone: config.timeZone,
     };
   }
 

@@ -266,6 +266,7 @@ class Run {
       transaction: config.assumeInTransaction === undefined ? file.transaction : undefined,
       position: { migration: migration.id, part: file.part },
       newTransactionId: () => ++this.transactionCounter,
+      timeZone: config.timeZone,
     };
   }
 
