@@ -34,8 +34,8 @@ describe("the guide's Unsafe blocks", () => {
 });
 
 /**
- * Where the linter deliberately goes beyond the guide (README: "Where migrate-safe goes beyond the
- * guide"): step 3 of adding a column is a plain SET NOT NULL on a table in use, which scans the whole
+ * Where the linter deliberately goes beyond the guide (docs/rules.md: "Where migrate-safe departs from the
+ * migration safety guide"): step 3 of adding a column is a plain SET NOT NULL on a table in use, which scans the whole
  * table under ACCESS EXCLUSIVE; step 5 of renaming a column drops old_name while the sync trigger of
  * step 2 still reads NEW.old_name, so every INSERT and UPDATE on agents fails from then on.
  */

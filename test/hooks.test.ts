@@ -16,7 +16,7 @@ const NEW_MIGRATION = `${MIGRATIONS}/20240102000000_add_status_index.sql`;
 const NEW_ROLLBACK = `${MIGRATIONS}/rollback/20240102000000_add_status_index_down.sql`;
 const UNSAFE_INDEX = 'CREATE INDEX idx_agents_status ON agents (status);\n';
 const SAFE_INDEX = 'CREATE INDEX CONCURRENTLY idx_agents_status ON agents (status);\n';
-const README = readFileSync(join(REPOSITORY, 'README.md'), 'utf8');
+const CI_DOCS = readFileSync(join(REPOSITORY, 'docs', 'ci.md'), 'utf8');
 
 function run(command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): SpawnSyncReturns<string> {
   return spawnSync(command, args, { cwd, env, encoding: 'utf8' });
@@ -68,8 +68,8 @@ describe('pre-commit framework', () => {
     expectHookGuardsCommits(app, env);
   }, 600_000);
 
-  it('is the configuration the README tells users to write', () => {
-    expect(README).toContain('  - repo: https://github.com/migrate-safe/migrate-safe\n    rev: v0.1.0\n    hooks:\n      - id: migrate-safe\n');
+  it('is the configuration docs/ci.md tells users to write', () => {
+    expect(CI_DOCS).toContain('  - repo: https://github.com/migrate-safe/migrate-safe\n    rev: v0.1.0\n    hooks:\n      - id: migrate-safe\n');
   });
 });
 
@@ -85,7 +85,7 @@ describe('husky and lint-staged', () => {
     });
     linkPackages(app, [REPOSITORY, join(REPOSITORY, 'node_modules', 'husky'), join(REPOSITORY, 'node_modules', 'lint-staged')]);
     const env = gitEnv();
-    // The README's steps: npx husky init, then the hook runs lint-staged.
+    // docs/ci.md's steps: npx husky init, then the hook runs lint-staged.
     const init = run(join(app, 'node_modules', '.bin', 'husky'), ['init'], app, env);
     expect(init.status, init.stdout + init.stderr).toBe(0);
     writeFileSync(join(app, '.husky', 'pre-commit'), HOOK);
@@ -94,8 +94,8 @@ describe('husky and lint-staged', () => {
     expectHookGuardsCommits(app, env);
   }, 60_000);
 
-  it('is the configuration the README tells users to write', () => {
-    expect(README).toContain(`"lint-staged": {\n    "*.sql": "migrate-safe lint"\n  }`);
-    expect(README).toContain(`echo "${HOOK.trim()}" > .husky/pre-commit`);
+  it('is the configuration docs/ci.md tells users to write', () => {
+    expect(CI_DOCS).toContain(`"lint-staged": {\n    "*.sql": "migrate-safe lint"\n  }`);
+    expect(CI_DOCS).toContain(`echo "${HOOK.trim()}" > .husky/pre-commit`);
   });
 });

@@ -29,7 +29,7 @@ interface Action {
 }
 
 const ACTION = parse(readFileSync(join(REPOSITORY, 'action.yml'), 'utf8')) as Action;
-const README = readFileSync(join(REPOSITORY, 'README.md'), 'utf8');
+const CI_DOCS = readFileSync(join(REPOSITORY, 'docs', 'ci.md'), 'utf8');
 const EXAMPLES = join(REPOSITORY, 'examples', 'supabase');
 
 /** What a composite step's expressions can name here: inputs, github.*, and earlier steps' outputs. */
@@ -97,9 +97,9 @@ function step(name: string): Step {
   return found;
 }
 
-/** The inputs table of the README's GitHub Action section: name → default. */
+/** The inputs table of docs/ci.md's GitHub Action section: name → default. */
 function documentedInputs(): Map<string, string> {
-  const section = README.slice(README.indexOf('<!-- action-inputs:start -->'), README.indexOf('<!-- action-inputs:end -->'));
+  const section = CI_DOCS.slice(CI_DOCS.indexOf('<!-- action-inputs:start -->'), CI_DOCS.indexOf('<!-- action-inputs:end -->'));
   const rows = section.split('\n').filter((line) => line.startsWith('| `'));
   return new Map(
     rows.map((row) => {
@@ -110,7 +110,7 @@ function documentedInputs(): Map<string, string> {
 }
 
 describe('action.yml', () => {
-  it('is a composite action whose inputs are the ones the README documents, with the same defaults', () => {
+  it('is a composite action whose inputs are the ones docs/ci.md documents, with the same defaults', () => {
     expect(ACTION.runs.using).toBe('composite');
     const documented = documentedInputs();
     expect([...documented.keys()]).toEqual(Object.keys(ACTION.inputs));

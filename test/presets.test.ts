@@ -8,7 +8,7 @@ import type { RulePreset } from '../src/plugin/rule.js';
 import { REPOSITORY, jsonReport, project, runCli } from './support/cli.js';
 import { describesFiles, fillPlaceholders, migrationsOf } from './support/snippets.js';
 
-/** What each preset turns on, as the README promises: recommended ⊂ strict ⊂ all. */
+/** What each preset turns on, as docs/configuration.md promises: recommended ⊂ strict ⊂ all. */
 const TURNS_ON: Readonly<Record<PresetName, readonly RulePreset[]>> = {
   recommended: ['recommended'],
   strict: ['recommended', 'strict'],
@@ -51,8 +51,8 @@ it('a preset that does not exist stops the run with one line naming the file and
   expect(result.status).toBe(2);
 });
 
-it('the README documents the three presets', () => {
-  const readme = readFileSync(join(REPOSITORY, 'README.md'), 'utf8');
-  const section = /^### Presets\n([\s\S]*?)(?=^#)/m.exec(readme)?.[1] ?? '';
-  for (const preset of PRESETS) expect(section, `README.md, section "### Presets": ${preset}`).toContain(`\`${preset}\``);
+it('docs/configuration.md documents the three presets', () => {
+  const page = readFileSync(join(REPOSITORY, 'docs', 'configuration.md'), 'utf8');
+  const section = /^## Presets\n([\s\S]*?)(?=^#)/m.exec(page)?.[1] ?? '';
+  for (const preset of PRESETS) expect(section, `docs/configuration.md, section "## Presets": ${preset}`).toContain(`\`${preset}\``);
 });

@@ -103,7 +103,7 @@ describe('SARIF of the bundled examples', () => {
   it("passes Microsoft's SARIF validator with GitHub's rules: no error, no warning", () => {
     const verdict = multitoolVerdict(file, join(scratch, 'examples.validation.sarif'));
     expect(verdict.problems).toEqual([]);
-    // Suggestions left on purpose (README, "SARIF"): message ids, version control details, reachability of URLs (offline here), rule id style, context regions.
+    // Suggestions left on purpose (docs/ci.md, "SARIF"): message ids, version control details, reachability of URLs (offline here), rule id style, context regions.
     for (const note of verdict.notes) expect(['SARIF2002', 'SARIF2003', 'SARIF2006', 'SARIF2009', 'SARIF2011']).toContain(note);
   });
 

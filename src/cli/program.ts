@@ -89,7 +89,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     const { runLint } = await import('./lint-command.js');
     setExitCode(await runLint(paths, { ...options, ...program.opts() }));
   });
-  withLintOptions(program.command('validate').description('lint the configured migrations folder (the guide\'s validate step)')).action(
+  withLintOptions(program.command('validate').description('lint the configured migrations folder')).action(
     async (options: LintCommandOptions) => {
       const { runLint } = await import('./lint-command.js');
       setExitCode(await runLint([], { ...options, ...program.opts() }));
