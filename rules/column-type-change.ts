@@ -134,7 +134,8 @@ function reportRebuilds(statement: StatementContext, table: QualifiedName, comma
 function rebuildHelp(statement: StatementContext, table: QualifiedName, command: AlterTableCmd, indexes: readonly IndexState[], checks: readonly ConstraintState[]): string {
   const tableName = displayName(table);
   const change = `${statement.statement.textSource === undefined ? statement.statement.text : `ALTER TABLE ${tableName} ALTER COLUMN ${quoteIdentifier(command.name ?? '')} TYPE ${formatTypeName(nodeOf(command.def, 'ColumnDef')?.typeName) ?? '<type>'}`};`;
-  const zone = timeZoneIsUtc(statement.settings) ? [] : ["SET LOCAL timezone = 'UTC';"];
+  // The type change is a migration of its own: its session must be in UTC itself.
+  const zone = utcSession(statement.file.transactionMode !== 'none', change);
   const rebuilt = indexes.map((index) => {
     const columns = index.columns.map(quoteIdentifier).join(', ');
     return `CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX CONCURRENTLY ${quoteIdentifier(index.name.name)} ON ${tableName} (${columns});`;
@@ -144,7 +145,7 @@ function rebuildHelp(statement: StatementContext, table: QualifiedName, command:
     steps.push(['drop the indexes on the column without blocking (no transaction block); queries that use them are slower until they are built again', indexes.map((index) => `DROP INDEX CONCURRENTLY ${displayName(index.name)};`).join('\n')]);
   }
   const reAdded = checks.map((check) => `ALTER TABLE ${tableName} ADD CONSTRAINT ${quoteIdentifier(check.name)} CHECK (${sqlOf(check.condition) ?? '<its condition>'}) NOT VALID;`);
-  steps.push(['the type change alone: catalog only, a brief lock', [...checks.map((check) => `ALTER TABLE ${tableName} DROP CONSTRAINT ${quoteIdentifier(check.name)};`), ...zone, change, ...reAdded].join('\n')]);
+  steps.push(['the type change alone: catalog only, a brief lock', [...checks.map((check) => `ALTER TABLE ${tableName} DROP CONSTRAINT ${quoteIdentifier(check.name)};`), ...zone, ...reAdded].join('\n')]);
   const again = [
     ...(rebuilt.length === 0 ? [] : ['-- Each index as it was defined before (add its expressions or WHERE clause, if it had any):', ...rebuilt]),
     ...checks.map((check) => `ALTER TABLE ${tableName} VALIDATE CONSTRAINT ${quoteIdentifier(check.name)};`),
@@ -186,8 +187,12 @@ function utcShortcut(statement: StatementContext, pgVersion: number, oldType: Ty
   return [
     "-- If the stored values are UTC wall-clock times: in a session whose time zone is UTC, PostgreSQL 12+ rewrites no row",
     '-- (the indexes on the column are still rebuilt):',
-    "SET LOCAL timezone = 'UTC';",
-    `${statement.statement.text};`,
+    ...utcSession(statement.transaction.inBlock, `${statement.statement.text};`),
     '-- Otherwise, expand and contract:',
   ];
+}
+
+/** SQL run in a UTC session: SET LOCAL inside a transaction block; outside one, SET and RESET (SET LOCAL would do nothing). */
+function utcSession(inTransaction: boolean, sql: string): string[] {
+  return inTransaction ? ["SET LOCAL timezone = 'UTC';", sql] : ["SET timezone = 'UTC';", sql, 'RESET timezone;'];
 }

@@ -64,7 +64,7 @@ export function routineRun(parsed: ParsedSource, statement: ParsedStatement, fun
   const reader = new RunReader(parsed, statement, functions, run);
   if (statement.type === 'DoStmt') {
     const body = routineBodyOf(parsed, statement);
-    if (body) reader.body(body, { kind: 'do', functionName: undefined, branches: [] }, []);
+    if (body) reader.body(body, statement, { kind: 'do', functionName: undefined, branches: [] }, []);
   } else {
     reader.calls(statement, [], [], 0);
   }
@@ -160,10 +160,12 @@ class RunReader {
     this.run = run;
   }
 
-  body(body: RoutineBody | UnreadBody, where: Omit<RoutineContext, 'caller'>, calling: readonly ParsedStatement[]): void {
+  /** `owner`: the DO block or CREATE FUNCTION the body belongs to. */
+  body(body: RoutineBody | UnreadBody, owner: ParsedStatement, where: Omit<RoutineContext, 'caller'>, calling: readonly ParsedStatement[]): void {
     const context = (branches: readonly Branch[]): RoutineContext => ({ ...where, caller: this.caller, branches: [...where.branches, ...conditionLabels(branches)] });
     if (isUnread(body)) {
-      this.run.unchecked.push({ kind: 'unreadable', start: body.start, end: body.end, text: body.error, changesSchema: 'unknown', routine: context([]) });
+      // Nothing inside can be pointed at: the finding is about the whole block or function.
+      this.run.unchecked.push({ kind: 'unreadable', start: owner.start, end: owner.end, text: body.error, changesSchema: 'unknown', routine: context([]) });
       return;
     }
     for (const unit of body.units) {
@@ -186,7 +188,7 @@ class RunReader {
       if (!definition || calling.includes(definition)) continue;
       const body = routineBodyOf(this.parsed, definition);
       const functionName = stringsOf((definition.node as { CreateFunctionStmt?: { funcname?: Node[] } }).CreateFunctionStmt?.funcname).join('.');
-      if (body) this.body(body, { kind: 'function', functionName, branches }, [...calling, definition]);
+      if (body) this.body(body, definition, { kind: 'function', functionName, branches }, [...calling, definition]);
     }
   }
 
