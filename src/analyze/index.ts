@@ -2,6 +2,7 @@ import type { TransactionPolicy } from '../discover/types.js';
 import type { ParsedSource, ParsedStatement } from '../parse/parser.js';
 import { type QualifiedName, nameOfList } from './ast.js';
 import { type LockAcquisition, classifyStatement } from './classify.js';
+import { type ImplicitNames, implicitNames } from './implicit-names.js';
 import { type RoutineContext, type RoutineRun, type UncheckedSql, routineRun } from './routine.js';
 import { applyStatement, endSession } from './schema-apply.js';
 import { type ObjectOrigin, type SchemaState, objectKey } from './schema-state.js';
@@ -19,6 +20,11 @@ export interface StatementAnalysis {
   readonly locks: readonly LockAcquisition[];
   /** The schema before the statement. */
   readonly schema: SchemaView;
+  /**
+   * The name of each constraint and index the statement creates (its Constraint or IndexStmt
+   * node): the one written, else the one PostgreSQL chooses, unique in the schema as the history knows it.
+   */
+  readonly implicitNames: ImplicitNames;
   /** For a statement of a PL/pgSQL body (a DO block, a function the file calls): where it runs, and the branches it needs. */
   readonly routine?: RoutineContext | undefined;
   /** SQL the statement runs that cannot be read (EXECUTE of a string built at run time, a body that does not parse). */
@@ -61,13 +67,14 @@ export function analyzeFile(
     const run = statement.type === 'DoStmt' || functions.size > 0 ? routineRun(parsed, statement, (name) => functions.get(functionKey(name, defaultSchema))) : undefined;
     // Without an observer (a migration read for history only) nobody needs the locks.
     const locks = onStatement ? classifyStatement(statement.node, classifyContext(options, state, settings)) : [];
-    onStatement?.({ statement, index, transaction, settings, locks, schema: new SchemaView(state, defaultSchema, options.position), unchecked: run?.unchecked });
+    const names = implicitNames(statement.node, state, defaultSchema, options.pgVersion);
+    onStatement?.({ statement, index, transaction, settings, locks, schema: new SchemaView(state, defaultSchema, options.position), implicitNames: names, unchecked: run?.unchecked });
     session.leave(statement.node, locks);
     if (origin?.transaction !== transaction.id) {
       origin = { migration: options.position.migration, part: options.position.part, transaction: transaction.id };
       conditionalOrigin = { ...origin, conditional: true };
     }
-    applyStatement(state, statement.node, { origin, defaultSchema });
+    applyStatement(state, statement.node, { origin, defaultSchema, names });
     if (statement.type === 'CreateFunctionStmt') {
       const name = nameOfList((statement.node as { CreateFunctionStmt?: { funcname?: [] } }).CreateFunctionStmt?.funcname);
       if (name) functions.set(functionKey(name, defaultSchema), statement);
@@ -104,8 +111,9 @@ function replayRoutine(run: RoutineRun, index: number, { state, session, options
     const { transaction, settings } = session.enterNested();
     const defaultSchema = defaultSchemaOf(settings);
     const locks = onStatement ? classifyStatement(statement.node, classifyContext(options, state, settings)) : [];
-    onStatement?.({ statement, index, transaction, settings, locks, schema: new SchemaView(state, defaultSchema, options.position), routine });
+    const names = implicitNames(statement.node, state, defaultSchema, options.pgVersion);
+    onStatement?.({ statement, index, transaction, settings, locks, schema: new SchemaView(state, defaultSchema, options.position), implicitNames: names, routine });
     session.leaveNested(statement.node, locks);
-    applyStatement(state, statement.node, { origin: routine.branches.length > 0 ? origins.conditional : origins.certain, defaultSchema });
+    applyStatement(state, statement.node, { origin: routine.branches.length > 0 ? origins.conditional : origins.certain, defaultSchema, names });
   }
 }

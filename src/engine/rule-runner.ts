@@ -230,6 +230,9 @@ class RuleStatementContext implements StatementContext {
   get unchecked(): StatementAnalysis['unchecked'] {
     return this.#analysis.unchecked;
   }
+  get implicitNames(): StatementAnalysis['implicitNames'] {
+    return this.#analysis.implicitNames;
+  }
   get file(): FileInfo {
     return this.#runner.fileInfo;
   }
