@@ -6,7 +6,7 @@ import { generatedDocs } from '../scripts/generate-docs.js';
 
 const ROOT = join(import.meta.dirname, '..');
 
-it('docs/rules and the rules table of docs/rules.md match the rule metadata (npm run docs regenerates them)', () => {
+it('docs/rules, the rules table of docs/rules.md and configuration.schema.json match the rule metadata and the configuration schema (npm run docs regenerates them)', () => {
   for (const [path, content] of generatedDocs(ROOT)) {
     expect(readFileSync(path, 'utf8'), `${relative(ROOT, path)} is stale: run npm run docs`).toBe(content);
   }

@@ -39,7 +39,7 @@ describe('npm run release', () => {
     expect(git(root, 'rev-parse', `${MAJOR_TAG}^{commit}`).trim()).toBe(release.commit);
     expect(git(root, 'rev-parse', `${release.commit}^`).trim()).toBe(git(root, 'rev-parse', 'HEAD').trim());
     const files = git(root, 'ls-tree', '-r', '--name-only', release.commit).trim().split('\n');
-    for (const file of ['dist/cli/main.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'action.yml', '.pre-commit-hooks.yaml', 'LICENSE', 'CHANGELOG.md', 'README.md', 'package-lock.json', 'docs/rules.md']) {
+    for (const file of ['dist/cli/main.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'action.yml', '.pre-commit-hooks.yaml', 'LICENSE', 'CHANGELOG.md', 'README.md', 'package-lock.json', 'docs/rules.md', 'configuration.schema.json']) {
       expect(files, file).toContain(file);
     }
     expect(files.filter((file) => /^(src|test|rules|scripts)\//.test(file) || file.endsWith('.ts') && !file.endsWith('.d.ts'))).toEqual([]);

@@ -1,11 +1,13 @@
 import * as v from 'valibot';
 import { LAYOUT_IDS } from '../discover/layouts/index.js';
+import { SEVERITIES, normalSeverity } from './severity.js';
+import { didYouMean } from './suggest.js';
 
-const SEVERITY = v.picklist(['off', 'warn', 'error'], 'expected "off", "warn" or "error"');
+const SEVERITY = v.pipe(v.picklist(SEVERITIES, 'expected "off", "warn" (or "warning") or "error"'), v.transform(normalSeverity));
 
 const RULE_SETTING = v.union(
   [SEVERITY, v.strictTuple([SEVERITY]), v.strictTuple([SEVERITY, v.unknown()])],
-  'expected "off", "warn", "error" or [severity, options]',
+  'expected "off", "warn" (or "warning"), "error" or [severity, options]',
 );
 
 export const PRESETS = ['recommended', 'strict', 'all'] as const;
@@ -14,20 +16,57 @@ export type PresetName = (typeof PRESETS)[number];
 /** The configuration file's shape. Unknown keys are errors: a typo must not silently do nothing. */
 export const CONFIG_SCHEMA = v.strictObject(
   {
-    extends: v.optional(v.picklist(PRESETS, `expected one of ${PRESETS.map((preset) => `"${preset}"`).join(', ')}`)),
-    rules: v.optional(v.record(v.string(), RULE_SETTING)),
-    pgVersion: v.optional(v.pipe(v.number('expected a PostgreSQL major version such as 15'), v.integer(), v.minValue(9), v.maxValue(99))),
-    assumeInTransaction: v.optional(v.boolean('expected true or false')),
-    migrations: v.optional(
-      v.strictObject({
-        folder: v.optional(v.string('expected a folder path')),
-        layout: v.optional(v.picklist(LAYOUT_IDS, `expected one of ${LAYOUT_IDS.map((id) => `"${id}"`).join(', ')}`)),
-      }),
+    // The JSON Schema an editor checks the file with (configuration.schema.json); not a setting.
+    $schema: v.optional(v.pipe(v.string('expected the URL or path of a JSON Schema'), v.description('The JSON Schema editors check this file with.'))),
+    extends: v.optional(
+      v.pipe(
+        v.picklist(PRESETS, `expected one of ${PRESETS.map((preset) => `"${preset}"`).join(', ')}`),
+        v.description('The preset the rules start from: recommended (the default), strict or all.'),
+      ),
     ),
-    ignore: v.optional(v.array(v.string('expected a glob'), 'expected a list of globs')),
-    plugins: v.optional(v.array(v.string('expected a path or package name'), 'expected a list of paths or package names')),
-    deprecatedSuffix: v.optional(v.pipe(v.string('expected a suffix such as "_deprecated"'), v.minLength(1))),
-    exposedSchemas: v.optional(v.array(v.string('expected a schema name'), 'expected a list of schema names')),
+    rules: v.optional(v.pipe(v.record(v.string(), RULE_SETTING), v.description('Per rule: "off", "warn" (or "warning"), "error", or [severity, options].'))),
+    pgVersion: v.optional(
+      v.pipe(
+        v.number('expected a PostgreSQL major version such as 15'),
+        v.integer(),
+        v.minValue(9),
+        v.maxValue(99),
+        v.description('The PostgreSQL major version the migrations run on; default: [db] major_version of supabase/config.toml, else 15.'),
+      ),
+    ),
+    assumeInTransaction: v.optional(
+      v.pipe(v.boolean('expected true or false'), v.description("true: each file runs in one transaction; false: each statement on its own; default: as the layout's tool runs it.")),
+    ),
+    migrations: v.optional(
+      v.pipe(
+        v.strictObject({
+          folder: v.optional(v.pipe(v.string('expected a folder path'), v.description('The folder validate lints, relative to this file.'))),
+          layout: v.optional(
+            v.pipe(
+              v.picklist(LAYOUT_IDS, `expected one of ${LAYOUT_IDS.map((id) => `"${id}"`).join(', ')}`),
+              v.description('The migrations layout, instead of detecting it.'),
+            ),
+          ),
+        }),
+        v.description('Where the migrations are and how they are laid out.'),
+      ),
+    ),
+    ignore: v.optional(v.pipe(v.array(v.string('expected a glob'), 'expected a list of globs'), v.description('Globs, relative to this file, of files not to report on.'))),
+    plugins: v.optional(
+      v.pipe(
+        v.array(v.string('expected a path or package name'), 'expected a list of paths or package names'),
+        v.description('Paths or package names of modules that export rules.'),
+      ),
+    ),
+    deprecatedSuffix: v.optional(
+      v.pipe(v.string('expected a suffix such as "_deprecated"'), v.minLength(1), v.description('The suffix that marks a table renamed for deprecation; default "_deprecated".')),
+    ),
+    exposedSchemas: v.optional(
+      v.pipe(
+        v.array(v.string('expected a schema name'), 'expected a list of schema names'),
+        v.description('Schemas an API exposes, for rls-disabled; default: [api] schemas of supabase/config.toml, else public for the supabase layout.'),
+      ),
+    ),
   },
   'expected an object',
 );
@@ -41,6 +80,27 @@ export function firstIssue(schema: v.GenericSchema, value: unknown): string | un
   if (result.success) return undefined;
   const [issue] = result.issues;
   const path = v.getDotPath(issue);
-  if (issue.type === 'strict_object' && path !== null) return `unknown key "${path}"`;
+  if (issue.type === 'strict_object' && path !== null) {
+    const keys = (issue.path ?? []).map((item) => String(item.key));
+    return `unknown key "${path}"${didYouMean(keys.at(-1) ?? '', acceptedKeys(schema, keys.slice(0, -1)))}`;
+  }
   return path === null ? issue.message : `${path}: ${issue.message}`;
+}
+
+interface SchemaNode {
+  readonly type?: string;
+  readonly wrapped?: SchemaNode;
+  readonly entries?: Readonly<Record<string, SchemaNode>>;
+}
+
+/** The keys the object schema found at `keys` (inside optional wrappers) accepts. */
+function acceptedKeys(schema: v.GenericSchema, keys: readonly string[]): string[] {
+  const entriesOf = (node: SchemaNode | undefined): Readonly<Record<string, SchemaNode>> | undefined => {
+    let current = node;
+    while (current?.wrapped) current = current.wrapped;
+    return current?.entries;
+  };
+  let node: SchemaNode | undefined = schema;
+  for (const key of keys) node = entriesOf(node)?.[key];
+  return Object.keys(entriesOf(node) ?? {});
 }
