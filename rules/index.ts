@@ -37,6 +37,10 @@ import constraintWithoutNotValid from './constraint-without-not-valid.js';
 import validateInSameTransaction from './validate-in-same-transaction.js';
 import uniqueWithoutIndex from './unique-without-index.js';
 import columnTypeChange from './column-type-change.js';
+import tableRewrite from './table-rewrite.js';
+import exclusionConstraint from './exclusion-constraint.js';
+import domainConstraintWithoutNotValid from './domain-constraint-without-not-valid.js';
+import usingIndexRefused from './using-index-refused.js';
 
 /** Each built-in rule's page, generated into docs/rules by `npm run docs`. */
 const DOCS_URL = 'https://github.com/migrate-safe/migrate-safe/blob/main/docs/rules/';
@@ -79,6 +83,10 @@ export const BUILT_IN_RULES: readonly AnyRule[] = [
   validateInSameTransaction,
   uniqueWithoutIndex,
   columnTypeChange,
+  tableRewrite,
+  exclusionConstraint,
+  domainConstraintWithoutNotValid,
+  usingIndexRefused,
   preferRobustStatements,
   preferTextOverVarchar,
   preferBigint,

@@ -136,3 +136,12 @@ describe('several reports from one run', () => {
     expect(stdout).toMatch(/✖ 1 problem \(1 error, 0 warnings\) in 1 file\n::error file=m\.sql,line=1,col=1,endLine=1,endColumn=50,title=require-concurrent-index::/);
   });
 });
+
+describe('the lock line of a finding', () => {
+  it('explains an older version by its own note, not by the newer behaviour it contradicts', () => {
+    const root = project({ 'm.sql': "ALTER TABLE agents ADD COLUMN region text NOT NULL DEFAULT 'eu';\n" });
+    const old = runCli(['lint', 'm.sql', '--pg-version', '10'], { cwd: root });
+    expect(old.stdout).toContain('; before PostgreSQL 11 any default rewrote the table');
+    expect(old.stdout).not.toContain('stored once in the catalog');
+  });
+});

@@ -132,10 +132,17 @@ async function relations(): Promise<Map<string, RelationState>> {
 }
 
 /** Runs a statement inside a transaction, reads its locks from pg_locks, and rolls it back. */
-async function observeInTransaction(setup: string | undefined, sql: string): Promise<Observation> {
+/** A form's setup as the queries to run, each on its own. */
+type Setup = string | readonly string[] | undefined;
+
+async function runSetup(setup: Setup): Promise<void> {
+  for (const query of [setup ?? []].flat()) await db.exec(query);
+}
+
+async function observeInTransaction(setup: Setup, sql: string): Promise<Observation> {
   await freshFixture();
   if (setup !== undefined) {
-    await db.exec(setup);
+    await runSetup(setup);
     fixtureChanged = true;
   }
   await db.exec('BEGIN');
@@ -151,10 +158,10 @@ async function observeInTransaction(setup: string | undefined, sql: string): Pro
 }
 
 /** Runs a statement on its own; locks are known only when a probe in it reported them. */
-async function observeOutsideTransaction(setup: string | undefined, sql: string, watched: boolean): Promise<Observation> {
+async function observeOutsideTransaction(setup: Setup, sql: string, watched: boolean): Promise<Observation> {
   await freshFixture();
   fixtureChanged = true;
-  if (setup !== undefined) await db.exec(setup);
+  await runSetup(setup);
   const before = await relations();
   const notices: string[] = [];
   await db.exec(sql, { onNotice: (notice) => notices.push(notice.message ?? '') });
@@ -190,8 +197,8 @@ function strongest(modes: readonly LockMode[] | undefined): LockMode | undefined
 }
 
 /** The locks migrate-safe's analysis gives a statement run after the fixture and a setup. */
-function classify(setup: string | undefined, sql: string): readonly LockAcquisition[] {
-  const parsed = parseSource([FIXTURE, setup, sql].filter((part) => part !== undefined).join(';\n'));
+function classify(setup: Setup, sql: string): readonly LockAcquisition[] {
+  const parsed = parseSource([FIXTURE, setup ?? [], sql].flat().join(';\n'));
   expect(parsed.errors).toEqual([]);
   let locks: readonly LockAcquisition[] = [];
   analyzeFile(
@@ -275,7 +282,7 @@ describe(`the lock table on ${ENGINE.text.split(' on ')[0] ?? ENGINE.text}`, () 
       await expect(db.exec(`BEGIN; ${form.example.sql}`)).rejects.toThrow(/cannot run inside a transaction block/);
       await db.exec('ROLLBACK');
       const watch = WATCHED_OUTSIDE_A_TRANSACTION[id];
-      const setup = [form.example.setup, watch?.setup].filter((part) => part !== undefined).join(';\n') || undefined;
+      const setup = [form.example.setup ?? [], watch?.setup ?? []].flat();
       const sql = watch?.sql ?? form.example.sql;
       const acquisitions = classify(setup, sql);
       expect(acquisitions.map((lock) => lock.form.id)).toEqual(acquisitions.map(() => id));

@@ -66,6 +66,28 @@ describe('each layout runs files the way its tool does', () => {
     ).toEqual(['migrations/1_a.up.sql:1 out', 'migrations/2_b.up.sql:1 in tool', 'migrations/2_b.up.sql:2 in tool', 'migrations/2_b.up.sql:3 in tool']);
   });
 
+  it('popx: each migration in a transaction; an .autocommit. file without one, sent as one query string', async () => {
+    expect(
+      await seen({
+        'migrations/1_a.postgres.up.sql': TWO,
+        'migrations/1_a.postgres.down.sql': 'SELECT 1;\n',
+        'migrations/2_b.autocommit.up.sql': 'CREATE INDEX CONCURRENTLY i ON agents (a);\n',
+        'migrations/2_b.autocommit.down.sql': 'SELECT 1;\n',
+        'migrations/3_c.postgres.autocommit.up.sql': TWO,
+        'migrations/3_c.postgres.autocommit.down.sql': 'SELECT 1;\n',
+      }),
+    ).toEqual([
+      'migrations/1_a.postgres.down.sql:1 in tool',
+      'migrations/1_a.postgres.up.sql:1 in tool',
+      'migrations/1_a.postgres.up.sql:2 in tool',
+      'migrations/2_b.autocommit.down.sql:1 out',
+      'migrations/2_b.autocommit.up.sql:1 out',
+      'migrations/3_c.postgres.autocommit.down.sql:1 out',
+      'migrations/3_c.postgres.autocommit.up.sql:1 in tool',
+      'migrations/3_c.postgres.autocommit.up.sql:2 in tool',
+    ]);
+  });
+
   it('prisma: migration.sql is one implicit transaction too', async () => {
     expect(await seen({ 'prisma/migrations/1_a/migration.sql': TWO, 'prisma/migrations/migration_lock.toml': 'provider = "postgresql"\n' })).toEqual([
       'prisma/migrations/1_a/migration.sql:1 in tool',

@@ -1,9 +1,9 @@
-import type { AlterTableCmd, ColumnDef, Constraint, DropStmt, Node, RangeVar } from '@pgsql/types';
-import { type QualifiedName, constraintsOf, nameOfRangeVar, namesOfObjects, nodeOf, stringsOf, unwrap } from './ast.js';
+import type { AlterDomainStmt, AlterObjectSchemaStmt, AlterTableCmd, ColumnDef, Constraint, DropStmt, Node, RangeVar, TypeName } from '@pgsql/types';
+import { type QualifiedName, constraintsOf, nameOfList, nameOfRangeVar, namesOfObjects, nodeOf, stringsOf, unwrap } from './ast.js';
 import { expressionVolatility } from './expressions.js';
 import { type StatementForm, type StatementFormId, type TableEffect, formFactsFor, statementForm } from './lock-facts.js';
 import { LOCK_MODES, type LockMode } from './lock-modes.js';
-import { type SchemaState, objectKey } from './schema-state.js';
+import { type SchemaState, domainChecksValues, objectKey } from './schema-state.js';
 import { typeChangeVerdict } from './type-change.js';
 
 /** How a relation takes part in a statement. */
@@ -57,7 +57,8 @@ function acquisitions(use: FormUse, context: ClassifyContext): LockAcquisition[]
   const otherTableEffect = form.effectOn === 'other-table';
   add(use.table, 'table', use.mode ?? facts.lock, otherTableEffect ? 'none' : facts.effect);
   add(use.otherTable, 'other-table', form.referencedLock, otherTableEffect ? facts.effect : 'none');
-  add(use.index, 'index', form.indexLock, 'none');
+  // A statement about the index alone (ALTER INDEX ... SET TABLESPACE) does its work on the index.
+  add(use.index, 'index', form.indexLock, form.lock === undefined ? facts.effect : 'none');
   return result;
 }
 
@@ -78,16 +79,18 @@ const CLASSIFIERS: Readonly<Record<string, Classifier>> = {
   },
   AlterTableStmt: (fields: { relation?: RangeVar; cmds?: Node[]; objtype?: string }, context) => {
     const table = nameOfRangeVar(fields.relation);
-    if (fields.objtype === 'OBJECT_INDEX' || fields.objtype === 'OBJECT_SEQUENCE' || fields.objtype === 'OBJECT_TYPE') return [];
+    if (fields.objtype === 'OBJECT_INDEX') return alterIndexForms(table, fields.cmds, context);
+    if (fields.objtype === 'OBJECT_SEQUENCE' || fields.objtype === 'OBJECT_TYPE') return [];
     return (fields.cmds ?? []).flatMap((node) => {
       const command = nodeOf(node, 'AlterTableCmd');
       return command ? alterTableForms(table, command, context) : [];
     });
   },
   RenameStmt: (fields: { renameType?: string; relation?: RangeVar }) =>
-    ['OBJECT_TABLE', 'OBJECT_COLUMN', 'OBJECT_TABCONSTRAINT'].includes(fields.renameType ?? '')
-      ? [{ form: 'rename', table: nameOfRangeVar(fields.relation) }]
-      : [],
+    RENAMED_IN_A_RELATION.has(fields.renameType ?? '') ? [{ form: 'rename', table: nameOfRangeVar(fields.relation) }] : [],
+  AlterObjectSchemaStmt: (fields: AlterObjectSchemaStmt) =>
+    MOVABLE_RELATIONS.has(fields.objectType ?? '') ? [{ form: 'set-schema', table: nameOfRangeVar(fields.relation) }] : [],
+  AlterDomainStmt: domainForms,
   CreateStmt: (fields: { tableElts?: Node[] }) =>
     referencedTables(fields.tableElts).map((referenced) => ({ form: 'create-table', table: undefined, otherTable: referenced })),
   CreateTrigStmt: (fields: { relation?: RangeVar }) => [{ form: 'create-trigger', table: nameOfRangeVar(fields.relation) }],
@@ -122,6 +125,50 @@ const CLASSIFIERS: Readonly<Record<string, Classifier>> = {
   InsertStmt: ROW_WRITES,
   MergeStmt: ROW_WRITES,
 };
+
+const RENAMED_IN_A_RELATION = new Set(['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_FOREIGN_TABLE', 'OBJECT_COLUMN', 'OBJECT_TABCONSTRAINT']);
+const MOVABLE_RELATIONS = new Set(['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_FOREIGN_TABLE']);
+
+/** ALTER INDEX: SET TABLESPACE copies the index to new files under ACCESS EXCLUSIVE on the index. */
+function alterIndexForms(index: QualifiedName | undefined, commands: readonly Node[] | undefined, context: ClassifyContext): FormUse[] {
+  const moves = (commands ?? []).some((command) => nodeOf(command, 'AlterTableCmd')?.subtype === 'AT_SetTableSpace');
+  return moves ? [{ form: 'alter-index-set-tablespace', table: tableOfIndex(index, context), index }] : [];
+}
+
+/**
+ * ALTER DOMAIN ... ADD CONSTRAINT (unless NOT VALID), VALIDATE CONSTRAINT and SET NOT NULL check
+ * every value of the domain: each table with a column of it is read under a lock.
+ */
+function domainForms(fields: AlterDomainStmt, context: ClassifyContext): FormUse[] {
+  const constraint = nodeOf(fields.def, 'Constraint');
+  const form: StatementFormId | undefined =
+    fields.subtype === 'C' && constraint?.contype === 'CONSTR_CHECK' && constraint.skip_validation !== true
+      ? 'alter-domain-add-constraint'
+      : fields.subtype === 'V'
+        ? 'alter-domain-validate-constraint'
+        : fields.subtype === 'O'
+          ? 'alter-domain-set-not-null'
+          : undefined;
+  const domain = nameOfList(fields.typeName);
+  if (!form || !domain) return [];
+  return tablesWithColumnOf(objectKey(domain, context.defaultSchema), context).map((table) => ({ form, table }));
+}
+
+/** The tables with a column of a type, by the type's key. Only ALTER DOMAIN asks, so a walk over the tables is affordable. */
+function tablesWithColumnOf(typeKey: string, context: ClassifyContext): QualifiedName[] {
+  const tables: QualifiedName[] = [];
+  for (const table of context.schema.tables.values()) {
+    if (table.kind === 'view') continue;
+    const uses = [...table.columns.values()].some((column) => typeKeyOf(column.type, context) === typeKey);
+    if (uses) tables.push(table.name);
+  }
+  return tables;
+}
+
+function typeKeyOf(type: TypeName | undefined, context: ClassifyContext): string | undefined {
+  const name = nameOfList(type?.names);
+  return name && name.schema !== 'pg_catalog' ? objectKey(name, context.defaultSchema) : undefined;
+}
 
 function dropForms(fields: DropStmt, context: ClassifyContext): FormUse[] {
   const names = namesOfObjects(fields.objects);
@@ -174,7 +221,13 @@ function referencedTables(elements: readonly Node[] | undefined): QualifiedName[
   return referenced;
 }
 
-const REWRITING_SUBTYPES = new Set(['AT_SetTableSpace', 'AT_SetLogged', 'AT_SetUnLogged', 'AT_SetAccessMethod', 'AT_SetExpression']);
+const REWRITING_SUBTYPES: Readonly<Record<string, StatementFormId>> = {
+  AT_SetTableSpace: 'set-tablespace',
+  AT_SetLogged: 'set-logged',
+  AT_SetUnLogged: 'set-logged',
+  AT_SetAccessMethod: 'set-access-method',
+  AT_SetExpression: 'set-expression',
+};
 const STATISTICS_SUBTYPES = new Set(['AT_SetStatistics', 'AT_SetOptions', 'AT_ResetOptions', 'AT_ClusterOn', 'AT_DropCluster']);
 const TRIGGER_SUBTYPES = new Set([
   'AT_EnableTrig',
@@ -208,7 +261,7 @@ function alterTableForms(table: QualifiedName | undefined, command: AlterTableCm
       const constraint = nodeOf(command.def, 'Constraint');
       // PostgreSQL 18's ADD CONSTRAINT ... NOT NULL col is SET NOT NULL, and skips its scan the same way.
       if (constraint?.contype === 'CONSTR_NOTNULL' && constraint.skip_validation !== true) return one(notNullForm(table, stringsOf(constraint.keys)[0], context));
-      return constraint ? constraintForms(table, constraint) : [];
+      return constraint ? constraintForms(table, constraint, context) : [];
     }
     case 'AT_ValidateConstraint':
       return [{ form: 'validate-constraint', table, otherTable: referencedTableOf(table, command.name, context) }];
@@ -225,7 +278,7 @@ function alterTableForms(table: QualifiedName | undefined, command: AlterTableCm
     case 'AT_ResetRelOptions':
       return one('set-statistics');
     default:
-      if (REWRITING_SUBTYPES.has(subtype)) return one('alter-table-rewrite');
+      if (REWRITING_SUBTYPES[subtype]) return one(REWRITING_SUBTYPES[subtype]);
       if (STATISTICS_SUBTYPES.has(subtype)) return one('set-statistics');
       if (TRIGGER_SUBTYPES.has(subtype)) return one('enable-disable-trigger');
       if (ROW_SECURITY_SUBTYPES.has(subtype)) return one('row-level-security');
@@ -244,7 +297,7 @@ function addColumnForms(table: QualifiedName | undefined, column: ColumnDef | un
   for (const constraint of constraints) {
     if (constraint.contype === 'CONSTR_DEFAULT' || constraint.contype === 'CONSTR_NOTNULL') continue;
     const unchecked = constraint.contype === 'CONSTR_FOREIGN' && !filled;
-    forms.push(...constraintForms(table, unchecked ? { ...constraint, skip_validation: true } : constraint));
+    forms.push(...constraintForms(table, unchecked ? { ...constraint, skip_validation: true } : constraint, context));
   }
   return forms;
 }
@@ -260,6 +313,9 @@ function addColumnForm(column: ColumnDef | undefined, context: ClassifyContext):
     const virtual = generated.generated_kind === 'v' && context.pgVersion >= 18;
     return virtual ? 'add-column-generated-virtual' : 'add-column-generated-stored';
   }
+  // A domain with constraints checks each row's value: PostgreSQL computes the column row by row (up to 18 at least).
+  const typeKey = typeKeyOf(column?.typeName, context);
+  if (typeKey !== undefined && domainChecksValues(context.schema.types.get(typeKey))) return 'add-column-domain-check';
   const defaultValue = constraints.find((constraint) => constraint.contype === 'CONSTR_DEFAULT');
   if (!defaultValue) return 'add-column';
   const volatility = expressionVolatility(defaultValue.raw_expr, (name, schema) =>
@@ -268,7 +324,7 @@ function addColumnForm(column: ColumnDef | undefined, context: ClassifyContext):
   return volatility.volatility === 'volatile' ? 'add-column-volatile-default' : 'add-column-default';
 }
 
-function constraintForms(table: QualifiedName | undefined, constraint: Constraint): FormUse[] {
+function constraintForms(table: QualifiedName | undefined, constraint: Constraint, context: ClassifyContext): FormUse[] {
   const notValid = constraint.skip_validation === true;
   switch (constraint.contype) {
     case 'CONSTR_CHECK':
@@ -279,12 +335,29 @@ function constraintForms(table: QualifiedName | undefined, constraint: Constrain
       return [{ form: notValid ? 'add-foreign-key-not-valid' : 'add-foreign-key', table, otherTable: nameOfRangeVar(constraint.pktable) }];
     case 'CONSTR_UNIQUE':
     case 'CONSTR_PRIMARY':
-      return [{ form: constraint.indexname ? 'add-unique-using-index' : 'add-unique', table }];
+      if (!constraint.indexname) return [{ form: 'add-unique', table }];
+      if (constraint.contype === 'CONSTR_PRIMARY' && nullableColumnsOfIndex(table, constraint.indexname, context).length > 0) {
+        return [{ form: 'add-primary-key-using-index-nullable', table }];
+      }
+      return [{ form: 'add-unique-using-index', table }];
     case 'CONSTR_EXCLUSION':
       return [{ form: 'add-exclusion', table }];
     default:
       return [];
   }
+}
+
+/**
+ * The columns of an index that PRIMARY KEY USING INDEX must set NOT NULL by reading the table:
+ * nullable in the history, and (12+) not proven NOT NULL by a valid CHECK. Empty when the index or
+ * the table's columns are unknown (set-not-null-scan judges the same way).
+ */
+function nullableColumnsOfIndex(table: QualifiedName | undefined, indexName: string, context: ClassifyContext): string[] {
+  if (!table) return [];
+  const index = context.schema.indexes.get(objectKey({ schema: table.schema, name: indexName }, context.defaultSchema));
+  const state = context.schema.tables.get(objectKey(table, context.defaultSchema));
+  if (!state?.columnsKnown) return [];
+  return (index?.columns ?? []).filter((column) => state.columns.get(column)?.notNull === false && !(context.pgVersion >= 12 && hasValidNotNullCheck(table, column, context)));
 }
 
 function columnTypeForm(table: QualifiedName | undefined, command: AlterTableCmd, context: ClassifyContext): StatementFormId {

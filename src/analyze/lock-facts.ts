@@ -13,7 +13,8 @@ export interface OlderVersionFacts {
 
 /** How to show a fact on a real engine: a statement of the form, after the shared fixture and its own setup. */
 export interface FormExample {
-  readonly setup?: string;
+  /** Run before the statement and committed; a list runs each part as a query of its own (CREATE TABLESPACE must be alone). */
+  readonly setup?: string | readonly string[];
   readonly sql: string;
   /** Whether the statement can run inside a transaction block (so pg_locks can be read while it holds its locks). */
   readonly inTransaction: boolean;
@@ -155,6 +156,18 @@ export const STATEMENT_FORMS = [
     example: { sql: 'ALTER TABLE agents ADD COLUMN score2 int GENERATED ALWAYS AS (score * 2) STORED', inTransaction: true },
   },
   {
+    id: 'add-column-domain-check',
+    title: 'ALTER TABLE ... ADD COLUMN of a domain with constraints',
+    lock: 'ACCESS EXCLUSIVE',
+    effect: 'rewrite',
+    effectNote: "every existing row's value is checked against the domain's constraints, so the table and its indexes are rewritten, even without a default",
+    example: {
+      setup: 'CREATE DOMAIN positive_score AS int CHECK (VALUE > 0)',
+      sql: 'ALTER TABLE agents ADD COLUMN rank positive_score',
+      inTransaction: true,
+    },
+  },
+  {
     id: 'add-column-generated-virtual',
     title: 'ALTER TABLE ... ADD COLUMN ... GENERATED ALWAYS AS (...) VIRTUAL',
     lock: 'ACCESS EXCLUSIVE',
@@ -294,10 +307,23 @@ export const STATEMENT_FORMS = [
     title: 'ALTER TABLE ... ADD CONSTRAINT ... UNIQUE / PRIMARY KEY USING INDEX',
     lock: 'ACCESS EXCLUSIVE',
     effect: 'none',
-    effectNote: 'the existing index becomes the constraint; PRIMARY KEY on a nullable column also sets NOT NULL, which scans',
+    effectNote: 'the existing index becomes the constraint',
     example: {
       setup: 'CREATE UNIQUE INDEX agents_code_idx ON agents (code)',
       sql: 'ALTER TABLE agents ADD CONSTRAINT agents_code_key UNIQUE USING INDEX agents_code_idx',
+      inTransaction: true,
+    },
+  },
+  {
+    id: 'add-primary-key-using-index-nullable',
+    title: 'ALTER TABLE ... ADD CONSTRAINT ... PRIMARY KEY USING INDEX (columns not yet NOT NULL)',
+    lock: 'ACCESS EXCLUSIVE',
+    effect: 'scan',
+    effectNote: 'the index becomes the key, and its columns are set NOT NULL: every row is read to check for NULLs',
+    olderVersions: { before: 12, effect: 'scan', note: 'before PostgreSQL 12 the scan runs even when a valid CHECK (col IS NOT NULL) exists' },
+    example: {
+      setup: "CREATE TABLE badges (code text); INSERT INTO badges SELECT 'b' || n FROM generate_series(1, 10) AS n; CREATE UNIQUE INDEX badges_code_idx ON badges (code)",
+      sql: 'ALTER TABLE badges ADD CONSTRAINT badges_pkey PRIMARY KEY USING INDEX badges_code_idx',
       inTransaction: true,
     },
   },
@@ -341,16 +367,75 @@ export const STATEMENT_FORMS = [
     example: { sql: 'ALTER TABLE agents DISABLE TRIGGER ALL', inTransaction: true },
   },
   {
-    id: 'alter-table-rewrite',
-    title: 'ALTER TABLE ... SET TABLESPACE / SET LOGGED / SET UNLOGGED',
+    id: 'set-logged',
+    title: 'ALTER TABLE ... SET LOGGED / SET UNLOGGED',
     lock: 'ACCESS EXCLUSIVE',
     effect: 'rewrite',
-    effectNote: 'the table is copied to new data files',
+    effectNote: 'the table and its indexes are copied to new data files',
     example: { sql: 'ALTER TABLE agents SET UNLOGGED', inTransaction: true },
   },
   {
+    id: 'set-tablespace',
+    title: 'ALTER TABLE ... SET TABLESPACE',
+    lock: 'ACCESS EXCLUSIVE',
+    effect: 'rewrite',
+    effectNote: 'the table is copied to the new tablespace',
+    example: {
+      setup: ['SET allow_in_place_tablespaces = on', "CREATE TABLESPACE spare_tables LOCATION ''"],
+      sql: 'ALTER TABLE agents SET TABLESPACE spare_tables',
+      inTransaction: true,
+    },
+  },
+  {
+    id: 'set-access-method',
+    title: 'ALTER TABLE ... SET ACCESS METHOD',
+    lock: 'ACCESS EXCLUSIVE',
+    effect: 'rewrite',
+    effectNote: 'the table and its indexes are copied into the new access method',
+    since: 15,
+    example: {
+      setup: 'CREATE ACCESS METHOD heap_copy TYPE TABLE HANDLER heap_tableam_handler',
+      sql: 'ALTER TABLE agents SET ACCESS METHOD heap_copy',
+      inTransaction: true,
+    },
+  },
+  {
+    id: 'set-expression',
+    title: 'ALTER TABLE ... ALTER COLUMN ... SET EXPRESSION (a stored generated column)',
+    lock: 'ACCESS EXCLUSIVE',
+    effect: 'rewrite',
+    effectNote: 'the new expression is computed and stored for every row',
+    since: 17,
+    example: {
+      setup: 'ALTER TABLE agents ADD COLUMN score2 int GENERATED ALWAYS AS (score * 2) STORED',
+      sql: 'ALTER TABLE agents ALTER COLUMN score2 SET EXPRESSION AS (score * 3)',
+      inTransaction: true,
+    },
+  },
+  {
+    id: 'alter-index-set-tablespace',
+    title: 'ALTER INDEX ... SET TABLESPACE',
+    lock: undefined,
+    indexLock: 'ACCESS EXCLUSIVE',
+    effect: 'rewrite',
+    effectNote: "the index is copied to the new tablespace; its ACCESS EXCLUSIVE lock stops nearly every query of the table, because the planner locks all of a table's indexes",
+    example: {
+      setup: ['SET allow_in_place_tablespaces = on', "CREATE TABLESPACE spare_indexes LOCATION ''"],
+      sql: 'ALTER INDEX agents_status_idx SET TABLESPACE spare_indexes',
+      inTransaction: true,
+    },
+  },
+  {
+    id: 'set-schema',
+    title: 'ALTER TABLE | VIEW | MATERIALIZED VIEW ... SET SCHEMA',
+    lock: 'ACCESS EXCLUSIVE',
+    effect: 'none',
+    effectNote: 'instant, but queries naming it in its old schema fail',
+    example: { setup: 'CREATE SCHEMA IF NOT EXISTS archive', sql: 'ALTER TABLE agents SET SCHEMA archive', inTransaction: true },
+  },
+  {
     id: 'alter-table-other',
-    title: 'ALTER TABLE (other forms: OWNER, SET SCHEMA, REPLICA IDENTITY, INHERIT ...)',
+    title: 'ALTER TABLE (other forms: OWNER, REPLICA IDENTITY, INHERIT ...)',
     lock: 'ACCESS EXCLUSIVE',
     effect: 'none',
     example: { sql: 'ALTER TABLE agents REPLICA IDENTITY FULL', inTransaction: true },
@@ -388,6 +473,45 @@ export const STATEMENT_FORMS = [
     since: 14,
     notInTransaction: true,
     example: { sql: 'ALTER TABLE events DETACH PARTITION events_2024 CONCURRENTLY', inTransaction: false },
+  },
+
+  // ALTER DOMAIN: every table with a column of the domain
+  {
+    id: 'alter-domain-add-constraint',
+    title: 'ALTER DOMAIN ... ADD CONSTRAINT (without NOT VALID)',
+    lock: 'SHARE',
+    effect: 'scan',
+    effectNote: 'every table with a column of the domain is read to check each value',
+    example: {
+      setup: 'CREATE DOMAIN score_domain AS int; ALTER TABLE agents ADD COLUMN rank score_domain DEFAULT 1',
+      sql: 'ALTER DOMAIN score_domain ADD CONSTRAINT score_domain_positive CHECK (VALUE > 0)',
+      inTransaction: true,
+    },
+  },
+  {
+    id: 'alter-domain-validate-constraint',
+    title: 'ALTER DOMAIN ... VALIDATE CONSTRAINT',
+    lock: 'SHARE',
+    effect: 'scan',
+    effectNote: 'every table with a column of the domain is read to check each value; unlike a table constraint, writes wait meanwhile',
+    example: {
+      setup:
+        'CREATE DOMAIN score_domain AS int; ALTER TABLE agents ADD COLUMN rank score_domain DEFAULT 1; ALTER DOMAIN score_domain ADD CONSTRAINT score_domain_positive CHECK (VALUE > 0) NOT VALID',
+      sql: 'ALTER DOMAIN score_domain VALIDATE CONSTRAINT score_domain_positive',
+      inTransaction: true,
+    },
+  },
+  {
+    id: 'alter-domain-set-not-null',
+    title: 'ALTER DOMAIN ... SET NOT NULL',
+    lock: 'SHARE',
+    effect: 'scan',
+    effectNote: 'every table with a column of the domain is read to check for NULLs',
+    example: {
+      setup: 'CREATE DOMAIN score_domain AS int; ALTER TABLE agents ADD COLUMN rank score_domain DEFAULT 1',
+      sql: 'ALTER DOMAIN score_domain SET NOT NULL',
+      inTransaction: true,
+    },
   },
 
   // Other DDL

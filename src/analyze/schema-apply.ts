@@ -1,4 +1,6 @@
 import type {
+  AlterDomainStmt,
+  AlterObjectSchemaStmt,
   AlterTableCmd,
   AlterTableStmt,
   ColumnDef,
@@ -6,10 +8,12 @@ import type {
   CreateStmt,
   CreateTrigStmt,
   DropStmt,
+  IndexElem,
   Node,
   PartitionSpec,
   RangeVar,
   RenameStmt,
+  TypeName,
 } from '@pgsql/types';
 import {
   type QualifiedName,
@@ -28,6 +32,7 @@ import {
   type ColumnState,
   type ConstraintKind,
   type ConstraintState,
+  type IndexState,
   type ObjectOrigin,
   type RelationKind,
   type RenameRecord,
@@ -35,6 +40,7 @@ import {
   type TableObjectState,
   type TableState,
   type Volatility,
+  domainChecksValues,
   objectKey,
 } from './schema-state.js';
 
@@ -79,15 +85,17 @@ const APPLIERS: Readonly<Record<string, Apply>> = {
   },
   AlterTableStmt: alterTable,
   RenameStmt: rename,
-  IndexStmt: (state, fields: { idxname?: string; relation?: RangeVar; unique?: boolean; primary?: boolean; indexParams?: Node[] }, context) => {
+  IndexStmt: (state, fields: { idxname?: string; relation?: RangeVar; unique?: boolean; primary?: boolean; indexParams?: Node[]; whereClause?: Node }, context) => {
     const table = nameOfRangeVar(fields.relation);
     if (!table) return;
     const name = { schema: table.schema, name: fields.idxname ?? `${table.name}_idx` };
     const key = objectKey(name, context.defaultSchema);
     if (state.indexes.has(key)) return;
     const unique = fields.unique === true || fields.primary === true;
-    const columns = (fields.indexParams ?? []).flatMap((param) => nodeOf(param, 'IndexElem')?.name ?? []);
-    state.setIndex(key, { key, name, table: objectKey(table, context.defaultSchema), unique, columns, origin: context.origin });
+    const elements = (fields.indexParams ?? []).map((param) => nodeOf(param, 'IndexElem'));
+    const columns = elements.flatMap((element) => element?.name ?? []);
+    const unusable = unusableForConstraint(fields.whereClause, elements);
+    state.setIndex(key, { key, name, table: objectKey(table, context.defaultSchema), unique, columns, origin: context.origin, ...(unusable ? { unusableForConstraint: unusable } : {}) });
   },
   DropStmt: drop,
   CreatePolicyStmt: (state, fields: { table?: RangeVar; policy_name?: string }, context) => {
@@ -142,13 +150,58 @@ const APPLIERS: Readonly<Record<string, Apply>> = {
   CompositeTypeStmt: (state, fields: { typevar?: RangeVar }, context) => {
     addType(state, nameOfRangeVar(fields.typevar), 'composite', new Map(), context);
   },
-  CreateDomainStmt: (state, fields: { domainname?: Node[] }, context) => {
-    addType(state, nameOfList(fields.domainname), 'domain', new Map(), context);
+  CreateDomainStmt: (state, fields: { domainname?: Node[]; typeName?: TypeName; constraints?: Node[] }, context) => {
+    const name = nameOfList(fields.domainname);
+    if (!name) return;
+    const constraints = (fields.constraints ?? []).flatMap((node) => nodeOf(node, 'Constraint') ?? []);
+    const checks: string[] = [];
+    for (const constraint of constraints) if (constraint.contype === 'CONSTR_CHECK') checks.push(constraint.conname ?? domainCheckName(name.name, checks.length));
+    const base = nameOfList(fields.typeName?.names);
+    const key = objectKey(name, context.defaultSchema);
+    state.setType(key, {
+      key,
+      name,
+      kind: 'domain',
+      values: new Map(),
+      origin: context.origin,
+      domainChecks: checks,
+      domainNotNull: constraints.some((constraint) => constraint.contype === 'CONSTR_NOTNULL'),
+      baseDomainChecked: base !== undefined && domainChecksValues(state.types.get(objectKey(base, context.defaultSchema))),
+    });
+  },
+  AlterDomainStmt: (state, fields: AlterDomainStmt, context) => {
+    const name = nameOfList(fields.typeName);
+    const domain = name && state.types.get(objectKey(name, context.defaultSchema));
+    // A domain created before the migrations that were read: its constraints are unknown.
+    if (domain?.kind !== 'domain' || domain.domainChecks === undefined) return;
+    const constraint = nodeOf(fields.def, 'Constraint');
+    const checks = domain.domainChecks;
+    if (fields.subtype === 'C' && constraint?.contype === 'CONSTR_CHECK') {
+      state.setType(domain.key, { ...domain, domainChecks: [...checks, constraint.conname ?? domainCheckName(domain.name.name, checks.length)] });
+    } else if (fields.subtype === 'X' && fields.name !== undefined) {
+      state.setType(domain.key, { ...domain, domainChecks: checks.filter((check) => check !== fields.name) });
+    } else if (fields.subtype === 'O' || fields.subtype === 'N') {
+      state.setType(domain.key, { ...domain, domainNotNull: fields.subtype === 'O' });
+    }
+  },
+  AlterObjectSchemaStmt: (state, fields: AlterObjectSchemaStmt, context) => {
+    const name = nameOfRangeVar(fields.relation);
+    if (!name || fields.newschema === undefined || !MOVED_RELATIONS.has(fields.objectType ?? '')) return;
+    moveTable(state, name, { schema: fields.newschema, name: name.name }, context);
   },
   CreateRangeStmt: (state, fields: { typeName?: Node[] }, context) => {
     addType(state, nameOfList(fields.typeName), 'range', new Map(), context);
   },
 };
+
+/** What makes PostgreSQL refuse an index for `ADD CONSTRAINT ... USING INDEX`. */
+function unusableForConstraint(where: Node | undefined, elements: readonly (IndexElem | undefined)[]): IndexState['unusableForConstraint'] {
+  if (where !== undefined) return 'partial';
+  if (elements.some((element) => element?.name === undefined)) return 'expression';
+  const defaultOrder = (element: IndexElem | undefined): boolean =>
+    (element?.ordering ?? 'SORTBY_DEFAULT') !== 'SORTBY_DESC' && (element?.nulls_ordering ?? 'SORTBY_NULLS_DEFAULT') !== 'SORTBY_NULLS_FIRST';
+  return elements.every(defaultOrder) ? undefined : 'sort order';
+}
 
 function createTable(state: SchemaState, fields: CreateStmt, context: ApplyContext): void {
   const name = nameOfRangeVar(fields.relation);
@@ -559,15 +612,37 @@ function renameSchemaObject<T extends { readonly key: string; readonly name: Qua
 }
 
 function renameTable(state: SchemaState, name: QualifiedName, newName: string, context: ApplyContext): void {
-  const table = existingTable(state, name, context);
   const renamed: QualifiedName = { schema: name.schema, name: newName };
-  const key = objectKey(renamed, context.defaultSchema);
+  const { from, to } = moveTable(state, name, renamed, context);
+  state.noteRename({ kind: 'table', scope: undefined, from: name, to: renamed, fromKey: from, toKey: to, known: true });
+}
+
+const MOVED_RELATIONS = new Set(['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_FOREIGN_TABLE']);
+
+/**
+ * A relation under a new name or in a new schema (`SET SCHEMA`), with what belongs to it: its
+ * indexes (which change schema with it), policies and triggers. Returns its old and new keys.
+ */
+function moveTable(state: SchemaState, name: QualifiedName, moved: QualifiedName, context: ApplyContext): { from: string; to: string } {
+  const table = existingTable(state, name, context);
+  const key = objectKey(moved, context.defaultSchema);
+  const renamedFrom = moved.name === name.name ? table.renamedFrom : { name: name.name, origin: context.origin };
   state.setTable(table.key, undefined);
-  state.setTable(key, { ...table, key, name: renamed, renamedFrom: { name: name.name, origin: context.origin } });
-  for (const index of state.indexesOn(table.key)) state.setIndex(index.key, { ...index, table: key });
+  state.setTable(key, { ...table, key, name: moved, renamedFrom });
+  const schemaChanged = objectKey({ schema: moved.schema, name: '' }, context.defaultSchema) !== objectKey({ schema: name.schema, name: '' }, context.defaultSchema);
+  for (const index of state.indexesOn(table.key)) {
+    if (!schemaChanged) {
+      state.setIndex(index.key, { ...index, table: key });
+      continue;
+    }
+    const indexName = { schema: moved.schema, name: index.name.name };
+    const indexKey = objectKey(indexName, context.defaultSchema);
+    state.setIndex(index.key, undefined);
+    state.setIndex(indexKey, { ...index, key: indexKey, name: indexName, table: key });
+  }
   moveTableObjects(state, 'policy', table.key, key);
   moveTableObjects(state, 'trigger', table.key, key);
-  state.noteRename({ kind: 'table', scope: undefined, from: name, to: renamed, fromKey: table.key, toKey: key, known: true });
+  return { from: table.key, to: key };
 }
 
 function renameColumn(state: SchemaState, relation: QualifiedName, from: string, to: string, context: ApplyContext): void {
@@ -709,6 +784,11 @@ function addType(
   if (!name) return;
   const key = objectKey(name, context.defaultSchema);
   state.setType(key, { key, name, kind, values, origin: context.origin });
+}
+
+/** How PostgreSQL names a domain's unnamed CHECK constraints: `<domain>_check`, then `<domain>_check1` ... (close enough to find it again). */
+function domainCheckName(domain: string, index: number): string {
+  return index === 0 ? `${domain}_check` : `${domain}_check${index}`;
 }
 
 function functionVolatility(options: readonly Node[] | undefined): Volatility {

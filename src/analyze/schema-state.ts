@@ -76,6 +76,8 @@ export interface IndexState {
   /** The indexed columns; an expression is left out. */
   readonly columns: readonly string[];
   readonly origin: ObjectOrigin | undefined;
+  /** Why no UNIQUE or PRIMARY KEY constraint can use it (`USING INDEX`): it is partial, indexes an expression, or sorts a column DESC or NULLS FIRST. */
+  readonly unusableForConstraint?: 'partial' | 'expression' | 'sort order';
 }
 
 export type Volatility = 'immutable' | 'stable' | 'volatile';
@@ -113,6 +115,14 @@ export interface TypeState {
   /** Enum labels with where each was added. */
   readonly values: ReadonlyMap<string, ObjectOrigin | undefined>;
   readonly origin: ObjectOrigin | undefined;
+  /**
+   * For a domain created in a migration that was read: the names of its CHECK constraints, and
+   * whether it is NOT NULL or built on a domain that has constraints. Any of them makes PostgreSQL
+   * check every value, so a new column of the domain is computed row by row.
+   */
+  readonly domainChecks?: readonly string[];
+  readonly domainNotNull?: boolean;
+  readonly baseDomainChecked?: boolean;
 }
 
 /** A policy or trigger: an object named within a table. */
@@ -392,6 +402,11 @@ export class SchemaState {
     if (kind === 'triggers') return this.triggersByTable;
     return kind === 'tables' ? this.partitionsByParent : undefined;
   }
+}
+
+/** Whether a domain checks every value it holds (a CHECK, NOT NULL, or a base domain that does); false for other types and for domains created before the migrations that were read. */
+export function domainChecksValues(type: TypeState | undefined): boolean {
+  return type?.kind === 'domain' && ((type.domainChecks?.length ?? 0) > 0 || type.domainNotNull === true || type.baseDomainChecked === true);
 }
 
 /** The key of a schema object: its schema (the default schema when unqualified) and name. */

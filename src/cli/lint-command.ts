@@ -1,5 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import picomatch from 'picomatch';
+import { isDynamicPattern } from 'tinyglobby';
 import { BUILT_IN_RULES } from '../../rules/index.js';
 import { UsageError } from '../config/errors.js';
 import { ConfigLoader, type ConfigOverrides } from '../config/load.js';
@@ -94,8 +96,13 @@ async function sources(
   }
   const inputs = paths.length > 0 ? paths : [await migrationsFolder(configs, cwd)];
   if (!fromGit) return { inputs };
-  const changes = gitChanges({ cwd, since, staged: options.staged === true });
+  const changes = gitChanges({ locations: inputs.map((input) => location(input, cwd)), since, staged: options.staged === true });
   return { inputs, texts: changes.stagedTexts, changes: changes.files };
+}
+
+/** Where an input sits on disk: a glob's folder before its first pattern, or the path itself. */
+function location(input: string, cwd: string): string {
+  return resolve(cwd, isDynamicPattern(input) ? picomatch.scan(input).base : input);
 }
 
 interface Output {

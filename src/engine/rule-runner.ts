@@ -231,6 +231,15 @@ export function primaryLock(analysis: StatementAnalysis): LockAcquisition | unde
   return strongest;
 }
 
+/**
+ * The form's note explains its usual effect; where an older server does something else (a rewrite
+ * instead of none, a scan a newer version skips), the version note explains that instead.
+ */
+function effectNoteOf(lock: LockAcquisition): string | undefined {
+  if (lock.effect === 'none') return undefined;
+  return lock.effect === lock.form.effect ? lock.form.effectNote : lock.form.olderVersions?.note;
+}
+
 function findingLock(lock: LockAcquisition): FindingLock {
   const impact = lockImpact(lock.mode);
   return {
@@ -241,6 +250,6 @@ function findingLock(lock: LockAcquisition): FindingLock {
     blocksDdl: impact.blocksDdl,
     impact: describeImpact(lock.mode),
     effect: lock.effect,
-    effectNote: lock.effect === 'none' ? undefined : lock.form.effectNote,
+    effectNote: effectNoteOf(lock),
   };
 }
