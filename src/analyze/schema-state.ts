@@ -367,6 +367,33 @@ export class SchemaState {
     this.record('namespaces', this.namespaceMap, name, namespace);
   }
 
+  /**
+   * The state as plain data that node:v8 can serialize, for the persistent cache: every field,
+   * whatever fields the state grows, except the groupings derived from the maps (rebuilt on the
+   * first question) and the journal of a checkpoint a caller holds open.
+   */
+  toData(): Record<string, unknown> {
+    const data: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(this)) {
+      if (value instanceof ObjectsByOwner || name === 'journal' || name === 'openCheckpoints') continue;
+      data[name] = value;
+    }
+    return data;
+  }
+
+  /** The state `toData` described. */
+  static fromData(data: Readonly<Record<string, unknown>>): SchemaState {
+    const state = new SchemaState();
+    const fields = state as unknown as Record<string, unknown>;
+    for (const [name, value] of Object.entries(data)) {
+      const own = fields[name];
+      // The maps are filled, not replaced: the derived groupings hold them.
+      if (own instanceof Map && value instanceof Map) for (const [key, entry] of value) own.set(key, entry);
+      else fields[name] = value;
+    }
+    return state;
+  }
+
   /** Starts recording changes; `restore` undoes everything after this point. */
   checkpoint(): number {
     this.openCheckpoints++;

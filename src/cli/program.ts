@@ -74,7 +74,10 @@ function withLintOptions(command: Command): Command {
       'parser threads: auto (threads only from about 800 KB of SQL, on 3 or more cores), a number (that many threads parse every file) or off',
       parseConcurrency,
       'auto',
-    );
+    )
+    .option('--cache', 'keep parses, schema states and findings between runs, and reuse what did not change')
+    .option('--no-cache', 'do not use the cache, even when the configuration turns it on')
+    .option('--cache-location <folder>', 'where the cache is kept (default: node_modules/.cache/migrate-safe)');
 }
 
 /** An "Examples:" section after a command's options: what each example does, then its command line. */

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import picomatch from 'picomatch';
 import type { PublicExplorer, cosmiconfig } from 'cosmiconfig';
 import * as v from 'valibot';
@@ -40,6 +40,12 @@ export interface ResolvedConfig {
   readonly allRules: readonly AnyRule[];
   readonly deprecatedSuffix: string;
   readonly exposedSchemas: readonly string[];
+  /** The plugins' module files, absolute: the persistent cache is only valid for the code that made it. */
+  readonly pluginFiles: readonly string[];
+  /** `cache: true`: keep what can be reused between runs (as `--cache` does). */
+  readonly cache: boolean;
+  /** Where the cache is kept, absolute; undefined: node_modules/.cache/migrate-safe in the working folder. */
+  readonly cacheLocation: string | undefined;
 }
 
 /** Command-line settings, which win over the configuration file. */
@@ -129,7 +135,7 @@ export class ConfigLoader {
     const base = filepath === undefined ? this.cwd : dirname(filepath);
     const supabase = supabaseConfig === undefined ? undefined : await readSupabaseSettings(supabaseConfig);
     const plugins = await loadPlugins(config.plugins ?? [], base, this.show(filepath ?? 'configuration'));
-    const allRules = [...this.builtInRules, ...plugins];
+    const allRules = [...this.builtInRules, ...plugins.flatMap((plugin) => plugin.rules)];
     const rulesById = new Map<string, AnyRule>();
     for (const rule of allRules) {
       if (rulesById.has(rule.id)) throw new UsageError(`${this.show(filepath ?? 'configuration')}: plugins: two rules are named "${rule.id}"`);
@@ -156,6 +162,9 @@ export class ConfigLoader {
       allRules,
       deprecatedSuffix: config.deprecatedSuffix ?? DEFAULT_DEPRECATED_SUFFIX,
       exposedSchemas: config.exposedSchemas ?? supabase?.exposedSchemas ?? [],
+      pluginFiles: plugins.map((plugin) => plugin.file),
+      cache: config.cache ?? false,
+      cacheLocation: config.cacheLocation === undefined ? undefined : resolve(base, config.cacheLocation),
     };
   }
 
@@ -197,23 +206,27 @@ async function createExplorer(): Promise<PublicExplorer> {
 }
 
 /** A plugin exports its rules as `rules` (an array), or as the `rules` of its default export. */
-async function loadPlugins(specifiers: readonly string[], base: string, where: string): Promise<AnyRule[]> {
-  const rules: AnyRule[] = [];
+async function loadPlugins(specifiers: readonly string[], base: string, where: string): Promise<{ file: string; rules: AnyRule[] }[]> {
+  const plugins: { file: string; rules: AnyRule[] }[] = [];
   for (const specifier of specifiers) {
     let module: { rules?: unknown; default?: { rules?: unknown } | unknown[] };
+    let url: string;
     try {
-      module = (await importModule(pluginUrl(specifier, base))) as typeof module;
+      url = pluginUrl(specifier, base);
+      module = (await importModule(url)) as typeof module;
     } catch (error) {
       throw new UsageError(`${where}: plugins: cannot load "${specifier}": ${firstLine(error)}`);
     }
     const exported = module.rules ?? (Array.isArray(module.default) ? module.default : module.default?.rules);
     if (!Array.isArray(exported)) throw new UsageError(`${where}: plugins: "${specifier}" exports no "rules" array`);
+    const rules: AnyRule[] = [];
     for (const rule of exported as unknown[]) {
       if (!isRule(rule)) throw new UsageError(`${where}: plugins: "${specifier}" exports a rule without id, meta and create (use defineRule)`);
       rules.push(rule);
     }
+    plugins.push({ file: fileURLToPath(url), rules });
   }
-  return rules;
+  return plugins;
 }
 
 function pluginUrl(specifier: string, base: string): string {

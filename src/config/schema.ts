@@ -67,6 +67,10 @@ export const CONFIG_SCHEMA = v.strictObject(
         v.description('Schemas an API exposes, for rls-disabled; default: [api] schemas of supabase/config.toml, else public for the supabase layout.'),
       ),
     ),
+    cache: v.optional(v.pipe(v.boolean('expected true or false'), v.description('Keep parses, schema states and findings between runs (--cache).'))),
+    cacheLocation: v.optional(
+      v.pipe(v.string('expected a folder path'), v.minLength(1), v.description('Where the cache is kept; default node_modules/.cache/migrate-safe.')),
+    ),
   },
   'expected an object',
 );
