@@ -7,7 +7,7 @@ import { REPOSITORY, jsonReport, project, runCli } from './support/cli.js';
 
 const UNSAFE_INDEX = 'CREATE INDEX idx_agents_status ON agents (status);\n';
 const SAFE_INDEX = 'CREATE INDEX CONCURRENTLY idx_agents_status ON agents (status);\n';
-const COMMANDS = ['lint', 'validate', 'rules', 'lsp'];
+const COMMANDS = ['lint', 'validate', 'up', 'down', 'status', 'history', 'backup', 'restore', 'rules', 'lsp'];
 
 /** Runs the CLI in a new project with these files and returns its one line on standard error (exit code 2). */
 function usageError(args: readonly string[], files: Readonly<Record<string, string>>): string {

@@ -4,7 +4,8 @@ import { type LockAcquisition, classifyStatement } from './classify.js';
 import { applyStatement, endSession } from './schema-apply.js';
 import type { ObjectOrigin, SchemaState } from './schema-state.js';
 import { type Position, SchemaView } from './schema-view.js';
-import { type SessionSettings, SessionTracker, type TransactionInfo, defaultSchemaOf, fileWrapping, timeZoneIsUtc } from './session.js';
+import { type SessionSettings, SessionTracker, type TransactionInfo, defaultSchemaOf, timeZoneIsUtc } from './session.js';
+import { planExecution } from './transaction-model.js';
 
 /** Everything known about one statement at the moment it runs. */
 export interface StatementAnalysis {
@@ -22,7 +23,7 @@ export interface FileAnalysisOptions {
   readonly pgVersion: number;
   /** The migration tool runs the whole file in one transaction; `transaction`, when given, says more precisely how. */
   readonly assumeInTransaction: boolean;
-  /** How the migration tool runs the file (its layout's policy); wins over `assumeInTransaction`. */
+  /** How the file runs (transaction-model.ts's `policyFor`); wins over `assumeInTransaction`. */
   readonly transaction?: TransactionPolicy | undefined;
   readonly position: Position;
   readonly newTransactionId: () => number;
@@ -40,8 +41,7 @@ export function analyzeFile(
   onStatement?: (analysis: StatementAnalysis) => void,
 ): void {
   const nodes = parsed.statements.map((statement) => statement.node);
-  const wrapping = options.transaction ? fileWrapping(options.transaction, nodes) : options.assumeInTransaction;
-  const session = new SessionTracker(options.newTransactionId, wrapping);
+  const session = new SessionTracker(options.newTransactionId, options.transaction ? planExecution(options.transaction, nodes) : options.assumeInTransaction);
   // One origin per transaction, shared by the objects its statements create: a copy per statement is garbage.
   let origin: ObjectOrigin | undefined;
   parsed.statements.forEach((statement, index) => {

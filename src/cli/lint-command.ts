@@ -166,7 +166,7 @@ async function fixFiles(options: LintOptions, stdinPath: string | undefined): Pr
   return result;
 }
 
-async function migrationsFolder(configs: ConfigLoader, cwd: string): Promise<string> {
+export async function migrationsFolder(configs: ConfigLoader, cwd: string): Promise<string> {
   const configured = (await configs.forFolder(cwd)).migrationsFolder;
   if (configured !== undefined) {
     if (!existsSync(configured)) throw new UsageError(`the configured migrations folder ${configured} does not exist`);

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { parseDuration } from '../analyze/session.js';
 import { LAYOUT_IDS } from '../discover/layouts/index.js';
 import { SEVERITIES, normalSeverity } from './severity.js';
 import { didYouMean } from './suggest.js';
@@ -9,6 +10,14 @@ const RULE_SETTING = v.union(
   [SEVERITY, v.strictTuple([SEVERITY]), v.strictTuple([SEVERITY, v.unknown()])],
   'expected "off", "warn" (or "warning"), "error" or [severity, options]',
 );
+
+const DURATION = v.pipe(
+  v.string('expected a duration such as "5s", "500ms" or "10min"'),
+  v.check((value) => parseDuration(value) !== undefined, 'expected a duration such as "5s", "500ms" or "10min"'),
+);
+
+/** Who applies the migrations: the tool the layout belongs to (the Supabase CLI, dbmate, ...), or migrate-safe's own `up`. */
+export const APPLIED_BY = ['tool', 'migrate-safe'] as const;
 
 export const PRESETS = ['recommended', 'strict', 'all'] as const;
 export type PresetName = (typeof PRESETS)[number];
@@ -47,9 +56,53 @@ export const CONFIG_SCHEMA = v.strictObject(
               v.description('The migrations layout, instead of detecting it.'),
             ),
           ),
+          appliedBy: v.optional(
+            v.pipe(
+              v.picklist(APPLIED_BY, 'expected "tool" or "migrate-safe"'),
+              v.description('Who applies the files: "tool" (the layout\'s migration tool, the default) or "migrate-safe" (migrate-safe up).'),
+            ),
+          ),
         }),
-        v.description('Where the migrations are and how they are laid out.'),
+        v.description('Where the migrations are, how they are laid out and who applies them.'),
       ),
+    ),
+    database: v.optional(
+      v.pipe(
+        v.strictObject({
+          url: v.optional(
+            v.pipe(
+              v.string('expected a postgresql:// URL, or one with ${VARIABLE} placeholders'),
+              v.description('The database up, down, status, history and backup connect to; ${NAME} placeholders are read from the environment.'),
+            ),
+          ),
+          historyTable: v.optional(
+            v.pipe(
+              v.string(),
+              v.regex(/^[a-z_][a-z0-9_$]*\.[a-z_][a-z0-9_$]*$/, 'expected schema.table in lower case, such as "migrate_safe.schema_migrations"'),
+              v.description('The table of applied migrations, as schema.table.'),
+            ),
+          ),
+          lockTimeout: v.optional(v.pipe(DURATION, v.description('lock_timeout while a migration runs, such as "5s".'))),
+          statementTimeout: v.optional(v.pipe(DURATION, v.description('statement_timeout while a migration runs, such as "15min".'))),
+          lockRetries: v.optional(
+            v.pipe(v.number('expected a number of retries'), v.integer(), v.minValue(0), v.maxValue(100), v.description('How often a migration that hit lock_timeout is tried again.')),
+          ),
+          lockRetryDelay: v.optional(v.pipe(DURATION, v.description('The wait before trying again after a lock timeout.'))),
+        }),
+        v.description('The database the runner applies migrations to, and how.'),
+      ),
+    ),
+    backups: v.optional(
+      v.pipe(
+        v.strictObject({
+          folder: v.optional(v.pipe(v.string('expected a folder path'), v.description('Where backups are written.'))),
+          keepDays: v.optional(v.pipe(v.number('expected a number of days'), v.minValue(0), v.description('Backups older than this many days are removed.'))),
+        }),
+        v.description('The backups taken before migrations are applied.'),
+      ),
+    ),
+    migrationLog: v.optional(
+      v.pipe(v.union([v.string(), v.literal(false)], 'expected a file path, or false for no log'), v.description('The file the runner logs each event to, or false for none.')),
     ),
     ignore: v.optional(v.pipe(v.array(v.string('expected a glob'), 'expected a list of globs'), v.description('Globs, relative to this file, of files not to report on.'))),
     plugins: v.optional(

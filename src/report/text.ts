@@ -21,6 +21,7 @@ export const formatText: Formatter = (result, options) => {
     // Each finding ends with a blank line, which also separates the files.
     out.push(...formatFinding(finding, result.sources.get(finding.file), c));
   }
+  out.push(...transactionLines(result, options.cwd, c));
   out.push(summary(result, c));
   return `${out.join('\n')}\n`;
 };
@@ -60,6 +61,13 @@ function snippet(finding: Finding, sourceLine: string, c: Colors): string[] {
 export function describeLock(lock: FindingLock): string {
   const effect = lock.effect === 'none' ? '' : `; ${lock.effectNote ?? (lock.effect === 'rewrite' ? 'rewrites the table' : 'scans the whole table')}`;
   return `takes ${lock.mode} on ${lock.relation}: ${lock.impact}${effect}`;
+}
+
+/** Once per report: how each project's files run, which every transaction finding depends on. */
+function transactionLines(result: LintResult, cwd: string, c: Colors): string[] {
+  return (result.projects ?? []).flatMap((project) =>
+    project.transactions.map((mode) => c.dim(`transactions in ${reportPath(project.root, cwd) || '.'}: ${mode}`)),
+  );
 }
 
 /** "✖ 4 problems (3 errors, 1 warning) in 13 files, 2 suppressed": the last line of the text and compact reports. */
