@@ -145,6 +145,6 @@ describe('reports', () => {
     expect(runCli(['lint', 'm.sql'], { cwd: root }).stdout).toMatch(/\n✖ 1 problem \(1 error, 0 warnings\) in 1 file, 1 suppressed\n$/);
     expect(runCli(['lint', 'm.sql', '-f', 'compact'], { cwd: root }).stdout).toMatch(/\n✖ 1 problem \(1 error, 0 warnings\) in 1 file, 1 suppressed\n$/);
     const clean = project({ 'm.sql': `-- migrate-safe-ignore require-concurrent-index: agents has 200 rows\n${UNSAFE_INDEX}` });
-    expect(runCli(['lint', 'm.sql'], { cwd: clean }).stdout).toBe('✔ no problems in 1 file, 1 suppressed\n');
+    expect(runCli(['lint', 'm.sql'], { cwd: clean }).stdout).toMatch(/\n✔ no problems in 1 file, 1 suppressed\n$/);
   });
 });
