@@ -258,7 +258,7 @@ class Run {
           : undefined;
       const known = key === undefined ? undefined : kept.result(index, key);
       if (known) {
-        this.addKept(known, [migration.up, down]);
+        this.addKept(known, [migration.up, down], project, config);
         continue;
       }
       const state = stateAt(index, snapshots);
@@ -275,8 +275,12 @@ class Run {
   }
 
   /** Adds a migration's kept findings as if it had been linted. */
-  private addKept(result: MigrationResult, parts: readonly (MigrationFile | undefined)[]): void {
-    for (const part of parts) if (part) this.reported.add(partKey(part));
+  private addKept(result: MigrationResult, parts: readonly (MigrationFile | undefined)[], project: MigrationProject, config: ResolvedConfig): void {
+    for (const part of parts) {
+      if (!part) continue;
+      this.reported.add(partKey(part));
+      if (result.files.includes(part.path)) this.noteTransactions(project, part.part, policyFor(part, transactionChoice(config)).reason);
+    }
     this.reusedFiles += result.files.length;
     for (const path of result.files) {
       this.files.push(path);
