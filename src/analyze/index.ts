@@ -1,6 +1,7 @@
 import type { TransactionPolicy } from '../discover/types.js';
 import type { ParsedSource, ParsedStatement } from '../parse/parser.js';
 import { type LockAcquisition, classifyStatement } from './classify.js';
+import { type ImplicitNames, implicitNames } from './implicit-names.js';
 import { applyStatement, endSession } from './schema-apply.js';
 import type { ObjectOrigin, SchemaState } from './schema-state.js';
 import { type Position, SchemaView } from './schema-view.js';
@@ -17,6 +18,11 @@ export interface StatementAnalysis {
   readonly locks: readonly LockAcquisition[];
   /** The schema before the statement. */
   readonly schema: SchemaView;
+  /**
+   * The name of each constraint and index the statement creates (its Constraint or IndexStmt
+   * node): the one written, else the one PostgreSQL chooses, unique in the schema as the history knows it.
+   */
+  readonly implicitNames: ImplicitNames;
 }
 
 export interface FileAnalysisOptions {
@@ -56,10 +62,11 @@ export function analyzeFile(
           timeZoneIsUtc: timeZoneIsUtc(settings),
         })
       : [];
-    onStatement?.({ statement, index, transaction, settings, locks, schema: new SchemaView(state, defaultSchema, options.position) });
+    const names = implicitNames(statement.node, state, defaultSchema, options.pgVersion);
+    onStatement?.({ statement, index, transaction, settings, locks, schema: new SchemaView(state, defaultSchema, options.position), implicitNames: names });
     session.leave(statement.node, locks);
     if (origin?.transaction !== transaction.id) origin = { migration: options.position.migration, part: options.position.part, transaction: transaction.id };
-    applyStatement(state, statement.node, { origin, defaultSchema });
+    applyStatement(state, statement.node, { origin, defaultSchema, names });
   });
   endSession(state, options.position, nodes);
 }
