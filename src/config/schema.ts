@@ -124,6 +124,13 @@ export const CONFIG_SCHEMA = v.strictObject(
     cacheLocation: v.optional(
       v.pipe(v.string('expected a folder path'), v.minLength(1), v.description('Where the cache is kept; default node_modules/.cache/migrate-safe.')),
     ),
+    timeZone: v.optional(
+      v.pipe(
+        v.string('expected a time zone name such as "UTC"'),
+        v.minLength(1),
+        v.description('The TimeZone the migration tool\'s sessions start with (the server\'s timezone setting), such as "UTC".'),
+      ),
+    ),
   },
   'expected an object',
 );
