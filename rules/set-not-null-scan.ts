@@ -30,7 +30,7 @@ export default defineRule({
       'table while reads and writes continue), then `SET NOT NULL` and drop the check. On PostgreSQL 18,',
       '`ADD CONSTRAINT ... NOT NULL col NOT VALID` followed by `VALIDATE CONSTRAINT` does the same in two steps.',
       '',
-      'This goes beyond the migration safety guide, whose step 3 is a bare `SET NOT NULL`. Not reported: a',
+      'A bare `SET NOT NULL` as the last step of adding a column is the usual trap. Not reported: a',
       'table created earlier in the same migration, a column with a valid check, and a column the history',
       'already shows NOT NULL (created `NOT NULL`, or set earlier): PostgreSQL reads nothing there. A column this migration',
       'added to an existing table is reported: its rows are read all the same. When it was added with a',
