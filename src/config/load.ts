@@ -70,6 +70,8 @@ export interface ResolvedConfig {
   readonly allRules: readonly AnyRule[];
   readonly deprecatedSuffix: string;
   readonly exposedSchemas: readonly string[];
+  /** The TimeZone the migration tool's sessions start with; undefined when unknown (a SET in the file still counts). */
+  readonly timeZone: string | undefined;
   /** The plugins' module files, absolute: the persistent cache is only valid for the code that made it. */
   readonly pluginFiles: readonly string[];
   /** `cache: true`: keep what can be reused between runs (as `--cache` does). */
@@ -205,6 +207,7 @@ export class ConfigLoader {
       allRules,
       deprecatedSuffix: config.deprecatedSuffix ?? DEFAULT_DEPRECATED_SUFFIX,
       exposedSchemas: config.exposedSchemas ?? supabase?.exposedSchemas ?? [],
+      timeZone: config.timeZone,
       pluginFiles: plugins.map((plugin) => plugin.file),
       cache: config.cache ?? false,
       cacheLocation: config.cacheLocation === undefined ? undefined : resolve(base, config.cacheLocation),

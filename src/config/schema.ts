@@ -57,6 +57,8 @@ export const CONFIG_SCHEMA = v.strictObject(
     plugins: v.optional(v.array(v.string('expected a path or package name'), 'expected a list of paths or package names')),
     deprecatedSuffix: v.optional(v.pipe(v.string('expected a suffix such as "_deprecated"'), v.minLength(1))),
     exposedSchemas: v.optional(v.array(v.string('expected a schema name'), 'expected a list of schema names')),
+    /** The TimeZone the migration tool's sessions start with (the server's `timezone` setting), such as "UTC". */
+    timeZone: v.optional(v.pipe(v.string('expected a time zone name such as "UTC"'), v.minLength(1))),
     cache: v.optional(v.boolean('expected true or false')),
     cacheLocation: v.optional(v.pipe(v.string('expected a folder path'), v.minLength(1))),
   },
