@@ -32,7 +32,7 @@ export interface LintCommandOptions {
   readonly staged?: boolean;
   readonly config?: string;
   readonly pgVersion?: number;
-  readonly rule: Record<string, 'off' | 'warn' | 'error'>;
+  readonly rule?: Record<string, 'off' | 'warn' | 'error'>;
   readonly maxWarnings?: number;
   readonly quiet?: boolean;
   readonly color?: boolean;
@@ -177,6 +177,7 @@ async function fixMigrations(lintOptions: LintOptions, options: LintCommandOptio
   return fixFiles({ ...lintOptions, cwd, fixApplied: options.fixApplied === true, since, stdinPath });
 }
 
+/** The configured migrations folder, or the first of the usual ones that exists here. */
 export async function migrationsFolder(configs: ConfigLoader, cwd: string): Promise<string> {
   const configured = (await configs.forFolder(cwd)).migrationsFolder;
   if (configured !== undefined) {
