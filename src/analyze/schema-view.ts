@@ -64,6 +64,11 @@ export class SchemaView {
     return this.state.policies.get(`${this.key(table)}:${name}`);
   }
 
+  /** The indexes on a table, constraint indexes (primary key, unique) included. */
+  indexesOn(table: QualifiedName): IndexState[] {
+    return this.state.indexesOn(this.key(table));
+  }
+
   /** The triggers on a table. */
   triggersOn(table: QualifiedName): TableObjectState[] {
     return this.state.triggersOn(this.key(table));

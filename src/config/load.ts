@@ -38,7 +38,8 @@ export interface ResolvedConfig {
   /** Every rule that exists (built-in and plugins), on or off: directives may name any of them. */
   readonly allRules: readonly AnyRule[];
   readonly deprecatedSuffix: string;
-  readonly exposedSchemas: readonly string[];
+  /** The configuration's `exposedSchemas`, else `supabase/config.toml`'s `[api] schemas`; undefined when neither says (an empty list says: none). */
+  readonly exposedSchemas: readonly string[] | undefined;
 }
 
 /** Command-line settings, which win over the configuration file. */
@@ -154,7 +155,7 @@ export class ConfigLoader {
       rules,
       allRules,
       deprecatedSuffix: config.deprecatedSuffix ?? DEFAULT_DEPRECATED_SUFFIX,
-      exposedSchemas: config.exposedSchemas ?? supabase?.exposedSchemas ?? [],
+      exposedSchemas: config.exposedSchemas ?? supabase?.exposedSchemas,
     };
   }
 
