@@ -4,7 +4,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'node_modules/', 'bench/corpus/'] },
+  { ignores: ['dist/', 'coverage/', 'node_modules/', 'bench/corpus/', '.accuracy-corpus/'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

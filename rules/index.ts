@@ -56,6 +56,7 @@ import foreignKeyWithoutIndex from './foreign-key-without-index.js';
 import concurrentUniqueIndex from './concurrent-unique-index.js';
 import preferJsonb from './prefer-jsonb.js';
 import preferTextOverChar from './prefer-text-over-char.js';
+import uncheckedDynamicSql from './unchecked-dynamic-sql.js';
 
 /** Each built-in rule's page, generated into docs/rules by `npm run docs`. */
 const DOCS_URL = 'https://github.com/migrate-safe/migrate-safe/blob/main/docs/rules/';
@@ -115,6 +116,7 @@ export const BUILT_IN_RULES: readonly AnyRule[] = [
   exclusionConstraint,
   domainConstraintWithoutNotValid,
   usingIndexRefused,
+  uncheckedDynamicSql,
   preferRobustStatements,
   preferTextOverVarchar,
   preferTextOverChar,

@@ -48,6 +48,35 @@ describe('layouts are detected, ordered and paired', () => {
     });
   });
 
+  it('popx: the PostgreSQL file of each version, else the dialect-neutral one; other dialects never run', async () => {
+    const root = join(PROJECTS, 'popx');
+    const { projects } = await discover([root], { cwd: root });
+    const [main] = projects.filter((candidate) => candidate.layout === 'popx');
+    if (!main) throw new Error('popx: no project found');
+    expect(summary(main, root)).toEqual({
+      layout: 'popx',
+      migrations: [
+        ['20240101000000000000', 'migrations/20240101000000000000_teams.postgres.up.sql', 'migrations/20240101000000000000_teams.postgres.down.sql'],
+        ['20240102000000000000', 'migrations/20240102000000000000_agents.up.sql', 'migrations/20240102000000000000_agents.down.sql'],
+        ['20240103000000000000', 'migrations/20240103000000000000_agents_status_index.postgres.autocommit.up.sql', 'migrations/20240103000000000000_agents_status_index.postgres.autocommit.down.sql'],
+        ['20240104000000000000', 'migrations/20240104000000000000_agents_team_index.postgres.up.sql', 'migrations/20240104000000000000_agents_team_index.down.sql'],
+        ['20240105000000000000', 'migrations/20240105000000000000_rename_team_name.up.sql', null],
+      ],
+      problems: ['migrations/README.sql', 'migrations/20240105000000000000_rename_team_name.up.sql'],
+    });
+    expect(main.problems.map((problem) => problem.message)).toEqual([
+      'popx refuses to start: README.sql does not match <version>_<name>[.<dialect>][.autocommit].(up|down).sql',
+      'popx refuses to start: migration 20240105000000000000 has no down file (20240105000000000000_rename_team_name.down.sql)',
+    ]);
+    expect(main.unlinted?.map((file) => relative(root, file)).sort()).toEqual([
+      'migrations/20240101000000000000_teams.mysql.down.sql',
+      'migrations/20240101000000000000_teams.mysql.up.sql',
+      'migrations/20240102000000000000_agents.sqlite3.up.sql',
+      'migrations/20240103000000000000_agents_status_index.autocommit.down.sql',
+      'migrations/20240103000000000000_agents_status_index.autocommit.up.sql',
+    ]);
+  });
+
   it('golang-migrate: .up.sql and .down.sql, versions ordered as numbers', async () => {
     expect(await discovered('golang-migrate')).toEqual({
       layout: 'golang-migrate',
@@ -249,7 +278,7 @@ describe('a file names its project and history', () => {
     expect(forced.projects.map((found) => [found.layout, found.migrations.length])).toEqual([['plain', 2]]);
     const root = project({ ...files, '.migrate-saferc.json': JSON.stringify({ migrations: { layout: 'rails' } }) });
     await expect(lint({ inputs: ['migrations'], cwd: root })).rejects.toThrow(
-      '.migrate-saferc.json: migrations.layout: expected one of "sqitch", "prisma", "diesel", "dbmate", "flyway", "supabase", "golang-migrate", "plain"',
+      '.migrate-saferc.json: migrations.layout: expected one of "sqitch", "prisma", "diesel", "dbmate", "flyway", "popx", "supabase", "golang-migrate", "plain"',
     );
   });
 });

@@ -75,7 +75,36 @@ describe('--since <ref>', () => {
     const plain = project({ [`${MIGRATIONS}/1_create.sql`]: CREATE });
     const outside = lint(plain, '--since', 'main');
     expect(outside.status).toBe(2);
-    expect(outside.stderr).toBe(`migrate-safe: --since main needs a git repository, and ${plain} is not in one\n`);
+    expect(outside.stderr).toBe(`migrate-safe: --since main needs a git repository, and ${join(plain, MIGRATIONS)} is not in one\n`);
+  });
+
+  it('compares the repository of the linted paths, not the one of the working folder', () => {
+    const root = pullRequest();
+    writeFileSync(join(root, MIGRATIONS, '3_index.sql'), UNSAFE_INDEX.replace('idx_agents_status', 'idx_agents_id').replace('(status)', '(id)'));
+    const expected = [`require-concurrent-index ${join(root, MIGRATIONS, '3_index.sql')}`];
+    const absolute = (result: CliResult): string[] => jsonReport(result).findings.map((finding) => `${finding.ruleId} ${join(outside, finding.file)}`);
+    // A folder outside any repository, and then another repository whose main knows nothing of these files.
+    const outside = project({ 'notes.txt': 'not a repository\n' });
+    const since = (cwd: string, ...inputs: string[]): CliResult => runCli(['lint', ...inputs, '--since', 'main', '--format', 'json'], { cwd, env: gitEnv() });
+    expect(absolute(since(outside, join(root, MIGRATIONS)))).toEqual(expected);
+    expect(absolute(since(outside, `${join(root, MIGRATIONS)}/*.sql`))).toEqual(expected);
+    expect(absolute(since(outside, join(root, MIGRATIONS, '3_index.sql')))).toEqual(expected);
+    const other = repository({ 'README.md': 'another project\n' });
+    const fromOther = since(other, join(root, MIGRATIONS));
+    expect(jsonReport(fromOther).findings.map((finding) => `${finding.ruleId} ${join(other, finding.file)}`)).toEqual(expected);
+    git(root, 'add', '-A');
+    const staged = runCli(['lint', join(root, MIGRATIONS), '--staged', '--format', 'json'], { cwd: outside, env: gitEnv() });
+    expect(absolute(staged)).toEqual(expected);
+  });
+
+  it('compares each repository with its own merge base when the paths sit in several', () => {
+    const first = pullRequest();
+    const second = pullRequest();
+    writeFileSync(join(first, MIGRATIONS, '3_index.sql'), UNSAFE_INDEX.replace('idx_agents_status', 'idx_first').replace('(status)', '(id)'));
+    writeFileSync(join(second, MIGRATIONS, '3_index.sql'), UNSAFE_INDEX.replace('idx_agents_status', 'idx_second').replace('(status)', '(id)'));
+    const outside = project({});
+    const result = runCli(['lint', join(first, MIGRATIONS), join(second, MIGRATIONS), '--since', 'main', '--format', 'json'], { cwd: outside, env: gitEnv() });
+    expect(jsonReport(result).findings.map((finding) => join(outside, finding.file)).sort()).toEqual([join(first, MIGRATIONS, '3_index.sql'), join(second, MIGRATIONS, '3_index.sql')].sort());
   });
 
   it('works from a subfolder of the repository', () => {

@@ -1,11 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { UsageError } from '../config/errors.js';
 import type { FileChange } from '../plugin/rule.js';
 
 export interface ChangeOptions {
-  /** A folder inside the repository; paths come back absolute, as seen from here. */
-  readonly cwd: string;
+  /**
+   * What is linted (absolute files or folders, existing or not): the repositories they sit in are
+   * compared, not the one of the working folder. Paths come back absolute, spelled as these are.
+   */
+  readonly locations: readonly string[];
   /** Compare with the merge base of HEAD and this ref (`--since`). */
   readonly since?: string | undefined;
   /** Compare the index (what `git commit` would record) instead of the working tree (`--staged`). */
@@ -23,13 +27,26 @@ export interface GitChanges {
 const PLAIN_DIFF = ['--no-color', '--no-ext-diff', '--no-textconv', '--no-renames'];
 
 /**
- * What changed in the git repository around `cwd`: against the merge base with `since`, or with
- * HEAD for staged changes alone. Files git does not track yet count as added (not with `staged`:
- * they are not part of the commit).
+ * What changed in the git repositories the locations sit in: against the merge base with `since`,
+ * or with HEAD for staged changes alone. Files git does not track yet count as added (not with
+ * `staged`: they are not part of the commit).
  */
 export function gitChanges(options: ChangeOptions): GitChanges {
   const option = options.since === undefined ? '--staged' : `--since ${options.since}`;
-  const repository = new Repository(options.cwd, option);
+  const files = new Map<string, FileChange>();
+  const stagedTexts = new Map<string, string>();
+  const roots = new Set<string>();
+  for (const location of options.locations) {
+    const repository = new Repository(existingFolderOf(location), option);
+    if (roots.has(repository.root)) continue;
+    roots.add(repository.root);
+    for (const [path, change] of changesIn(repository, options)) files.set(path, change);
+    if (options.staged) for (const [path, text] of repository.stagedTexts()) stagedTexts.set(path, text);
+  }
+  return { files, stagedTexts };
+}
+
+function changesIn(repository: Repository, options: ChangeOptions): Map<string, FileChange> {
   const base = options.since === undefined ? repository.headOrEmptyTree() : repository.mergeBase(options.since);
   const staged = options.staged ? ['--cached'] : [];
   const files = new Map<string, FileChange>();
@@ -48,25 +65,40 @@ export function gitChanges(options: ChangeOptions): GitChanges {
       files.set(repository.absolute(path), { kind: 'added', since: options.since, firstChangedLine: undefined });
     }
   }
-  return { files, stagedTexts: options.staged ? repository.stagedTexts() : new Map() };
+  return files;
+}
+
+/** The folder git is asked from: the location itself when it is one, else the nearest existing folder above it. */
+function existingFolderOf(location: string): string {
+  let folder = location;
+  while (!isFolder(folder)) {
+    const parent = dirname(folder);
+    if (parent === folder) return folder;
+    folder = parent;
+  }
+  return folder;
+}
+
+function isFolder(path: string): boolean {
+  return existsSync(path) && statSync(path).isDirectory();
 }
 
 /** Runs git in a repository's top folder, turning git's failures into one-line usage errors. */
 class Repository {
-  private readonly root: string;
+  readonly root: string;
   private readonly option: string;
 
-  constructor(cwd: string, option: string) {
+  constructor(folder: string, option: string) {
     this.option = option;
     let up: string;
     try {
-      up = runGit(['rev-parse', '--show-cdup'], cwd).trim();
+      up = runGit(['rev-parse', '--show-cdup'], folder).trim();
     } catch (error) {
       if (error instanceof UsageError) throw error;
-      throw new UsageError(`${option} needs a git repository, and ${cwd} is not in one`);
+      throw new UsageError(`${option} needs a git repository, and ${folder} is not in one`);
     }
-    // Relative to cwd, so paths keep the spelling the rest of the run uses (symlinked temp folders).
-    this.root = resolve(cwd, up);
+    // Relative to the folder, so paths keep the spelling the rest of the run uses (symlinked temp folders).
+    this.root = resolve(folder, up);
   }
 
   absolute(path: string): string {
