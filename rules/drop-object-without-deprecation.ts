@@ -27,7 +27,7 @@ export default defineRule({
       'application that reads the view or calls the function fails, until the last instance runs a version',
       'that no longer uses it. Nothing but the migration that created it brings it back.',
       '',
-      'Use the guide\'s deprecate-then-drop path, as for tables (`drop-table-without-deprecation`): rename it to',
+      'Deprecate it first, as for tables (`drop-table-without-deprecation`): rename it to',
       'its deprecation name now (`<name>_deprecated`, the `deprecatedSuffix` setting; code still using it fails',
       'loudly, and a rollback is a rename), and drop it in a later migration. `DROP SCHEMA` without `CASCADE`',
       'fails while the schema holds anything; it is reported when the history shows tables in it.',

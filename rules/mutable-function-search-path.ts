@@ -25,7 +25,7 @@ export default defineRule({
       '',
       'In `strict`, not `recommended`: the API itself calls functions with the search_path it configures, so the',
       'risk needs another way in (a privileged job or function calling this one with a path someone else chose);',
-      'the guide\'s own sync trigger function has no search_path either.',
+      'the sync trigger function of the usual column rename pattern has no search_path either.',
     ].join('\n'),
     bad: [
       '-- supabase/migrations/20240101000000_agent_count.sql (the API serves public)',
