@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, jsonReport, project, runCli } from './support/cli.js';
@@ -134,6 +134,73 @@ describe.skipIf(!binaries)(`identifiers with control characters on PostgreSQL ${
     await server.query(url, `CREATE TABLE ${quoteIdentifier(name)} (a int)`);
     const rows = await server.query<{ relname: string }>(url, "SELECT relname FROM pg_class WHERE relname LIKE 'x%'");
     expect(rows.map((row) => row.relname)).toEqual([name]);
+  });
+});
+
+/** Code in a configuration file runs only when it belongs to the linted project (issue 14, item 14). */
+describe('JavaScript configuration', () => {
+  it('in a folder above the project, or one another user can write (/tmp), never runs', () => {
+    const planted = "require('node:fs').writeFileSync(require('node:path').join(__dirname, 'RAN'), '');\nmodule.exports = { rules: { 'rename-column': 'off' } };\n";
+    const rename = 'ALTER TABLE agents RENAME COLUMN a TO b;\n';
+    const shared = project({ '.migrate-saferc.cjs': planted, 'loose/db/m.sql': rename, 'app/db/m.sql': rename });
+    git(join(shared, 'app'), 'init', '-q');
+    chmodSync(shared, 0o1777);
+    for (const [cwd, path] of [['app', 'db'], ['loose', 'db'], ['loose/db', 'm.sql']] as const) {
+      const result = runCli(['lint', path, '--format', 'json'], { cwd: join(shared, cwd) });
+      expect(jsonReport(result).findings.map((finding) => finding.ruleId), `${cwd}: lint ${path}`).toEqual(['rename-column']);
+    }
+    expect(existsSync(join(shared, 'RAN'))).toBe(false);
+    chmodSync(shared, 0o700);
+    expect(jsonReport(runCli(['lint', 'db', '--format', 'json'], { cwd: join(shared, 'loose') })).findings).toEqual([]);
+    expect(existsSync(join(shared, 'RAN'))).toBe(true);
+  });
+});
+
+/** A bad configuration is one line naming the file, and exit 2 (issue 14, item 17). */
+describe('bad configuration', () => {
+  it.each([
+    ['.migrate-saferc.json', '[]', '.migrate-saferc.json: expected an object of settings, not a list'],
+    ['.migrate-saferc.json', 'null', '.migrate-saferc.json: expected an object of settings, not null'],
+    ['.migrate-saferc.json', '{ "rules": { "__proto__": "off" } }', '.migrate-saferc.json: rules.__proto__: unknown rule "__proto__"'],
+    ['.migrate-saferc.json', '{ "rules": { "constructor": "off" } }', '.migrate-saferc.json: rules.constructor: unknown rule "constructor"'],
+    ['supabase/config.toml', '[db]\nmajor_version = 3\n', 'supabase/config.toml: [db] major_version: Invalid value: Expected >=9 but received 3'],
+    ['supabase/config.toml', '[db\nmajor_version = 15\n', 'supabase/config.toml: not valid TOML: Invalid TOML document: illegal character in key'],
+  ])('%s holding %j', (file, text, message) => {
+    const result = runCli(['lint', 'm.sql'], { cwd: project({ [file]: text, 'm.sql': 'ALTER TABLE agents RENAME COLUMN a TO b;\n' }) });
+    expect([result.status, result.stdout, result.stderr]).toEqual([2, '', `migrate-safe: ${message}\n`]);
+  });
+
+  it('a package.json that is not JSON is named', () => {
+    const root = project({ 'package.json': '{ "name": ', 'm.sql': 'SELECT 1;\n' });
+    const result = runCli(['lint', 'm.sql'], { cwd: root });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(new RegExp(`^migrate-safe: cannot read configuration: JSON Error in ${join(root, 'package.json')}: Unexpected end of JSON input[^\n]*\n$`));
+  });
+});
+
+/** A plugin rule that fails is a tool failure naming it: exit 2, never a finding nor a crash (issue 14, item 15). */
+describe('a failing plugin rule', () => {
+  const plugin = [
+    "const meta = { description: 'd', severity: 'error', preset: 'recommended', category: 'locking', hazard: 'h', bad: 'SELECT 1;', good: 'SELECT 1;' };",
+    'const failing = (id, fail) => ({ id, meta, create: () => ({ Statement: (_node, statement) => fail(statement) }) });',
+    'export const rules = [',
+    '  failing(process.env.RULE, (statement) => {',
+    "    if (process.env.RULE === 'throws-null') throw null;",
+    "    if (process.env.RULE === 'throws-string') throw 'boom';",
+    "    if (process.env.RULE === 'message-object') statement.report({ message: { text: 'x' } });",
+    "    if (process.env.RULE === 'lock-string') statement.report({ message: 'm', lock: 'TOTAL LOCK' });",
+    '  }),',
+    '];',
+  ].join('\n');
+  it.each([
+    ['throws-null', 'rule throws-null failed on m.sql: it threw null'],
+    ['throws-string', 'rule throws-string failed on m.sql: it threw "boom"'],
+    ['message-object', 'rule message-object reported a finding without a text message on m.sql'],
+    ['lock-string', 'rule lock-string reported a lock that is no PostgreSQL lock mode ("TOTAL LOCK") on m.sql'],
+  ])('%s', (rule, message) => {
+    const root = project({ 'plugin.mjs': plugin, '.migrate-saferc.json': JSON.stringify({ plugins: ['./plugin.mjs'] }), 'm.sql': 'SELECT 1;\n' });
+    const result = runCli(['lint', 'm.sql'], { cwd: root, env: { RULE: rule } });
+    expect([result.status, result.stdout, result.stderr]).toEqual([2, '', `migrate-safe: ${message}\n`]);
   });
 });
 

@@ -334,7 +334,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`migrate-safe: ${error.message}\n`);
       return EXIT_USAGE;
     }
-    const detail = process.env.MIGRATE_SAFE_DEBUG ? ((error as Error).stack ?? String(error)) : (error as Error).message;
+    const detail = error instanceof Error ? ((process.env.MIGRATE_SAFE_DEBUG ? error.stack : undefined) ?? error.message) : `${typeof error === 'string' ? JSON.stringify(error) : String(error)} was thrown`;
     process.stderr.write(`migrate-safe: internal error: ${detail}\n(set MIGRATE_SAFE_DEBUG=1 for the stack trace, and please report it)\n`);
     return EXIT_USAGE;
   }

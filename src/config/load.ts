@@ -1,4 +1,6 @@
+import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import picomatch from 'picomatch';
@@ -9,6 +11,7 @@ import type { AnyRule, RuleSeverity } from '../plugin/rule.js';
 import { UsageError } from './errors.js';
 import { importModule } from './import-module.js';
 import { presetSeverity } from './presets.js';
+import { projectRootOf } from './project-root.js';
 import { type APPLIED_BY, CONFIG_SCHEMA, type RuleSetting, type UserConfig, firstIssue } from './schema.js';
 import { didYouMean } from './suggest.js';
 import { findSupabaseConfig, readSupabaseSettings } from './supabase-project.js';
@@ -151,14 +154,22 @@ export class ConfigLoader {
     const explorer = await (this.explorer ??= createExplorer());
     const result = await this.loadOrSearch(explorer, folder);
     if (!result || result.isEmpty) return { filepath: result?.filepath, config: {} };
-    const issue = firstIssue(CONFIG_SCHEMA, result.config);
+    const issue = notSettings(result.config) ?? firstIssue(CONFIG_SCHEMA, result.config);
     if (issue !== undefined) throw new UsageError(`${this.show(result.filepath)}: ${issue}`);
     return { filepath: result.filepath, config: v.parse(CONFIG_SCHEMA, result.config) };
   }
 
   private async loadOrSearch(explorer: PublicExplorer, folder: string) {
     try {
-      return this.explicitFile === undefined ? await explorer.search(folder) : await explorer.load(this.explicitFile);
+      if (this.explicitFile !== undefined) return await explorer.load(this.explicitFile);
+      for (const candidate of searchedFolders(folder)) {
+        const found = await explorer.search(candidate);
+        if (found) return found;
+        // cosmiconfig passes over a file whose configuration is `null` as if it were not there.
+        const nullFile = CONFIG_SEARCH_PLACES.find((place) => place !== 'package.json' && existsSync(join(candidate, place)));
+        if (nullFile !== undefined) return { filepath: join(candidate, nullFile), config: null };
+      }
+      return null;
     } catch (error) {
       const where = this.explicitFile === undefined ? folder : this.show(this.explicitFile);
       const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : firstLine(error);
@@ -169,7 +180,7 @@ export class ConfigLoader {
   private async resolve(found: FoundConfig, supabaseConfig: string | undefined): Promise<ResolvedConfig> {
     const { config, filepath } = found;
     const base = filepath === undefined ? this.cwd : dirname(filepath);
-    const supabase = supabaseConfig === undefined ? undefined : await readSupabaseSettings(supabaseConfig);
+    const supabase = supabaseConfig === undefined ? undefined : await readSupabaseSettings(supabaseConfig, this.show(supabaseConfig));
     const plugins = await loadPlugins(config.plugins ?? [], base, this.show(filepath ?? 'configuration'));
     const allRules = [...this.builtInRules, ...plugins.flatMap((plugin) => plugin.rules)];
     const rulesById = new Map<string, AnyRule>();
@@ -250,7 +261,51 @@ export class ConfigLoader {
 
 async function createExplorer(): Promise<PublicExplorer> {
   const loaded = (await importModule('cosmiconfig')) as { cosmiconfig: typeof cosmiconfig };
-  return loaded.cosmiconfig(MODULE_NAME, { searchPlaces: CONFIG_SEARCH_PLACES, searchStrategy: 'project' });
+  try {
+    // cosmiconfig reads its own options from the working folder's package.json here.
+    return loaded.cosmiconfig(MODULE_NAME, { searchPlaces: CONFIG_SEARCH_PLACES, searchStrategy: 'none', ignoreEmptySearchPlaces: false });
+  } catch (error) {
+    throw new UsageError(`cannot read configuration: ${firstLine(error)}`);
+  }
+}
+
+/**
+ * What is wrong with a configuration that is no object of settings (`[]`, `null`, a number), or
+ * names a rule `__proto__`, `constructor` or `prototype` (which the schema's record drops unseen).
+ */
+function notSettings(config: unknown): string | undefined {
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) return `expected an object of settings, not ${Array.isArray(config) ? 'a list' : JSON.stringify(config)}`;
+  const rules = (config as { rules?: unknown }).rules;
+  if (typeof rules !== 'object' || rules === null) return undefined;
+  const forbidden = Object.keys(rules).find((id) => ['__proto__', 'constructor', 'prototype'].includes(id));
+  return forbidden === undefined ? undefined : `rules.${forbidden}: unknown rule "${forbidden}"`;
+}
+
+/**
+ * Where a configuration for `folder` may be, nearest first: up to the project's top folder (its
+ * git repository or package.json) and no further, never above the home folder, and never into a
+ * folder that another user can write. A JavaScript configuration runs when it is found, so one
+ * in a shared parent folder (/tmp, another user's folder) must never be.
+ */
+function searchedFolders(folder: string): string[] {
+  const top = projectRootOf(folder);
+  const home = homedir();
+  const folders = [folder];
+  for (let current = folder; current !== top && current !== home; ) {
+    const parent = dirname(current);
+    if (parent === current || !onlyTrustedUsersWrite(parent)) break;
+    folders.push(parent);
+    current = parent;
+  }
+  return folders;
+}
+
+/** Whether only this user (or root) can write in `folder`, as git's safe.directory judges an owner. */
+function onlyTrustedUsersWrite(folder: string): boolean {
+  const stats = statSync(folder, { throwIfNoEntry: false });
+  if (!stats) return false;
+  const writableByOthers = (stats.mode & 0o002) !== 0;
+  return !writableByOthers && (stats.uid === 0 || stats.uid === process.getuid?.());
 }
 
 /** A plugin exports its rules as `rules` (an array), or as the `rules` of its default export. */
@@ -287,6 +342,8 @@ function isRule(value: unknown): value is AnyRule {
   return typeof rule?.id === 'string' && typeof rule.meta === 'object' && typeof rule.create === 'function';
 }
 
+/** The first line of an error's message; a message that ends its first line with `:` goes on, as cosmiconfig's JSON errors do. */
 function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/:\n\s*/, ': ').split('\n')[0] ?? '';
 }

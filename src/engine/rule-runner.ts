@@ -2,7 +2,9 @@ import { displayName, walk } from '../analyze/ast.js';
 import type { LockAcquisition } from '../analyze/classify.js';
 import type { StatementAnalysis } from '../analyze/index.js';
 import type { SchemaView } from '../analyze/schema-view.js';
-import { describeImpact, lockImpact, lockStrength } from '../analyze/lock-modes.js';
+import { LOCK_MODES, describeImpact, lockImpact, lockStrength } from '../analyze/lock-modes.js';
+import { relative } from 'node:path';
+import { UsageError } from '../config/errors.js';
 import type { ConfiguredRule, ResolvedConfig } from '../config/load.js';
 import type { Finding, FindingLock, Severity } from '../findings/finding.js';
 import type { ParsedSource } from '../parse/parser.js';
@@ -18,6 +20,9 @@ import { fingerprintOf } from './fingerprint.js';
 import { ignoreSuggestion } from './suppress.js';
 
 type Handler = (node: unknown, statement: StatementContext) => void;
+
+/** Rule code that threw, or reported what is no finding: a tool failure (exit code 2), with the rule and file named. */
+export class RuleFailure extends UsageError {}
 
 /** The visitor key called once per statement, whatever its type. */
 const STATEMENT = 'Statement';
@@ -47,6 +52,8 @@ export class FileRuleRunner {
   private readonly file: FileInfo;
   /** How many node types have handlers, `Statement` aside. */
   private readonly nestedHandlerTypes: number;
+  /** The rule whose code runs now, to name it when it fails. */
+  private current: ActiveRule | undefined;
 
   /** `schema`: a live view of the schema state, which the file's statements change as they are replayed. */
   constructor(configured: readonly ConfiguredRule[], config: ResolvedConfig, file: FileInfo, parsed: ParsedSource, schema: SchemaView) {
@@ -54,7 +61,8 @@ export class FileRuleRunner {
     this.file = file;
     this.rules = configured.map(({ rule, severity, options }) => {
       const active: { id: string; severity: Severity; visitor: Visitor } = { id: rule.id, severity, visitor: {} };
-      active.visitor = rule.create({
+      this.current = active;
+      active.visitor = this.guarded(() => rule.create({
         options,
         pgVersion: config.pgVersion,
         deprecatedSuffix: config.deprecatedSuffix,
@@ -67,7 +75,7 @@ export class FileRuleRunner {
           const start = parsed.source.lineStartIndex(line);
           this.add(active, descriptor, { start, end: start + parsed.source.lineText(line).length }, undefined, `file:${descriptor.message}`, undefined);
         },
-      });
+      }));
       return active;
     });
     for (const rule of this.rules) {
@@ -83,27 +91,72 @@ export class FileRuleRunner {
     this.nestedHandlerTypes = this.handlers.size - (this.handlers.has(STATEMENT) ? 1 : 0);
   }
 
+  /**
+   * Runs rule code. What it throws (an Error, `null`, a string) stops the run as one line naming
+   * the rule and the file, exit code 2: a rule that failed must not look like a finding, nor like
+   * a clean file. A statement too deep to analyse is the analysis' to report.
+   */
+  private guarded<T>(action: () => T): T {
+    try {
+      return action();
+    } catch (error) {
+      if ((error instanceof RangeError && error.message.includes('call stack')) || error instanceof RuleFailure) throw error;
+      const thrown = error instanceof Error ? error.message.split('\n')[0] ?? '' : `it threw ${typeof error === 'string' ? JSON.stringify(error) : String(error)}`;
+      throw new RuleFailure(`rule ${this.current?.id ?? '?'} failed on ${this.shownPath()}: ${thrown}`);
+    }
+  }
+
+  private shownPath(): string {
+    return relative(process.cwd(), this.file.path) || this.file.path;
+  }
+
   get hasStatementHandlers(): boolean {
     return this.handlers.size > 0;
   }
 
   startFile(): void {
-    for (const rule of this.rules) rule.visitor.File?.(this.file);
+    this.guarded(() => {
+      for (const rule of this.rules) {
+        this.current = rule;
+        rule.visitor.File?.(this.file);
+      }
+    });
   }
 
   endFile(): RawFinding[] {
-    for (const rule of this.rules) rule.visitor['File:exit']?.(this.file);
+    this.guarded(() => {
+      for (const rule of this.rules) {
+        this.current = rule;
+        rule.visitor['File:exit']?.(this.file);
+      }
+    });
     return this.findings;
   }
 
   /** Calls the `Statement` handlers, the handlers for the statement's own type, then those for every node below it. */
   visitStatement(analysis: StatementAnalysis): void {
+    this.guarded(() => {
+      this.dispatch(analysis);
+    });
+  }
+
+  private dispatch(analysis: StatementAnalysis): void {
     const { statement } = analysis;
     const every = this.handlers.get(STATEMENT);
-    if (every) for (const { rule, handler } of every) handler(statement.node, new RuleStatementContext(this, analysis, rule, NO_ANCESTORS));
+    if (every) {
+      for (const { rule, handler } of every) {
+        this.current = rule;
+        handler(statement.node, new RuleStatementContext(this, analysis, rule, NO_ANCESTORS));
+      }
+    }
     const own = this.handlers.get(statement.type);
     const root = (statement.node as Record<string, unknown>)[statement.type];
-    if (own) for (const { rule, handler } of own) handler(root, new RuleStatementContext(this, analysis, rule, NO_ANCESTORS));
+    if (own) {
+      for (const { rule, handler } of own) {
+        this.current = rule;
+        handler(root, new RuleStatementContext(this, analysis, rule, NO_ANCESTORS));
+      }
+    }
     if (this.nestedHandlerTypes === (own ? 1 : 0)) return;
     // One walk that dispatches as it goes: most statements hold no node a rule handles, and
     // listing a tree's node types first would walk the ones that do twice.
@@ -111,7 +164,10 @@ export class FileRuleRunner {
       const nested = this.handlers.get(type);
       if (!nested) return;
       const path = [{ type: statement.type, node: root as Record<string, unknown> }, ...ancestors];
-      for (const { rule, handler } of nested) handler(fields, new RuleStatementContext(this, analysis, rule, path));
+      for (const { rule, handler } of nested) {
+        this.current = rule;
+        handler(fields, new RuleStatementContext(this, analysis, rule, path));
+      }
     });
   }
 
@@ -155,6 +211,9 @@ export class FileRuleRunner {
     identity: string,
     statement: Range | undefined,
   ): void {
+    if (typeof descriptor.message !== 'string' || descriptor.message === '') throw new RuleFailure(`rule ${rule.id} reported a finding without a text message on ${this.shownPath()}`);
+    if (descriptor.help !== undefined && typeof descriptor.help !== 'string') throw new RuleFailure(`rule ${rule.id} reported a help that is not text on ${this.shownPath()}`);
+    if (lock !== undefined && !(LOCK_MODES as readonly unknown[]).includes(lock.mode)) throw new RuleFailure(`rule ${rule.id} reported a lock that is no PostgreSQL lock mode (${JSON.stringify((lock as { mode?: unknown }).mode ?? lock)}) on ${this.shownPath()}`);
     const { text } = this.parsed.source;
     const start = this.parsed.source.positionAt(range.start);
     const end = this.parsed.source.positionAt(Math.max(range.end, range.start));
