@@ -99,7 +99,9 @@ const APPLIERS: Readonly<Record<string, Apply>> = {
     const elements = (fields.indexParams ?? []).map((param) => nodeOf(param, 'IndexElem'));
     const columns = elements.flatMap((element) => element?.name ?? []);
     const unusable = unusableForConstraint(fields.whereClause, elements);
-    state.setIndex(key, { key, name, table: objectKey(table, context.defaultSchema), unique, columns, origin: context.origin, ...(unusable ? { unusableForConstraint: unusable } : {}) });
+    const uses = indexColumnsUsed(fields);
+    const usesColumns = uses.length > columns.length ? { usesColumns: uses } : {};
+    state.setIndex(key, { key, name, table: objectKey(table, context.defaultSchema), unique, columns, ...usesColumns, origin: context.origin, ...(unusable ? { unusableForConstraint: unusable } : {}) });
   },
   DropStmt: drop,
   CreatePolicyStmt: (state, fields: { table?: RangeVar; policy_name?: string }, context) => {
@@ -446,7 +448,7 @@ function alterTableCommand(state: SchemaState, table: TableDraft, command: Alter
       return;
     }
     case 'AT_DropColumn':
-      if (columnName !== undefined) dropColumn(table, columnName);
+      if (columnName !== undefined) dropColumn(state, table, columnName, context);
       return;
     case 'AT_AlterColumnType':
       updateColumn(table, columnName, { type: nodeOf(command.def, 'ColumnDef')?.typeName });
@@ -509,10 +511,29 @@ function unknownColumn(name: string): ColumnState {
   return { name, type: undefined, notNull: false, hasDefault: false, origin: undefined, renamedFrom: undefined };
 }
 
-function dropColumn(table: TableDraft, columnName: string): void {
+/** Every column an index uses: its keys, the columns of its expressions, INCLUDE and WHERE. */
+function indexColumnsUsed(fields: IndexStmt): string[] {
+  const columns = new Set<string>();
+  for (const param of [...(fields.indexParams ?? []), ...(fields.indexIncludingParams ?? [])]) {
+    const element = nodeOf(param, 'IndexElem');
+    if (element?.name !== undefined) columns.add(element.name);
+    for (const column of columnsUsedBy(element?.expr)) columns.add(column);
+  }
+  for (const column of columnsUsedBy(fields.whereClause)) columns.add(column);
+  return [...columns];
+}
+
+/** A dropped column takes along every index and constraint that uses it (a constraint's index too), as PostgreSQL does. */
+function dropColumn(state: SchemaState, table: TableDraft, columnName: string, context: ApplyContext): void {
   table.setColumn(columnName, undefined);
   for (const [name, constraint] of [...table.constraints]) {
-    if (constraint.columns.includes(columnName)) table.setConstraint(name, undefined);
+    if (!constraint.columns.includes(columnName)) continue;
+    table.setConstraint(name, undefined);
+    const index = state.indexes.get(objectKey({ schema: table.name.schema, name }, context.defaultSchema));
+    if (index?.table === table.key) state.setIndex(index.key, undefined);
+  }
+  for (const index of state.indexesOn(table.key)) {
+    if ((index.usesColumns ?? index.columns).includes(columnName)) state.setIndex(index.key, undefined);
   }
 }
 

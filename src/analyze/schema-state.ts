@@ -82,6 +82,8 @@ export interface IndexState {
   readonly unique: boolean;
   /** The indexed columns; an expression is left out. */
   readonly columns: readonly string[];
+  /** Every column it uses (keys, expressions, INCLUDE, WHERE), when more than `columns`: dropping any of them drops the index. */
+  readonly usesColumns?: readonly string[];
   readonly origin: ObjectOrigin | undefined;
   /** Why no UNIQUE or PRIMARY KEY constraint can use it (`USING INDEX`): it is partial, indexes an expression, or sorts a column DESC or NULLS FIRST. */
   readonly unusableForConstraint?: 'partial' | 'expression' | 'sort order';
@@ -143,7 +145,7 @@ export interface TableObjectState {
 }
 
 interface JournalEntry {
-  readonly kind: SnapshotKind;
+  readonly kind: SnapshotKind | 'dropped-indexes';
   readonly map: Map<string, unknown>;
   readonly key: string;
   readonly previous: unknown;
@@ -313,6 +315,8 @@ interface Recording {
 export class SchemaState {
   private readonly tableMap = new Map<string, TableState>();
   private readonly indexMap = new Map<string, IndexState>();
+  /** Indexes the history dropped, by key: see `isDroppedIndex`. */
+  private readonly droppedIndexMap = new Map<string, true>();
   private readonly functionMap = new Map<string, FunctionState>();
   private readonly typeMap = new Map<string, TypeState>();
   private readonly policyMap = new Map<string, TableObjectState>();
@@ -379,7 +383,21 @@ export class SchemaState {
     this.record('tables', this.tableMap, key, table);
   }
   setIndex(key: string, index: IndexState | undefined): void {
+    // An index seen going stays known to be gone: DROP INDEX IF EXISTS of it does nothing.
+    const gone = index === undefined && this.indexMap.has(key);
+    if (gone || (index !== undefined && this.droppedIndexMap.has(key))) this.recordDroppedIndex(key, gone);
     this.record('indexes', this.indexMap, key, index);
+  }
+
+  /** Whether the history dropped an index of this key (with its table, column or constraint, or on its own) and none was created since. */
+  isDroppedIndex(key: string): boolean {
+    return this.droppedIndexMap.has(key);
+  }
+
+  private recordDroppedIndex(key: string, dropped: boolean): void {
+    if (this.openCheckpoints > 0) this.journal.push({ kind: 'dropped-indexes', map: this.droppedIndexMap, key, previous: this.droppedIndexMap.get(key) });
+    if (dropped) this.droppedIndexMap.set(key, true);
+    else this.droppedIndexMap.delete(key);
   }
   setFunction(key: string, fn: FunctionState | undefined): void {
     this.record('functions', this.functionMap, key, fn);
@@ -488,8 +506,8 @@ export class SchemaState {
     this.write(kind, map, key, value);
   }
 
-  private write<T>(kind: SnapshotKind, map: Map<string, T>, key: string, value: T | undefined): void {
-    this.byOwner(kind)?.change(key, value);
+  private write<T>(kind: SnapshotKind | 'dropped-indexes', map: Map<string, T>, key: string, value: T | undefined): void {
+    if (kind !== 'dropped-indexes') this.byOwner(kind)?.change(key, value);
     if (kind === 'tables') this.constraintNames.change(key, value as TableState | undefined);
     if (value === undefined) map.delete(key);
     else map.set(key, value);

@@ -64,6 +64,14 @@ export class SchemaView {
     return this.state.policies.get(`${this.key(table)}:${name}`);
   }
 
+  /**
+   * Whether the history dropped an index of this name (on its own, or with its table, column or
+   * constraint) and none was created since: `DROP INDEX IF EXISTS` of it does nothing.
+   */
+  isDroppedIndex(name: QualifiedName): boolean {
+    return this.state.isDroppedIndex(this.key(name));
+  }
+
   /** The indexes on a table (those of its primary key and unique constraints too). */
   indexesOn(table: QualifiedName): IndexState[] {
     return this.state.indexesOn(this.key(table));
