@@ -14,7 +14,7 @@ import {
   quoteIdentifier,
   sqlOf,
 } from '../src/api.js';
-import { changeOfExistingTable, columnsAddedBy } from './support/alter-table.js';
+import { changeOfTableWithRows, columnsAddedBy } from './support/alter-table.js';
 import { bareColumn, columnConstraintPlan, constraintSteps } from './support/constraints.js';
 import { rowExpression, rowTrigger } from './support/expand-contract.js';
 import { batchedUpdate, keyColumn, migrationStep } from './support/help.js';
@@ -64,7 +64,7 @@ export default defineRule({
   create(context) {
     return {
       AlterTableStmt(node, statement) {
-        const change = changeOfExistingTable(node, statement);
+        const change = changeOfTableWithRows(node, statement);
         if (!change) return;
         for (const column of columnsAddedBy(change)) {
           const rewrite = rewriteOf(column, statement, context.pgVersion);

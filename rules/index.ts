@@ -42,6 +42,7 @@ import exclusionConstraint from './exclusion-constraint.js';
 import domainConstraintWithoutNotValid from './domain-constraint-without-not-valid.js';
 import usingIndexRefused from './using-index-refused.js';
 import uncheckedDynamicSql from './unchecked-dynamic-sql.js';
+import systemCatalogWrite from './system-catalog-write.js';
 
 /** Each built-in rule's page, generated into docs/rules by `npm run docs`. */
 const DOCS_URL = 'https://github.com/migrate-safe/migrate-safe/blob/main/docs/rules/';
@@ -89,6 +90,7 @@ export const BUILT_IN_RULES: readonly AnyRule[] = [
   domainConstraintWithoutNotValid,
   usingIndexRefused,
   uncheckedDynamicSql,
+  systemCatalogWrite,
   preferRobustStatements,
   preferTextOverVarchar,
   preferBigint,

@@ -54,7 +54,7 @@ export default defineRule({
     return {
       AlterTableStmt(node, statement) {
         const table = nameOfRangeVar(node.relation);
-        if (!table || statement.schema.isNewTable(node.relation)) return;
+        if (!table || statement.schema.isNewTable(node.relation) || statement.schema.isEmptyTable(node.relation)) return;
         for (const { column, primaryKey } of notNullTargets(node, statement)) {
           if (hasValidCheck(statement, table, column, context.pgVersion)) continue;
           const state = statement.schema.column(table, column);

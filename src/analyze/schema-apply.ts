@@ -104,6 +104,21 @@ const APPLIERS: Readonly<Record<string, Apply>> = {
     state.setIndex(key, { key, name, table: objectKey(table, context.defaultSchema), unique, columns, ...usesColumns, origin: context.origin, ...(unusable ? { unusableForConstraint: unusable } : {}) });
   },
   DropStmt: drop,
+  DeleteStmt: (state, fields: { relation?: RangeVar; whereClause?: Node; usingClause?: Node[] }, context) => {
+    if (fields.usingClause === undefined && deletesEveryRow(fields.whereClause)) markEmptied(state, nameOfRangeVar(fields.relation), context);
+  },
+  TruncateStmt: (state, fields: { relations?: Node[] }, context) => {
+    for (const relation of fields.relations ?? []) markEmptied(state, nameOfRangeVar(nodeOf(relation, 'RangeVar')), context);
+  },
+  InsertStmt: (state, fields: { relation?: RangeVar }, context) => {
+    markFilled(state, nameOfRangeVar(fields.relation), context);
+  },
+  MergeStmt: (state, fields: { relation?: RangeVar }, context) => {
+    markFilled(state, nameOfRangeVar(fields.relation), context);
+  },
+  CopyStmt: (state, fields: { relation?: RangeVar; is_from?: boolean }, context) => {
+    if (fields.is_from === true) markFilled(state, nameOfRangeVar(fields.relation), context);
+  },
   CreatePolicyStmt: (state, fields: { table?: RangeVar; policy_name?: string }, context) => {
     addTableObject(state, 'policy', fields.table, fields.policy_name, context);
   },
@@ -207,6 +222,28 @@ function unusableForConstraint(where: Node | undefined, elements: readonly (Inde
   const defaultOrder = (element: IndexElem | undefined): boolean =>
     (element?.ordering ?? 'SORTBY_DEFAULT') !== 'SORTBY_DESC' && (element?.nulls_ordering ?? 'SORTBY_NULLS_DEFAULT') !== 'SORTBY_NULLS_FIRST';
   return elements.every(defaultOrder) ? undefined : 'sort order';
+}
+
+/** No WHERE, or one that is always true (`WHERE true`, `WHERE 1 = 1`). */
+function deletesEveryRow(where: Node | undefined): boolean {
+  if (where === undefined) return true;
+  if (nodeOf(where, 'A_Const')?.boolval?.boolval === true) return true;
+  const comparison = nodeOf(where, 'A_Expr');
+  const left = nodeOf(comparison?.lexpr, 'A_Const');
+  const right = nodeOf(comparison?.rexpr, 'A_Const');
+  return comparison?.kind === 'AEXPR_OP' && stringsOf(comparison.name).at(-1) === '=' && left !== undefined && right !== undefined && JSON.stringify(left.ival ?? left.sval) === JSON.stringify(right.ival ?? right.sval) && (left.ival ?? left.sval) !== undefined;
+}
+
+/** Every row deleted in this transaction; a statement in a branch that may not run proves nothing. */
+function markEmptied(state: SchemaState, name: QualifiedName | undefined, context: ApplyContext): void {
+  if (!name || context.origin.conditional === true) return;
+  const table = existingTable(state, name, context);
+  state.setTable(table.key, { ...table, emptiedIn: context.origin.transaction });
+}
+
+function markFilled(state: SchemaState, name: QualifiedName | undefined, context: ApplyContext): void {
+  const table = name && state.tables.get(objectKey(name, context.defaultSchema));
+  if (table?.emptiedIn !== undefined) state.setTable(table.key, { ...table, emptiedIn: undefined });
 }
 
 function createTable(state: SchemaState, fields: CreateStmt, context: ApplyContext): void {

@@ -73,6 +73,11 @@ export interface TableState {
   readonly partitionKey: readonly string[] | undefined;
   /** A TEMPORARY table: it ends with the session, at the end of the file that created it. */
   readonly temporary?: boolean;
+  /**
+   * The transaction that deleted every row (DELETE without WHERE, TRUNCATE) with none inserted since:
+   * within it the table is empty. Other transactions may have added rows after it committed.
+   */
+  readonly emptiedIn?: number | undefined;
 }
 
 export interface IndexState {
@@ -525,6 +530,19 @@ export class SchemaState {
 /** Whether a domain checks every value it holds (a CHECK, NOT NULL, or a base domain that does); false for other types and for domains created before the migrations that were read. */
 export function domainChecksValues(type: TypeState | undefined): boolean {
   return type?.kind === 'domain' && ((type.domainChecks?.length ?? 0) > 0 || type.domainNotNull === true || type.baseDomainChecked === true);
+}
+
+/** The schemas of PostgreSQL's own catalogs. */
+const CATALOG_SCHEMAS = new Set(['pg_catalog', 'information_schema', 'pg_toast']);
+
+/**
+ * Whether a relation is one of PostgreSQL's system catalogs or views (pg_class, pg_index,
+ * information_schema.columns, ...), not a table of the application. pg_catalog comes first in every
+ * search path, so an unqualified `pg_` name is the catalog's unless the history created that table.
+ */
+export function isSystemCatalog(name: QualifiedName, state: SchemaState, defaultSchema: string): boolean {
+  if (name.schema !== undefined) return CATALOG_SCHEMAS.has(name.schema);
+  return name.name.startsWith('pg_') && !state.tables.has(objectKey(name, defaultSchema));
 }
 
 /** The key of a schema object: its schema (the default schema when unqualified) and name. */
