@@ -172,7 +172,6 @@ describe('migrate-safe lsp, driven through a real client connection', () => {
     const uri = uriOf(join(root, MIGRATION));
     const { diagnostics } = await client.open(uri, "ALTER TABLE agents ADD COLUMN;\nCREATE INDEX i ON agents (status);\nSELECT 'unterminated\n");
     expect(diagnostics.map((diagnostic) => [diagnostic.code, diagnostic.range.start.line])).toEqual([
-      ['missing-rollback', 0],
       ['syntax-error', 0],
       ['require-concurrent-index', 1],
       ['syntax-error', 2],

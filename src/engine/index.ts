@@ -5,11 +5,11 @@ import { SchemaView } from '../analyze/schema-view.js';
 import { UsageError } from '../config/errors.js';
 import type { ConfigLoader, ResolvedConfig } from '../config/load.js';
 import { type Migration, type MigrationFile, type MigrationProject, discover, partText } from '../discover/index.js';
-import { type FileAnalysis, type Finding, type LintResult, type RunProblem, type Severity, compareFindings } from '../findings/finding.js';
+import { type FileAnalysis, type Finding, type LintResult, type ProjectNote, type RunProblem, type Severity, compareFindings } from '../findings/finding.js';
 import { findDirectives } from '../parse/directives.js';
 import { type ParsedSource, loadParser, parseSource } from '../parse/parser.js';
 import { type Concurrency, ParserPool, parsingPlan } from '../parse/pool.js';
-import type { AnyRule, FileChange, FileInfo } from '../plugin/rule.js';
+import type { AnyRule, FileChange, FileInfo, ProjectInfo } from '../plugin/rule.js';
 import type { LintCache } from './cache.js';
 import { fingerprintOf } from './fingerprint.js';
 import { FileRuleRunner, type RawFinding } from './rule-runner.js';
@@ -132,6 +132,7 @@ function partKey(file: MigrationFile): string {
 /** What every file of a project is linted with. */
 interface ProjectContext {
   readonly project: MigrationProject;
+  readonly info: ProjectInfo;
   readonly config: ResolvedConfig;
   readonly state: SchemaState;
   readonly knownRuleIds: ReadonlySet<string>;
@@ -151,6 +152,8 @@ class Run {
   private readonly findings: Finding[] = [];
   private readonly files: string[] = [];
   private readonly problems: RunProblem[] = [];
+  /** By project folder, rule and message: a note is shown once however many files make it. */
+  private readonly notes = new Map<string, ProjectNote>();
   private readonly sources = new Map<string, string>();
   private readonly rulesUsed = new Map<string, { rule: AnyRule; severity: Severity }>();
   private readonly analyses = new Map<string, FileAnalysis>();
@@ -179,7 +182,13 @@ class Run {
     const isTarget = (file: MigrationFile | undefined): boolean => file !== undefined && targets.has(file.path) && !this.reported.has(partKey(file));
     const scope = scopeOf(project, isTarget);
     const state = this.history(project, config, scope.history);
-    const context: ProjectContext = { project, config, state, knownRuleIds: new Set(config.allRules.map((rule) => rule.id)), unusedDirective };
+    const info: ProjectInfo = {
+      root: project.root,
+      layout: project.layout,
+      migrations: project.migrations.length,
+      rollbacks: project.migrations.filter((migration) => migration.down !== undefined).length,
+    };
+    const context: ProjectContext = { project, info, config, state, knownRuleIds: new Set(config.allRules.map((rule) => rule.id)), unusedDirective };
     // The history's state may be kept for the next run: what the linted migrations change is undone at the end.
     // Without a cache nothing is kept, and a journal of every change would only keep each replaced entry alive.
     const afterHistory = this.settings.cache ? state.checkpoint() : undefined;
@@ -217,6 +226,7 @@ class Run {
       findings: this.findings.sort(compareFindings),
       files: this.files,
       problems: this.problems,
+      notes: [...this.notes.values()],
       rules: [...this.rulesUsed.values()],
       sources: this.sources,
       analyses: this.settings.keepAnalyses ? this.analyses : undefined,
@@ -301,6 +311,7 @@ class Run {
       text: read.text,
       startLine: ownSection === undefined ? 1 : parsed.source.positionAt(ownSection.start).line,
       change: this.settings.changes?.get(file.path),
+      project: context.info,
       migration: {
         id: migration.id,
         name: migration.name,
@@ -316,6 +327,10 @@ class Run {
     runner.startFile();
     analyzeFile(parsed, state, analysisOptions, this.statementObserver(runner, file.path, config.pgVersion));
     const raw = [...runner.endFile(), ...syntaxErrorFindings(parsed, file.path, severityOf(config, SYNTAX_ERROR))];
+    for (const { ruleId, message } of runner.notes) {
+      const folder = context.project.root;
+      this.notes.set(`${folder}\0${ruleId}\0${message}`, { ruleId, folder, message });
+    }
     return [{ path: file.path, text: read.text, parsed, whole: file.sections === undefined, raw }];
   }
 

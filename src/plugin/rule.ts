@@ -49,6 +49,16 @@ export interface MigrationInfo {
   readonly rollbackMarker?: string | undefined;
 }
 
+/** The migrations project a file belongs to. */
+export interface ProjectInfo {
+  /** The project's folder. */
+  readonly root: string;
+  readonly layout: string;
+  /** How many migrations the project has, and how many of them have a rollback (file or section). */
+  readonly migrations: number;
+  readonly rollbacks: number;
+}
+
 /** How a file changed in git, when the run reports only on changes (`--since`, `--staged`). */
 export interface FileChange {
   /** `added`: not in the base; `modified`: in the base, with other content. */
@@ -71,6 +81,7 @@ export interface FileInfo {
    */
   readonly transactionMode: 'file' | 'query-string' | 'none';
   readonly migration: MigrationInfo;
+  readonly project: ProjectInfo;
   /** The whole file's text (for a section of a file, the other section too). */
   readonly text: string;
   /** The 1-based line where this part starts: 1, or the marker line of a section (dbmate's `-- migrate:down`). */
@@ -170,6 +181,11 @@ export interface RuleContext<Options = Record<string, never>> {
    */
   readonly schema: SchemaView;
   report(descriptor: FileReportDescriptor): void;
+  /**
+   * A fact about the whole project worth one line of the report, not a finding (the project keeps
+   * no rollbacks): shown once per project and rule, however many files note it.
+   */
+  note(message: string): void;
 }
 
 export interface Rule<Options = Record<string, never>> {

@@ -6,7 +6,8 @@ import type { Formatter } from './types.js';
 
 /**
  * The report for people: findings grouped by file, each with its source line underlined, the lock
- * and what it blocks, and the safe alternative as SQL; then a summary line. Readable without color.
+ * and what it blocks, and the safe alternative as SQL; then the rules' notes about whole projects
+ * and a summary line. Readable without color.
  */
 export const formatText: Formatter = (result, options) => {
   const c = colors(options.color);
@@ -21,6 +22,8 @@ export const formatText: Formatter = (result, options) => {
     // Each finding ends with a blank line, which also separates the files.
     out.push(...formatFinding(finding, result.sources.get(finding.file), c));
   }
+  for (const note of result.notes) out.push(`${c.cyan(c.bold('note'))}  ${reportPath(note.folder, options.cwd)}  ${c.bold(note.ruleId)}  ${note.message}`);
+  if (result.notes.length > 0) out.push('');
   out.push(summary(active, result.files.length, countFindings(result.findings), c));
   return `${out.join('\n')}\n`;
 };
