@@ -64,3 +64,14 @@ describe('a project that keeps some rollbacks', () => {
     expect(jsonReport(runCli(['lint', 'db/migrations', '--format', 'json'], { cwd: root })).notes).toEqual([]);
   });
 });
+
+describe('migrations.release', () => {
+  it('must be a regular expression', () => {
+    const root = golangMigrate([1, 2, 3], { migrations: { release: '^(\\d' } });
+    const result = runCli(['lint', 'db/migrations'], { cwd: root });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe(
+      'migrate-safe: .migrate-saferc.json: migrations.release: expected a regular expression matched against each migration\'s version, such as "^\\d{14}"\n',
+    );
+  });
+});

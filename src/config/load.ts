@@ -32,6 +32,11 @@ export interface ResolvedConfig {
   /** The migrations folder `validate` lints, absolute. */
   readonly migrationsFolder: string | undefined;
   readonly layout: string | undefined;
+  /**
+   * Which migrations deploy together (`migrations.release`): matched against each migration's
+   * version, equal matches (the first capture group, when there is one) are one release.
+   */
+  readonly release: RegExp | undefined;
   readonly isIgnored: (path: string) => boolean;
   /** The rules that are on, in the order they were registered. */
   readonly rules: readonly ConfiguredRule[];
@@ -150,6 +155,7 @@ export class ConfigLoader {
       assumeInTransaction: this.overrides.assumeInTransaction ?? config.assumeInTransaction,
       migrationsFolder: config.migrations?.folder === undefined ? undefined : resolve(base, config.migrations.folder),
       layout: config.migrations?.layout,
+      release: config.migrations?.release === undefined ? undefined : new RegExp(config.migrations.release),
       isIgnored: (path) => matchesIgnore?.(relative(base, path)) ?? false,
       rules,
       allRules,

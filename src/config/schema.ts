@@ -22,6 +22,12 @@ export const CONFIG_SCHEMA = v.strictObject(
       v.strictObject({
         folder: v.optional(v.string('expected a folder path')),
         layout: v.optional(v.picklist(LAYOUT_IDS, `expected one of ${LAYOUT_IDS.map((id) => `"${id}"`).join(', ')}`)),
+        release: v.optional(
+          v.pipe(
+            v.string('expected a regular expression'),
+            v.check(isRegularExpression, 'expected a regular expression matched against each migration\'s version, such as "^\\d{14}"'),
+          ),
+        ),
       }),
     ),
     ignore: v.optional(v.array(v.string('expected a glob'), 'expected a list of globs')),
@@ -33,6 +39,15 @@ export const CONFIG_SCHEMA = v.strictObject(
 );
 
 export type UserConfig = v.InferOutput<typeof CONFIG_SCHEMA>;
+
+function isRegularExpression(source: string): boolean {
+  try {
+    new RegExp(source);
+    return true;
+  } catch {
+    return false;
+  }
+}
 export type RuleSetting = v.InferOutput<typeof RULE_SETTING>;
 
 /** The first problem of a value against a schema, as `key.path: message`; undefined when it is valid. */

@@ -36,6 +36,12 @@ export interface LintOptions {
   readonly cache?: LintCache;
   /** Worker threads that parse ahead of the analysis (`auto` by default: from a few hundred files on, when there is no cache). */
   readonly concurrency?: Concurrency;
+  /**
+   * Files never deployed: not in the base a pull request is compared with (`--since`, the editor's
+   * base). What their migrations create is new to the migrations after them, as what a file
+   * creates is new to its own later statements.
+   */
+  readonly undeployed?: (path: string) => boolean;
 }
 
 /** Findings the engine itself produces; they are rules so they can be configured and documented like any other. */
@@ -74,6 +80,7 @@ export async function lint(options: LintOptions): Promise<LintResult> {
   const run = new Run(sources, {
     reportUnusedDirectives: options.reportUnusedDirectives === true,
     changes,
+    undeployed: options.undeployed,
     keepAnalyses: options.keepAnalyses === true,
     cache: options.cache,
     pool,
@@ -133,6 +140,7 @@ function partKey(file: MigrationFile): string {
 interface ProjectContext {
   readonly project: MigrationProject;
   readonly info: ProjectInfo;
+  readonly deploys: Deploys;
   readonly config: ResolvedConfig;
   readonly state: SchemaState;
   readonly knownRuleIds: ReadonlySet<string>;
@@ -188,7 +196,8 @@ class Run {
       migrations: project.migrations.length,
       rollbacks: project.migrations.filter((migration) => migration.down !== undefined).length,
     };
-    const context: ProjectContext = { project, info, config, state, knownRuleIds: new Set(config.allRules.map((rule) => rule.id)), unusedDirective };
+    const deploys = deploysOf(project, config, this.settings.undeployed);
+    const context: ProjectContext = { project, info, deploys, config, state, knownRuleIds: new Set(config.allRules.map((rule) => rule.id)), unusedDirective };
     // The history's state may be kept for the next run: what the linted migrations change is undone at the end.
     // Without a cache nothing is kept, and a journal of every change would only keep each replaced entry alive.
     const afterHistory = this.settings.cache ? state.checkpoint() : undefined;
@@ -268,13 +277,19 @@ class Run {
     return state;
   }
 
-  private analysisOptions(config: ResolvedConfig, migration: Migration, file: MigrationFile): FileAnalysisOptions {
+  private analysisOptions(config: ResolvedConfig, migration: Migration, file: MigrationFile, deploys?: Deploys): FileAnalysisOptions {
+    const sameRelease = deploys?.sameRelease;
     return {
       pgVersion: config.pgVersion,
       assumeInTransaction: config.assumeInTransaction ?? false,
       // The configuration, when it says, wins over what the layout knows of its tool.
       transaction: config.assumeInTransaction === undefined ? file.transaction : undefined,
-      position: { migration: migration.id, part: file.part },
+      position: {
+        migration: migration.id,
+        part: file.part,
+        sameRelease: sameRelease && ((other) => sameRelease(migration.id, other)),
+        undeployed: deploys?.undeployed,
+      },
       newTransactionId: () => ++this.transactionCounter,
     };
   }
@@ -298,7 +313,7 @@ class Run {
     const read = this.reader.read(file.path);
     if (!parsed || 'error' in read) return [];
     if (report) this.reported.add(partKey(file));
-    const analysisOptions = this.analysisOptions(config, migration, file);
+    const analysisOptions = this.analysisOptions(config, migration, file, context.deploys);
     if (!report) {
       analyzeFile(parsed, state, analysisOptions);
       return [];
@@ -374,9 +389,39 @@ class Run {
 interface RunSettings {
   readonly reportUnusedDirectives: boolean;
   readonly changes: ReadonlyMap<string, FileChange> | undefined;
+  readonly undeployed: ((path: string) => boolean) | undefined;
   readonly keepAnalyses: boolean;
   readonly cache: LintCache | undefined;
   readonly pool: ParserPool | undefined;
+}
+
+/** Which migrations of a project deploy together: each one's release, and which were never deployed. */
+interface Deploys {
+  /** Whether two migrations (by id) belong to one release: `migrations.release` matches both versions alike. */
+  readonly sameRelease: ((migration: string, other: string) => boolean) | undefined;
+  readonly undeployed: ((migration: string) => boolean) | undefined;
+}
+
+function deploysOf(project: MigrationProject, config: ResolvedConfig, undeployedFile: ((path: string) => boolean) | undefined): Deploys {
+  const pattern = config.release;
+  let sameRelease: Deploys['sameRelease'];
+  if (pattern) {
+    const releases = new Map<string, string>();
+    for (const migration of project.migrations) {
+      const match = pattern.exec(migration.version);
+      if (match) releases.set(migration.id, match[1] ?? match[0]);
+    }
+    sameRelease = (migration, other) => {
+      const release = releases.get(migration);
+      return release !== undefined && releases.get(other) === release;
+    };
+  }
+  let undeployed: Deploys['undeployed'];
+  if (undeployedFile) {
+    const ids = new Set(project.migrations.filter((migration) => undeployedFile(migration.up.path)).map((migration) => migration.id));
+    undeployed = (migration) => ids.has(migration);
+  }
+  return { sameRelease, undeployed };
 }
 
 function severityOf(config: ResolvedConfig, ruleId: string): Severity | undefined {
