@@ -13,6 +13,7 @@ export type {
   MigrationInfo,
   NodeVisitors,
   ProjectInfo,
+  ReleaseInfo,
   ReportDescriptor,
   Rule,
   RuleCategory,

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { jsonReport, project, runCli } from './support/cli.js';
 
@@ -73,5 +74,16 @@ describe('migrations.release', () => {
     expect(result.stderr).toBe(
       'migrate-safe: .migrate-saferc.json: migrations.release: expected a regular expression matched against each migration\'s version, such as "^\\d{14}"\n',
     );
+  });
+
+  it('judges the rollbacks of a release together, newest first, against everything the release did', () => {
+    const root = join(import.meta.dirname, '..', 'fixtures', 'projects', 'releases');
+    const findings = jsonReport(runCli(['lint', 'migrations', '--format', 'json'], { cwd: root })).findings.filter((finding) => finding.ruleId === 'incomplete-rollback');
+    expect(findings.map((finding) => [finding.file, finding.message])).toEqual([
+      [
+        'migrations/20240401000000000000_audit.down.sql',
+        'The rollback leaves a change of release 20240401000000 (its 2 migrations, rolled back together) in place: table audit (created). The previous application version expects the schema as it was before, and running the migration again fails on what is left (already exists).',
+      ],
+    ]);
   });
 });

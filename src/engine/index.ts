@@ -9,7 +9,7 @@ import { type FileAnalysis, type Finding, type LintResult, type ProjectNote, typ
 import { findDirectives } from '../parse/directives.js';
 import { type ParsedSource, loadParser, parseSource } from '../parse/parser.js';
 import { type Concurrency, ParserPool, parsingPlan } from '../parse/pool.js';
-import type { AnyRule, FileChange, FileInfo, ProjectInfo } from '../plugin/rule.js';
+import type { AnyRule, FileChange, FileInfo, ProjectInfo, ReleaseInfo } from '../plugin/rule.js';
 import type { LintCache } from './cache.js';
 import { fingerprintOf } from './fingerprint.js';
 import { FileRuleRunner, type RawFinding } from './rule-runner.js';
@@ -101,10 +101,27 @@ interface LintScope {
   readonly linted: readonly Migration[];
 }
 
-function scopeOf(project: MigrationProject, isTarget: (file: MigrationFile | undefined) => boolean): LintScope {
-  const first = Math.max(0, project.migrations.findIndex((migration) => isTarget(migration.up) || isTarget(migration.down)));
-  const last = project.migrations.findLastIndex((migration) => isTarget(migration.up) || isTarget(migration.down));
-  return { history: project.migrations.slice(0, first), linted: project.migrations.slice(first, last + 1) };
+function scopeOf(project: MigrationProject, isTarget: (file: MigrationFile | undefined) => boolean, sameRelease?: Deploys['sameRelease']): LintScope {
+  const { migrations } = project;
+  let first = Math.max(0, migrations.findIndex((migration) => isTarget(migration.up) || isTarget(migration.down)));
+  let last = migrations.findLastIndex((migration) => isTarget(migration.up) || isTarget(migration.down));
+  // A release is linted whole: its rollback undoes all of its files together.
+  const together = (index: number, other: number): boolean => sameRelease?.(migrations[index]?.id ?? '', migrations[other]?.id ?? '') === true;
+  while (last >= 0 && first > 0 && together(first - 1, first)) first--;
+  while (last >= 0 && last + 1 < migrations.length && together(last, last + 1)) last++;
+  return { history: migrations.slice(0, first), linted: migrations.slice(first, last + 1) };
+}
+
+/** Consecutive migrations of one release each (a migration of no release is one of its own). */
+function releasesOf(migrations: readonly Migration[], sameRelease: Deploys['sameRelease']): Migration[][] {
+  const releases: Migration[][] = [];
+  for (const migration of migrations) {
+    const current = releases.at(-1);
+    const previous = current?.at(-1);
+    if (current && previous && sameRelease?.(previous.id, migration.id) === true) current.push(migration);
+    else releases.push([migration]);
+  }
+  return releases;
 }
 
 /** The parts a project's run parses, in the order it parses them. */
@@ -188,7 +205,8 @@ class Run {
     // Reports describe every rule that ran, this one too when only the command line turned it on.
     if (unusedDirective && unusedDirectiveRule) this.rulesUsed.set(UNUSED_DIRECTIVE, { rule: unusedDirectiveRule, severity: unusedDirective });
     const isTarget = (file: MigrationFile | undefined): boolean => file !== undefined && targets.has(file.path) && !this.reported.has(partKey(file));
-    const scope = scopeOf(project, isTarget);
+    const deploys = deploysOf(project, config, this.settings.undeployed);
+    const scope = scopeOf(project, isTarget, deploys.sameRelease);
     const state = this.history(project, config, scope.history);
     const info: ProjectInfo = {
       root: project.root,
@@ -196,21 +214,24 @@ class Run {
       migrations: project.migrations.length,
       rollbacks: project.migrations.filter((migration) => migration.down !== undefined).length,
     };
-    const deploys = deploysOf(project, config, this.settings.undeployed);
     const context: ProjectContext = { project, info, deploys, config, state, knownRuleIds: new Set(config.allRules.map((rule) => rule.id)), unusedDirective };
     // The history's state may be kept for the next run: what the linted migrations change is undone at the end.
     // Without a cache nothing is kept, and a journal of every change would only keep each replaced entry alive.
     const afterHistory = this.settings.cache ? state.checkpoint() : undefined;
     try {
-      for (const migration of scope.linted) {
+      for (const release of releasesOf(scope.linted, deploys.sameRelease)) {
         const parts: LintedPart[] = [];
-        context.state.startRecording(migration.id);
-        parts.push(...this.runPart(context, migration, migration.up, isTarget(migration.up)));
+        // A release's rollbacks run newest first, after all of its migrations: the last to run is judged against the whole release.
+        const rollingBack = [...release].reverse();
+        const lastRollback = rollingBack.findLast((migration) => migration.down !== undefined) ?? release[0];
+        if (!lastRollback) continue;
+        context.state.startRecording(lastRollback.id, release.length > 1 ? new Set(release.map((migration) => migration.id)) : undefined);
+        for (const migration of release) parts.push(...this.runPart(context, migration, migration.up, isTarget(migration.up)));
         context.state.stopRecording();
-        if (migration.down && isTarget(migration.down)) {
-          // A rollback is judged against the state its migration left, and changes nothing after it.
+        if (release.some((migration) => isTarget(migration.down))) {
+          // A rollback is judged against the state its migration (its release) left, and changes nothing after it.
           const checkpoint = context.state.checkpoint();
-          parts.push(...this.runPart(context, migration, migration.down, true));
+          for (const migration of rollingBack) if (migration.down) parts.push(...this.runPart(context, migration, migration.down, isTarget(migration.down)));
           context.state.restore(checkpoint);
         }
         this.applyDirectives(parts, context);
@@ -335,6 +356,7 @@ class Run {
         rollbackPath: migration.down?.path,
         expectedRollbackPath: migration.expectedRollbackPath,
         rollbackMarker: migration.rollbackMarker,
+        release: context.deploys.releaseOf(migration.id),
       },
     };
     const schema = new SchemaView(state, 'public', analysisOptions.position);
@@ -399,29 +421,40 @@ interface RunSettings {
 interface Deploys {
   /** Whether two migrations (by id) belong to one release: `migrations.release` matches both versions alike. */
   readonly sameRelease: ((migration: string, other: string) => boolean) | undefined;
+  /** The release of a migration (by id), when it is one of several. */
+  readonly releaseOf: (migration: string) => ReleaseInfo | undefined;
   readonly undeployed: ((migration: string) => boolean) | undefined;
 }
 
 function deploysOf(project: MigrationProject, config: ResolvedConfig, undeployedFile: ((path: string) => boolean) | undefined): Deploys {
   const pattern = config.release;
   let sameRelease: Deploys['sameRelease'];
+  const members = new Map<string, string[]>();
+  const releases = new Map<string, string>();
   if (pattern) {
-    const releases = new Map<string, string>();
     for (const migration of project.migrations) {
       const match = pattern.exec(migration.version);
-      if (match) releases.set(migration.id, match[1] ?? match[0]);
+      if (!match) continue;
+      const name = match[1] ?? match[0];
+      releases.set(migration.id, name);
+      members.set(name, [...(members.get(name) ?? []), migration.id]);
     }
     sameRelease = (migration, other) => {
       const release = releases.get(migration);
       return release !== undefined && releases.get(other) === release;
     };
   }
+  const releaseOf = (migration: string): ReleaseInfo | undefined => {
+    const name = releases.get(migration);
+    const migrations = name === undefined ? undefined : members.get(name);
+    return name !== undefined && migrations !== undefined && migrations.length > 1 ? { name, migrations } : undefined;
+  };
   let undeployed: Deploys['undeployed'];
   if (undeployedFile) {
     const ids = new Set(project.migrations.filter((migration) => undeployedFile(migration.up.path)).map((migration) => migration.id));
     undeployed = (migration) => ids.has(migration);
   }
-  return { sameRelease, undeployed };
+  return { sameRelease, releaseOf, undeployed };
 }
 
 function severityOf(config: ResolvedConfig, ruleId: string): Severity | undefined {

@@ -47,6 +47,16 @@ export interface MigrationInfo {
   readonly expectedRollbackPath: string | undefined;
   /** When the rollback is a section of the migration's own file (dbmate): the line that opens it, `-- migrate:down`. */
   readonly rollbackMarker?: string | undefined;
+  /** The release it deploys with (`migrations.release`), when that has other migrations too. */
+  readonly release?: ReleaseInfo | undefined;
+}
+
+/** Migrations deployed together, and rolled back together, newest first. */
+export interface ReleaseInfo {
+  /** What `migrations.release` matched in their versions. */
+  readonly name: string;
+  /** Their ids, in the order they run. */
+  readonly migrations: readonly string[];
 }
 
 /** The migrations project a file belongs to. */
