@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { type CorpusShape, generateCorpus } from './generate.js';
@@ -28,6 +28,29 @@ interface Scenario {
   readonly squawk: boolean;
 }
 
+/**
+ * The case a pre-commit hook, an editor's on-save command or a pull-request check meets most: one
+ * migration at the end of a long history changed, and only it is linted (`lint <file>`, or
+ * `--staged`). Before each run the file gets new content, so its findings are never in the cache;
+ * `cache` says what the cache holds then: nothing (`--cache` with an empty folder), or the
+ * history from the run before.
+ */
+interface ChangedFileScenario {
+  readonly history: number;
+  readonly cache: 'none' | 'cold' | 'warm';
+  readonly staged?: boolean;
+}
+
+const CHANGED_FILE: readonly ChangedFileScenario[] = [
+  { history: 500, cache: 'none' },
+  { history: 500, cache: 'cold' },
+  { history: 500, cache: 'warm' },
+  { history: 2000, cache: 'none' },
+  { history: 2000, cache: 'cold' },
+  { history: 2000, cache: 'warm' },
+  { history: 2000, cache: 'warm', staged: true },
+];
+
 const SCENARIOS: readonly Scenario[] = [
   { name: 'large project', shape: { files: 2000, statements: 40_000 }, squawk: true },
   { name: 'one big file', shape: { files: 1, statements: 20_000 }, squawk: true },
@@ -36,15 +59,18 @@ const SCENARIOS: readonly Scenario[] = [
 
 const SCALING: readonly CorpusShape[] = [1000, 2000, 4000, 8000].map((files) => ({ files, statements: files * 20 }));
 
-/** Runs a command `RUNS` times after one warm-up; wall time from the clock, peak RSS from /usr/bin/time when present. */
-function measure(command: string, args: readonly string[]): Sample[] {
+/**
+ * Runs a command `RUNS` times after one warm-up; wall time from the clock, peak RSS from
+ * /usr/bin/time when present. `before` runs ahead of each run, untimed.
+ */
+function measure(command: string, args: readonly string[], options: { cwd?: string; before?: (run: number) => void } = {}): Sample[] {
   const timed = existsSync(TIME);
   const samples: Sample[] = [];
   for (let run = 0; run <= RUNS; run++) {
+    options.before?.(run);
     const started = performance.now();
-    const result = timed
-      ? spawnSync(TIME, ['-f', '%M', command, ...args], { encoding: 'utf8', maxBuffer: 1 << 30 })
-      : spawnSync(command, args, { encoding: 'utf8', maxBuffer: 1 << 30 });
+    const spawnOptions = { encoding: 'utf8', maxBuffer: 1 << 30, cwd: options.cwd } as const;
+    const result = timed ? spawnSync(TIME, ['-f', '%M', command, ...args], spawnOptions) : spawnSync(command, args, spawnOptions);
     const seconds = (performance.now() - started) / 1000;
     if (result.status !== 0 && result.status !== 1) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr}`);
     const peak = timed ? Number(result.stderr.trim().split('\n').at(-1)) : undefined;
@@ -66,13 +92,58 @@ function corpus(shape: CorpusShape): string {
   return migrations;
 }
 
-function migrateSafe(migrations: string): Sample[] {
-  return measure(process.execPath, [CLI, 'lint', migrations, '--format', 'json', '--output-file', '/dev/null']);
+function migrateSafe(migrations: string, extra: readonly string[] = [], options: Parameters<typeof measure>[2] = {}): Sample[] {
+  return measure(process.execPath, [CLI, 'lint', migrations, '--format', 'json', '--output-file', '/dev/null', ...extra], options);
 }
 
-function squawk(migrations: string): Sample[] | undefined {
+function squawk(migrations: string, pattern = '*.sql'): Sample[] | undefined {
   if (!existsSync(SQUAWK)) return undefined;
-  return measure(SQUAWK, [join(migrations, '*.sql'), '--reporter', 'json']);
+  return measure(SQUAWK, [join(migrations, pattern), '--reporter', 'json']);
+}
+
+/** A cache folder of the benchmark's own, so runs never read a cache the user's runs wrote. */
+function cacheFolder(name: string): string {
+  return join(CORPORA, `cache-${name}`);
+}
+
+/** The large project linted twice with the cache: every timed run finds the findings of the run before. */
+function warmProject(migrations: string): Sample[] {
+  const cache = cacheFolder('large-project');
+  rmSync(cache, { recursive: true, force: true });
+  return migrateSafe(migrations, ['--cache', '--cache-location', cache]);
+}
+
+function git(cwd: string, args: readonly string[]): void {
+  const result = spawnSync('git', args, { cwd, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`git ${args.join(' ')}: ${result.stderr}`);
+}
+
+function changedFile(scenario: ChangedFileScenario): { ours: Sample[]; theirs: Sample[] | undefined } {
+  const files = scenario.history + 1;
+  const migrations = corpus({ files, statements: files * 20 });
+  const name = `${String(files).padStart(6, '0')}_migration.sql`;
+  const target = join(migrations, name);
+  const cache = cacheFolder(`changed-${files}`);
+  rmSync(cache, { recursive: true, force: true });
+  const cacheArgs = scenario.cache === 'none' ? [] : ['--cache', '--cache-location', cache];
+  const before = (run: number): void => {
+    if (scenario.cache === 'cold') rmSync(cache, { recursive: true, force: true });
+    appendFileSync(target, `-- edit ${run}\nALTER TABLE t1 ADD COLUMN edit_${run}_${Date.now()} integer;\n`);
+    if (scenario.staged) git(migrations, ['add', name]);
+  };
+  if (scenario.staged) {
+    rmSync(join(migrations, '.git'), { recursive: true, force: true });
+    git(migrations, ['init', '-q']);
+    git(migrations, ['add', '.']);
+    git(migrations, ['-c', 'user.name=bench', '-c', 'user.email=bench@localhost', 'commit', '-qm', 'history']);
+  }
+  try {
+    const ours = scenario.staged ? migrateSafe(migrations, ['--staged', ...cacheArgs], { cwd: migrations, before }) : migrateSafe(target, cacheArgs, { before });
+    return { ours, theirs: squawk(migrations, name) };
+  } finally {
+    // The corpus is regenerated from scratch next time: the edits must not stay.
+    rmSync(join(migrations, '..'), { recursive: true, force: true });
+  }
 }
 
 const seconds = (samples: readonly Sample[]): number => median(samples.map((sample) => sample.seconds));
@@ -99,6 +170,23 @@ function main(): void {
     console.log(
       `| ${scenario.name} | ${scenario.shape.files} | ${scenario.shape.statements.toLocaleString('en')} | ${format(seconds(ours))} | ${theirs ? format(seconds(theirs)) : 'n/a'} | ${ratio} | ${rate} | ${peakMegabytes(ours)} |`,
     );
+  }
+  const large = SCENARIOS[0];
+  if (large) {
+    const migrations = corpus(large.shape);
+    const ours = warmProject(migrations);
+    const theirs = squawk(migrations);
+    const ratio = theirs ? (seconds(ours) / seconds(theirs)).toFixed(2) : 'n/a';
+    console.log(`| large project, warm cache | ${large.shape.files} | ${large.shape.statements.toLocaleString('en')} | ${format(seconds(ours))} | ${theirs ? format(seconds(theirs)) : 'n/a'} | ${ratio} | | ${peakMegabytes(ours)} |`);
+  }
+  console.log('');
+  console.log('| one changed file at the end | history | cache | migrate-safe | squawk (that file) | ratio | peak RSS |');
+  console.log('|---|---:|---|---:|---:|---:|---:|');
+  for (const scenario of CHANGED_FILE) {
+    const { ours, theirs } = changedFile(scenario);
+    const ratio = theirs ? (seconds(ours) / seconds(theirs)).toFixed(1) : 'n/a';
+    const how = scenario.staged ? 'lint --staged' : 'lint <file>';
+    console.log(`| ${how} | ${scenario.history} | ${scenario.cache} | ${format(seconds(ours))} | ${theirs ? format(seconds(theirs)) : 'n/a'} | ${ratio} | ${peakMegabytes(ours)} |`);
   }
   console.log('');
   console.log('| scaling: files | statements | migrate-safe | per 1,000 files |');

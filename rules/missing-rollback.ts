@@ -10,8 +10,8 @@ export default defineRule({
     category: 'rollback',
     hazard: [
       'When a deploy goes wrong, the rollback script is how the schema goes back to what the previous',
-      'application version expects. Writing it during an incident is how incidents get longer. The guide',
-      'keeps one rollback per migration: `supabase/migrations/rollback/<name>_down.sql`; golang-migrate',
+      'application version expects. Writing it during an incident is how incidents get longer. The supabase',
+      'layout keeps one rollback per migration: `supabase/migrations/rollback/<name>_down.sql`; golang-migrate',
       'pairs `<version>_<name>.up.sql` with `.down.sql`, Diesel `up.sql` with `down.sql`, Flyway `V<version>__`',
       'with its undo `U<version>__`, Sqitch `deploy/` with `revert/`, and dbmate expects statements under',
       '`-- migrate:down`. Prisma, plain folders and Flyway\'s repeatable migrations expect none. The help drafts',
@@ -43,9 +43,8 @@ export default defineRule({
     const expected = migration.expectedRollbackPath;
     if (part !== 'up' || expected === undefined || migration.rollbackPath !== undefined) return {};
     const { project } = context.file;
-    if (project.rollbacks === 0 && !context.options.require) {
-      const all = project.migrations === 1 ? 'its migration has' : `none of its ${project.migrations} migrations has`;
-      context.note(`This ${migration.layout} project keeps no rollbacks (${all} one), so missing-rollback reports none; set "missing-rollback": ["warn", { "require": true }] to report each migration without one.`);
+    if (!project.keepsRollbacks && !context.options.require) {
+      context.note(`This ${migration.layout} project keeps no rollbacks (none of its migrations has one), so missing-rollback reports none; set "missing-rollback": ["warn", { "require": true }] to report each migration without one.`);
       return {};
     }
     const undo: string[] = [];

@@ -30,7 +30,7 @@ export default defineRule({
       'table while reads and writes continue), then `SET NOT NULL` and drop the check. On PostgreSQL 18,',
       '`ADD CONSTRAINT ... NOT NULL col NOT VALID` followed by `VALIDATE CONSTRAINT` does the same in two steps.',
       '',
-      'This goes beyond the migration safety guide, whose step 3 is a bare `SET NOT NULL`. Not reported: a',
+      'A bare `SET NOT NULL` as the last step of adding a column is the usual trap. Not reported: a',
       'table created earlier in the same migration, a column with a valid check, and an ALTER TABLE that',
       'rewrites the table anyway (a type change that is not binary compatible): PostgreSQL checks NOT NULL on',
       'each row it writes, and the rewrite is the finding (`column-type-change`). A column this migration',

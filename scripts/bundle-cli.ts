@@ -5,6 +5,7 @@ import { devNull, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Plugin, build } from 'esbuild-wasm';
 import { runCachedBundle } from '../src/cli/code-cache.js';
+import { BUNDLE_HASH_SUFFIX, hashOf } from '../src/engine/cache-keys.js';
 import type * as Program from '../src/cli/program.js';
 
 /**
@@ -33,6 +34,9 @@ const EXTERNAL = [
   'cosmiconfig',
   // Required on first use, only by runs that print SQL back (src/parse/deparse.ts).
   'pgsql-deparser',
+  // The database client: up, down, status, history, backup and restore only.
+  'pg',
+  'pg-connection-string',
   // The language server's packages: `migrate-safe lsp` only.
   'vscode-languageserver',
   'vscode-languageserver-textdocument',
@@ -72,7 +76,10 @@ await build({
   plugins: [importFromEntry],
 });
 // Fail the build rather than the user's run: an import() left in the bundle would throw when reached.
-if (/\bimport\(/.test(readFileSync(BUNDLE, 'utf8'))) throw new Error(`${BUNDLE} calls import(): route it through src/config/import-module.ts`);
+const bundled = readFileSync(BUNDLE, 'utf8');
+if (/\bimport\(/.test(bundled)) throw new Error(`${BUNDLE} calls import(): route it through src/config/import-module.ts`);
+// The persistent cache is valid only for the code that wrote it (src/engine/cache-keys.ts).
+writeFileSync(`${BUNDLE}${BUNDLE_HASH_SUFFIX}`, hashOf(bundled));
 await build({ ...common, entryPoints: [join(ROOT, 'dist', 'src', 'cli', 'bundle-main.js')], outfile: join(OUT, 'main.js'), format: 'esm' });
 // npm makes the binary executable when it installs the package; a rebuild afterwards (npm run build) must keep it so.
 chmodSync(join(OUT, 'main.js'), 0o755);

@@ -32,7 +32,7 @@ describe('a project that keeps no rollbacks', () => {
         ruleId: 'missing-rollback',
         folder: 'db/migrations',
         message:
-          'This golang-migrate project keeps no rollbacks (none of its 3 migrations has one), so missing-rollback reports none; set "missing-rollback": ["warn", { "require": true }] to report each migration without one.',
+          'This golang-migrate project keeps no rollbacks (none of its migrations has one), so missing-rollback reports none; set "missing-rollback": ["warn", { "require": true }] to report each migration without one.',
       },
     ]);
     const text = runCli(['lint', 'db/migrations'], { cwd: root });
@@ -51,6 +51,13 @@ describe('a project that keeps no rollbacks', () => {
     const json = jsonReport(runCli(['lint', 'db/migrations/2_step.up.sql', 'db/migrations/3_step.up.sql', '--format', 'json'], { cwd: root }));
     expect(json.notes).toHaveLength(1);
     expect(jsonReport(runCli(['lint', 'db/migrations', '--format', 'json', '--rule', 'missing-rollback=off'], { cwd: root })).notes).toEqual([]);
+  });
+
+  it('keeps its note when the findings come from the persistent cache', () => {
+    const root = golangMigrate([]);
+    const run = (): number => jsonReport(runCli(['lint', 'db/migrations', '--format', 'json', '--cache'], { cwd: root })).notes.length;
+    expect(run()).toBe(1);
+    expect(run()).toBe(1);
   });
 
   it('reports each migration without one when the configuration requires rollbacks', () => {

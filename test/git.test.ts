@@ -143,6 +143,9 @@ describe('--since: what the branch creates is new', () => {
     ]);
     // agents is in main; reports, and agents.team, come with the branch.
     expect(reported(lint(root, '--since', 'main'))).toEqual([`require-concurrent-index ${MIGRATIONS}/5_agents_team.sql:2`]);
+    // The persistent cache keeps findings by what was never deployed too: a run without --since does not answer for one with it.
+    expect(reported(lint(root, '--cache')).length).toBeGreaterThan(1);
+    expect(reported(lint(root, '--since', 'main', '--cache'))).toEqual([`require-concurrent-index ${MIGRATIONS}/5_agents_team.sql:2`]);
   });
 
   it('a table renamed for deprecation and dropped on the same branch went through no deploy', () => {

@@ -68,6 +68,11 @@ export class SchemaView {
     return this.state.policies.get(`${this.key(table)}:${name}`);
   }
 
+  /** The indexes on a table (those of its primary key and unique constraints too). */
+  indexesOn(table: QualifiedName): IndexState[] {
+    return this.state.indexesOn(this.key(table));
+  }
+
   /** The triggers on a table. */
   triggersOn(table: QualifiedName): TableObjectState[] {
     return this.state.triggersOn(this.key(table));
@@ -99,10 +104,11 @@ export class SchemaView {
   /**
    * Created earlier in this same file (this migration, or this rollback), or by a migration that
    * deploys with this one (an earlier file of its release, a migration the pull request adds):
-   * nobody uses it yet, so locking or rewriting it harms no one.
+   * nobody uses it yet, so locking or rewriting it harms no one. Not when a branch that may not run
+   * created it: then it may be an old object with data.
    */
   isNew(origin: ObjectOrigin | undefined): boolean {
-    if (origin === undefined) return false;
+    if (origin === undefined || origin.conditional === true) return false;
     if (origin.migration === this.position.migration && origin.part === this.position.part) return true;
     return this.position.part === 'up' && origin.part === 'up' && this.deploysWithThis(origin.migration);
   }

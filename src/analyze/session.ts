@@ -1,8 +1,7 @@
 import type { Node } from '@pgsql/types';
-import type { TransactionPolicy } from '../discover/types.js';
 import { constantText, nodeOf, stringsOf, unwrap } from './ast.js';
 import type { LockAcquisition } from './classify.js';
-import { controlsTransaction, refusesTransactionBlock } from './transaction-block.js';
+import { type ExecutionPlan, type ExecutionUnit, STATEMENT_BY_STATEMENT } from './transaction-model.js';
 
 /** The transaction a statement runs in. */
 export interface TransactionInfo {
@@ -22,6 +21,9 @@ export interface TransactionInfo {
 }
 
 const NO_LOCKS: readonly LockAcquisition[] = [];
+
+/** Why the statements of a DO block (or of a function) outside a transaction block share one transaction. */
+const OWN_TRANSACTION = 'a DO block, like any function, runs all its statements in the one transaction of the statement that runs it';
 
 /**
  * The transaction of one statement. The statements of a block share the block's growing list of
@@ -79,88 +81,101 @@ const TRACKED_SETTINGS: Readonly<Record<string, SettingName>> = {
 
 const NO_SETTINGS: SessionSettings = { lockTimeout: undefined, statementTimeout: undefined, searchPath: undefined, timeZone: undefined };
 
-/** How the migration tool's transaction covers one file, once its statements are known. */
-export interface FileWrapping {
-  /** The tool's block covers the file from its first statement. */
-  readonly wrapped: boolean;
-  /** After a COMMIT or ROLLBACK the following statements are in a new block of the tool's (a query string's implicit transaction). */
-  readonly reopensAfterEnd: boolean;
-  /** Statements PostgreSQL refuses in a block run on their own between the tool's blocks (the Supabase CLI). */
-  readonly refusedRunAlone: boolean;
-  readonly reason: string | undefined;
-}
-
-const UNWRAPPED: FileWrapping = { wrapped: false, reopensAfterEnd: false, refusedRunAlone: false, reason: undefined };
-
-/** What a tool's transaction policy means for a file with these statements. */
-export function fileWrapping(policy: TransactionPolicy, statements: readonly Node[]): FileWrapping {
-  if (policy.mode === 'none') return UNWRAPPED;
-  if (policy.ownTransactionRunsAsWritten && statements.some(controlsTransaction)) return UNWRAPPED;
-  if (policy.nonTransactional === 'unwrap-file' && statements.length > 0 && statements.every(refusesTransactionBlock)) return UNWRAPPED;
-  // PostgreSQL opens an implicit block only for a query string of several statements.
-  if (policy.mode === 'query-string' && statements.length < 2) return UNWRAPPED;
-  return {
-    wrapped: true,
-    reopensAfterEnd: policy.mode === 'query-string',
-    refusedRunAlone: policy.nonTransactional === 'alone',
-    reason: policy.reason,
-  };
-}
-
-/** The wrapping `assumeInTransaction` describes: the whole file in one block. */
-export function assumedWrapping(assumeInTransaction: boolean): FileWrapping {
-  return assumeInTransaction ? { wrapped: true, reopensAfterEnd: false, refusedRunAlone: false, reason: 'the file is assumed to run in one transaction (assumeInTransaction)' } : UNWRAPPED;
-}
-
 /**
- * Follows a file's transactions and settings statement by statement, as PostgreSQL would:
- * SET lasts for the session, SET LOCAL until the transaction ends, ROLLBACK undoes both.
+ * Follows a file's transactions and settings statement by statement, as PostgreSQL would when the
+ * migration tool sends them as its plan says (src/analyze/transaction-model.ts): the tool's BEGIN
+ * before each of its blocks and COMMIT after, the file's own BEGIN, COMMIT and ROLLBACK, SET for
+ * the session, SET LOCAL until the transaction ends, ROLLBACK undoing both.
  */
 export class SessionTracker {
-  private inBlock: boolean;
+  private inBlock = false;
   private explicit = false;
   private transactionId: number;
   /** The locks taken so far in the current block; a new array for each block, only added to while the block lasts. */
   private heldLocks: LockAcquisition[] = [];
-  private settings: SessionSettings = NO_SETTINGS;
-  private settingsAtBlockStart: SessionSettings = NO_SETTINGS;
+  /** What a session starts with (and RESET returns to): the configured time zone. */
+  private readonly initial: SessionSettings;
+  private settings: SessionSettings;
+  private settingsAtBlockStart: SessionSettings;
   private readonly newTransactionId: () => number;
-  private readonly wrapping: FileWrapping;
-  /** The statement runs on its own between two blocks of the tool's: the next block opens after it. */
-  private reopenAfterStatement = false;
+  private readonly plan: ExecutionPlan;
+  private unitIndex = -1;
+  private statementIndex = 0;
+  /** Outside a block: the locks taken so far by the statements a DO block or function runs, held until it ends. */
+  private nestedLocks: LockAcquisition[] = [];
 
-  /** `wrapping`: how the migration tool's transaction covers the file (`true`: the whole file in one block). */
-  constructor(newTransactionId: () => number, wrapping: FileWrapping | boolean) {
+  /**
+   * `plan`: how the migration tool sends the file's statements (`true`/`false`: the whole file in one
+   * block, or none); `timeZone`: the TimeZone the tool's session starts with, when known (the server's default).
+   */
+  constructor(newTransactionId: () => number, plan: ExecutionPlan | boolean, timeZone?: string) {
     this.newTransactionId = newTransactionId;
-    this.wrapping = typeof wrapping === 'boolean' ? assumedWrapping(wrapping) : wrapping;
-    this.inBlock = this.wrapping.wrapped;
+    this.initial = timeZone === undefined ? NO_SETTINGS : { ...NO_SETTINGS, timeZone: { text: timeZone, milliseconds: undefined, local: false } };
+    this.settings = this.initial;
+    this.settingsAtBlockStart = this.initial;
+    this.plan = typeof plan === 'boolean' ? { policy: STATEMENT_BY_STATEMENT, units: [{ kind: plan ? 'block' : 'each', start: 0, end: Number.MAX_SAFE_INTEGER }] } : plan;
     this.transactionId = newTransactionId();
   }
 
   /** The transaction and settings in force for this statement. */
   enter(node: Node): { transaction: TransactionInfo; settings: SessionSettings } {
+    this.followPlan(this.statementIndex++);
     const kind = nodeOf(node, 'TransactionStmt')?.kind;
     const begins = kind === 'TRANS_STMT_BEGIN' || kind === 'TRANS_STMT_START';
     if (begins && !this.inBlock) {
       this.startBlock(true);
-    } else if (begins && !this.explicit && this.wrapping.reopensAfterEnd) {
+    } else if (begins && !this.explicit && this.unit?.kind === 'query-string') {
       // BEGIN turns a query string's implicit block into a regular one, statements before it included.
       this.explicit = true;
-    } else if (this.inBlock && !this.explicit && this.wrapping.refusedRunAlone && refusesTransactionBlock(node)) {
-      // The tool commits what it has batched and runs this statement on its own.
-      this.inBlock = false;
-      this.transactionId = this.newTransactionId();
-      this.heldLocks = [];
-      this.reopenAfterStatement = true;
     } else if (!this.inBlock) {
       this.transactionId = this.newTransactionId();
       this.heldLocks = [];
     }
-    const wrapper = this.inBlock && !this.explicit ? this.wrapping.reason : undefined;
+    const wrapper = this.inBlock && !this.explicit ? this.plan.policy.reason : undefined;
+    this.nestedLocks = [];
     return {
       transaction: new StatementTransaction(this.transactionId, this.inBlock, this.explicit, wrapper, this.heldLocks),
       settings: this.settings,
     };
+  }
+
+  /**
+   * The transaction of a statement that the statement just left runs (a DO block's body, a function
+   * it calls): the same transaction, which lasts at least until that statement ends, so the locks
+   * each of them takes are held for the ones after it.
+   */
+  enterNested(): { transaction: TransactionInfo; settings: SessionSettings } {
+    const wrapper = this.inBlock ? (this.explicit ? undefined : this.plan.policy.reason) : OWN_TRANSACTION;
+    const locks = this.inBlock ? this.heldLocks : this.nestedLocks;
+    return { transaction: new StatementTransaction(this.transactionId, true, this.explicit, wrapper, locks), settings: this.settings };
+  }
+
+  /** Records what a nested statement changed: its locks, settings. */
+  leaveNested(node: Node, locks: readonly LockAcquisition[]): void {
+    (this.inBlock ? this.heldLocks : this.nestedLocks).push(...locks);
+    const [type, fields] = unwrap(node);
+    if (type === 'VariableSetStmt') this.applySet(fields);
+    else if (type === 'SelectStmt') this.applySetConfigCalls(node);
+  }
+
+  private get unit(): ExecutionUnit | undefined {
+    return this.plan.units[this.unitIndex];
+  }
+
+  /** At the first statement of a unit: the tool commits its block, then opens the next one, or sets its settings for statements run on their own. */
+  private followPlan(index: number): void {
+    const current = this.unit;
+    if (current && index < current.end) return;
+    if (current && current.kind !== 'each' && this.inBlock && !this.explicit) this.endBlock(false);
+    this.unitIndex = this.plan.units.findIndex((unit) => index >= unit.start && index < unit.end);
+    const next = this.unit;
+    if (!next) return;
+    if (next.kind !== 'each') this.startBlock(false);
+    const toolSettings = this.plan.policy.settings;
+    if (toolSettings && next.kind !== 'query-string') {
+      this.set('lockTimeout', toolSettings.lockTimeout, next.kind === 'block');
+      this.set('statementTimeout', toolSettings.statementTimeout, next.kind === 'block');
+    }
   }
 
   /** Records what the statement changed: its locks, the transaction's end, settings. */
@@ -170,10 +185,6 @@ export class SessionTracker {
     if (type === 'TransactionStmt') this.endBlockIfFinished(fields.kind as string | undefined, fields.chain === true);
     else if (type === 'VariableSetStmt') this.applySet(fields);
     else if (type === 'SelectStmt') this.applySetConfigCalls(node);
-    if (this.reopenAfterStatement) {
-      this.reopenAfterStatement = false;
-      this.startBlock(false);
-    }
   }
 
   private startBlock(explicit: boolean): void {
@@ -188,16 +199,18 @@ export class SessionTracker {
     const commit = kind === 'TRANS_STMT_COMMIT';
     const rollback = kind === 'TRANS_STMT_ROLLBACK';
     if ((!commit && !rollback) || !this.inBlock) return;
-    this.settings = withoutLocalSettings(rollback ? this.settingsAtBlockStart : this.settings);
     if (chain) {
+      this.settings = withoutLocalSettings(rollback ? this.settingsAtBlockStart : this.settings, this.settingsAtBlockStart);
       this.startBlock(this.explicit);
       return;
     }
-    if (this.wrapping.reopensAfterEnd) {
-      // The rest of a query string runs in a new implicit block.
-      this.startBlock(false);
-      return;
-    }
+    this.endBlock(rollback);
+    // The rest of a query string runs in a new implicit block.
+    if (this.unit?.kind === 'query-string') this.startBlock(false);
+  }
+
+  private endBlock(rollback: boolean): void {
+    this.settings = withoutLocalSettings(rollback ? this.settingsAtBlockStart : this.settings, this.settingsAtBlockStart);
     this.inBlock = false;
     this.explicit = false;
     this.heldLocks = [];
@@ -205,7 +218,7 @@ export class SessionTracker {
 
   private applySet(fields: VariableSet): void {
     if (fields.kind === 'VAR_RESET_ALL') {
-      this.settings = NO_SETTINGS;
+      this.settings = this.initial;
       return;
     }
     const name = fields.name === undefined ? undefined : TRACKED_SETTINGS[fields.name.toLowerCase()];
@@ -214,7 +227,7 @@ export class SessionTracker {
       const text = (fields.args ?? []).map((arg) => settingArgumentText(arg)).join(', ');
       this.set(name, text, fields.is_local === true);
     } else if (fields.kind === 'VAR_SET_DEFAULT' || fields.kind === 'VAR_RESET') {
-      this.settings = { ...this.settings, [name]: undefined };
+      this.settings = { ...this.settings, [name]: this.initial[name] };
     }
   }
 
@@ -247,18 +260,19 @@ interface VariableSet {
   readonly is_local?: boolean;
 }
 
-function withoutLocalSettings(settings: SessionSettings): SessionSettings {
-  const kept = (value: SettingValue | undefined): SettingValue | undefined => (value?.local ? undefined : value);
-  return {
-    lockTimeout: kept(settings.lockTimeout),
-    statementTimeout: kept(settings.statementTimeout),
-    searchPath: kept(settings.searchPath),
-    timeZone: kept(settings.timeZone),
+/** The settings after the block ends: each SET LOCAL gives way to the value the block started with. */
+function withoutLocalSettings(settings: SessionSettings, atBlockStart: SessionSettings): SessionSettings {
+  const kept = (name: SettingName): SettingValue | undefined => {
+    const value = settings[name];
+    const before = atBlockStart[name];
+    return value?.local ? (before?.local ? undefined : before) : value;
   };
+  return { lockTimeout: kept('lockTimeout'), statementTimeout: kept('statementTimeout'), searchPath: kept('searchPath'), timeZone: kept('timeZone') };
 }
 
 function settingArgumentText(arg: Node): string {
-  const constant = nodeOf(arg, 'A_Const');
+  // SET TIME ZONE INTERVAL '+00:00' HOUR TO MINUTE
+  const constant = nodeOf(nodeOf(arg, 'TypeCast')?.arg ?? arg, 'A_Const');
   if (constant?.sval) return constant.sval.sval ?? '';
   return constantText(constant) ?? '';
 }
@@ -273,9 +287,18 @@ export function parseDuration(text: string): number | undefined {
   return Number(match[1]) * (UNIT_MILLISECONDS[unit] ?? 1);
 }
 
-/** Whether the session's TimeZone is UTC, which makes timestamp to timestamptz free (PostgreSQL 12+). */
+/** Zone names without any offset from UTC, ever: `UTC`, `Etc/UTC`, `GMT`, `Zulu`, ... */
+const ZERO_OFFSET_ZONE = /^(?:posix\/)?(?:etc\/)?(?:utc|uct|gmt|gmt0|gmt[+-]0|greenwich|universal|zulu)$/i;
+/** Offsets of zero, as a number, an interval or a POSIX zone: `0`, `+00:00`, `UTC0`, `UTC+0`. */
+const ZERO_OFFSET = /^(?:[a-z]{3,}\s*)?[+-]?0+(?::0+){0,2}$/i;
+
+/**
+ * Whether the session's TimeZone has no offset from UTC, which makes timestamp to timestamptz (and
+ * back) free on PostgreSQL 12+: checked on a real server, Europe/London and Africa/Abidjan are not.
+ */
 export function timeZoneIsUtc(settings: SessionSettings): boolean {
-  return /^(utc|etc\/utc|gmt|z)$/i.test(settings.timeZone?.text ?? '');
+  const zone = settings.timeZone?.text.trim() ?? '';
+  return ZERO_OFFSET_ZONE.test(zone) || ZERO_OFFSET.test(zone);
 }
 
 /** The first schema of a search_path setting: where unqualified names are created. */

@@ -1,10 +1,13 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import picomatch from 'picomatch';
 import { isDynamicPattern } from 'tinyglobby';
 import { BUILT_IN_RULES } from '../../rules/index.js';
 import { UsageError } from '../config/errors.js';
 import { ConfigLoader, type ConfigOverrides } from '../config/load.js';
+import { LintCache } from '../engine/cache.js';
+import { toolIdentity } from '../engine/cache-keys.js';
+import { CacheStore } from '../engine/cache-store.js';
 import { type LintOptions, lint } from '../engine/index.js';
 import { type LintResult, countFindings } from '../findings/finding.js';
 import { gitChanges } from '../git/index.js';
@@ -27,7 +30,7 @@ export interface LintCommandOptions {
   readonly staged?: boolean;
   readonly config?: string;
   readonly pgVersion?: number;
-  readonly rule: Record<string, 'off' | 'warn' | 'error'>;
+  readonly rule?: Record<string, 'off' | 'warn' | 'error'>;
   readonly maxWarnings?: number;
   readonly quiet?: boolean;
   readonly color?: boolean;
@@ -37,6 +40,20 @@ export interface LintCommandOptions {
   readonly verbose?: boolean;
   readonly fix?: boolean;
   readonly concurrency?: Concurrency;
+  readonly cache?: boolean;
+  readonly cacheLocation?: string;
+}
+
+/** Where the cache is kept unless the command line or the configuration says otherwise, as other tools keep theirs. */
+const DEFAULT_CACHE_LOCATION = join('node_modules', '.cache', 'migrate-safe');
+
+/** The persistent cache, when `--cache` or the configuration (`cache: true`) asks for it. */
+async function persistentCache(options: LintCommandOptions, configs: ConfigLoader, cwd: string): Promise<LintCache | undefined> {
+  const config = options.cache === undefined || options.cacheLocation === undefined ? await configs.forFolder(cwd) : undefined;
+  if (!(options.cache ?? config?.cache ?? false)) return undefined;
+  const location = options.cacheLocation === undefined ? (config?.cacheLocation ?? resolve(cwd, DEFAULT_CACHE_LOCATION)) : resolve(cwd, options.cacheLocation);
+  if (existsSync(location) && !statSync(location).isDirectory()) throw new UsageError(`the cache location ${location} is a file: give a folder`);
+  return new LintCache({ store: new CacheStore(location, toolIdentity(), (message) => process.stderr.write(`migrate-safe: ${message}\n`)) });
 }
 
 /** Where `validate` and a bare `lint` look when the configuration names no migrations folder. */
@@ -55,7 +72,8 @@ export async function runLint(paths: readonly string[], options: LintCommandOpti
   };
   const configs = new ConfigLoader({ builtInRules: BUILT_IN_RULES, overrides, configFile: options.config, cwd });
   const { stdinPath, ...input } = await sources(paths, options, configs, cwd);
-  const lintOptions: LintOptions = { cwd, configs, reportUnusedDirectives: options.reportUnusedDirectives, concurrency: options.concurrency, ...input };
+  const cache = await persistentCache(options, configs, cwd);
+  const lintOptions: LintOptions = { cwd, configs, reportUnusedDirectives: options.reportUnusedDirectives, concurrency: options.concurrency, cache, ...input };
   const result = options.fix ? await fixFiles(lintOptions, stdinPath) : await lint(lintOptions);
   const shown = options.quiet ? { ...result, findings: result.findings.filter((finding) => finding.severity === 'error') } : result;
   // With --fix, standard output carries the fixed standard input (what an editor's fixer reads back), not a report.
@@ -72,7 +90,8 @@ export async function runLint(paths: readonly string[], options: LintCommandOpti
   if (options.verbose) {
     const { threads, parses, parsedByThreads } = result.parsing;
     const parsing = threads > 0 ? ` (${threads} parser thread${threads === 1 ? '' : 's'} made ${parsedByThreads} of ${parses} parses)` : '';
-    process.stderr.write(`migrate-safe: checked ${result.files.length} files in ${Math.round(performance.now() - started)} ms${parsing}\n`);
+    const reused = result.reusedFiles === undefined ? '' : ` (${result.reusedFiles} unchanged, from the cache)`;
+    process.stderr.write(`migrate-safe: checked ${result.files.length} files in ${Math.round(performance.now() - started)} ms${parsing}${reused}\n`);
   }
   return exitCode(shown, options.maxWarnings);
 }
@@ -148,7 +167,7 @@ async function fixFiles(options: LintOptions, stdinPath: string | undefined): Pr
   return result;
 }
 
-async function migrationsFolder(configs: ConfigLoader, cwd: string): Promise<string> {
+export async function migrationsFolder(configs: ConfigLoader, cwd: string): Promise<string> {
   const configured = (await configs.forFolder(cwd)).migrationsFolder;
   if (configured !== undefined) {
     if (!existsSync(configured)) throw new UsageError(`the configured migrations folder ${configured} does not exist`);

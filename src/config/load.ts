@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import picomatch from 'picomatch';
 import type { PublicExplorer, cosmiconfig } from 'cosmiconfig';
 import * as v from 'valibot';
@@ -9,12 +9,37 @@ import type { AnyRule, RuleSeverity } from '../plugin/rule.js';
 import { UsageError } from './errors.js';
 import { importModule } from './import-module.js';
 import { presetSeverity } from './presets.js';
-import { CONFIG_SCHEMA, type RuleSetting, type UserConfig, firstIssue } from './schema.js';
+import { type APPLIED_BY, CONFIG_SCHEMA, type RuleSetting, type UserConfig, firstIssue } from './schema.js';
+import { didYouMean } from './suggest.js';
 import { findSupabaseConfig, readSupabaseSettings } from './supabase-project.js';
 import { certainlyUnconfigured } from './unconfigured.js';
 
 export const DEFAULT_PG_VERSION = 15;
 export const DEFAULT_DEPRECATED_SUFFIX = '_deprecated';
+
+/** What `up`, `down`, `status`, `history` and `backup` use, with their defaults filled in. */
+export interface DatabaseSettings {
+  /** As configured: a URL, or one with `${VARIABLE}` placeholders; the environment and --db-url come first. */
+  readonly url: string | undefined;
+  /** migrate-safe's table of applied migrations, `schema.table`; its run log is the same name with `_log`. */
+  readonly historyTable: string;
+  /** Set for each migration (SET LOCAL in its transaction, SET for statements run on their own). */
+  readonly lockTimeout: string;
+  readonly statementTimeout: string;
+  /** How often a migration that hit lock_timeout is tried again, waiting `lockRetryDelay`, doubled each time. */
+  readonly lockRetries: number;
+  readonly lockRetryDelay: string;
+}
+
+export const DATABASE_DEFAULTS: Omit<DatabaseSettings, 'url'> = {
+  historyTable: 'migrate_safe.schema_migrations',
+  lockTimeout: '5s',
+  statementTimeout: '15min',
+  lockRetries: 3,
+  lockRetryDelay: '5s',
+};
+
+export type AppliedBy = (typeof APPLIED_BY)[number];
 
 /** A rule that runs, with the severity and options the configuration gives it. */
 export interface ConfiguredRule {
@@ -37,6 +62,13 @@ export interface ResolvedConfig {
    * version, equal matches (the first capture group, when there is one) are one release.
    */
   readonly release: RegExp | undefined;
+  /** Who applies the migrations (`migrations.appliedBy`); undefined: the layout's tool. */
+  readonly appliedBy: AppliedBy | undefined;
+  readonly database: DatabaseSettings;
+  /** Where `backup` and `up` write `backup_YYYYMMDD_HHMMSS.sql` (absolute), and how many days they are kept. */
+  readonly backups: { readonly folder: string; readonly keepDays: number };
+  /** The append-only `migration.log` (absolute); undefined: none. */
+  readonly migrationLog: string | undefined;
   readonly isIgnored: (path: string) => boolean;
   /** The rules that are on, in the order they were registered. */
   readonly rules: readonly ConfiguredRule[];
@@ -44,12 +76,22 @@ export interface ResolvedConfig {
   readonly allRules: readonly AnyRule[];
   readonly deprecatedSuffix: string;
   readonly exposedSchemas: readonly string[];
+  /** The TimeZone the migration tool's sessions start with; undefined when unknown (a SET in the file still counts). */
+  readonly timeZone: string | undefined;
+  /** The plugins' module files, absolute: the persistent cache is only valid for the code that made it. */
+  readonly pluginFiles: readonly string[];
+  /** `cache: true`: keep what can be reused between runs (as `--cache` does). */
+  readonly cache: boolean;
+  /** Where the cache is kept, absolute; undefined: node_modules/.cache/migrate-safe in the working folder. */
+  readonly cacheLocation: string | undefined;
 }
 
 /** Command-line settings, which win over the configuration file. */
 export interface ConfigOverrides {
   readonly pgVersion?: number | undefined;
   readonly assumeInTransaction?: boolean | undefined;
+  /** `up` and `down` lint what they run as migrate-safe runs it. */
+  readonly appliedBy?: AppliedBy | undefined;
   readonly rules?: Readonly<Record<string, RuleSeverity>>;
 }
 
@@ -133,7 +175,7 @@ export class ConfigLoader {
     const base = filepath === undefined ? this.cwd : dirname(filepath);
     const supabase = supabaseConfig === undefined ? undefined : await readSupabaseSettings(supabaseConfig);
     const plugins = await loadPlugins(config.plugins ?? [], base, this.show(filepath ?? 'configuration'));
-    const allRules = [...this.builtInRules, ...plugins];
+    const allRules = [...this.builtInRules, ...plugins.flatMap((plugin) => plugin.rules)];
     const rulesById = new Map<string, AnyRule>();
     for (const rule of allRules) {
       if (rulesById.has(rule.id)) throw new UsageError(`${this.show(filepath ?? 'configuration')}: plugins: two rules are named "${rule.id}"`);
@@ -156,11 +198,26 @@ export class ConfigLoader {
       migrationsFolder: config.migrations?.folder === undefined ? undefined : resolve(base, config.migrations.folder),
       layout: config.migrations?.layout,
       release: config.migrations?.release === undefined ? undefined : new RegExp(config.migrations.release),
+      appliedBy: this.overrides.appliedBy ?? config.migrations?.appliedBy,
+      database: {
+        url: config.database?.url,
+        historyTable: config.database?.historyTable ?? DATABASE_DEFAULTS.historyTable,
+        lockTimeout: config.database?.lockTimeout ?? DATABASE_DEFAULTS.lockTimeout,
+        statementTimeout: config.database?.statementTimeout ?? DATABASE_DEFAULTS.statementTimeout,
+        lockRetries: config.database?.lockRetries ?? DATABASE_DEFAULTS.lockRetries,
+        lockRetryDelay: config.database?.lockRetryDelay ?? DATABASE_DEFAULTS.lockRetryDelay,
+      },
+      backups: { folder: resolve(base, config.backups?.folder ?? 'backups'), keepDays: config.backups?.keepDays ?? 7 },
+      migrationLog: config.migrationLog === false ? undefined : resolve(base, config.migrationLog ?? 'migration.log'),
       isIgnored: (path) => matchesIgnore?.(relative(base, path)) ?? false,
       rules,
       allRules,
       deprecatedSuffix: config.deprecatedSuffix ?? DEFAULT_DEPRECATED_SUFFIX,
       exposedSchemas: config.exposedSchemas ?? supabase?.exposedSchemas ?? [],
+      timeZone: config.timeZone,
+      pluginFiles: plugins.map((plugin) => plugin.file),
+      cache: config.cache ?? false,
+      cacheLocation: config.cacheLocation === undefined ? undefined : resolve(base, config.cacheLocation),
     };
   }
 
@@ -168,11 +225,11 @@ export class ConfigLoader {
   private ruleSettings(config: UserConfig, rulesById: ReadonlyMap<string, AnyRule>, filepath: string | undefined): Map<string, RuleSetting> {
     const settings = new Map<string, RuleSetting>();
     for (const [id, setting] of Object.entries(config.rules ?? {})) {
-      if (!rulesById.has(id)) throw new UsageError(`${this.show(filepath ?? 'configuration')}: rules.${id}: unknown rule "${id}"`);
+      if (!rulesById.has(id)) throw new UsageError(`${this.show(filepath ?? 'configuration')}: rules.${id}: unknown rule "${id}"${didYouMean(id, rulesById.keys())}`);
       settings.set(id, typeof setting === 'string' ? [setting] : setting);
     }
     for (const [id, severity] of Object.entries(this.overrides.rules ?? {})) {
-      if (!rulesById.has(id)) throw new UsageError(`--rule ${id}=${severity}: unknown rule "${id}"`);
+      if (!rulesById.has(id)) throw new UsageError(`--rule ${id}=${severity}: unknown rule "${id}"${didYouMean(id, rulesById.keys())}`);
       const options = settings.get(id)?.[1];
       settings.set(id, [severity, options]);
     }
@@ -202,23 +259,27 @@ async function createExplorer(): Promise<PublicExplorer> {
 }
 
 /** A plugin exports its rules as `rules` (an array), or as the `rules` of its default export. */
-async function loadPlugins(specifiers: readonly string[], base: string, where: string): Promise<AnyRule[]> {
-  const rules: AnyRule[] = [];
+async function loadPlugins(specifiers: readonly string[], base: string, where: string): Promise<{ file: string; rules: AnyRule[] }[]> {
+  const plugins: { file: string; rules: AnyRule[] }[] = [];
   for (const specifier of specifiers) {
     let module: { rules?: unknown; default?: { rules?: unknown } | unknown[] };
+    let url: string;
     try {
-      module = (await importModule(pluginUrl(specifier, base))) as typeof module;
+      url = pluginUrl(specifier, base);
+      module = (await importModule(url)) as typeof module;
     } catch (error) {
       throw new UsageError(`${where}: plugins: cannot load "${specifier}": ${firstLine(error)}`);
     }
     const exported = module.rules ?? (Array.isArray(module.default) ? module.default : module.default?.rules);
     if (!Array.isArray(exported)) throw new UsageError(`${where}: plugins: "${specifier}" exports no "rules" array`);
+    const rules: AnyRule[] = [];
     for (const rule of exported as unknown[]) {
       if (!isRule(rule)) throw new UsageError(`${where}: plugins: "${specifier}" exports a rule without id, meta and create (use defineRule)`);
       rules.push(rule);
     }
+    plugins.push({ file: fileURLToPath(url), rules });
   }
-  return rules;
+  return plugins;
 }
 
 function pluginUrl(specifier: string, base: string): string {

@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { SchemaState } from '../analyze/schema-state.js';
 import type { ResolvedConfig } from '../config/load.js';
+import type { CacheStore } from './cache-store.js';
 import { type ParsedSource, parseSource } from '../parse/parser.js';
 
 /** A project's schema after the migrations before the linted ones, and what it was replayed from. */
@@ -20,9 +21,18 @@ export interface KeptHistory {
  * of its files changed.
  */
 export class LintCache {
+  /**
+   * Where what outlives the process is kept (`--cache`): parses, schema snapshots and findings by
+   * the hashes of their inputs (src/engine/kept-project.ts). Undefined: an editor's cache, in memory only.
+   */
+  readonly store: CacheStore | undefined;
   private readonly files = new Map<string, { readonly modified: number; readonly size: number; readonly text: string }>();
   private readonly parses = new Map<string, ParsedSource>();
   private readonly histories = new Map<string, KeptHistory>();
+
+  constructor(options: { readonly store?: CacheStore } = {}) {
+    this.store = options.store;
+  }
 
   /** A file's text, read again only when its modification time or size changed. Throws as readFileSync does. */
   readFile(path: string): string {

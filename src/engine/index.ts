@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { type FileAnalysisOptions, type StatementAnalysis, analyzeFile } from '../analyze/index.js';
+import { policyFor, transactionChoice } from '../analyze/transaction-model.js';
 import { SchemaState } from '../analyze/schema-state.js';
 import { SchemaView } from '../analyze/schema-view.js';
 import { UsageError } from '../config/errors.js';
@@ -11,7 +12,9 @@ import { type ParsedSource, loadParser, parseSource } from '../parse/parser.js';
 import { type Concurrency, ParserPool, parsingPlan } from '../parse/pool.js';
 import type { AnyRule, FileChange, FileInfo, ProjectInfo, ReleaseInfo } from '../plugin/rule.js';
 import type { LintCache } from './cache.js';
+import type { CacheStore } from './cache-store.js';
 import { fingerprintOf } from './fingerprint.js';
+import { KeptProject, type MigrationResult } from './kept-project.js';
 import { FileRuleRunner, type RawFinding } from './rule-runner.js';
 import { SourceReader } from './sources.js';
 import { applyDirectives, ignoreSuggestion } from './suppress.js';
@@ -182,7 +185,10 @@ class Run {
   private readonly sources = new Map<string, string>();
   private readonly rulesUsed = new Map<string, { rule: AnyRule; severity: Severity }>();
   private readonly analyses = new Map<string, FileAnalysis>();
+  /** How each linted project's files run, in words, by project folder. */
+  private readonly transactions = new Map<string, { layout: string; up: Set<string>; down: Set<string> }>();
   private transactionCounter = 0;
+  private reusedFiles = 0;
   /** Parts already reported on: a file sits in one project, and is reported once even if a layout lists it twice. */
   private readonly reported = new Set<string>();
   private readonly reader: SourceReader;
@@ -207,35 +213,29 @@ class Run {
     const isTarget = (file: MigrationFile | undefined): boolean => file !== undefined && targets.has(file.path) && !this.reported.has(partKey(file));
     const deploys = deploysOf(project, config, this.settings.undeployed);
     const scope = scopeOf(project, isTarget, deploys.sameRelease);
-    const state = this.history(project, config, scope.history);
-    const info: ProjectInfo = {
-      root: project.root,
-      layout: project.layout,
-      migrations: project.migrations.length,
-      rollbacks: project.migrations.filter((migration) => migration.down !== undefined).length,
-    };
-    const context: ProjectContext = { project, info, deploys, config, state, knownRuleIds: new Set(config.allRules.map((rule) => rule.id)), unusedDirective };
+    const store = this.settings.cache?.store;
+    const info: ProjectInfo = { root: project.root, layout: project.layout, keepsRollbacks: project.migrations.some((migration) => migration.down !== undefined) };
+    const shared = { project, info, deploys, config, knownRuleIds: new Set(config.allRules.map((rule) => rule.id)), unusedDirective };
+    // A release is linted as one (its rollbacks together): the persistent cache keeps findings per migration.
+    if (store && !deploys.sameRelease) this.lintKept(store, shared, scope, isTarget);
+    else this.lintReplayed(shared, scope, isTarget);
+    const layoutSeverity = severityOf(config, MIGRATION_LAYOUT);
+    for (const problem of project.problems) {
+      // A problem of a file that is not linted itself (sqitch.plan) belongs to the whole project.
+      const reported = targets.has(problem.file) || !problem.file.endsWith('.sql');
+      if (layoutSeverity && reported) this.findings.push(fileStartFinding(MIGRATION_LAYOUT, layoutSeverity, problem.message, problem.file));
+    }
+  }
+
+  /** Replays the history (or takes it from an editor's cache), then lints the migrations in scope. */
+  private lintReplayed(shared: Omit<ProjectContext, 'state'>, scope: LintScope, isTarget: (file: MigrationFile | undefined) => boolean): void {
+    const state = this.history(shared.project, shared.config, scope.history);
+    const context: ProjectContext = { ...shared, state };
     // The history's state may be kept for the next run: what the linted migrations change is undone at the end.
     // Without a cache nothing is kept, and a journal of every change would only keep each replaced entry alive.
     const afterHistory = this.settings.cache ? state.checkpoint() : undefined;
     try {
-      for (const release of releasesOf(scope.linted, deploys.sameRelease)) {
-        const parts: LintedPart[] = [];
-        // A release's rollbacks run newest first, after all of its migrations: the last to run is judged against the whole release.
-        const rollingBack = [...release].reverse();
-        const lastRollback = rollingBack.findLast((migration) => migration.down !== undefined) ?? release[0];
-        if (!lastRollback) continue;
-        context.state.startRecording(lastRollback.id, release.length > 1 ? new Set(release.map((migration) => migration.id)) : undefined);
-        for (const migration of release) parts.push(...this.runPart(context, migration, migration.up, isTarget(migration.up)));
-        context.state.stopRecording();
-        if (release.some((migration) => isTarget(migration.down))) {
-          // A rollback is judged against the state its migration (its release) left, and changes nothing after it.
-          const checkpoint = context.state.checkpoint();
-          for (const migration of rollingBack) if (migration.down) parts.push(...this.runPart(context, migration, migration.down, isTarget(migration.down)));
-          context.state.restore(checkpoint);
-        }
-        this.applyDirectives(parts, context);
-      }
+      for (const release of releasesOf(scope.linted, context.deploys.sameRelease)) this.lintRelease(context, release, isTarget);
     } catch (error) {
       // A run stopped half way (a plugin rule that throws) may leave a kept state inconsistent: replay it next time.
       this.settings.cache?.forgetHistories();
@@ -243,12 +243,110 @@ class Run {
     } finally {
       if (afterHistory !== undefined) state.restore(afterHistory);
     }
-    const layoutSeverity = severityOf(config, MIGRATION_LAYOUT);
-    for (const problem of project.problems) {
-      // A problem of a file that is not linted itself (sqitch.plan) belongs to the whole project.
-      const reported = targets.has(problem.file) || !problem.file.endsWith('.sql');
-      if (layoutSeverity && reported) this.findings.push(fileStartFinding(MIGRATION_LAYOUT, layoutSeverity, problem.message, problem.file));
+  }
+
+  /**
+   * With the persistent cache: a migration whose findings are kept, with the same history before
+   * it, is not linted again; the schema is brought (from the nearest kept snapshot) to the first
+   * migration that must be linted, and only then.
+   */
+  private lintKept(store: CacheStore, shared: Omit<ProjectContext, 'state'>, scope: LintScope, isTarget: (file: MigrationFile | undefined) => boolean): void {
+    const { project, config } = shared;
+    const end = scope.history.length + scope.linted.length;
+    const migrations = project.migrations.slice(0, end);
+    const kept = new KeptProject(store, project, config, migrations.map((migration) => this.reader.text(migration.up.path)));
+    let current: { state: SchemaState; at: number } | undefined;
+    /** The schema after the first `length` migrations; `keep`: a length worth a snapshot. */
+    const stateAt = (length: number, keep: ReadonlySet<number>): SchemaState => {
+      if (!current || current.at > length) {
+        const nearest = kept.nearestState(length);
+        this.transactionCounter = Math.max(this.transactionCounter, nearest.transactions);
+        current = nearest;
+      }
+      for (; current.at < length; current.at++) {
+        const migration = migrations[current.at];
+        const parsed = migration && this.parse(migration.up, false, (file, text) => kept.parse(current?.at ?? 0, file, text));
+        if (migration && parsed) this.replay(current.state, config, migration, parsed);
+        if (keep.has(current.at + 1)) kept.keepState(current.at + 1, current.state, this.transactionCounter);
+      }
+      return current.state;
+    };
+    // The schema before the first migration linted: where the next run of one new migration starts.
+    const snapshots = new Set([scope.history.length]);
+    for (const [offset, migration] of scope.linted.entries()) {
+      const index = scope.history.length + offset;
+      const down = migration.down && isTarget(migration.down) ? migration.down : undefined;
+      if (!isTarget(migration.up) && !down) continue;
+      const key =
+        index < kept.length
+          ? kept.resultKey(index, migration, {
+              up: isTarget(migration.up),
+              down: down !== undefined,
+              downText: down && this.reader.text(down.path),
+              changes: [migration.up, down].map((file) => file && this.settings.changes?.get(file.path)),
+              reportUnusedDirectives: this.settings.reportUnusedDirectives,
+              keepsRollbacks: shared.info.keepsRollbacks,
+              undeployed: migrations.slice(0, index + 1).flatMap((earlier) => (shared.deploys.undeployed?.(earlier.id) === true ? [earlier.id] : [])),
+            })
+          : undefined;
+      const known = key === undefined ? undefined : kept.result(index, key);
+      if (known) {
+        this.addKept(known, [migration.up, down], project, config);
+        continue;
+      }
+      const state = stateAt(index, snapshots);
+      const files = this.files.length;
+      const findings = this.findings.length;
+      const problems = this.problems.length;
+      const notes = new Map(this.notes);
+      this.lintRelease({ ...shared, state }, [migration], isTarget, (file, text) => kept.parse(index, file, text));
+      if (current) current.at = index + 1;
+      const noted = [...this.notes].filter(([identity]) => !notes.has(identity)).map(([, note]) => note);
+      if (key !== undefined && this.problems.length === problems) kept.keepResult(index, key, { files: this.files.slice(files), findings: this.findings.slice(findings), notes: noted });
     }
+    // The schema at the end: where the next run starts when a migration is added.
+    if (current?.at === end) kept.keepState(end, current.state, this.transactionCounter);
+    kept.save();
+  }
+
+  /** Adds a migration's kept findings as if it had been linted. */
+  private addKept(result: MigrationResult, parts: readonly (MigrationFile | undefined)[], project: MigrationProject, config: ResolvedConfig): void {
+    for (const part of parts) {
+      if (!part) continue;
+      this.reported.add(partKey(part));
+      if (result.files.includes(part.path)) this.noteTransactions(project, part.part, policyFor(part, transactionChoice(config)).reason);
+    }
+    this.reusedFiles += result.files.length;
+    for (const path of result.files) {
+      this.files.push(path);
+      const text = this.reader.text(path);
+      if (text !== undefined) this.sources.set(path, text);
+    }
+    this.findings.push(...result.findings);
+    for (const note of result.notes ?? []) this.notes.set(noteIdentity(note), note);
+  }
+
+  /**
+   * Lints a release (one migration, or the several `migrations.release` groups): each part, then
+   * the rollbacks newest first against the state the whole release left; each file's directives
+   * are applied once.
+   */
+  private lintRelease(context: ProjectContext, release: readonly Migration[], isTarget: (file: MigrationFile | undefined) => boolean, parseKept?: KeptParse): void {
+    const parts: LintedPart[] = [];
+    // The last rollback to run is judged against everything the release did.
+    const rollingBack = [...release].reverse();
+    const lastRollback = rollingBack.findLast((migration) => migration.down !== undefined) ?? release[0];
+    if (!lastRollback) return;
+    context.state.startRecording(lastRollback.id, release.length > 1 ? new Set(release.map((migration) => migration.id)) : undefined);
+    for (const migration of release) parts.push(...this.runPart(context, migration, migration.up, isTarget(migration.up), parseKept));
+    context.state.stopRecording();
+    if (release.some((migration) => isTarget(migration.down))) {
+      // A rollback is judged against the state its migration (its release) left, and changes nothing after it.
+      const checkpoint = context.state.checkpoint();
+      for (const migration of rollingBack) if (migration.down) parts.push(...this.runPart(context, migration, migration.down, isTarget(migration.down), parseKept));
+      context.state.restore(checkpoint);
+    }
+    this.applyDirectives(parts, context);
   }
 
   result(): Omit<LintResult, 'parsing'> {
@@ -260,6 +358,12 @@ class Run {
       rules: [...this.rulesUsed.values()],
       sources: this.sources,
       analyses: this.settings.keepAnalyses ? this.analyses : undefined,
+      projects: [...this.transactions].map(([root, { layout, up, down }]) => ({
+        root,
+        layout,
+        transactions: [...up, ...[...down].filter((mode) => !up.has(mode)).map((mode) => `rollbacks: ${mode}`)],
+      })),
+      reusedFiles: this.settings.cache?.store ? this.reusedFiles : undefined,
     };
   }
 
@@ -270,9 +374,7 @@ class Run {
   private history(project: MigrationProject, config: ResolvedConfig, migrations: readonly Migration[]): SchemaState {
     const state = new SchemaState();
     const replay = (migration: Migration, parsed: ParsedSource): void => {
-      state.startRecording(migration.id);
-      analyzeFile(parsed, state, this.analysisOptions(config, migration, migration.up));
-      state.stopRecording();
+      this.replay(state, config, migration, parsed);
     };
     const { cache } = this.settings;
     if (!cache) {
@@ -298,13 +400,19 @@ class Run {
     return state;
   }
 
+  /** Replays a migration read for context, recording what it changes as a linted one would. */
+  private replay(state: SchemaState, config: ResolvedConfig, migration: Migration, parsed: ParsedSource): void {
+    state.startRecording(migration.id);
+    analyzeFile(parsed, state, this.analysisOptions(config, migration, migration.up));
+    state.stopRecording();
+  }
+
   private analysisOptions(config: ResolvedConfig, migration: Migration, file: MigrationFile, deploys?: Deploys): FileAnalysisOptions {
     const sameRelease = deploys?.sameRelease;
     return {
       pgVersion: config.pgVersion,
       assumeInTransaction: config.assumeInTransaction ?? false,
-      // The configuration, when it says, wins over what the layout knows of its tool.
-      transaction: config.assumeInTransaction === undefined ? file.transaction : undefined,
+      transaction: policyFor(file, transactionChoice(config)),
       position: {
         migration: migration.id,
         part: file.part,
@@ -312,11 +420,24 @@ class Run {
         undeployed: deploys?.undeployed,
       },
       newTransactionId: () => ++this.transactionCounter,
+      timeZone: config.timeZone,
     };
   }
 
-  /** A part's text and parse (through the cache, when there is one); undefined, with a problem noted, when it cannot be read. */
-  private parse(file: MigrationFile, report: boolean): ParsedSource | undefined {
+  private noteTransactions(project: MigrationProject, part: MigrationFile['part'], mode: string): void {
+    let noted = this.transactions.get(project.root);
+    if (!noted) {
+      noted = { layout: project.layout, up: new Set(), down: new Set() };
+      this.transactions.set(project.root, noted);
+    }
+    noted[part].add(mode);
+  }
+
+  /**
+   * A part's text and parse (through the cache, when there is one; `parseKept`: the persistent
+   * cache's); undefined, with a problem noted, when it cannot be read.
+   */
+  private parse(file: MigrationFile, report: boolean, parseKept?: KeptParse): ParsedSource | undefined {
     const read = this.reader.read(file.path);
     if ('error' in read) {
       this.problems.push({ file: file.path, message: `cannot read ${report ? 'the file' : 'this earlier migration'} (${read.error})` });
@@ -324,17 +445,19 @@ class Run {
     }
     const text = partText(file, read.text);
     const key = partKey(file);
+    if (parseKept) return parseKept(file, text);
     return this.settings.cache?.parse(key, text) ?? this.settings.pool?.parse(key, text) ?? parseSource(text);
   }
 
   /** Replays one part of a migration; when it is reported on, returns its findings before directives. */
-  private runPart(context: ProjectContext, migration: Migration, file: MigrationFile, report: boolean): LintedPart[] {
+  private runPart(context: ProjectContext, migration: Migration, file: MigrationFile, report: boolean, parseKept: KeptParse | undefined): LintedPart[] {
     const { config, state } = context;
-    const parsed = this.parse(file, report);
+    const parsed = this.parse(file, report, parseKept);
     const read = this.reader.read(file.path);
     if (!parsed || 'error' in read) return [];
     if (report) this.reported.add(partKey(file));
     const analysisOptions = this.analysisOptions(config, migration, file, context.deploys);
+    if (report && analysisOptions.transaction) this.noteTransactions(context.project, file.part, analysisOptions.transaction.reason);
     if (!report) {
       analyzeFile(parsed, state, analysisOptions);
       return [];
@@ -343,7 +466,7 @@ class Run {
     const info: FileInfo = {
       path: file.path,
       part: file.part,
-      transactionMode: config.assumeInTransaction === undefined ? (file.transaction?.mode ?? 'none') : config.assumeInTransaction ? 'file' : 'none',
+      transactionMode: analysisOptions.transaction?.mode ?? 'none',
       text: read.text,
       startLine: ownSection === undefined ? 1 : parsed.source.positionAt(ownSection.start).line,
       change: this.settings.changes?.get(file.path),
@@ -365,8 +488,8 @@ class Run {
     analyzeFile(parsed, state, analysisOptions, this.statementObserver(runner, file.path, config.pgVersion));
     const raw = [...runner.endFile(), ...syntaxErrorFindings(parsed, file.path, severityOf(config, SYNTAX_ERROR))];
     for (const { ruleId, message } of runner.notes) {
-      const folder = context.project.root;
-      this.notes.set(`${folder}\0${ruleId}\0${message}`, { ruleId, folder, message });
+      const note = { ruleId, folder: context.project.root, message };
+      this.notes.set(noteIdentity(note), note);
     }
     return [{ path: file.path, text: read.text, parsed, whole: file.sections === undefined, raw }];
   }
@@ -407,6 +530,9 @@ class Run {
     }
   }
 }
+
+/** The persistent cache's parse of a part. */
+type KeptParse = (file: MigrationFile, text: string) => ParsedSource;
 
 interface RunSettings {
   readonly reportUnusedDirectives: boolean;
@@ -455,6 +581,11 @@ function deploysOf(project: MigrationProject, config: ResolvedConfig, undeployed
     undeployed = (migration) => ids.has(migration);
   }
   return { sameRelease, releaseOf, undeployed };
+}
+
+/** A note is one per project, rule and message. */
+function noteIdentity(note: ProjectNote): string {
+  return `${note.folder}\0${note.ruleId}\0${note.message}`;
 }
 
 function severityOf(config: ResolvedConfig, ruleId: string): Severity | undefined {

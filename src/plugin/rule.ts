@@ -64,9 +64,8 @@ export interface ProjectInfo {
   /** The project's folder. */
   readonly root: string;
   readonly layout: string;
-  /** How many migrations the project has, and how many of them have a rollback (file or section). */
-  readonly migrations: number;
-  readonly rollbacks: number;
+  /** Whether any of its migrations has a rollback (a file, or a dbmate section with statements). */
+  readonly keepsRollbacks: boolean;
 }
 
 /** How a file changed in git, when the run reports only on changes (`--since`, `--staged`). */
@@ -136,6 +135,11 @@ export interface ReportDescriptor extends FixDescriptors {
   /** The safe alternative, as SQL the user can paste. */
   readonly help?: string;
   readonly node?: { readonly location?: number };
+  /**
+   * Where the finding is, as a range of the file (UTF-16 indexes), when it is not a node of the
+   * statement: an EXECUTE of the body a DO statement runs (`statement.unchecked`). Wins over `node`.
+   */
+  readonly at?: { readonly start: number; readonly end: number };
   /**
    * The lock to explain; by default the statement's strongest lock on the table it changes.
    * `null` when the finding is not about a lock.

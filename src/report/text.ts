@@ -1,4 +1,4 @@
-import type { Finding, FindingLock } from '../findings/finding.js';
+import type { Finding, FindingLock, LintResult } from '../findings/finding.js';
 import { countFindings } from '../findings/finding.js';
 import { type Colors, colors } from './color.js';
 import { reportPath } from './paths.js';
@@ -24,7 +24,8 @@ export const formatText: Formatter = (result, options) => {
   }
   for (const note of result.notes) out.push(`${c.cyan(c.bold('note'))}  ${reportPath(note.folder, options.cwd)}  ${c.bold(note.ruleId)}  ${note.message}`);
   if (result.notes.length > 0) out.push('');
-  out.push(summary(active, result.files.length, countFindings(result.findings), c));
+  out.push(...transactionLines(result, options.cwd, c));
+  out.push(summary(result, c));
   return `${out.join('\n')}\n`;
 };
 
@@ -65,11 +66,24 @@ export function describeLock(lock: FindingLock): string {
   return `takes ${lock.mode} on ${lock.relation}: ${lock.impact}${effect}`;
 }
 
-function summary(active: readonly Finding[], files: number, counts: { errors: number; warnings: number }, c: Colors): string {
+/** Once per report: how each project's files run, which every transaction finding depends on. */
+function transactionLines(result: LintResult, cwd: string, c: Colors): string[] {
+  return (result.projects ?? []).flatMap((project) =>
+    project.transactions.map((mode) => c.dim(`transactions in ${reportPath(project.root, cwd) || '.'}: ${mode}`)),
+  );
+}
+
+/** "✖ 4 problems (3 errors, 1 warning) in 13 files, 2 suppressed": the last line of the text and compact reports. */
+export function summary(result: LintResult, c: Colors): string {
+  const files = result.files.length;
   const fileWord = `${files} ${files === 1 ? 'file' : 'files'}`;
-  if (active.length === 0) return c.green(`✔ no problems in ${fileWord}`);
-  const problems = `${active.length} ${active.length === 1 ? 'problem' : 'problems'}`;
-  const detail = `${counts.errors} ${counts.errors === 1 ? 'error' : 'errors'}, ${counts.warnings} ${counts.warnings === 1 ? 'warning' : 'warnings'}`;
-  const line = `✖ ${problems} (${detail}) in ${fileWord}`;
-  return counts.errors > 0 ? c.red(c.bold(line)) : c.yellow(c.bold(line));
+  const { errors, warnings } = countFindings(result.findings);
+  const suppressed = result.findings.filter((finding) => finding.suppression).length;
+  // Findings silenced by migrate-safe-ignore directives: counted, so a growing number is visible.
+  const silenced = suppressed === 0 ? '' : `, ${suppressed} suppressed`;
+  if (errors + warnings === 0) return c.green(`✔ no problems in ${fileWord}${silenced}`);
+  const problems = `${errors + warnings} ${errors + warnings === 1 ? 'problem' : 'problems'}`;
+  const detail = `${errors} ${errors === 1 ? 'error' : 'errors'}, ${warnings} ${warnings === 1 ? 'warning' : 'warnings'}`;
+  const line = `✖ ${problems} (${detail}) in ${fileWord}${silenced}`;
+  return errors > 0 ? c.red(c.bold(line)) : c.yellow(c.bold(line));
 }
