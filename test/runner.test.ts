@@ -137,6 +137,25 @@ describe.skipIf(!binaries || !clientTools)('migrate-safe up, down, status, histo
     expect(cli(root, empty, ['status']).status).toBe(0);
   }, 300_000);
 
+  it('shows the whole plan in a dry run that lint errors would stop, and exits 1 without changing anything', async () => {
+    const root = project({
+      'supabase/migrations/20240101000000_create.sql': 'CREATE TABLE accounts (id bigint PRIMARY KEY, email text);\nALTER TABLE accounts ENABLE ROW LEVEL SECURITY;\n',
+      'supabase/migrations/20240102000000_index.sql': 'CREATE INDEX accounts_email_idx ON accounts (email);\n',
+    });
+    const url = await server.createDatabase();
+    const dryRun = cli(root, url, ['up', '--dry-run']);
+    expect(dryRun.status).toBe(1);
+    expect(dryRun.stderr).toContain('require-concurrent-index');
+    expect(dryRun.stdout).toMatch(/line 1: CREATE INDEX accounts_email_idx ON accounts \(email\) {2}\[SHARE on accounts\]/);
+    expect(dryRun.stderr).toContain('the real run would stop before changing anything: 1 finding at error level');
+    expect(await tables(url)).toEqual([]);
+    expect(existsSync(join(root, 'migration.log'))).toBe(false);
+    const up = cli(root, url, ['up']);
+    expect(up.status).toBe(1);
+    expect(up.stderr).toContain('stopped before changing anything: 1 finding at error level');
+    expect(up.stdout).not.toContain('to apply');
+  });
+
   it('rolls back a failing migration whole: nothing recorded, the schema unchanged, exit 1 naming the line, the error and the next step', async () => {
     const root = project({
       'supabase/migrations/20240101000000_create.sql': 'CREATE TABLE accounts (id bigint PRIMARY KEY);\nALTER TABLE accounts ENABLE ROW LEVEL SECURITY;\n',
@@ -247,6 +266,29 @@ describe.skipIf(!binaries || !clientTools)('migrate-safe up, down, status, histo
     expect(up.status).toBe(1);
     expect(up.stderr).toContain('stopped before changing anything');
     expect(await tables(url)).not.toContain('public.newer');
+  });
+
+  it('agrees with the Supabase CLI on what is applied: reads its history rows, and finds a file edited since it applied it', async () => {
+    const root = project({
+      'supabase/migrations/20240101000000_create.sql': '-- accounts\nCREATE TABLE accounts (id bigint PRIMARY KEY);\nALTER TABLE accounts ENABLE ROW LEVEL SECURITY;\n',
+      'supabase/migrations/20240102000000_more.sql': 'ALTER TABLE accounts ADD COLUMN note text;\n',
+    });
+    const url = await server.createDatabase();
+    // What `supabase db push` leaves after applying the first file (supabase/cli pkg/migration/history.go).
+    await rows(url, 'CREATE SCHEMA supabase_migrations');
+    await rows(url, 'CREATE TABLE supabase_migrations.schema_migrations (version text NOT NULL PRIMARY KEY, statements text[], name text)');
+    await rows(url, 'CREATE TABLE accounts (id bigint PRIMARY KEY)');
+    await rows(url, "INSERT INTO supabase_migrations.schema_migrations VALUES ('20240101000000', $1, 'create')", [
+      ['-- accounts\nCREATE TABLE accounts (id bigint PRIMARY KEY)', 'ALTER TABLE accounts ENABLE ROW LEVEL SECURITY'],
+    ]);
+    const status = cli(root, url, ['status']);
+    expect(status.status).toBe(0);
+    expect(status.stdout).toMatch(/applied\s+20240101000000_create .*by the Supabase CLI/);
+    expect(cli(root, url, ['up', '--skip-backup']).stdout).toContain('1 migration applied');
+    writeFileSync(join(root, 'supabase/migrations/20240101000000_create.sql'), 'CREATE TABLE accounts (id bigint PRIMARY KEY, email text);\nALTER TABLE accounts ENABLE ROW LEVEL SECURITY;\n');
+    const changed = cli(root, url, ['status']);
+    expect(changed.status).toBe(1);
+    expect(changed.stdout).toContain('applied by the Supabase CLI, but the statements of the file differ from the ones it recorded');
   });
 
   it('connects or says in one line why not: no URL, refused, bad password, a server older than pgVersion (exit 2, no password)', () => {

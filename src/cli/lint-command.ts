@@ -167,6 +167,7 @@ async function fixFiles(options: LintOptions, stdinPath: string | undefined): Pr
   return result;
 }
 
+/** The configured migrations folder, or the first of the usual ones that exists here. */
 export async function migrationsFolder(configs: ConfigLoader, cwd: string): Promise<string> {
   const configured = (await configs.forFolder(cwd)).migrationsFolder;
   if (configured !== undefined) {

@@ -1,10 +1,12 @@
+import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { relative } from 'node:path';
 import type { ResolvedConfig } from '../config/load.js';
 import { UsageError } from '../config/errors.js';
 import { type Client, type ServerInfo, connect } from '../db/connect.js';
 import { type ResolvedUrl, displayUrl } from '../db/url.js';
-import type { Migration } from '../discover/index.js';
+import { type Migration, partText } from '../discover/index.js';
+import { parseSource } from '../parse/parser.js';
 import type { LintResult } from '../findings/finding.js';
 import { countFindings } from '../findings/finding.js';
 import { MigrationFailure, applyFile, durationMs, formatSeconds } from './apply.js';
@@ -102,12 +104,29 @@ export function statusOf(project: RunnerProject, applied: readonly AppliedMigrat
   });
 }
 
-/** Why an applied migration differs from its file; undefined when it does not (or cannot be told). */
+/**
+ * Why an applied migration differs from its file; undefined when it does not. A migration the
+ * Supabase CLI applied has no checksum: its recorded statements are compared with the file's,
+ * comments and spacing aside (the parser must be loaded).
+ */
 function changedOnDisk(migration: Migration, row: AppliedMigration): string | undefined {
   if (row.checksum !== undefined) {
     return checksumOf(migration.up.path) === row.checksum ? undefined : 'applied, but the file has changed since (checksum): the database does not have the new version';
   }
-  return undefined;
+  if (row.statements === undefined) return undefined;
+  const onDisk = parseSource(partText(migration.up, readFileSync(migration.up.path, 'utf8'))).statements.map((statement) => comparable(statement.text));
+  const recorded = row.statements.map(comparable).filter((statement) => statement !== '');
+  const same = onDisk.length === recorded.length && onDisk.every((statement, index) => statement === recorded[index]);
+  return same ? undefined : 'applied by the Supabase CLI, but the statements of the file differ from the ones it recorded: the database does not have the new version';
+}
+
+function comparable(statement: string): string {
+  return statement
+    .replace(/--[^\n]*/g, ' ')
+    .replace(/\/\*[\s\S]*?\*\//g, ' ')
+    .replace(/;\s*$/, '')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 export interface RunOptions {
@@ -185,15 +204,19 @@ async function run(options: RunOptions, log: MigrationLog, parts: readonly { mig
   const lintResult = await options.lint(files);
   options.report(lintResult);
   const { errors } = countFindings(lintResult.findings.filter((finding) => !finding.suppression));
-  if (errors > 0 && !options.force) {
-    out.err(`stopped before changing anything: ${errors} ${errors === 1 ? 'finding' : 'findings'} at error level; fix them, or --force to ${command === 'up' ? 'apply' : 'roll back'} anyway`);
+  const stopsHere = errors > 0 && !options.force;
+  const stopped = `${errors} ${errors === 1 ? 'finding' : 'findings'} at error level; fix them, or --force to ${command === 'up' ? 'apply' : 'roll back'} anyway`;
+  // A dry run shows the whole plan even where the real run would stop: that is what it is asked for.
+  if (stopsHere && !options.dryRun) {
+    out.err(`stopped before changing anything: ${stopped}`);
     return 1;
   }
   const planned = await planParts(project, parts);
   printPlan(options, planned, command);
   if (options.dryRun) {
     out.out('dry run: nothing was changed (no backup, no history row, no schema change)');
-    return 0;
+    if (stopsHere) out.err(`the real run would stop before changing anything: ${stopped}`);
+    return stopsHere ? 1 : 0;
   }
   if (errors > 0) log.append({ time: new Date(), command, migration: '-', outcome: 'forced', durationMs: undefined, detail: `--force past ${errors} lint errors` });
   let backupFile: string | undefined;
@@ -223,7 +246,7 @@ async function run(options: RunOptions, log: MigrationLog, parts: readonly { mig
   try {
     for (const [index, file] of planned.entries()) {
       const verb = command === 'up' ? 'applying' : 'rolling back';
-      out.err(`[${index + 1}/${planned.length}] ${verb} ${relative(options.cwd, file.file.path)} (${file.statements.length} statements, ${unitWords(file)})`);
+      out.err(`[${index + 1}/${planned.length}] ${verb} ${relative(options.cwd, file.file.path)} (${file.statements.length} ${file.statements.length === 1 ? 'statement' : 'statements'}, ${unitWords(file)})`);
       try {
         const took = await applyFile(context, file, command);
         out.out(`✔ ${command === 'up' ? 'applied' : 'rolled back'} ${file.migration.name} in ${formatSeconds(took)}`);
