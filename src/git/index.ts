@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, relative, resolve, sep } from 'node:path';
 import { UsageError } from '../config/errors.js';
 import type { FileChange } from '../plugin/rule.js';
 
@@ -83,9 +83,6 @@ function isFolder(path: string): boolean {
   return existsSync(path) && statSync(path).isDirectory();
 }
 
-/** The refs an editor compares with when it is told none: the remote's default branch, then the usual names of the main branch. */
-const DEFAULT_BASES = ['origin/HEAD', 'main', 'master'];
-
 /** The files of the base a repository's work is compared with, as absolute paths, and the base's name. */
 export interface BaseFiles {
   readonly base: string;
@@ -94,7 +91,7 @@ export interface BaseFiles {
 
 /**
  * The files the base has, for the repository around `folder`: the merge base of HEAD and `since`,
- * or without it of HEAD and the first of origin/HEAD, main and master that exists, else HEAD
+ * or without it of HEAD and the default branch (origin's HEAD, `init.defaultBranch`, main, master), else HEAD
  * itself (before the first commit, the empty tree). An editor counts what the base lacks as never
  * deployed. Undefined outside a repository; an unknown `since` is a usage error.
  */
@@ -113,12 +110,48 @@ export function filesAtBase(folder: string, since: string | undefined): BaseFile
     base = repository.mergeBase(since);
     name = since;
   } else {
-    const ref = DEFAULT_BASES.find((candidate) => repository.resolves(candidate));
+    const ref = repository.defaultBranch();
     base = (ref === undefined ? undefined : repository.mergeBaseIfAny(ref)) ?? head;
     name = ref ?? 'HEAD';
   }
   const files = new Set(nulSeparated(repository.run(['ls-tree', '-r', '--name-only', '-z', base])).map((path) => repository.absolute(path)));
   return { base: name, files };
+}
+
+/** Where a migration counts as applied: the branch it is committed on, and whether a file is there. */
+export interface AppliedInGit {
+  /** The ref that says so, as shown to people: `origin/main`, or the base commit of `--since`. */
+  readonly ref: string;
+  has(path: string): boolean;
+}
+
+/**
+ * The files committed on the repository's default branch (the remote's HEAD, `origin/main`;
+ * else the local branch `init.defaultBranch` names, `main` or `master`): merged there, a
+ * migration has been or will be applied as it is. Undefined outside a repository, or when no
+ * default branch is known.
+ */
+export function committedOnDefaultBranch(folder: string): AppliedInGit | undefined {
+  let repository: Repository;
+  try {
+    repository = new Repository(folder, '--fix');
+  } catch {
+    return undefined;
+  }
+  const ref = repository.defaultBranch();
+  if (ref === undefined) return undefined;
+  const known = new Map<string, boolean>();
+  return {
+    ref,
+    has(path) {
+      let committed = known.get(path);
+      if (committed === undefined) {
+        committed = repository.succeeds(['cat-file', '-e', `${ref}:${repository.relative(path)}`]);
+        known.set(path, committed);
+      }
+      return committed;
+    },
+  };
 }
 
 /** Runs git in a repository's top folder, turning git's failures into one-line usage errors. */
@@ -141,6 +174,38 @@ class Repository {
 
   absolute(path: string): string {
     return resolve(this.root, path);
+  }
+
+  /** A path in the repository as git names it (forward slashes, from the top folder). */
+  relative(path: string): string {
+    return relative(this.root, path).split(sep).join('/');
+  }
+
+  /** Whether a git command succeeds (quietly). */
+  succeeds(args: readonly string[]): boolean {
+    try {
+      runGit(['--literal-pathspecs', ...args], this.root);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The branch a pull request merges into: the remote's HEAD, else a local `init.defaultBranch`, `main` or `master`. */
+  defaultBranch(): string | undefined {
+    try {
+      const remoteHead = runGit(['symbolic-ref', '--quiet', '--short', 'refs/remotes/origin/HEAD'], this.root).trim();
+      if (remoteHead !== '') return remoteHead;
+    } catch {
+      // No remote, or a remote without a HEAD: look for the usual local branches.
+    }
+    let configured: string | undefined;
+    try {
+      configured = runGit(['config', 'init.defaultBranch'], this.root).trim() || undefined;
+    } catch {
+      configured = undefined;
+    }
+    return [configured, 'main', 'master'].find((branch) => branch !== undefined && this.succeeds(['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`]));
   }
 
   run(args: readonly string[]): string {
@@ -175,16 +240,6 @@ class Repository {
       return this.mergeBase(ref);
     } catch {
       return undefined;
-    }
-  }
-
-  /** Whether a ref names a commit here. */
-  resolves(ref: string): boolean {
-    try {
-      runGit(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], this.root);
-      return true;
-    } catch {
-      return false;
     }
   }
 
