@@ -57,7 +57,7 @@ export default defineRule({
     return {
       AlterTableStmt(node, statement) {
         const table = nameOfRangeVar(node.relation);
-        if (!table || statement.schema.isNewTable(node.relation)) return;
+        if (!table || statement.schema.isNewTable(node.relation) || statement.schema.isEmptyTable(node.relation)) return;
         // A statement that rewrites the table checks NOT NULL on each row it writes: no scan of its own (the rewrite is reported by its rule).
         if (statement.locks.some((lock) => lock.role === 'table' && lock.effect === 'rewrite')) return;
         for (const { column, primaryKey } of notNullTargets(node, statement)) {
