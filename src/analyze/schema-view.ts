@@ -11,6 +11,7 @@ import {
   type TableObjectState,
   type TableState,
   type TypeState,
+  isSystemCatalog,
   objectKey,
 } from './schema-state.js';
 
@@ -18,6 +19,10 @@ import {
 export interface Position {
   readonly migration: string;
   readonly part: 'up' | 'down';
+  /** Whether another migration belongs to this one's release (`migrations.release`): they deploy together. */
+  readonly sameRelease?: ((migration: string) => boolean) | undefined;
+  /** Whether a migration has never been deployed: it is not in the base a pull request is compared with (`--since`). */
+  readonly undeployed?: ((migration: string) => boolean) | undefined;
 }
 
 /**
@@ -28,11 +33,14 @@ export class SchemaView {
   private readonly state: SchemaState;
   private readonly defaultSchema: string;
   private readonly position: Position;
+  private readonly transaction: number | undefined;
 
-  constructor(state: SchemaState, defaultSchema: string, position: Position) {
+  /** `transaction`: the one the statement runs in, when the view is a statement's. */
+  constructor(state: SchemaState, defaultSchema: string, position: Position, transaction?: number) {
     this.state = state;
     this.defaultSchema = defaultSchema;
     this.position = position;
+    this.transaction = transaction;
   }
 
   key(name: QualifiedName): string {
@@ -69,6 +77,14 @@ export class SchemaView {
     return this.state.policies.get(`${this.key(table)}:${name}`);
   }
 
+  /**
+   * Whether the history dropped an index of this name (on its own, or with its table, column or
+   * constraint) and none was created since: `DROP INDEX IF EXISTS` of it does nothing.
+   */
+  isDroppedIndex(name: QualifiedName): boolean {
+    return this.state.isDroppedIndex(this.key(name));
+  }
+
   /** The indexes on a table (those of its primary key and unique constraints too). */
   indexesOn(table: QualifiedName): IndexState[] {
     return this.state.indexesOn(this.key(table));
@@ -103,17 +119,31 @@ export class SchemaView {
   }
 
   /**
-   * Created earlier in this same file (this migration, or this rollback): nobody else uses it
-   * yet, so locking or rewriting it harms no one. Not when a branch that may not run created it:
-   * then it may be an old object with data.
+   * Created earlier in this same file (this migration, or this rollback), or by a migration that
+   * deploys with this one (an earlier file of its release, a migration the pull request adds):
+   * nobody uses it yet, so locking or rewriting it harms no one. Not when a branch that may not run
+   * created it: then it may be an old object with data.
    */
   isNew(origin: ObjectOrigin | undefined): boolean {
-    return origin !== undefined && origin.migration === this.position.migration && origin.part === this.position.part && origin.conditional !== true;
+    if (origin === undefined || origin.conditional === true) return false;
+    if (origin.migration === this.position.migration && origin.part === this.position.part) return true;
+    return this.position.part === 'up' && origin.part === 'up' && this.deploysWithThis(origin.migration);
   }
 
-  /** Created by this migration; in a rollback, by the migration the rollback reverts. */
+  /** Made by this migration or one deployed with it: no deploy separates them, so no running version saw the state between. */
+  isSameDeploy(origin: ObjectOrigin | undefined): boolean {
+    return origin !== undefined && this.deploysWithThis(origin.migration);
+  }
+
+  /** Created by this migration; in a rollback, by the migration (or the release) the rollback reverts. */
   isOwnedByThisMigration(origin: ObjectOrigin | undefined): boolean {
-    return origin !== undefined && origin.migration === this.position.migration && origin.part === 'up';
+    return origin !== undefined && origin.part === 'up' && (origin.migration === this.position.migration || this.position.sameRelease?.(origin.migration) === true);
+  }
+
+  private deploysWithThis(migration: string): boolean {
+    const { position } = this;
+    if (migration === position.migration || position.sameRelease?.(migration) === true) return true;
+    return position.undeployed !== undefined && position.undeployed(migration) && position.undeployed(position.migration);
   }
 
   /**
@@ -124,6 +154,22 @@ export class SchemaView {
   changesOfThisMigration(): readonly SchemaChange[] {
     const recording = this.state.recording;
     return recording?.migration === this.position.migration ? remainingChanges(recording, this.state) : [];
+  }
+
+  /** Whether a relation is one of PostgreSQL's system catalogs (`pg_index`, `pg_catalog.pg_class`, `information_schema.columns`), not an application table. */
+  isSystemCatalog(name: QualifiedName | RangeVar | undefined): boolean {
+    const qualified = toName(name);
+    return qualified !== undefined && isSystemCatalog(qualified, this.state, this.defaultSchema);
+  }
+
+  /**
+   * Whether the table has no rows for this statement: an earlier statement of its transaction deleted
+   * them all (DELETE without WHERE, TRUNCATE) and none was inserted since. Adding a NOT NULL column
+   * then succeeds, and scans and rewrites of it are instant (its locks are still held to the commit).
+   */
+  isEmptyTable(name: QualifiedName | RangeVar | undefined): boolean {
+    const emptiedIn = this.table(name)?.emptiedIn;
+    return emptiedIn !== undefined && emptiedIn === this.transaction;
   }
 
   /** Whether a table is new in the sense of `isNew`; unknown tables exist and hold data. */
