@@ -11,6 +11,7 @@ export type {
   Fix,
   FixDescriptors,
   MigrationInfo,
+  NewFile,
   NodeVisitors,
   ReportDescriptor,
   Rule,
@@ -20,6 +21,7 @@ export type {
   RulePreset,
   RuleSeverity,
   StatementContext,
+  Suggestion,
   TextEdit,
   Visitor,
 } from './plugin/rule.js';

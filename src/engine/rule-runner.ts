@@ -8,7 +8,7 @@ import type { Finding, FindingLock, Severity } from '../findings/finding.js';
 import type { ParsedSource } from '../parse/parser.js';
 import type { Range } from '../parse/directives.js';
 import type { FileInfo, FixDescriptors, ReportDescriptor, StatementContext, Visitor } from '../plugin/rule.js';
-import { checkedFix } from './edits.js';
+import { checkedFix, checkedSuggestion } from './edits.js';
 import { fingerprintOf } from './fingerprint.js';
 import { ignoreSuggestion } from './suppress.js';
 
@@ -153,7 +153,7 @@ export class FileRuleRunner {
       suppression: undefined,
       fix: checkedFix(descriptor.fix, text.length),
       suggestions: [
-        ...(descriptor.suggestions ?? []).flatMap((suggestion) => checkedFix(suggestion, text.length) ?? []),
+        ...(descriptor.suggestions ?? []).flatMap((suggestion) => checkedSuggestion(suggestion, text.length) ?? []),
         ignoreSuggestion(rule.id, text, statement),
       ],
     });
