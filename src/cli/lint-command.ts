@@ -166,7 +166,8 @@ async function fixFiles(options: LintOptions, stdinPath: string | undefined): Pr
   return result;
 }
 
-async function migrationsFolder(configs: ConfigLoader, cwd: string): Promise<string> {
+/** The configured migrations folder, else the first of the usual ones that exists (what `validate` and a bare `lint` lint). */
+export async function migrationsFolder(configs: ConfigLoader, cwd: string): Promise<string> {
   const configured = (await configs.forFolder(cwd)).migrationsFolder;
   if (configured !== undefined) {
     if (!existsSync(configured)) throw new UsageError(`the configured migrations folder ${configured} does not exist`);

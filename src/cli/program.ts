@@ -116,6 +116,16 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       const { runLanguageServer } = await import('../lsp/server.js');
       runLanguageServer();
     });
+  program
+    .command('mcp')
+    .description('run the Model Context Protocol server for coding agents (over standard input and output)')
+    .argument('[folder]', 'the project folder, when the agent names no workspace (default: the working folder)')
+    .option('-c, --config <path>', 'use this configuration file instead of looking one up')
+    .addHelpText('after', '\nExample, in an agent\'s MCP settings:\n  { "command": "npx", "args": ["migrate-safe", "mcp"] }\nTools: lint_sql, lint_files, statement_locks, explain_rule (docs/mcp.md).')
+    .action(async (folder: string | undefined, options: { config?: string }) => {
+      const { runMcp } = await import('./mcp-command.js');
+      setExitCode(await runMcp(folder, options));
+    });
   return program;
 }
 

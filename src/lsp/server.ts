@@ -9,7 +9,7 @@ import { loadParser } from '../parse/parser.js';
 import { packageInfo } from '../version.js';
 import { type EditSupport, FIX_ALL_KIND, SOURCE, quickFixes, workspaceEdit } from './convert.js';
 import { DocumentLinter } from './document-linter.js';
-import { statementHover } from './hover.js';
+import { statementLocks } from '../report/statement-locks.js';
 
 /** Milliseconds between the last keystroke and the lint; `initializationOptions.debounce` overrides it. */
 const DEFAULT_DEBOUNCE = 100;
@@ -137,7 +137,7 @@ export function runLanguageServer(): void {
     const statement = analysis.statements.find((candidate) => candidate.statement.start <= offset && offset <= candidate.statement.end);
     if (!statement) return null;
     return {
-      contents: { kind: 'markdown', value: statementHover(statement, analysis.pgVersion) },
+      contents: { kind: 'markdown', value: statementLocks(statement, analysis.pgVersion) },
       range: { start: linted.snapshot.positionAt(statement.statement.start), end: linted.snapshot.positionAt(statement.statement.end) },
     };
   });
