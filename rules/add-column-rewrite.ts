@@ -168,7 +168,7 @@ function help(statement: StatementContext, table: QualifiedName, column: ColumnD
   const name = column.colname ?? '';
   const notNull = constraintsOf(column).some((constraint) => constraint.contype === 'CONSTR_NOTNULL') || rewrite.fill.kind === 'sequence';
   const fill = fillSteps(statement, table, column, rewrite.fill, pgVersion);
-  const constraints = constraintSteps(table, columnConstraintPlan(table, column, notNull), 2, pgVersion);
+  const constraints = constraintSteps(table, columnConstraintPlan(table, column, notNull, statement.implicitNames), 2, pgVersion);
   const steps = [...fill.steps, ...constraints];
   if (rewrite.fill.kind === 'sequence' && rewrite.fill.identity !== undefined && pgVersion >= 12) {
     steps.push(identityStep(table, name, rewrite.fill.identity, 2 + constraints.length));

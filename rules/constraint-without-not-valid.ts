@@ -61,7 +61,7 @@ function validates(constraint: Constraint): boolean {
 }
 
 function reportConstraint(statement: StatementContext, table: QualifiedName, constraint: Constraint, pgVersion: number): void {
-  const deferred = deferredConstraint(table, constraint);
+  const deferred = deferredConstraint(table, constraint, statement.implicitNames);
   const name = quoteIdentifier(deferred?.name ?? constraint.conname ?? 'the constraint');
   const kind = constraint.contype === 'CONSTR_FOREIGN' ? 'FOREIGN KEY' : 'CHECK';
   const steps = deferred ? constraintSteps(table, { deferred: [deferred] }, 1, pgVersion) : [];
@@ -86,7 +86,7 @@ function reportColumn(statement: StatementContext, table: QualifiedName, column:
   const tableName = displayName(table);
   const steps = [
     migrationStep(1, 'add the column alone (instant)', `ALTER TABLE ${tableName} ADD COLUMN ${bareColumn(column) ?? `${quoteIdentifier(column.colname)} <type>`};`),
-    ...constraintSteps(table, columnConstraintPlan(table, column, false), 2, pgVersion),
+    ...constraintSteps(table, columnConstraintPlan(table, column, false, statement.implicitNames), 2, pgVersion),
   ];
   statement.report({
     node: validated,

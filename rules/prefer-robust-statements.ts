@@ -1,4 +1,4 @@
-import { type AlterTableCmd, type FixDescriptors, type IndexStmt, type Node, type StatementContext, defineRule, nameOfRangeVar, nodeOf, quoteIdentifier } from '../src/api.js';
+import { type AlterTableCmd, type FixDescriptors, type StatementContext, defineRule, nodeOf, quoteIdentifier } from '../src/api.js';
 import { statementFix } from './support/fixes.js';
 import { type TextEdit, applyEdits, identifierPattern, insertAfter } from './support/rewrite.js';
 
@@ -49,7 +49,10 @@ export default defineRule({
       },
       IndexStmt(node, statement) {
         if (node.if_not_exists || node.concurrent) return;
-        const name = node.idxname === undefined ? ` ${defaultIndexName(node)}` : '';
+        // IF NOT EXISTS needs a name: the one PostgreSQL would choose, written out.
+        const implicit = statement.implicitNames.get(node);
+        if (node.idxname === undefined && implicit === undefined) return;
+        const name = node.idxname === undefined ? ` ${quoteIdentifier(implicit ?? '')}` : '';
         report(statement, `CREATE INDEX${name} without IF NOT EXISTS`, [create(statement, '(?:UNIQUE\\s+)?INDEX', `IF NOT EXISTS${name}`)]);
       },
       CreateSchemaStmt(node, statement) {
@@ -146,14 +149,4 @@ function alterTableEdit(statement: StatementContext, command: AlterTableCmd | un
     default:
       return [];
   }
-}
-
-/** The name PostgreSQL gives an unnamed index (`agents_team_id_idx`), which IF NOT EXISTS requires written out. */
-function defaultIndexName(node: IndexStmt): string {
-  const table = nameOfRangeVar(node.relation)?.name ?? 'table';
-  const columns = (node.indexParams ?? []).map((parameter: Node) => {
-    const element = nodeOf(parameter, 'IndexElem');
-    return element?.name ?? nodeOf(element?.expr, 'FuncCall')?.funcname?.map((part) => nodeOf(part, 'String')?.sval).at(-1) ?? 'expr';
-  });
-  return quoteIdentifier(`${table}_${columns.join('_')}_idx`);
 }

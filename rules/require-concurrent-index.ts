@@ -1,4 +1,4 @@
-import { type StatementContext, defineRule, displayName, nameOfRangeVar } from '../src/api.js';
+import { type StatementContext, defineRule, displayName, nameOfRangeVar, quoteIdentifier } from '../src/api.js';
 import { concurrentlyFixes } from './support/fixes.js';
 import { migrationOfItsOwn } from './support/help.js';
 
@@ -38,7 +38,7 @@ export default defineRule({
         const partitioned = statement.schema.table(node.relation)?.kind === 'partitioned-table';
         statement.report({
           message: `CREATE ${kind} without CONCURRENTLY on existing table ${tableName} takes a SHARE lock: every INSERT, UPDATE and DELETE on ${tableName} waits until the whole index is built.`,
-          help: partitioned ? partitionedHelp(statement.statement.text, node.idxname, tableName) : concurrentHelp(statement, node.idxname),
+          help: partitioned ? partitionedHelp(statement.statement.text, statement.implicitNames.get(node), tableName) : concurrentHelp(statement, node.idxname),
           // PostgreSQL cannot build an index on a partitioned table concurrently: no textual fix there.
           ...(partitioned ? {} : concurrentlyFixes(statement)),
         });
@@ -61,7 +61,7 @@ function concurrentHelp(statement: StatementContext, indexName: string | undefin
 
 /** PostgreSQL cannot build an index CONCURRENTLY on a partitioned table: build it per partition, then attach. */
 function partitionedHelp(statementText: string, indexName: string | undefined, tableName: string): string {
-  const parentIndex = indexName ?? `${tableName}_idx`;
+  const parentIndex = indexName === undefined ? '<index>' : quoteIdentifier(indexName);
   return [
     `-- ${tableName} is partitioned: create the index on the parent only (instant, the index starts invalid),`,
     `${statementText.replace(/\bON\s+(?!ONLY\b)/i, 'ON ONLY ')};`,

@@ -45,7 +45,7 @@ function buildsIndex(constraint: Constraint): boolean {
 }
 
 function reportConstraint(statement: StatementContext, table: QualifiedName, constraint: Constraint, pgVersion: number): void {
-  const plan = indexBackedConstraint(table, constraint);
+  const plan = indexBackedConstraint(table, constraint, statement.implicitNames);
   const notNull = plan.primary ? plan.columns.filter((column) => statement.schema.column(table, column)?.notNull !== true) : [];
   statement.report({
     node: constraint,
@@ -63,10 +63,10 @@ function reportColumn(statement: StatementContext, table: QualifiedName, column:
   const unique = constraints.find((constraint) => constraint.contype === 'CONSTR_UNIQUE');
   if (!unique || column.colname === undefined || constraints.some((constraint) => constraint.contype === 'CONSTR_PRIMARY')) return;
   const tableName = displayName(table);
-  const plan = indexBackedConstraint(table, unique, column.colname);
+  const plan = indexBackedConstraint(table, unique, statement.implicitNames, column.colname);
   const steps = [
     migrationStep(1, 'add the column alone (instant)', `ALTER TABLE ${tableName} ADD COLUMN ${bareColumn(column) ?? `${quoteIdentifier(column.colname)} <type>`};`),
-    ...constraintSteps(table, columnConstraintPlan(table, column, false), 2, pgVersion),
+    ...constraintSteps(table, columnConstraintPlan(table, column, false, statement.implicitNames), 2, pgVersion),
   ];
   statement.report({
     node: unique,

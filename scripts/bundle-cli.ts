@@ -34,6 +34,9 @@ const EXTERNAL = [
   'cosmiconfig',
   // Required on first use, only by runs that print SQL back (src/parse/deparse.ts).
   'pgsql-deparser',
+  // The database client: up, down, status, history, backup and restore only.
+  'pg',
+  'pg-connection-string',
   // The language server's packages: `migrate-safe lsp` only.
   'vscode-languageserver',
   'vscode-languageserver-textdocument',

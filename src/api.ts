@@ -50,6 +50,7 @@ export {
 } from './analyze/ast.js';
 export type { LockAcquisition, RelationRole } from './analyze/classify.js';
 export { type ExpressionVolatility, expressionVolatility } from './analyze/expressions.js';
+export { type ImplicitNames, MAX_NAME_BYTES, makeObjectName } from './analyze/implicit-names.js';
 export { STATEMENT_FORMS, type StatementForm, type TableEffect, formFactsFor, statementForm } from './analyze/lock-facts.js';
 export { LOCK_MODES, type LockImpact, type LockMode, blocksTraffic, describeImpact, lockImpact, lockStrength } from './analyze/lock-modes.js';
 export type {

@@ -159,7 +159,14 @@ describe('findings', () => {
           scan: true,
         },
       ],
-      summary: { files: 1, problems: 1, errors: 1, warnings: 0, suppressed: 0 },
+      summary: {
+        files: 1,
+        problems: 1,
+        errors: 1,
+        warnings: 0,
+        suppressed: 0,
+        transactions: [{ project: '.', layout: 'plain', modes: ["each statement runs on its own, as psql runs a file: only the file's own BEGIN opens a transaction"] }],
+      },
     });
   });
 

@@ -167,7 +167,26 @@ describe('fixes of the catalogue\'s rules', () => {
         'm/2.sql': 'ALTER TABLE t ADD CONSTRAINT t_p_fk FOREIGN KEY (p_id) REFERENCES p (id) ON DELETE CASCADE, ADD CHECK (id > 0 AND id <> (1 + 2)) ;\n',
       },
       fixed:
-        'ALTER TABLE t ADD CONSTRAINT t_p_fk FOREIGN KEY (p_id) REFERENCES p (id) ON DELETE CASCADE NOT VALID, ADD CONSTRAINT t_check CHECK (id > 0 AND id <> (1 + 2)) NOT VALID ;\nALTER TABLE t VALIDATE CONSTRAINT t_check;\nALTER TABLE t VALIDATE CONSTRAINT t_p_fk;\n',
+        'ALTER TABLE t ADD CONSTRAINT t_p_fk FOREIGN KEY (p_id) REFERENCES p (id) ON DELETE CASCADE NOT VALID, ADD CONSTRAINT t_id_check CHECK (id > 0 AND id <> (1 + 2)) NOT VALID ;\nALTER TABLE t VALIDATE CONSTRAINT t_id_check;\nALTER TABLE t VALIDATE CONSTRAINT t_p_fk;\n',
+    },
+    {
+      // Named ck_check twice, the server refused the second (issue 14, item 2).
+      name: 'constraint-without-not-valid: unnamed CHECKs get the names PostgreSQL gives them, unique in the schema as the history knows it',
+      rule: 'constraint-without-not-valid',
+      setup: '',
+      files: {
+        'm/1.sql': 'CREATE TABLE ck (a int UNIQUE, b int CHECK (b > 0));\nCREATE TABLE other (a int, CONSTRAINT ck_check CHECK (a > 0));\n',
+        'm/2.sql': 'ALTER TABLE ck ADD CHECK (b < 50);\nALTER TABLE ck ADD CHECK (a < b);\nALTER TABLE ck ADD FOREIGN KEY (a) REFERENCES ck (a);\n',
+      },
+      fixed: [
+        'ALTER TABLE ck ADD CONSTRAINT ck_b_check1 CHECK (b < 50) NOT VALID;',
+        'ALTER TABLE ck VALIDATE CONSTRAINT ck_b_check1;',
+        'ALTER TABLE ck ADD CONSTRAINT ck_check1 CHECK (a < b) NOT VALID;',
+        'ALTER TABLE ck VALIDATE CONSTRAINT ck_check1;',
+        'ALTER TABLE ck ADD CONSTRAINT ck_a_fkey FOREIGN KEY (a) REFERENCES ck (a) NOT VALID;',
+        'ALTER TABLE ck VALIDATE CONSTRAINT ck_a_fkey;',
+        '',
+      ].join('\n'),
     },
   ];
 

@@ -143,7 +143,7 @@ describe('SARIF of the bundled examples', () => {
       ],
     });
     expect(result?.message.text).toContain('Lock: takes SHARE on agents: blocks writes (reads continue)');
-    expect(result?.message.text).toContain('Safe alternative:\n-- In a migration of its own');
+    expect(result?.message.text).toContain('Safe alternative:\n-- Migration 1: this migration, without this statement\n-- Migration 2: a migration of its own, run without a transaction block');
     for (const each of run.results) expect(run.tool.driver.rules[each.ruleIndex ?? -1]?.id).toBe(each.ruleId);
     expect(run.invocations).toEqual([{ executionSuccessful: true, toolExecutionNotifications: [] }]);
   });

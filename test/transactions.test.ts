@@ -49,12 +49,32 @@ describe('each layout runs files the way its tool does', () => {
     ]);
   });
 
-  it("supabase with the guide's rollback/ folder: run by the guide's own script, statement by statement", async () => {
-    expect(await seen({ 'supabase/migrations/1_a.sql': TWO, 'supabase/migrations/rollback/1_a_down.sql': 'SELECT 1;\n' })).toEqual([
-      'supabase/migrations/1_a.sql:1 out',
-      'supabase/migrations/1_a.sql:2 out',
-      'supabase/migrations/rollback/1_a_down.sql:1 out',
+  it("supabase with the guide's rollback/ folder: the migrations still run as the Supabase CLI runs them; the rollbacks as migrate-safe down does", async () => {
+    expect(
+      await seen({
+        'supabase/migrations/1_a.sql': TWO,
+        'supabase/migrations/rollback/1_a_down.sql': 'ALTER TABLE agents DROP COLUMN b;\nALTER TABLE agents DROP COLUMN a;\n',
+        'supabase/migrations/2_b.sql': 'CREATE INDEX CONCURRENTLY i ON agents (a);\n',
+        'supabase/migrations/rollback/2_b_down.sql': 'SELECT 1;\nDROP INDEX CONCURRENTLY i;\n',
+      }),
+    ).toEqual([
+      'supabase/migrations/1_a.sql:1 in tool',
+      'supabase/migrations/1_a.sql:2 in tool',
+      'supabase/migrations/2_b.sql:1 out',
+      'supabase/migrations/rollback/1_a_down.sql:1 in tool',
+      'supabase/migrations/rollback/1_a_down.sql:2 in tool',
+      'supabase/migrations/rollback/2_b_down.sql:1 out',
+      'supabase/migrations/rollback/2_b_down.sql:2 out',
     ]);
+  });
+
+  it('supabase: a file whose first line is the Supabase CLI\'s "-- pg-delta: transaction=false" runs statement by statement', async () => {
+    expect(
+      await seen({
+        'supabase/migrations/1_a.sql': `-- pg-delta: transaction=false\r\n${TWO}`,
+        'supabase/migrations/2_b.sql': `SELECT 1;\n-- pg-delta: transaction=false\n${TWO}`,
+      }),
+    ).toEqual(['supabase/migrations/1_a.sql:2 out', 'supabase/migrations/1_a.sql:3 out', 'supabase/migrations/2_b.sql:1 in tool', 'supabase/migrations/2_b.sql:3 in tool', 'supabase/migrations/2_b.sql:4 in tool']);
   });
 
   it('golang-migrate: a file of several statements is one implicit transaction, also after a COMMIT; one statement runs alone', async () => {
@@ -177,5 +197,55 @@ export const rules = [defineRule({
     expect(messages([])).toEqual(['db/migrations/1_a.sql:2 in', 'db/migrations/1_a.sql:3 in', 'db/migrations/1_a.sql:5 in', 'plain/1_a.sql:1 out', 'plain/1_a.sql:2 out']);
     expect(messages(['--no-assume-in-transaction']).map((line) => line.split(' ')[1])).toEqual(['out', 'out', 'out', 'out', 'out']);
     expect(messages(['--assume-in-transaction']).map((line) => line.split(' ')[1])).toEqual(['in', 'in', 'in', 'in', 'in']);
+  });
+});
+
+describe('migrations.appliedBy: "migrate-safe" makes the linter assume what migrate-safe up does', () => {
+  const config = JSON.stringify({ migrations: { appliedBy: 'migrate-safe' } });
+
+  it('one transaction per file; a file with a statement refused in a block runs statement by statement, whatever the layout', async () => {
+    expect(
+      await seen({
+        '.migrate-saferc.json': config,
+        'supabase/migrations/1_a.sql': 'ALTER TABLE agents ADD COLUMN a int;\nCREATE INDEX CONCURRENTLY i ON agents (a);\nALTER TABLE agents ADD COLUMN b int;\n',
+        'supabase/migrations/2_b.sql': TWO,
+        'migrations/1_a.sql': TWO,
+      }),
+    ).toEqual([
+      'migrations/1_a.sql:1 in tool',
+      'migrations/1_a.sql:2 in tool',
+      'supabase/migrations/1_a.sql:1 out',
+      'supabase/migrations/1_a.sql:2 out',
+      'supabase/migrations/1_a.sql:3 out',
+      'supabase/migrations/2_b.sql:1 in tool',
+      'supabase/migrations/2_b.sql:2 in tool',
+    ]);
+  });
+
+  it('sees the lock_timeout up sets, says once how the files run, and gives it in the JSON summary', () => {
+    const files = {
+      'supabase/migrations/1_create.sql': 'CREATE TABLE agents (id bigint PRIMARY KEY);\nALTER TABLE agents ENABLE ROW LEVEL SECURITY;\n',
+      'supabase/migrations/2_alter.sql': 'ALTER TABLE agents ADD COLUMN a int;\nALTER TABLE agents ADD COLUMN b int;\n',
+    };
+    const args = ['lint', 'supabase/migrations', '--rule', 'require-lock-timeout=error', '--rule', 'missing-rollback=off'];
+    const byTool = project(files);
+    const text = runCli(args, { cwd: byTool });
+    expect(text.stdout).toContain('require-lock-timeout');
+    expect(text.stdout.match(/^transactions in supabase\/migrations: .*$/gm)).toEqual([
+      'transactions in supabase/migrations: the Supabase CLI runs each migration file in one transaction (a statement PostgreSQL refuses in one runs on its own)',
+    ]);
+    const byMigrateSafe = project({ ...files, '.migrate-saferc.json': JSON.stringify({ migrations: { appliedBy: 'migrate-safe' }, database: { lockTimeout: '2s' } }) });
+    const json = JSON.parse(runCli([...args, '--format', 'json'], { cwd: byMigrateSafe }).stdout) as {
+      findings: { ruleId: string }[];
+      summary: { transactions: { project: string; layout: string; modes: string[] }[] };
+    };
+    expect(json.findings.map((finding) => finding.ruleId)).toEqual([]);
+    expect(json.summary.transactions).toEqual([
+      {
+        project: 'supabase/migrations',
+        layout: 'supabase',
+        modes: ['migrate-safe runs each file in one transaction with lock_timeout 2s and statement_timeout 15min (a file with CONCURRENTLY, VACUUM or its own BEGIN runs statement by statement)'],
+      },
+    ]);
   });
 });

@@ -1,4 +1,4 @@
-import { type ColumnDef, type Constraint, type QualifiedName, constraintsOf, displayName, quoteIdentifier, sqlOf, stringsOf } from '../../src/api.js';
+import { type ColumnDef, type Constraint, type ImplicitNames, type QualifiedName, constraintsOf, displayName, makeObjectName, quoteIdentifier, sqlOf, stringsOf } from '../../src/api.js';
 import { migrationStep } from './help.js';
 
 /** A CHECK or FOREIGN KEY added NOT VALID now and validated in a later migration. */
@@ -108,7 +108,7 @@ function finalStatements(
  * `<table>_<col>_not_null`: PostgreSQL 18 gives that name to the NOT NULL constraint SET NOT NULL creates.
  */
 export function notNullCheck(table: QualifiedName, column: string): DeferredConstraint {
-  const name = `${table.name}_${column}_not_null_check`;
+  const name = makeObjectName(table.name, column, 'not_null_check');
   return { name, clause: `CONSTRAINT ${quoteIdentifier(name)} CHECK (${quoteIdentifier(column)} IS NOT NULL) NOT VALID` };
 }
 
@@ -120,37 +120,32 @@ function uniqueIndexStatement(table: QualifiedName, constraint: IndexBackedConst
 }
 
 /**
- * A CHECK or FOREIGN KEY as a table constraint added NOT VALID, with the name PostgreSQL would
- * give it when it has none; `column` is the column it was written on, for a column constraint.
+ * A CHECK or FOREIGN KEY as a table constraint added NOT VALID, named: `names` has the name
+ * PostgreSQL gives it when it has none (the statement's `implicitNames`); `column` is the column
+ * it was written on, for a column constraint.
  */
-export function deferredConstraint(table: QualifiedName, constraint: Constraint, column?: string): DeferredConstraint | undefined {
+export function deferredConstraint(table: QualifiedName, constraint: Constraint, names: ImplicitNames, column?: string): DeferredConstraint | undefined {
   const foreign = constraint.contype === 'CONSTR_FOREIGN';
-  const columns = column !== undefined ? [column] : foreign ? stringsOf(constraint.fk_attrs) : [];
-  const name = constraint.conname ?? defaultName(table, columns, foreign ? 'fkey' : 'check');
+  const name = names.get(constraint) ?? constraint.conname;
+  if (name === undefined) return undefined;
   const fkAttrs = foreign && column !== undefined ? [{ String: { sval: column } }] : constraint.fk_attrs;
   const clause = sqlOf({ Constraint: { ...constraint, conname: name, skip_validation: true, fk_attrs: fkAttrs } });
   return clause === undefined ? undefined : { name, clause };
 }
 
-/** A UNIQUE or PRIMARY KEY constraint as one to build from a concurrently created index. */
-export function indexBackedConstraint(table: QualifiedName, constraint: Constraint, column?: string): IndexBackedConstraint {
+/** A UNIQUE or PRIMARY KEY constraint as one to build from a concurrently created index, named as in `deferredConstraint`. */
+export function indexBackedConstraint(table: QualifiedName, constraint: Constraint, names: ImplicitNames, column?: string): IndexBackedConstraint {
   const primary = constraint.contype === 'CONSTR_PRIMARY';
   const columns = column !== undefined ? [column] : stringsOf(constraint.keys);
   const deferrable = constraint.deferrable ? ` DEFERRABLE${constraint.initdeferred ? ' INITIALLY DEFERRED' : ''}` : '';
   return {
-    // PostgreSQL names a unique index after all its columns, INCLUDE ones too.
-    name: constraint.conname ?? (primary ? `${table.name}_pkey` : defaultName(table, [...columns, ...stringsOf(constraint.including)], 'key')),
+    name: names.get(constraint) ?? constraint.conname ?? makeObjectName(table.name, undefined, primary ? 'pkey' : 'key'),
     primary,
     columns,
     include: stringsOf(constraint.including),
     nullsNotDistinct: constraint.nulls_not_distinct === true,
     deferrable,
   };
-}
-
-/** How PostgreSQL names a constraint written without a name. */
-function defaultName(table: QualifiedName, columns: readonly string[], suffix: string): string {
-  return [table.name, ...columns, suffix].join('_');
 }
 
 /** The constraint types that PostgreSQL checks against every existing row, or builds an index for. */
@@ -165,17 +160,17 @@ export function bareColumn(column: ColumnDef, keep: (constraint: Constraint) => 
 }
 
 /** The CHECK, REFERENCES, UNIQUE and PRIMARY KEY constraints written on a column, as a plan. */
-export function columnConstraintPlan(table: QualifiedName, column: ColumnDef, notNull: boolean): ConstraintPlan {
+export function columnConstraintPlan(table: QualifiedName, column: ColumnDef, notNull: boolean, names: ImplicitNames): ConstraintPlan {
   const name = column.colname ?? '';
   const indexBacked: IndexBackedConstraint[] = [];
   const deferred: DeferredConstraint[] = [];
   let primary = false;
   for (const constraint of constraintsOf(column)) {
     if (constraint.contype === 'CONSTR_UNIQUE' || constraint.contype === 'CONSTR_PRIMARY') {
-      indexBacked.push(indexBackedConstraint(table, constraint, name));
+      indexBacked.push(indexBackedConstraint(table, constraint, names, name));
       primary ||= constraint.contype === 'CONSTR_PRIMARY';
     } else if (constraint.contype === 'CONSTR_CHECK' || constraint.contype === 'CONSTR_FOREIGN') {
-      const entry = deferredConstraint(table, constraint, name);
+      const entry = deferredConstraint(table, constraint, names, name);
       if (entry) deferred.push(entry);
     }
   }

@@ -7,6 +7,7 @@ import type {
   Constraint,
   CreateStmt,
   CreateTrigStmt,
+  IndexStmt,
   DropStmt,
   IndexElem,
   Node,
@@ -25,7 +26,6 @@ import {
   nodeOf,
   stringsOf,
   unwrap,
-  walk,
 } from './ast.js';
 import {
   type ColumnCopy,
@@ -43,10 +43,13 @@ import {
   domainChecksValues,
   objectKey,
 } from './schema-state.js';
+import { type ImplicitNames, columnsUsedBy, makeObjectName, nameAddition } from './implicit-names.js';
 
 export interface ApplyContext {
   readonly origin: ObjectOrigin;
   readonly defaultSchema: string;
+  /** The names of the constraints and index the statement creates (implicitNames). */
+  readonly names: ImplicitNames;
 }
 
 type Apply = (state: SchemaState, fields: never, context: ApplyContext) => void;
@@ -85,10 +88,11 @@ const APPLIERS: Readonly<Record<string, Apply>> = {
   },
   AlterTableStmt: alterTable,
   RenameStmt: rename,
-  IndexStmt: (state, fields: { idxname?: string; relation?: RangeVar; unique?: boolean; primary?: boolean; indexParams?: Node[]; whereClause?: Node }, context) => {
+  IndexStmt: (state, fields: IndexStmt, context) => {
     const table = nameOfRangeVar(fields.relation);
-    if (!table) return;
-    const name = { schema: table.schema, name: fields.idxname ?? `${table.name}_idx` };
+    const indexName = context.names.get(fields);
+    if (!table || indexName === undefined) return;
+    const name = { schema: table.schema, name: indexName };
     const key = objectKey(name, context.defaultSchema);
     if (state.indexes.has(key)) return;
     const unique = fields.unique === true || fields.primary === true;
@@ -257,16 +261,6 @@ function partitionKeyColumns(spec: PartitionSpec | undefined): string[] | undefi
   });
 }
 
-/** The columns an expression refers to, each once. */
-function columnsUsedBy(expression: Node | undefined): string[] {
-  const columns = new Set<string>();
-  walk(expression, (type, fields) => {
-    if (type !== 'ColumnRef') return;
-    const column = stringsOf(fields.fields as Node[] | undefined).at(-1);
-    if (column !== undefined) columns.add(column);
-  });
-  return [...columns];
-}
 
 /**
  * A table as one statement changes it. State entries are immutable (a checkpoint keeps the replaced
@@ -350,12 +344,12 @@ function addConstraint(state: SchemaState, table: TableDraft, constraint: Constr
   const usedIndexKey = constraint.indexname === undefined ? undefined : objectKey({ schema: table.name.schema, name: constraint.indexname }, context.defaultSchema);
   const used = usedIndexKey === undefined ? undefined : state.indexes.get(usedIndexKey);
   withConstraint(table, constraint, used ? [...used.columns] : columns, context);
-  if (constraint.contype === 'CONSTR_PRIMARY' || constraint.contype === 'CONSTR_UNIQUE') {
+  if (constraint.contype === 'CONSTR_PRIMARY' || constraint.contype === 'CONSTR_UNIQUE' || constraint.contype === 'CONSTR_EXCLUSION') {
     const indexColumns = used ? [...used.columns] : constraintColumns(constraint, columns);
-    const name = { schema: table.name.schema, name: constraint.conname ?? defaultConstraintName(table, constraint, indexColumns) };
+    const name = { schema: table.name.schema, name: constraintName(table, constraint, indexColumns, context) };
     const key = objectKey(name, context.defaultSchema);
     if (usedIndexKey !== undefined) state.setIndex(usedIndexKey, undefined);
-    state.setIndex(key, { key, name, table: table.key, unique: true, columns: indexColumns, origin: used?.origin ?? context.origin });
+    state.setIndex(key, { key, name, table: table.key, unique: constraint.contype !== 'CONSTR_EXCLUSION', columns: indexColumns, origin: used?.origin ?? context.origin });
   }
 }
 
@@ -372,7 +366,7 @@ function withConstraint(table: TableDraft, constraint: Constraint, columnsOfColu
   const kind = constraint.contype ? CONSTRAINT_KINDS[constraint.contype] : undefined;
   if (!kind) return;
   const columns = constraintColumns(constraint, columnsOfColumnDef);
-  const name = constraint.conname ?? defaultConstraintName(table, constraint, columns);
+  const name = constraintName(table, constraint, columns, context);
   const validated = constraint.skip_validation !== true;
   const provesNotNull = kind === 'not-null' ? columns[0] : notNullCheckColumn(constraint);
   const entry: ConstraintState = {
@@ -399,6 +393,12 @@ function constraintColumns(constraint: Constraint, columnsOfColumnDef: string[])
   if (columnsOfColumnDef.length > 0) return columnsOfColumnDef;
   if (constraint.contype === 'CONSTR_FOREIGN') return stringsOf(constraint.fk_attrs);
   if (constraint.contype === 'CONSTR_CHECK') return columnsUsedBy(constraint.raw_expr);
+  if (constraint.contype === 'CONSTR_EXCLUSION') {
+    return (constraint.exclusions ?? []).flatMap((pair) => {
+      const element = nodeOf(nodeOf(pair, 'List')?.items?.[0], 'IndexElem');
+      return element?.name ?? columnsUsedBy(element?.expr);
+    });
+  }
   return stringsOf(constraint.keys);
 }
 
@@ -418,23 +418,9 @@ function notNullCheckColumn(constraint: Constraint): string | undefined {
   return undefined;
 }
 
-/** The names PostgreSQL gives unnamed constraints. */
-function defaultConstraintName(table: { readonly name: QualifiedName }, constraint: Constraint, columns: readonly string[]): string {
-  const base = table.name.name;
-  switch (constraint.contype) {
-    case 'CONSTR_PRIMARY':
-      return `${base}_pkey`;
-    case 'CONSTR_UNIQUE':
-      return `${base}_${columns.join('_')}_key`;
-    case 'CONSTR_FOREIGN':
-      return `${base}_${columns.join('_')}_fkey`;
-    case 'CONSTR_EXCLUSION':
-      return `${base}_${columns.join('_')}_excl`;
-    case 'CONSTR_NOTNULL':
-      return `${base}_${columns.join('_')}_not_null`;
-    default:
-      return `${base}_${columns.length > 0 ? `${columns.join('_')}_` : ''}check`;
-  }
+/** The constraint's name: written, or chosen by PostgreSQL (implicitNames); a NOT NULL constraint is named `<table>_<column>_not_null` (PostgreSQL 18). */
+function constraintName(table: { readonly name: QualifiedName }, constraint: Constraint, columns: readonly string[], context: ApplyContext): string {
+  return context.names.get(constraint) ?? constraint.conname ?? makeObjectName(table.name.name, nameAddition(columns), 'not_null');
 }
 
 function alterTable(state: SchemaState, fields: AlterTableStmt, context: ApplyContext): void {

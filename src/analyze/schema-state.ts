@@ -211,6 +211,59 @@ class ObjectsByOwner<T> {
   }
 }
 
+/**
+ * How many constraints of each name each schema holds: PostgreSQL chooses a name for an unnamed
+ * constraint that no constraint of the schema has. Built on the first question (a history that
+ * names all its constraints never asks), then kept up to date with every change of the tables.
+ */
+class ConstraintNames {
+  private readonly tables: ReadonlyMap<string, TableState>;
+  private counts: Map<string, number> | undefined;
+
+  constructor(tables: ReadonlyMap<string, TableState>) {
+    this.tables = tables;
+  }
+
+  has(schema: string, name: string): boolean {
+    this.counts ??= this.build();
+    return (this.counts.get(constraintKey(schema, name)) ?? 0) > 0;
+  }
+
+  /** Follows a change of the tables, before it is made: `key` gets `table` (undefined: it goes). */
+  change(key: string, table: TableState | undefined): void {
+    if (!this.counts) return;
+    const previous = this.tables.get(key);
+    if (previous?.constraints === table?.constraints && previous?.key === table?.key) return;
+    if (previous) this.count(previous, -1);
+    if (table) this.count(table, 1);
+  }
+
+  private build(): Map<string, number> {
+    this.counts = new Map();
+    for (const table of this.tables.values()) this.count(table, 1);
+    return this.counts;
+  }
+
+  private count(table: TableState, by: 1 | -1): void {
+    const counts = this.counts;
+    if (!counts) return;
+    const schema = schemaOfKey(table);
+    for (const name of table.constraints.keys()) {
+      const key = constraintKey(schema, name);
+      counts.set(key, (counts.get(key) ?? 0) + by);
+    }
+  }
+}
+
+function constraintKey(schema: string, name: string): string {
+  return `${schema}\0${name}`;
+}
+
+/** The schema a table's key places it in (`schema.name`, the default schema filled in). */
+function schemaOfKey(table: TableState): string {
+  return table.key.slice(0, table.key.length - table.name.name.length - 1);
+}
+
 /** A rename a migration made; chains (a to b, b to c) are kept as one (a to c), a rename back removes it. */
 export interface RenameRecord {
   readonly kind: 'table' | 'column' | 'constraint' | 'index' | 'policy' | 'trigger' | 'type' | 'function' | 'enum-value';
@@ -262,6 +315,7 @@ export class SchemaState {
   private readonly policiesByTable = new ObjectsByOwner(this.policyMap, (policy) => policy.table);
   private readonly triggersByTable = new ObjectsByOwner(this.triggerMap, (trigger) => trigger.table);
   private readonly partitionsByParent = new ObjectsByOwner(this.tableMap, (table) => table.partitionOf);
+  private readonly constraintNames = new ConstraintNames(this.tableMap);
   private readonly journal: JournalEntry[] = [];
   private openCheckpoints = 0;
   private current: Recording | undefined;
@@ -301,6 +355,17 @@ export class SchemaState {
   /** The partitions attached to a table, by its key. */
   partitionsOf(table: string): TableState[] {
     return this.partitionsByParent.objectsOf(table);
+  }
+
+  /** A table, view or index of that name exists in the schema (they share one namespace). */
+  hasRelation(schema: string, name: string): boolean {
+    const key = `${schema}.${name}`;
+    return this.tableMap.has(key) || this.indexMap.has(key);
+  }
+
+  /** Some table of the schema has a constraint of that name. */
+  hasConstraint(schema: string, name: string): boolean {
+    return this.constraintNames.has(schema, name);
   }
 
   setTable(key: string, table: TableState | undefined): void {
@@ -375,7 +440,7 @@ export class SchemaState {
   toData(): Record<string, unknown> {
     const data: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(this)) {
-      if (value instanceof ObjectsByOwner || name === 'journal' || name === 'openCheckpoints') continue;
+      if (value instanceof ObjectsByOwner || value instanceof ConstraintNames || name === 'journal' || name === 'openCheckpoints') continue;
       data[name] = value;
     }
     return data;
@@ -418,6 +483,7 @@ export class SchemaState {
 
   private write<T>(kind: SnapshotKind, map: Map<string, T>, key: string, value: T | undefined): void {
     this.byOwner(kind)?.change(key, value);
+    if (kind === 'tables') this.constraintNames.change(key, value as TableState | undefined);
     if (value === undefined) map.delete(key);
     else map.set(key, value);
   }

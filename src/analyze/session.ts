@@ -1,8 +1,7 @@
 import type { Node } from '@pgsql/types';
-import type { TransactionPolicy } from '../discover/types.js';
 import { constantText, nodeOf, stringsOf, unwrap } from './ast.js';
 import type { LockAcquisition } from './classify.js';
-import { controlsTransaction, refusesTransactionBlock } from './transaction-block.js';
+import { type ExecutionPlan, type ExecutionUnit, STATEMENT_BY_STATEMENT } from './transaction-model.js';
 
 /** The transaction a statement runs in. */
 export interface TransactionInfo {
@@ -79,45 +78,14 @@ const TRACKED_SETTINGS: Readonly<Record<string, SettingName>> = {
 
 const NO_SETTINGS: SessionSettings = { lockTimeout: undefined, statementTimeout: undefined, searchPath: undefined, timeZone: undefined };
 
-/** How the migration tool's transaction covers one file, once its statements are known. */
-export interface FileWrapping {
-  /** The tool's block covers the file from its first statement. */
-  readonly wrapped: boolean;
-  /** After a COMMIT or ROLLBACK the following statements are in a new block of the tool's (a query string's implicit transaction). */
-  readonly reopensAfterEnd: boolean;
-  /** Statements PostgreSQL refuses in a block run on their own between the tool's blocks (the Supabase CLI). */
-  readonly refusedRunAlone: boolean;
-  readonly reason: string | undefined;
-}
-
-const UNWRAPPED: FileWrapping = { wrapped: false, reopensAfterEnd: false, refusedRunAlone: false, reason: undefined };
-
-/** What a tool's transaction policy means for a file with these statements. */
-export function fileWrapping(policy: TransactionPolicy, statements: readonly Node[]): FileWrapping {
-  if (policy.mode === 'none') return UNWRAPPED;
-  if (policy.ownTransactionRunsAsWritten && statements.some(controlsTransaction)) return UNWRAPPED;
-  if (policy.nonTransactional === 'unwrap-file' && statements.length > 0 && statements.every(refusesTransactionBlock)) return UNWRAPPED;
-  // PostgreSQL opens an implicit block only for a query string of several statements.
-  if (policy.mode === 'query-string' && statements.length < 2) return UNWRAPPED;
-  return {
-    wrapped: true,
-    reopensAfterEnd: policy.mode === 'query-string',
-    refusedRunAlone: policy.nonTransactional === 'alone',
-    reason: policy.reason,
-  };
-}
-
-/** The wrapping `assumeInTransaction` describes: the whole file in one block. */
-export function assumedWrapping(assumeInTransaction: boolean): FileWrapping {
-  return assumeInTransaction ? { wrapped: true, reopensAfterEnd: false, refusedRunAlone: false, reason: 'the file is assumed to run in one transaction (assumeInTransaction)' } : UNWRAPPED;
-}
-
 /**
- * Follows a file's transactions and settings statement by statement, as PostgreSQL would:
- * SET lasts for the session, SET LOCAL until the transaction ends, ROLLBACK undoes both.
+ * Follows a file's transactions and settings statement by statement, as PostgreSQL would when the
+ * migration tool sends them as its plan says (src/analyze/transaction-model.ts): the tool's BEGIN
+ * before each of its blocks and COMMIT after, the file's own BEGIN, COMMIT and ROLLBACK, SET for
+ * the session, SET LOCAL until the transaction ends, ROLLBACK undoing both.
  */
 export class SessionTracker {
-  private inBlock: boolean;
+  private inBlock = false;
   private explicit = false;
   private transactionId: number;
   /** The locks taken so far in the current block; a new array for each block, only added to while the block lasts. */
@@ -125,42 +93,56 @@ export class SessionTracker {
   private settings: SessionSettings = NO_SETTINGS;
   private settingsAtBlockStart: SessionSettings = NO_SETTINGS;
   private readonly newTransactionId: () => number;
-  private readonly wrapping: FileWrapping;
-  /** The statement runs on its own between two blocks of the tool's: the next block opens after it. */
-  private reopenAfterStatement = false;
+  private readonly plan: ExecutionPlan;
+  private unitIndex = -1;
+  private statementIndex = 0;
 
-  /** `wrapping`: how the migration tool's transaction covers the file (`true`: the whole file in one block). */
-  constructor(newTransactionId: () => number, wrapping: FileWrapping | boolean) {
+  /** `plan`: how the migration tool sends the file's statements (`true`/`false`: the whole file in one block, or none). */
+  constructor(newTransactionId: () => number, plan: ExecutionPlan | boolean) {
     this.newTransactionId = newTransactionId;
-    this.wrapping = typeof wrapping === 'boolean' ? assumedWrapping(wrapping) : wrapping;
-    this.inBlock = this.wrapping.wrapped;
+    this.plan = typeof plan === 'boolean' ? { policy: STATEMENT_BY_STATEMENT, units: [{ kind: plan ? 'block' : 'each', start: 0, end: Number.MAX_SAFE_INTEGER }] } : plan;
     this.transactionId = newTransactionId();
   }
 
   /** The transaction and settings in force for this statement. */
   enter(node: Node): { transaction: TransactionInfo; settings: SessionSettings } {
+    this.followPlan(this.statementIndex++);
     const kind = nodeOf(node, 'TransactionStmt')?.kind;
     const begins = kind === 'TRANS_STMT_BEGIN' || kind === 'TRANS_STMT_START';
     if (begins && !this.inBlock) {
       this.startBlock(true);
-    } else if (begins && !this.explicit && this.wrapping.reopensAfterEnd) {
+    } else if (begins && !this.explicit && this.unit?.kind === 'query-string') {
       // BEGIN turns a query string's implicit block into a regular one, statements before it included.
       this.explicit = true;
-    } else if (this.inBlock && !this.explicit && this.wrapping.refusedRunAlone && refusesTransactionBlock(node)) {
-      // The tool commits what it has batched and runs this statement on its own.
-      this.inBlock = false;
-      this.transactionId = this.newTransactionId();
-      this.heldLocks = [];
-      this.reopenAfterStatement = true;
     } else if (!this.inBlock) {
       this.transactionId = this.newTransactionId();
       this.heldLocks = [];
     }
-    const wrapper = this.inBlock && !this.explicit ? this.wrapping.reason : undefined;
+    const wrapper = this.inBlock && !this.explicit ? this.plan.policy.reason : undefined;
     return {
       transaction: new StatementTransaction(this.transactionId, this.inBlock, this.explicit, wrapper, this.heldLocks),
       settings: this.settings,
     };
+  }
+
+  private get unit(): ExecutionUnit | undefined {
+    return this.plan.units[this.unitIndex];
+  }
+
+  /** At the first statement of a unit: the tool commits its block, then opens the next one, or sets its settings for statements run on their own. */
+  private followPlan(index: number): void {
+    const current = this.unit;
+    if (current && index < current.end) return;
+    if (current && current.kind !== 'each' && this.inBlock && !this.explicit) this.endBlock(false);
+    this.unitIndex = this.plan.units.findIndex((unit) => index >= unit.start && index < unit.end);
+    const next = this.unit;
+    if (!next) return;
+    if (next.kind !== 'each') this.startBlock(false);
+    const toolSettings = this.plan.policy.settings;
+    if (toolSettings && next.kind !== 'query-string') {
+      this.set('lockTimeout', toolSettings.lockTimeout, next.kind === 'block');
+      this.set('statementTimeout', toolSettings.statementTimeout, next.kind === 'block');
+    }
   }
 
   /** Records what the statement changed: its locks, the transaction's end, settings. */
@@ -170,10 +152,6 @@ export class SessionTracker {
     if (type === 'TransactionStmt') this.endBlockIfFinished(fields.kind as string | undefined, fields.chain === true);
     else if (type === 'VariableSetStmt') this.applySet(fields);
     else if (type === 'SelectStmt') this.applySetConfigCalls(node);
-    if (this.reopenAfterStatement) {
-      this.reopenAfterStatement = false;
-      this.startBlock(false);
-    }
   }
 
   private startBlock(explicit: boolean): void {
@@ -188,16 +166,18 @@ export class SessionTracker {
     const commit = kind === 'TRANS_STMT_COMMIT';
     const rollback = kind === 'TRANS_STMT_ROLLBACK';
     if ((!commit && !rollback) || !this.inBlock) return;
-    this.settings = withoutLocalSettings(rollback ? this.settingsAtBlockStart : this.settings);
     if (chain) {
+      this.settings = withoutLocalSettings(rollback ? this.settingsAtBlockStart : this.settings);
       this.startBlock(this.explicit);
       return;
     }
-    if (this.wrapping.reopensAfterEnd) {
-      // The rest of a query string runs in a new implicit block.
-      this.startBlock(false);
-      return;
-    }
+    this.endBlock(rollback);
+    // The rest of a query string runs in a new implicit block.
+    if (this.unit?.kind === 'query-string') this.startBlock(false);
+  }
+
+  private endBlock(rollback: boolean): void {
+    this.settings = withoutLocalSettings(rollback ? this.settingsAtBlockStart : this.settings);
     this.inBlock = false;
     this.explicit = false;
     this.heldLocks = [];

@@ -3,7 +3,13 @@ import { UsageError } from '../config/errors.js';
 import type { Concurrency } from '../parse/pool.js';
 import { FORMAT_NAMES } from '../report/index.js';
 import { packageInfo } from '../version.js';
+import type { DatabaseOptions } from './database-command.js';
+import type { DownCommandOptions } from './down-command.js';
+import type { HistoryCommandOptions } from './history-command.js';
 import type { LintCommandOptions, OutputRequest } from './lint-command.js';
+import type { RestoreCommandOptions } from './restore-command.js';
+import type { StatusCommandOptions } from './status-command.js';
+import type { UpCommandOptions } from './up-command.js';
 
 /** Exit codes, as ESLint uses them: findings are 1, anything the user must fix in the invocation is 2. */
 export const EXIT_OK = 0;
@@ -67,6 +73,37 @@ function withLintOptions(command: Command): Command {
     .option('--cache-location <folder>', 'where the cache is kept (default: node_modules/.cache/migrate-safe)');
 }
 
+/** `--wait 30s`, `500ms`, `2min`, or seconds. */
+function parseWait(value: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|min)?\s*$/.exec(value);
+  if (!match) throw new InvalidArgumentError('expected a duration such as 30s, 500ms or 2min');
+  const unit = match[2] ?? 's';
+  return Number(match[1]) * (unit === 'ms' ? 1 : unit === 'min' ? 60_000 : 1000);
+}
+
+function parseOutputFormat(value: string): 'text' | 'json' {
+  if (value !== 'text' && value !== 'json') throw new InvalidArgumentError('Allowed choices are text, json.');
+  return value;
+}
+
+/** The options of every command that connects to the database. */
+function withDatabaseOptions(command: Command): Command {
+  return command
+    .option('--db-url <url>', 'the database (default: MIGRATE_SAFE_DB_URL, SUPABASE_DB_URL, DATABASE_URL, then the configuration\'s database.url)')
+    .option('-c, --config <path>', 'use this configuration file instead of looking one up')
+    .option('--pg-version <major>', 'PostgreSQL major version the migrations are checked for: an older server is refused', parseInteger);
+}
+
+/** The guide's options of `up` and `down`; -d and -v may also come before the command, as the guide writes them. */
+function withRunOptions(command: Command): Command {
+  return withDatabaseOptions(command)
+    .option('-d, --dry-run', 'connect, print the plan and the lint findings, change nothing')
+    .option('-s, --skip-backup', 'do not take a pg_dump backup first')
+    .option('-f, --force', 'go on despite lint errors and status warnings (logged in migration.log)')
+    .option('-v, --verbose', 'print each statement with its duration as it runs')
+    .option('--wait <duration>', 'how long to wait for another migrate-safe run against the same database', parseWait, 60_000);
+}
+
 export function buildProgram(setExitCode: (code: number) => void): Command {
   const { version } = packageInfo();
   const program = new Command('migrate-safe')
@@ -98,6 +135,40 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       setExitCode(await runLint([], { ...options, ...program.opts() }));
     },
   );
+  withRunOptions(program.command('up').description('apply the pending migrations: lint, back up, then each in order, recorded in the history table')).action(
+    async (options: UpCommandOptions) => {
+      const { runUpCommand } = await import('./up-command.js');
+      setExitCode(await runUpCommand({ ...program.opts(), ...options }));
+    },
+  );
+  withRunOptions(program.command('down').description('roll back the newest applied migration with its rollback file'))
+    .option('-r, --rollback-to <version>', 'roll back every applied migration newer than this version, newest first')
+    .action(async (options: DownCommandOptions) => {
+      const { runDownCommand } = await import('./down-command.js');
+      setExitCode(await runDownCommand({ ...program.opts(), ...options }));
+    });
+  withDatabaseOptions(program.command('status').description('every migration as applied, pending, changed, missing, out of order or failed part-way'))
+    .option('--format <format>', 'text or json', parseOutputFormat, 'text')
+    .action(async (options: StatusCommandOptions) => {
+      const { runStatusCommand } = await import('./status-command.js');
+      setExitCode(await runStatusCommand(options));
+    });
+  withDatabaseOptions(program.command('history').description('what ran, when, by whom, how long, and how it ended'))
+    .option('--format <format>', 'text or json', parseOutputFormat, 'text')
+    .action(async (options: HistoryCommandOptions) => {
+      const { runHistoryCommand } = await import('./history-command.js');
+      setExitCode(await runHistoryCommand(options));
+    });
+  withDatabaseOptions(program.command('backup').description('pg_dump --no-owner --no-acl into backups/backup_YYYYMMDD_HHMMSS.sql')).action(async (options: DatabaseOptions) => {
+    const { runBackupCommand } = await import('./backup-command.js');
+    setExitCode(await runBackupCommand(options));
+  });
+  withDatabaseOptions(program.command('restore').description('restore a backup with psql (ON_ERROR_STOP, one transaction)').argument('<file>', 'the backup file'))
+    .option('-y, --yes', 'do not ask for confirmation')
+    .action(async (file: string, options: RestoreCommandOptions) => {
+      const { runRestoreCommand } = await import('./restore-command.js');
+      setExitCode(await runRestoreCommand(file, options));
+    });
   program
     .command('rules')
     .description('list every rule, or print the documentation of one')

@@ -9,12 +9,36 @@ import type { AnyRule, RuleSeverity } from '../plugin/rule.js';
 import { UsageError } from './errors.js';
 import { importModule } from './import-module.js';
 import { presetSeverity } from './presets.js';
-import { CONFIG_SCHEMA, type RuleSetting, type UserConfig, firstIssue } from './schema.js';
+import { type APPLIED_BY, CONFIG_SCHEMA, type RuleSetting, type UserConfig, firstIssue } from './schema.js';
 import { findSupabaseConfig, readSupabaseSettings } from './supabase-project.js';
 import { certainlyUnconfigured } from './unconfigured.js';
 
 export const DEFAULT_PG_VERSION = 15;
 export const DEFAULT_DEPRECATED_SUFFIX = '_deprecated';
+
+/** What `up`, `down`, `status`, `history` and `backup` use, with their defaults filled in. */
+export interface DatabaseSettings {
+  /** As configured: a URL, or one with `${VARIABLE}` placeholders; the environment and --db-url come first. */
+  readonly url: string | undefined;
+  /** migrate-safe's table of applied migrations, `schema.table`; its run log is the same name with `_log`. */
+  readonly historyTable: string;
+  /** Set for each migration (SET LOCAL in its transaction, SET for statements run on their own). */
+  readonly lockTimeout: string;
+  readonly statementTimeout: string;
+  /** How often a migration that hit lock_timeout is tried again, waiting `lockRetryDelay`, doubled each time. */
+  readonly lockRetries: number;
+  readonly lockRetryDelay: string;
+}
+
+export const DATABASE_DEFAULTS: Omit<DatabaseSettings, 'url'> = {
+  historyTable: 'migrate_safe.schema_migrations',
+  lockTimeout: '5s',
+  statementTimeout: '15min',
+  lockRetries: 3,
+  lockRetryDelay: '5s',
+};
+
+export type AppliedBy = (typeof APPLIED_BY)[number];
 
 /** A rule that runs, with the severity and options the configuration gives it. */
 export interface ConfiguredRule {
@@ -32,6 +56,13 @@ export interface ResolvedConfig {
   /** The migrations folder `validate` lints, absolute. */
   readonly migrationsFolder: string | undefined;
   readonly layout: string | undefined;
+  /** Who applies the migrations (`migrations.appliedBy`); undefined: the layout's tool. */
+  readonly appliedBy: AppliedBy | undefined;
+  readonly database: DatabaseSettings;
+  /** Where `backup` and `up` write `backup_YYYYMMDD_HHMMSS.sql` (absolute), and how many days they are kept. */
+  readonly backups: { readonly folder: string; readonly keepDays: number };
+  /** The append-only `migration.log` (absolute); undefined: none. */
+  readonly migrationLog: string | undefined;
   readonly isIgnored: (path: string) => boolean;
   /** The rules that are on, in the order they were registered. */
   readonly rules: readonly ConfiguredRule[];
@@ -51,6 +82,8 @@ export interface ResolvedConfig {
 export interface ConfigOverrides {
   readonly pgVersion?: number | undefined;
   readonly assumeInTransaction?: boolean | undefined;
+  /** `up` and `down` lint what they run as migrate-safe runs it. */
+  readonly appliedBy?: AppliedBy | undefined;
   readonly rules?: Readonly<Record<string, RuleSeverity>>;
 }
 
@@ -156,6 +189,17 @@ export class ConfigLoader {
       assumeInTransaction: this.overrides.assumeInTransaction ?? config.assumeInTransaction,
       migrationsFolder: config.migrations?.folder === undefined ? undefined : resolve(base, config.migrations.folder),
       layout: config.migrations?.layout,
+      appliedBy: this.overrides.appliedBy ?? config.migrations?.appliedBy,
+      database: {
+        url: config.database?.url,
+        historyTable: config.database?.historyTable ?? DATABASE_DEFAULTS.historyTable,
+        lockTimeout: config.database?.lockTimeout ?? DATABASE_DEFAULTS.lockTimeout,
+        statementTimeout: config.database?.statementTimeout ?? DATABASE_DEFAULTS.statementTimeout,
+        lockRetries: config.database?.lockRetries ?? DATABASE_DEFAULTS.lockRetries,
+        lockRetryDelay: config.database?.lockRetryDelay ?? DATABASE_DEFAULTS.lockRetryDelay,
+      },
+      backups: { folder: resolve(base, config.backups?.folder ?? 'backups'), keepDays: config.backups?.keepDays ?? 7 },
+      migrationLog: config.migrationLog === false ? undefined : resolve(base, config.migrationLog ?? 'migration.log'),
       isIgnored: (path) => matchesIgnore?.(relative(base, path)) ?? false,
       rules,
       allRules,

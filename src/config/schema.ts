@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { parseDuration } from '../analyze/session.js';
 import { LAYOUT_IDS } from '../discover/layouts/index.js';
 
 const SEVERITY = v.picklist(['off', 'warn', 'error'], 'expected "off", "warn" or "error"');
@@ -7,6 +8,14 @@ const RULE_SETTING = v.union(
   [SEVERITY, v.strictTuple([SEVERITY]), v.strictTuple([SEVERITY, v.unknown()])],
   'expected "off", "warn", "error" or [severity, options]',
 );
+
+const DURATION = v.pipe(
+  v.string('expected a duration such as "5s", "500ms" or "10min"'),
+  v.check((value) => parseDuration(value) !== undefined, 'expected a duration such as "5s", "500ms" or "10min"'),
+);
+
+/** Who applies the migrations: the tool the layout belongs to (the Supabase CLI, dbmate, ...), or migrate-safe's own `up`. */
+export const APPLIED_BY = ['tool', 'migrate-safe'] as const;
 
 export const PRESETS = ['recommended', 'strict', 'all'] as const;
 export type PresetName = (typeof PRESETS)[number];
@@ -22,8 +31,28 @@ export const CONFIG_SCHEMA = v.strictObject(
       v.strictObject({
         folder: v.optional(v.string('expected a folder path')),
         layout: v.optional(v.picklist(LAYOUT_IDS, `expected one of ${LAYOUT_IDS.map((id) => `"${id}"`).join(', ')}`)),
+        appliedBy: v.optional(v.picklist(APPLIED_BY, 'expected "tool" or "migrate-safe"')),
       }),
     ),
+    database: v.optional(
+      v.strictObject({
+        url: v.optional(v.string('expected a postgresql:// URL, or one with ${VARIABLE} placeholders')),
+        historyTable: v.optional(
+          v.pipe(v.string(), v.regex(/^[a-z_][a-z0-9_$]*\.[a-z_][a-z0-9_$]*$/, 'expected schema.table in lower case, such as "migrate_safe.schema_migrations"')),
+        ),
+        lockTimeout: v.optional(DURATION),
+        statementTimeout: v.optional(DURATION),
+        lockRetries: v.optional(v.pipe(v.number('expected a number of retries'), v.integer(), v.minValue(0), v.maxValue(100))),
+        lockRetryDelay: v.optional(DURATION),
+      }),
+    ),
+    backups: v.optional(
+      v.strictObject({
+        folder: v.optional(v.string('expected a folder path')),
+        keepDays: v.optional(v.pipe(v.number('expected a number of days'), v.minValue(0))),
+      }),
+    ),
+    migrationLog: v.optional(v.union([v.string(), v.literal(false)], 'expected a file path, or false for no log')),
     ignore: v.optional(v.array(v.string('expected a glob'), 'expected a list of globs')),
     plugins: v.optional(v.array(v.string('expected a path or package name'), 'expected a list of paths or package names')),
     deprecatedSuffix: v.optional(v.pipe(v.string('expected a suffix such as "_deprecated"'), v.minLength(1))),

@@ -15,13 +15,18 @@ export interface TransactionPolicy {
    * CONCURRENTLY, VACUUM, ...): `in-block` leaves it in the block (where it fails), `alone` commits
    * what came before and runs it on its own (the Supabase CLI), `unwrap-file` runs a file made only
    * of such statements without a transaction and keeps the block for a file that mixes them with
-   * others (Flyway, which refuses such a file unless `mixed` is set).
+   * others (Flyway, which refuses such a file unless `mixed` is set), `unwrap-file-if-any` runs a
+   * file that holds any of them statement by statement (migrate-safe's own `up`).
    */
-  readonly nonTransactional: 'in-block' | 'alone' | 'unwrap-file';
+  readonly nonTransactional: 'in-block' | 'alone' | 'unwrap-file' | 'unwrap-file-if-any';
   /** A file with its own BEGIN or COMMIT runs exactly as written, without the tool's transaction (the Supabase CLI). */
   readonly ownTransactionRunsAsWritten: boolean;
-  /** The tool's behaviour in words, for findings: "dbmate runs each migration in one transaction". */
+  /** The tool's behaviour in words, for findings and reports: "dbmate runs each migration in one transaction". */
   readonly reason: string;
+  /** `migrate-safe`: the files are applied by migrate-safe's own `up` and `down` (the guide's rollbacks, which no other tool runs). */
+  readonly runner?: 'migrate-safe';
+  /** What the tool sets before the statements of each unit it sends (SET LOCAL in its transaction, SET otherwise). */
+  readonly settings?: { readonly lockTimeout: string; readonly statementTimeout: string } | undefined;
 }
 
 /** A range of a file's text (UTF-16 indexes), for a part that is a section of a file. */

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { type FileAnalysisOptions, type StatementAnalysis, analyzeFile } from '../analyze/index.js';
+import { policyFor, transactionChoice } from '../analyze/transaction-model.js';
 import { SchemaState } from '../analyze/schema-state.js';
 import { SchemaView } from '../analyze/schema-view.js';
 import { UsageError } from '../config/errors.js';
@@ -156,6 +157,8 @@ class Run {
   private readonly sources = new Map<string, string>();
   private readonly rulesUsed = new Map<string, { rule: AnyRule; severity: Severity }>();
   private readonly analyses = new Map<string, FileAnalysis>();
+  /** How each linted project's files run, in words, by project folder. */
+  private readonly transactions = new Map<string, { layout: string; up: Set<string>; down: Set<string> }>();
   private transactionCounter = 0;
   private reusedFiles = 0;
   /** Parts already reported on: a file sits in one project, and is reported once even if a layout lists it twice. */
@@ -255,7 +258,7 @@ class Run {
           : undefined;
       const known = key === undefined ? undefined : kept.result(index, key);
       if (known) {
-        this.addKept(known, [migration.up, down]);
+        this.addKept(known, [migration.up, down], project, config);
         continue;
       }
       const state = stateAt(index, snapshots);
@@ -272,8 +275,12 @@ class Run {
   }
 
   /** Adds a migration's kept findings as if it had been linted. */
-  private addKept(result: MigrationResult, parts: readonly (MigrationFile | undefined)[]): void {
-    for (const part of parts) if (part) this.reported.add(partKey(part));
+  private addKept(result: MigrationResult, parts: readonly (MigrationFile | undefined)[], project: MigrationProject, config: ResolvedConfig): void {
+    for (const part of parts) {
+      if (!part) continue;
+      this.reported.add(partKey(part));
+      if (result.files.includes(part.path)) this.noteTransactions(project, part.part, policyFor(part, transactionChoice(config)).reason);
+    }
     this.reusedFiles += result.files.length;
     for (const path of result.files) {
       this.files.push(path);
@@ -306,6 +313,11 @@ class Run {
       rules: [...this.rulesUsed.values()],
       sources: this.sources,
       analyses: this.settings.keepAnalyses ? this.analyses : undefined,
+      projects: [...this.transactions].map(([root, { layout, up, down }]) => ({
+        root,
+        layout,
+        transactions: [...up, ...[...down].filter((mode) => !up.has(mode)).map((mode) => `rollbacks: ${mode}`)],
+      })),
       reusedFiles: this.settings.cache?.store ? this.reusedFiles : undefined,
     };
   }
@@ -354,11 +366,19 @@ class Run {
     return {
       pgVersion: config.pgVersion,
       assumeInTransaction: config.assumeInTransaction ?? false,
-      // The configuration, when it says, wins over what the layout knows of its tool.
-      transaction: config.assumeInTransaction === undefined ? file.transaction : undefined,
+      transaction: policyFor(file, transactionChoice(config)),
       position: { migration: migration.id, part: file.part },
       newTransactionId: () => ++this.transactionCounter,
     };
+  }
+
+  private noteTransactions(project: MigrationProject, part: MigrationFile['part'], mode: string): void {
+    let noted = this.transactions.get(project.root);
+    if (!noted) {
+      noted = { layout: project.layout, up: new Set(), down: new Set() };
+      this.transactions.set(project.root, noted);
+    }
+    noted[part].add(mode);
   }
 
   /**
@@ -385,6 +405,7 @@ class Run {
     if (!parsed || 'error' in read) return [];
     if (report) this.reported.add(partKey(file));
     const analysisOptions = this.analysisOptions(config, migration, file);
+    if (report && analysisOptions.transaction) this.noteTransactions(context.project, file.part, analysisOptions.transaction.reason);
     if (!report) {
       analyzeFile(parsed, state, analysisOptions);
       return [];
@@ -393,7 +414,7 @@ class Run {
     const info: FileInfo = {
       path: file.path,
       part: file.part,
-      transactionMode: config.assumeInTransaction === undefined ? (file.transaction?.mode ?? 'none') : config.assumeInTransaction ? 'file' : 'none',
+      transactionMode: analysisOptions.transaction?.mode ?? 'none',
       text: read.text,
       startLine: ownSection === undefined ? 1 : parsed.source.positionAt(ownSection.start).line,
       change: this.settings.changes?.get(file.path),

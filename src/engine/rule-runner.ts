@@ -206,6 +206,9 @@ class RuleStatementContext implements StatementContext {
   get schema(): StatementAnalysis['schema'] {
     return this.#analysis.schema;
   }
+  get implicitNames(): StatementAnalysis['implicitNames'] {
+    return this.#analysis.implicitNames;
+  }
   get file(): FileInfo {
     return this.#runner.fileInfo;
   }

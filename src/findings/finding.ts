@@ -83,10 +83,20 @@ export interface LintResult {
   readonly sources: ReadonlyMap<string, string>;
   /** With `keepAnalyses`: each linted file's parse and the analysis of its statements, by path. */
   readonly analyses?: ReadonlyMap<string, FileAnalysis> | undefined;
+  /** Each linted project with how its files run (the transaction model, in words): reports say it once. */
+  readonly projects?: readonly ProjectSummary[];
   /** How parsing was shared: parser threads started, parses made (a long file is parsed in pieces) and how many of them the threads made. */
   readonly parsing: { readonly threads: number; readonly parses: number; readonly parsedByThreads: number };
   /** With the persistent cache: how many linted files' findings it gave, unchanged since a run that linted them. */
   readonly reusedFiles?: number | undefined;
+}
+
+export interface ProjectSummary {
+  /** The migrations folder. */
+  readonly root: string;
+  readonly layout: string;
+  /** Each distinct way its linted files run: "the Supabase CLI runs each migration file in one transaction (...)". */
+  readonly transactions: readonly string[];
 }
 
 /** A linted file as the engine saw it: what an editor shows about a statement (its locks) comes from here. */

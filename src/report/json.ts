@@ -38,6 +38,12 @@ export const formatJson: Formatter = (result, options) => {
       errors,
       warnings,
       suppressed: result.findings.length - active.length,
+      // How each project's files run, as the analysis assumed (the migration tool's transactions).
+      transactions: (result.projects ?? []).map((project) => ({
+        project: reportPath(project.root, options.cwd) || '.',
+        layout: project.layout,
+        modes: project.transactions,
+      })),
     },
   };
   return `${JSON.stringify(report, null, 2)}\n`;

@@ -1,4 +1,4 @@
-import type { Finding, FindingLock } from '../findings/finding.js';
+import type { Finding, FindingLock, LintResult } from '../findings/finding.js';
 import { countFindings } from '../findings/finding.js';
 import { type Colors, colors } from './color.js';
 import { reportPath } from './paths.js';
@@ -21,6 +21,7 @@ export const formatText: Formatter = (result, options) => {
     // Each finding ends with a blank line, which also separates the files.
     out.push(...formatFinding(finding, result.sources.get(finding.file), c));
   }
+  out.push(...transactionLines(result, options.cwd, c));
   out.push(summary(active, result.files.length, countFindings(result.findings), c));
   return `${out.join('\n')}\n`;
 };
@@ -60,6 +61,13 @@ function snippet(finding: Finding, sourceLine: string, c: Colors): string[] {
 export function describeLock(lock: FindingLock): string {
   const effect = lock.effect === 'none' ? '' : `; ${lock.effectNote ?? (lock.effect === 'rewrite' ? 'rewrites the table' : 'scans the whole table')}`;
   return `takes ${lock.mode} on ${lock.relation}: ${lock.impact}${effect}`;
+}
+
+/** Once per report: how each project's files run, which every transaction finding depends on. */
+function transactionLines(result: LintResult, cwd: string, c: Colors): string[] {
+  return (result.projects ?? []).flatMap((project) =>
+    project.transactions.map((mode) => c.dim(`transactions in ${reportPath(project.root, cwd) || '.'}: ${mode}`)),
+  );
 }
 
 function summary(active: readonly Finding[], files: number, counts: { errors: number; warnings: number }, c: Colors): string {

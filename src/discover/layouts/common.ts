@@ -15,6 +15,24 @@ export function oneQueryString(reason: string): TransactionPolicy {
   return { mode: 'query-string', nonTransactional: 'in-block', ownTransactionRunsAsWritten: false, reason };
 }
 
+/**
+ * migrate-safe's own `up` and `down`: each migration in one transaction, with the history row
+ * written in it and lock_timeout and statement_timeout set with SET LOCAL. A file that holds a
+ * statement PostgreSQL refuses in a transaction block (CREATE INDEX CONCURRENTLY, VACUUM, ...), or
+ * that opens its own transactions, runs statement by statement, as written, its progress recorded.
+ */
+export function migrateSafe(settings?: TransactionPolicy['settings']): TransactionPolicy {
+  const timeouts = settings ? ` with lock_timeout ${settings.lockTimeout} and statement_timeout ${settings.statementTimeout}` : '';
+  return {
+    mode: 'file',
+    nonTransactional: 'unwrap-file-if-any',
+    ownTransactionRunsAsWritten: true,
+    reason: `migrate-safe runs each file in one transaction${timeouts} (a file with CONCURRENTLY, VACUUM or its own BEGIN runs statement by statement)`,
+    runner: 'migrate-safe',
+    settings,
+  };
+}
+
 /** A problem at each migration whose version another migration uses too. */
 export function duplicateVersions(migrations: readonly Migration[], consequence: string): LayoutProblem[] {
   const byVersion = new Map<string, Migration[]>();

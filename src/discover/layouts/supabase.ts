@@ -1,7 +1,7 @@
 import { basename, dirname, join } from 'node:path';
 import { naturalCompare } from '../natural-order.js';
 import type { Layout, LayoutProblem, Migration, TransactionPolicy } from '../types.js';
-import { oneTransaction, ownStatements } from './common.js';
+import { migrateSafe, oneTransaction, ownStatements } from './common.js';
 
 const ROLLBACK_FOLDER = 'rollback';
 const ROLLBACK_SUFFIX = '_down.sql';
@@ -9,22 +9,29 @@ const ROLLBACK_SUFFIX = '_down.sql';
 const MIGRATION_FILE = /^(\d+)_.*\.sql$/;
 
 /**
- * The Supabase CLI runs each file in one transaction, except that statements PostgreSQL refuses
- * in a block run on their own between batches, and a file with its own BEGIN/COMMIT runs as
- * written (supabase/cli, `execMigrationBatch` and `isPipelineIncompatible`).
+ * The Supabase CLI (`supabase db push`, `migration up`) runs each file in one transaction with its
+ * history row, except that a statement PostgreSQL refuses in a block runs on its own between two
+ * batches, a file with its own BEGIN/COMMIT runs as written, and a file whose first line is
+ * `-- pg-delta: transaction=false` runs statement by statement (supabase/cli, `execMigrationBatch`,
+ * `isPipelineIncompatible`, `hasTransactionControl`, `parseMigrationContent`).
  */
 const SUPABASE_CLI: TransactionPolicy = {
-  ...oneTransaction('the Supabase CLI runs each migration file in one transaction'),
+  ...oneTransaction('the Supabase CLI runs each migration file in one transaction (a statement PostgreSQL refuses in one runs on its own)'),
   nonTransactional: 'alone',
   ownTransactionRunsAsWritten: true,
 };
 
-/**
- * A project with the guide's `rollback/` folder is run by the guide's own script
- * (`./scripts/migrate-safe.sh up` and `down`), which migrate-safe cannot see: statement by
- * statement, as psql runs a file, unless `assumeInTransaction` says the script wraps each file.
- */
-const GUIDE_SCRIPT = ownStatements("the guide's migrate-safe.sh applies these files; set assumeInTransaction if it runs each in one transaction");
+const NO_TRANSACTION_DIRECTIVE = '-- pg-delta: transaction=false';
+const SUPABASE_CLI_NO_TRANSACTION = ownStatements(`the Supabase CLI runs a file whose first line is "${NO_TRANSACTION_DIRECTIVE}" statement by statement`);
+
+/** The guide's rollback files: no migration tool but migrate-safe's `down` runs them (the Supabase CLI never reads rollback/). */
+const ROLLBACK = migrateSafe();
+
+/** The Supabase CLI's directive: the exact first line, after a byte order mark, ending in LF or CRLF. */
+function supabasePolicy(text: string | undefined): TransactionPolicy {
+  const firstLine = (text ?? '').replace(/^\uFEFF/, '').split('\n')[0]?.replace(/\r$/, '');
+  return firstLine === NO_TRANSACTION_DIRECTIVE ? SUPABASE_CLI_NO_TRANSACTION : SUPABASE_CLI;
+}
 
 /**
  * Supabase as the migration safety guide lays it out: `supabase/migrations/<timestamp>_<name>.sql`,
@@ -41,7 +48,6 @@ export const supabase: Layout = {
   },
   collect(folder) {
     const rollbackFolder = folder.sub(ROLLBACK_FOLDER);
-    const transaction = folder.folders.includes(ROLLBACK_FOLDER) ? GUIDE_SCRIPT : SUPABASE_CLI;
     const rollbacks = new Set(rollbackFolder.files.filter((file) => file.endsWith(ROLLBACK_SUFFIX)));
     const migrations: Migration[] = [];
     const problems: LayoutProblem[] = [];
@@ -58,8 +64,8 @@ export const supabase: Layout = {
         id: name,
         version: /^\d+/.exec(name)?.[0] ?? name,
         name,
-        up: { path: join(folder.path, file), part: 'up', transaction },
-        down: hasRollback ? { path: expectedRollbackPath, part: 'down', transaction: GUIDE_SCRIPT } : undefined,
+        up: { path: join(folder.path, file), part: 'up', transaction: supabasePolicy(folder.read(file)) },
+        down: hasRollback ? { path: expectedRollbackPath, part: 'down', transaction: ROLLBACK } : undefined,
         expectedRollbackPath,
       });
     }
