@@ -2,10 +2,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { type CallToolResult, ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { type CallToolResult, ListRootsRequestSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLI, type JsonReport, jsonReport, project, runCli } from './support/cli.js';
+import { testServerBinaries, useTestServer } from './support/postgres.js';
 
 const HISTORY = {
   'supabase/migrations/20240101000000_create_agents.sql': 'CREATE TABLE agents (id bigint PRIMARY KEY, status text);\n',
@@ -18,8 +19,13 @@ afterEach(async () => {
 });
 
 /** An agent connected to `migrate-safe mcp`, the built CLI, started in `cwd` over stdio by the SDK's own client. */
-async function agentIn(cwd: string, options: { args?: readonly string[]; roots?: () => string[] } = {}): Promise<{ client: Client; transport: StdioClientTransport; stderr: string[] }> {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, 'mcp', ...(options.args ?? [])], cwd, stderr: 'pipe' });
+async function agentIn(
+  cwd: string,
+  options: { args?: readonly string[]; roots?: () => string[]; env?: Record<string, string> } = {},
+): Promise<{ client: Client; transport: StdioClientTransport; stderr: string[] }> {
+  // The SDK passes on only a few safe variables of the test's environment (no DATABASE_URL), and these.
+  const env = { ...getDefaultEnvironment(), ...options.env };
+  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, 'mcp', ...(options.args ?? [])], cwd, env, stderr: 'pipe' });
   const stderr: string[] = [];
   transport.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
   const { roots } = options;
@@ -81,7 +87,7 @@ describe('migrate-safe mcp, driven by the SDK client over stdio', () => {
     writeFileSync(join(root, '.migrate-saferc.json'), JSON.stringify({ rules: { 'require-concurrent-index': 'off', 'missing-rollback': 'off' } }));
     const configured = await call(client, 'lint_sql', { sql, path });
     expect((configured.structuredContent as unknown as JsonReport).findings).toEqual([]);
-    expect(textOf(configured)).toBe('✔ no problems in 1 file');
+    expect(textOf(configured)).toContain('✔ no problems in 1 file');
   });
 
   it('lints files on disk, the migrations folder by default', async () => {
@@ -172,5 +178,68 @@ describe('migrate-safe mcp, driven by the SDK client over stdio', () => {
     await client.close();
     clients.splice(clients.indexOf(client), 1);
     expect(await exited).toBe(0);
+  });
+});
+
+const binaries = testServerBinaries(15);
+
+describe.skipIf(!binaries)('migrate-safe mcp: migration status from a real PostgreSQL 15 server', () => {
+  const server = useTestServer(binaries);
+  const applied = {
+    'supabase/migrations/20240101000000_create_agents.sql': 'CREATE TABLE agents (id bigint PRIMARY KEY, name text NOT NULL);\nALTER TABLE agents ENABLE ROW LEVEL SECURITY;\n',
+    'supabase/migrations/rollback/20240101000000_create_agents_down.sql': 'DROP TABLE agents;\n',
+  };
+  const pending = {
+    'supabase/migrations/20240102000000_add_status.sql': 'ALTER TABLE agents ADD COLUMN status text;\n',
+    'supabase/migrations/rollback/20240102000000_add_status_down.sql': 'ALTER TABLE agents DROP COLUMN status;\n',
+  };
+
+  it("offers the runner's status once a database is configured, and answers it as migrate-safe status does", async () => {
+    const url = await server.createDatabase();
+    const root = project({ 'package.json': '{ "name": "app", "private": true }', ...applied });
+    const env = { MIGRATE_SAFE_DB_URL: url, SUPABASE_DB_URL: undefined, DATABASE_URL: undefined };
+    expect(runCli(['up', '--skip-backup'], { cwd: root, env }).status).toBe(0);
+    for (const [path, text] of Object.entries(pending)) writeFileSync(join(root, path), text);
+
+    // No database named for the project: no status tool.
+    const { client: offline } = await agentIn(root, { roots: () => [root] });
+    expect((await offline.listTools()).tools.map((tool) => tool.name)).not.toContain('migration_status');
+
+    // Named in the environment: the tool is there, and its report is the CLI's.
+    const { client } = await agentIn(root, { env: { MIGRATE_SAFE_DB_URL: url } });
+    expect((await client.listTools()).tools.map((tool) => tool.name)).toContain('migration_status');
+    const status = await call(client, 'migration_status', {});
+    const cli = runCli(['status', '--format', 'json'], { cwd: root, env });
+    expect(cli.status).toBe(0);
+    expect(status.structuredContent).toEqual(JSON.parse(cli.stdout));
+    expect(status.structuredContent).toMatchObject({
+      migrations: [
+        { version: '20240101000000', state: 'applied', file: 'supabase/migrations/20240101000000_create_agents.sql' },
+        { version: '20240102000000', state: 'pending', appliedAt: null },
+      ],
+      summary: { applied: 1, pending: 1, needsAttention: 0 },
+    });
+    expect(textOf(status)).not.toContain(server.server.password);
+
+    // Named in the configuration once the agent is running: the client hears that the tools changed.
+    const changed = new Promise<void>((resolveChanged) => {
+      offline.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+        resolveChanged();
+      });
+    });
+    writeFileSync(join(root, '.migrate-saferc.json'), JSON.stringify({ database: { url } }));
+    await offline.sendRootsListChanged();
+    await changed;
+    expect((await offline.listTools()).tools.map((tool) => tool.name)).toContain('migration_status');
+    expect((await call(offline, 'migration_status', {})).structuredContent).toEqual(JSON.parse(cli.stdout));
+
+    // A server that refuses the connection is a tool error without the password.
+    const wrong = new URL(url);
+    wrong.port = '1';
+    writeFileSync(join(root, '.migrate-saferc.json'), JSON.stringify({ database: { url: wrong.href } }));
+    const refused = await call(offline, 'migration_status', {});
+    expect(refused.isError).toBe(true);
+    expect(textOf(refused)).toMatch(/^migrate-safe: /);
+    expect(textOf(refused)).not.toContain(server.server.password);
   });
 });

@@ -1,9 +1,15 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { format } from 'node:util';
+import { BUILT_IN_RULES } from '../../rules/index.js';
 import { UsageError } from '../config/errors.js';
+import { ConfigLoader } from '../config/load.js';
+import { DATABASE_URL_VARIABLES } from '../db/url.js';
+import type { MigrationStatusSource } from '../mcp/server.js';
 import { loadParser } from '../parse/parser.js';
+import { openSession } from './database-command.js';
 import { migrationsFolder } from './lint-command.js';
+import { migrationStatuses, statusReport } from './status-command.js';
 import { EXIT_OK } from './program.js';
 
 /**
@@ -18,7 +24,8 @@ export async function runMcp(folder: string | undefined, options: { config?: str
   void loadParser();
   // Loaded only here: linting never pays for the MCP packages.
   const { runMcpServer } = await import('../mcp/server.js');
-  await runMcpServer({ cwd, configFile: options.config === undefined ? undefined : resolve(options.config), defaultInputs: migrationsFolder });
+  const configFile = options.config === undefined ? undefined : resolve(options.config);
+  await runMcpServer({ cwd, configFile, defaultInputs: migrationsFolder, migrationStatus: statusSource(configFile) });
   return EXIT_OK;
 }
 
@@ -30,4 +37,23 @@ function keepStandardOutputForTheProtocol(): void {
   console.log = toStandardError;
   console.info = toStandardError;
   console.debug = toStandardError;
+}
+
+/** `migrate-safe status --format json`, for the project in a folder: the runner's own functions, on a session of its own. */
+function statusSource(configFile: string | undefined): MigrationStatusSource {
+  return {
+    async configured(folder) {
+      if (DATABASE_URL_VARIABLES.some((name) => (process.env[name] ?? '') !== '')) return true;
+      const configs = new ConfigLoader({ builtInRules: BUILT_IN_RULES, configFile, cwd: folder });
+      return (await configs.forFolder(await migrationsFolder(configs, folder))).database.url !== undefined;
+    },
+    async read(folder) {
+      const session = await openSession({ cwd: folder, config: configFile });
+      try {
+        return statusReport(session.database, await migrationStatuses(session));
+      } finally {
+        await session.database.close();
+      }
+    },
+  };
 }

@@ -192,7 +192,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .description('run the Model Context Protocol server for coding agents (over standard input and output)')
     .argument('[folder]', 'the project folder, when the agent names no workspace (default: the working folder)')
     .option('-c, --config <path>', 'use this configuration file instead of looking one up')
-    .addHelpText('after', '\nExample, in an agent\'s MCP settings:\n  { "command": "npx", "args": ["migrate-safe", "mcp"] }\nTools: lint_sql, lint_files, statement_locks, explain_rule (docs/mcp.md).')
+    .addHelpText('after', '\nExample, in an agent\'s MCP settings:\n  { "command": "npx", "args": ["migrate-safe", "mcp"] }\nTools: lint_sql, lint_files, statement_locks, explain_rule, and migration_status when a database is configured (docs/mcp.md).')
     .action(async (folder: string | undefined, options: { config?: string }) => {
       const { runMcp } = await import('./mcp-command.js');
       setExitCode(await runMcp(folder, options));

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { BUILT_IN_RULES } from '../../rules/index.js';
 import { UsageError } from '../config/errors.js';
 import { ConfigLoader } from '../config/load.js';
+import { redact } from '../db/redact.js';
 import { LintCache } from '../engine/cache.js';
 import { lint } from '../engine/index.js';
 import type { LintResult } from '../findings/finding.js';
@@ -26,6 +27,15 @@ export interface McpServerOptions {
   readonly configFile?: string | undefined;
   /** The migrations folder `lint_files` lints when given no paths, in a project folder. */
   readonly defaultInputs: (configs: ConfigLoader, folder: string) => Promise<string>;
+  /** Migration status from the database, offered while the project in the folder has a database configured. */
+  readonly migrationStatus: MigrationStatusSource;
+}
+
+export interface MigrationStatusSource {
+  /** Whether a database is configured for the project (an environment variable, the configuration's database.url). */
+  configured(folder: string): Promise<boolean>;
+  /** The `status --format json` report of the project's migrations against its database. */
+  read(folder: string): Promise<object>;
 }
 
 const INSTRUCTIONS = [
@@ -69,7 +79,7 @@ const REPORT = {
  * the reports people read (text, Markdown) and, for the lint tools, the JSON report as structured
  * content. Nothing a tool call does ends the server: a bad input or configuration is a tool error.
  */
-export function createMcpServer(options: McpServerOptions): McpServer {
+export async function createMcpServer(options: McpServerOptions): Promise<McpServer> {
   const server = new McpServer({ name: 'migrate-safe', version: packageInfo().version }, { instructions: INSTRUCTIONS });
   const folder = new ProjectFolder(server.server, options.cwd);
   const linter = new Linter(options.configFile);
@@ -137,6 +147,29 @@ export function createMcpServer(options: McpServerOptions): McpServer {
       }),
   );
 
+  const status = server.registerTool(
+    'migration_status',
+    {
+      title: 'Migration status',
+      description:
+        "Every migration of the project against its database, as migrate-safe status reports it: applied (when, by whom, how long), pending, changed on disk since it was applied, missing on disk, out of order, or failed part-way (with what ran). Offered when the project has a database configured.",
+      annotations: { ...readOnly, idempotentHint: false, openWorldHint: true },
+    },
+    () =>
+      answer(async () => {
+        const report = await options.migrationStatus.read(await folder.get());
+        return { content: [{ type: 'text', text: JSON.stringify(report, null, 2) }], structuredContent: report as Record<string, unknown> };
+      }),
+  );
+  // Listed only while a database is configured for the project: known before the first tool list, and the client hears when it changes.
+  const offerStatus = async (cwd: string): Promise<void> => {
+    const configured = await options.migrationStatus.configured(cwd).catch(() => false);
+    if (configured && !status.enabled) status.enable();
+    if (!configured && status.enabled) status.disable();
+  };
+  await offerStatus(options.cwd);
+  folder.onChange(offerStatus);
+
   server.registerTool(
     'explain_rule',
     {
@@ -160,7 +193,7 @@ export function createMcpServer(options: McpServerOptions): McpServer {
 
 /** Runs the server over standard input and output until the client closes them. */
 export async function runMcpServer(options: McpServerOptions): Promise<void> {
-  const server = createMcpServer(options);
+  const server = await createMcpServer(options);
   const closed = new Promise<void>((resolveClosed) => {
     server.server.onclose = resolveClosed;
   });
@@ -207,18 +240,25 @@ class Linter {
  */
 class ProjectFolder {
   private current: Promise<string>;
+  private readonly listeners: ((folder: string) => Promise<void>)[] = [];
 
   constructor(server: McpServer['server'], started: string) {
     this.current = Promise.resolve(started);
     const refresh = (): void => {
-      if (!server.getClientCapabilities()?.roots) return;
-      this.current = server
-        .listRoots()
-        .then(({ roots }) => {
-          const root = roots.find((candidate) => candidate.uri.startsWith('file:'));
-          return root ? fileURLToPath(root.uri) : started;
-        })
-        .catch(() => started);
+      if (server.getClientCapabilities()?.roots) {
+        this.current = server
+          .listRoots()
+          .then(({ roots }) => {
+            const root = roots.find((candidate) => candidate.uri.startsWith('file:'));
+            return root ? fileURLToPath(root.uri) : started;
+          })
+          .catch(() => started);
+      }
+      // Tool calls wait for the listeners too: the tools they list are then the folder's.
+      this.current = this.current.then(async (folder) => {
+        await Promise.all(this.listeners.map((listener) => listener(folder)));
+        return folder;
+      });
     };
     server.oninitialized = refresh;
     server.setNotificationHandler(RootsListChangedNotificationSchema, refresh);
@@ -226,6 +266,11 @@ class ProjectFolder {
 
   get(): Promise<string> {
     return this.current;
+  }
+
+  /** Calls `listener` with the project folder once the client is initialized, and whenever it changes. */
+  onChange(listener: (folder: string) => Promise<void>): void {
+    this.listeners.push(listener);
   }
 }
 
@@ -244,6 +289,7 @@ async function answer(work: () => Promise<CallToolResult>): Promise<CallToolResu
     return await work();
   } catch (error) {
     const message = error instanceof UsageError ? error.message : `internal error: ${error instanceof Error ? error.message : String(error)}`;
-    return { isError: true, content: [{ type: 'text', text: `migrate-safe: ${message}` }] };
+    // A database error may quote the URL it was given.
+    return { isError: true, content: [{ type: 'text', text: `migrate-safe: ${redact(message)}` }] };
   }
 }
