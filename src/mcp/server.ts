@@ -44,7 +44,8 @@ const INSTRUCTIONS = [
   'Lint every migration you write with lint_sql before saving it, passing the path it will have: the migrations before it',
   "are its history (an index on a table created in the same migration is harmless; on an existing one it blocks writes),",
   "and the project's configuration applies. Each finding gives safe SQL to use instead. statement_locks tells what a",
-  'statement locks on a PostgreSQL version; explain_rule documents a rule.',
+  'statement locks on a PostgreSQL version; explain_rule documents a rule; migration_status (when the project has a',
+  'database) tells which migrations are applied, pending or need attention.',
 ].join(' ');
 
 /** Where a text without a path is linted: a folder of its own, so no migration is its history (as the editor does for an untitled buffer). */
