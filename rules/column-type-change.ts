@@ -1,18 +1,24 @@
 import {
   type AlterTableCmd,
+  type ColumnDef,
+  type ConstraintState,
+  type IndexState,
   type QualifiedName,
   type StatementContext,
+  type TypeName,
   type TypeChangeVerdict,
   defineRule,
   displayName,
   formatTypeName,
   nodeOf,
   quoteIdentifier,
+  sqlOf,
   timeZoneIsUtc,
   typeChangeVerdict,
 } from '../src/api.js';
 import { changeOfExistingTable } from './support/alter-table.js';
 import { expandContract, rowExpression } from './support/expand-contract.js';
+import { migrationStep } from './support/help.js';
 import { formLock } from './support/locks.js';
 
 export default defineRule({
@@ -25,10 +31,21 @@ export default defineRule({
     hazard: [
       'Changing a column\'s type makes PostgreSQL rewrite every row and rebuild every index of the table while',
       'holding an ACCESS EXCLUSIVE lock: every read and write waits, for minutes on a large table. Only changes',
-      'where the stored values stay valid are free: `varchar(n)` to `varchar(m)` with m ≥ n or to `text`,',
+      'where the stored values stay valid rewrite nothing: `varchar(n)` to `varchar(m)` with m ≥ n or to `text`,',
       '`numeric(p,s)` to `numeric(q,s)` with q ≥ p or to unconstrained `numeric`, `varbit` widening, `cidr` to',
-      '`inet`, and `timestamp` to `timestamptz` when the session time zone is UTC (PostgreSQL 12+). A `USING`',
-      'clause always rewrites. When the history does not show the column\'s old type, the finding says so.',
+      '`inet`, and `timestamp` to `timestamptz` or back (PostgreSQL 12+, in a session whose time zone is UTC, to a',
+      'precision of 6 or none). A `USING` clause always rewrites. When the history does not show the column\'s',
+      'old type, the finding says so.',
+      '',
+      'A change that rewrites no row still works under the lock, reading the whole table: the indexes on the',
+      'column are built again when their operator class changes (`timestamp` to `timestamptz`), and every CHECK',
+      'constraint that uses the column is checked again. It is reported when the history shows such an index or',
+      'constraint, with a plan that drops them first and builds them again without blocking.',
+      '',
+      'The session\'s time zone is what the file sets (`SET timezone`, `SET LOCAL`, `SET TIME ZONE`, `set_config`),',
+      'else the `timeZone` setting (the time zone the migration tool\'s sessions start with: the server\'s',
+      '`timezone`). A zone with no offset from UTC counts (`UTC`, `Etc/UTC`, `GMT`, `+00:00`); `Europe/London`',
+      'does not.',
       '',
       'Expand and contract instead: add a column of the new type, keep it in sync with a trigger, backfill it',
       'in batches, switch the application to it, and drop the old column in a later migration.',
@@ -54,9 +71,13 @@ export default defineRule({
       'DROP FUNCTION agents_sync_score_new();',
       'ALTER TABLE agents DROP COLUMN score;',
     ].join('\n'),
-    versions: 'timestamp to timestamptz is free only from PostgreSQL 12, and only when the session time zone is UTC.',
+    versions: [
+      'timestamp to timestamptz (or back) rewrites every row before PostgreSQL 12, whatever the time zone; from 12 it',
+      'rewrites nothing in a UTC session, but rebuilds the indexes on the column. Both checked on real PostgreSQL',
+      '11, 12 and 18 servers (relfilenode before and after).',
+    ].join(' '),
   },
-  create() {
+  create(context) {
     return {
       AlterTableStmt(node, statement) {
         const change = changeOfExistingTable(node, statement);
@@ -65,11 +86,18 @@ export default defineRule({
           if (command.subtype !== 'AT_AlterColumnType' || command.name === undefined) continue;
           const definition = nodeOf(command.def, 'ColumnDef');
           const oldType = statement.schema.column(change.table, command.name)?.type;
-          const verdict = typeChangeVerdict(oldType, definition?.typeName, definition?.raw_default !== undefined, timeZoneIsUtc(statement.settings));
-          if (verdict.rewrites === false) continue;
+          const verdict = typeChangeVerdict(oldType, definition?.typeName, definition?.raw_default !== undefined, {
+            pgVersion: context.pgVersion,
+            timeZoneIsUtc: timeZoneIsUtc(statement.settings),
+            timeZoneKnown: statement.settings.timeZone !== undefined,
+          });
+          if (verdict.rewrites === false) {
+            reportRebuilds(statement, change.table, command, verdict);
+            continue;
+          }
           statement.report({
             message: message(change.table, command.name, formatTypeName(definition?.typeName) ?? 'the new type', verdict),
-            help: help(statement, change.table, command),
+            help: help(statement, context.pgVersion, change.table, command),
             lock: formLock(statement, 'alter-column-type'),
           });
         }
@@ -77,6 +105,55 @@ export default defineRule({
     };
   },
 });
+
+/**
+ * A type change that rewrites no row still rebuilds what depends on the column's type, reading the
+ * whole table under the ACCESS EXCLUSIVE lock: the indexes on it when their operator class changes
+ * (timestamp to timestamptz), and every CHECK constraint that uses it, checked again. Reported when
+ * the history shows such an index or constraint.
+ */
+function reportRebuilds(statement: StatementContext, table: QualifiedName, command: AlterTableCmd, verdict: TypeChangeVerdict & { rewrites: false }): void {
+  const column = command.name ?? '';
+  const indexes = verdict.rebuildsIndexes ? statement.schema.indexesOn(table).filter((index) => index.columns.includes(column)) : [];
+  const checks = [...(statement.schema.table(table)?.constraints.values() ?? [])].filter((constraint) => constraint.kind === 'check' && constraint.validated && constraint.columns.includes(column));
+  if (indexes.length === 0 && checks.length === 0) return;
+  const tableName = displayName(table);
+  const type = formatTypeName(nodeOf(command.def, 'ColumnDef')?.typeName) ?? 'the new type';
+  const work = [
+    ...(indexes.length === 0 ? [] : [`rebuilds ${indexes.length === 1 ? 'index' : 'indexes'} ${indexes.map((index) => displayName(index.name)).join(', ')}`]),
+    ...(checks.length === 0 ? [] : [`checks ${checks.length === 1 ? 'constraint' : 'constraints'} ${checks.map((check) => quoteIdentifier(check.name)).join(', ')} again`]),
+  ].join(' and ');
+  statement.report({
+    message: `ALTER COLUMN ${quoteIdentifier(column)} TYPE ${type} on existing table ${tableName} rewrites no row (${verdict.reason}), but it ${work}, reading all of ${tableName} while it holds ACCESS EXCLUSIVE: every read and write of ${tableName} waits until that finishes.`,
+    help: rebuildHelp(statement, table, command, indexes, checks),
+    lock: formLock(statement, 'alter-column-type-binary-coercible') ?? null,
+  });
+}
+
+/** Take what would be rebuilt out of the way, change the type (catalog only), then build it again without blocking. */
+function rebuildHelp(statement: StatementContext, table: QualifiedName, command: AlterTableCmd, indexes: readonly IndexState[], checks: readonly ConstraintState[]): string {
+  const tableName = displayName(table);
+  const change = `${statement.statement.textSource === undefined ? statement.statement.text : `ALTER TABLE ${tableName} ALTER COLUMN ${quoteIdentifier(command.name ?? '')} TYPE ${formatTypeName(nodeOf(command.def, 'ColumnDef')?.typeName) ?? '<type>'}`};`;
+  // The type change is a migration of its own: its session must be in UTC itself.
+  const zone = utcSession(statement.file.transactionMode !== 'none', change);
+  const rebuilt = indexes.map((index) => {
+    const columns = index.columns.map(quoteIdentifier).join(', ');
+    return `CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX CONCURRENTLY ${quoteIdentifier(index.name.name)} ON ${tableName} (${columns});`;
+  });
+  const steps: [string, string][] = [];
+  if (indexes.length > 0) {
+    steps.push(['drop the indexes on the column without blocking (no transaction block); queries that use them are slower until they are built again', indexes.map((index) => `DROP INDEX CONCURRENTLY ${displayName(index.name)};`).join('\n')]);
+  }
+  const reAdded = checks.map((check) => `ALTER TABLE ${tableName} ADD CONSTRAINT ${quoteIdentifier(check.name)} CHECK (${sqlOf(check.condition) ?? '<its condition>'}) NOT VALID;`);
+  steps.push(['the type change alone: catalog only, a brief lock', [...checks.map((check) => `ALTER TABLE ${tableName} DROP CONSTRAINT ${quoteIdentifier(check.name)};`), ...zone, ...reAdded].join('\n')]);
+  const again = [
+    ...(rebuilt.length === 0 ? [] : ['-- Each index as it was defined before (add its expressions or WHERE clause, if it had any):', ...rebuilt]),
+    ...checks.map((check) => `ALTER TABLE ${tableName} VALIDATE CONSTRAINT ${quoteIdentifier(check.name)};`),
+  ];
+  const last = indexes.length === 0 ? 'check the constraints again' : checks.length === 0 ? 'build the indexes again' : 'build the indexes again and check the constraints';
+  steps.push([`${last} while reads and writes continue${indexes.length === 0 ? '' : ' (no transaction block)'}`, again.join('\n')]);
+  return steps.map(([title, sql], index) => migrationStep(index + 1, title, sql)).join('\n');
+}
 
 function message(table: QualifiedName, column: string, type: string, verdict: TypeChangeVerdict): string {
   const tableName = displayName(table);
@@ -88,7 +165,7 @@ function message(table: QualifiedName, column: string, type: string, verdict: Ty
   return `${change} rewrites the table and rebuilds its indexes while holding an ACCESS EXCLUSIVE lock (${verdict.reason}): ${outage}.`;
 }
 
-function help(statement: StatementContext, table: QualifiedName, command: AlterTableCmd): string {
+function help(statement: StatementContext, pgVersion: number, table: QualifiedName, command: AlterTableCmd): string {
   const column = command.name ?? '';
   const definition = nodeOf(command.def, 'ColumnDef');
   const type = formatTypeName(definition?.typeName) ?? '<new type>';
@@ -99,5 +176,23 @@ function help(statement: StatementContext, table: QualifiedName, command: AlterT
   const replacement = expandContract(statement, { table, from, to: quoteIdentifier(`${column}_new`), type, value });
   const old = statement.schema.column(table, column);
   const carryOver = old?.notNull || old?.hasDefault ? [`-- Give ${quoteIdentifier(`${column}_new`)} the default and NOT NULL of ${from} too, without long locks (see set-not-null-scan).`] : [];
-  return [...carryOver, replacement].join('\n');
+  return [...utcShortcut(statement, pgVersion, old?.type, definition), ...carryOver, replacement].join('\n');
+}
+
+/** timestamp to timestamptz (or back) outside a UTC session on PostgreSQL 12+: a UTC session rewrites nothing. */
+function utcShortcut(statement: StatementContext, pgVersion: number, oldType: TypeName | undefined, definition: ColumnDef | undefined): string[] {
+  if (definition?.raw_default !== undefined || !oldType) return [];
+  const inUtc = typeChangeVerdict(oldType, definition?.typeName, false, { pgVersion, timeZoneIsUtc: true });
+  if (inUtc.rewrites !== false) return [];
+  return [
+    "-- If the stored values are UTC wall-clock times: in a session whose time zone is UTC, PostgreSQL 12+ rewrites no row",
+    '-- (the indexes on the column are still rebuilt):',
+    ...utcSession(statement.transaction.inBlock, `${statement.statement.text};`),
+    '-- Otherwise, expand and contract:',
+  ];
+}
+
+/** SQL run in a UTC session: SET LOCAL inside a transaction block; outside one, SET and RESET (SET LOCAL would do nothing). */
+function utcSession(inTransaction: boolean, sql: string): string[] {
+  return inTransaction ? ["SET LOCAL timezone = 'UTC';", sql] : ["SET timezone = 'UTC';", sql, 'RESET timezone;'];
 }

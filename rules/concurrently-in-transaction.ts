@@ -16,7 +16,8 @@ export default defineRule({
       '',
       'A transaction block is an explicit `BEGIN`, or the whole file when the migration tool runs each file in',
       'one transaction (`assumeInTransaction`), as most tools do by default. Put the statement in a migration',
-      'of its own and turn the tool\'s transaction off for that migration.',
+      'of its own and turn the tool\'s transaction off for that migration. Inside a DO block or a function',
+      'they fail too ("cannot be executed from a function"), in or out of a transaction block.',
     ].join('\n'),
     bad: ['BEGIN;', 'CREATE INDEX CONCURRENTLY idx_agents_status ON agents (status);', 'COMMIT;'].join('\n'),
     good: ['-- A migration of its own, run without a transaction block:', 'CREATE INDEX CONCURRENTLY idx_agents_status ON agents (status);'].join('\n'),
@@ -44,6 +45,15 @@ export default defineRule({
 });
 
 function reportInTransaction(statement: StatementContext, command: string): void {
+  if (statement.routine) {
+    const body = statement.routine.kind === 'do' ? 'a DO block' : `the body of ${statement.routine.functionName ?? 'a function'}()`;
+    statement.report({
+      message: `${command} in ${body}: PostgreSQL refuses it with "${command} cannot be executed from a function", so the migration fails.`,
+      help: outsideTransactionHelp(statement),
+      lock: null,
+    });
+    return;
+  }
   if (!statement.transaction.inBlock) return;
   const where = statement.transaction.explicit
     ? 'inside the transaction block opened by BEGIN'

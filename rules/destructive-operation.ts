@@ -29,7 +29,7 @@ export default defineRule({
       '`CASCADE` it empties every table that references it too. `DROP ... CASCADE` silently drops whatever',
       'depends on the object: views, foreign keys, policies, triggers, even columns of other tables whose',
       'type is dropped. `DROP DATABASE` removes everything. A rollback script can recreate structure, never',
-      'the rows: only the backup the guide takes before each migration',
+      'the rows: only a backup taken before the migration',
       '(`pg_dump $SUPABASE_DB_URL --no-owner --no-acl > backup.sql`) can.',
       '',
       'Back up first; drop the dependents explicitly and drop without `CASCADE`, so PostgreSQL refuses, naming',

@@ -2,9 +2,9 @@ import { type TableObjectState, defineRule, displayName, nameOfRangeVar, quoteId
 import { columnsDroppedBy } from './support/alter-table.js';
 import { columnUnusedDirective, isContractStep, triggerDrops, triggersUsing } from './support/help.js';
 
-/** The first migration of the guide's rename: the column and the trigger that fills it from the old one. */
+/** The first migration of an expand/contract rename: the column and the trigger that fills it from the old one. */
 const GUIDE_SYNC_TRIGGER = [
-  '-- Migration 1: the guide\'s sync trigger',
+  '-- Migration 1: the new column, kept in sync by a trigger',
   'ALTER TABLE agents ADD COLUMN new_name VARCHAR(255);',
   'CREATE OR REPLACE FUNCTION sync_column_name() RETURNS TRIGGER AS $$',
   'BEGIN',
@@ -29,8 +29,8 @@ export default defineRule({
       'outage that starts after the migration succeeded.',
       '',
       'This is the trap in the last step of an expand/contract rename: the sync trigger of step 2 copies',
-      '`NEW.new_name := NEW.old_name`, so dropping `old_name` while it exists stops all writes. The user\'s',
-      'guide\'s step 5 (`ALTER TABLE agents DROP COLUMN old_name;`) runs into it: drop the trigger and its',
+      '`NEW.new_name := NEW.old_name`, so dropping `old_name` while it exists stops all writes. A plain last',
+      'step (`ALTER TABLE agents DROP COLUMN old_name;`) runs into it: drop the trigger and its',
       'function first, in the same migration. The rule knows the triggers and functions the migrations',
       'created; functions created elsewhere are not read.',
     ].join('\n'),

@@ -11,7 +11,7 @@ export default defineRule({
     category: 'breaking-change',
     hazard: [
       'DROP TABLE deletes the table and its data at once: queries of the running application against it fail,',
-      'and no rollback script brings the rows back. The guide\'s safe path is two migrations apart: first',
+      'and no rollback script brings the rows back. The safe path is two migrations apart: first',
       'rename the table to `<name>_deprecated` (code still using it fails loudly, but the data is kept and a',
       'rollback is a rename), wait a monitoring period, then drop the deprecated table in a separate migration.',
       '',

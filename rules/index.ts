@@ -41,6 +41,7 @@ import tableRewrite from './table-rewrite.js';
 import exclusionConstraint from './exclusion-constraint.js';
 import domainConstraintWithoutNotValid from './domain-constraint-without-not-valid.js';
 import usingIndexRefused from './using-index-refused.js';
+import uncheckedDynamicSql from './unchecked-dynamic-sql.js';
 
 /** Each built-in rule's page, generated into docs/rules by `npm run docs`. */
 const DOCS_URL = 'https://github.com/migrate-safe/migrate-safe/blob/main/docs/rules/';
@@ -87,6 +88,7 @@ export const BUILT_IN_RULES: readonly AnyRule[] = [
   exclusionConstraint,
   domainConstraintWithoutNotValid,
   usingIndexRefused,
+  uncheckedDynamicSql,
   preferRobustStatements,
   preferTextOverVarchar,
   preferBigint,

@@ -37,7 +37,7 @@ export default defineRule({
       '',
       'Not reported: dropping or converting what the same migration created, and what it first copied aside',
       '(`CREATE TABLE ... AS SELECT` of those columns, or `AS TABLE`): a rollback can restore from the copy.',
-      'In the strict preset: dropping is sometimes the point (the guide\'s last step after a deprecation',
+      'In the strict preset: dropping is sometimes the point (the last step after a deprecation',
       'period), and the reminder is to have the backup.',
     ].join('\n'),
     bad: 'ALTER TABLE agents DROP COLUMN legacy_score;',

@@ -10,8 +10,8 @@ export default defineRule({
     category: 'rollback',
     hazard: [
       'When a deploy goes wrong, the rollback script is how the schema goes back to what the previous',
-      'application version expects. Writing it during an incident is how incidents get longer. The guide',
-      'keeps one rollback per migration: `supabase/migrations/rollback/<name>_down.sql`; golang-migrate',
+      'application version expects. Writing it during an incident is how incidents get longer. The supabase',
+      'layout keeps one rollback per migration: `supabase/migrations/rollback/<name>_down.sql`; golang-migrate',
       'pairs `<version>_<name>.up.sql` with `.down.sql`, Diesel `up.sql` with `down.sql`, Flyway `V<version>__`',
       'with its undo `U<version>__`, Sqitch `deploy/` with `revert/`, and dbmate expects statements under',
       '`-- migrate:down`. Prisma, plain folders and Flyway\'s repeatable migrations expect none. The help drafts',

@@ -17,8 +17,8 @@ export default defineRule({
       'empty development database and fails in production. While it waits for and holds its ACCESS EXCLUSIVE',
       'lock, every read and write of the table waits too.',
       '',
-      'Add the column nullable, backfill it in batches, then enforce NOT NULL in a later migration (the guide\'s',
-      'three steps). When one value suits every existing row, `NOT NULL DEFAULT <value>` is instant on',
+      'Add the column nullable, backfill it in batches, then enforce NOT NULL in a later migration (three',
+      'steps). When one value suits every existing row, `NOT NULL DEFAULT <value>` is instant on',
       'PostgreSQL 11+.',
     ].join('\n'),
     bad: 'ALTER TABLE agents ADD COLUMN new_field VARCHAR(255) NOT NULL;',
@@ -81,7 +81,7 @@ function help(statement: StatementContext, table: QualifiedName, column: string,
   return [
     '-- Option 1, when one value suits every existing row (stored once, no rewrite):',
     `ALTER TABLE ${tableName} ADD COLUMN ${name} ${type} NOT NULL DEFAULT <value>;`,
-    '-- Option 2, the guide\'s steps:',
+    '-- Option 2, in three steps:',
     steps,
   ].join('\n');
 }

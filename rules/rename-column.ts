@@ -14,7 +14,7 @@ export default defineRule({
       'query of the running application that names the old column fails, until the last instance runs the',
       'new version. Deploys are never atomic: old and new code always overlap.',
       '',
-      'Expand and contract instead (the guide\'s steps): add the new column, keep it in sync with a trigger,',
+      'Expand and contract instead: add the new column, keep it in sync with a trigger,',
       'backfill it, switch the application to it, and drop the old column in a later migration.',
     ].join('\n'),
     bad: 'ALTER TABLE agents RENAME COLUMN old_name TO new_name;',

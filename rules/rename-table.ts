@@ -17,7 +17,7 @@ export default defineRule({
       'view with the old name (a simple `SELECT *` view is updatable, so old code keeps reading and writing),',
       'deploy the code using the new name, then drop the view in a later migration. When the table is going',
       'away instead, rename it to its deprecation name (`<name>_deprecated`, the `deprecatedSuffix` setting)',
-      'and drop it a monitoring period later, as the guide does.',
+      'and drop it a monitoring period later.',
       '',
       'Not reported: renaming to the deprecation name, renaming a table created earlier in the same',
       'migration or a deprecated one, a rename followed by a view with the old name in the same',
@@ -92,7 +92,7 @@ function help(table: QualifiedName, renamed: QualifiedName, suffix: string, pgVe
     ...(invoker ? [] : [`-- Before PostgreSQL 15 the view reads ${to} with its owner's rights: row level security policies do not apply through it.`]),
     `-- Deploy the application using ${to}; then, once no running code uses ${from}:`,
     migrationStep(2, 'drop the compatibility view', `DROP VIEW ${from};`),
-    '-- Option 2, the table is going away: the guide\'s deprecate-then-drop path.',
+    '-- Option 2, the table is going away: deprecate it now, drop it later.',
     deprecateThenDrop(table, suffix),
   ].join('\n');
 }

@@ -24,7 +24,7 @@ export default defineRule({
       'already holds is not waited for again. `statement_timeout` also ends a lock wait, but it is sized for the',
       'work, not the wait, so it does not count.',
       '',
-      'Why this rule is in `strict` and not `recommended`: the guide\'s own safe patterns (`ADD COLUMN` nullable,',
+      'Why this rule is in `strict` and not `recommended`: common safe patterns (`ADD COLUMN` nullable,',
       '`CREATE POLICY`) take ACCESS EXCLUSIVE without a lock_timeout, and many teams set it once for the migration',
       'role (`ALTER ROLE migrator SET lock_timeout = \'5s\'`), which a linter cannot see. Turn it on when your',
       'migrations set it themselves.',

@@ -30,7 +30,7 @@ export default defineRule({
       'table while reads and writes continue), then `SET NOT NULL` and drop the check. On PostgreSQL 18,',
       '`ADD CONSTRAINT ... NOT NULL col NOT VALID` followed by `VALIDATE CONSTRAINT` does the same in two steps.',
       '',
-      'This goes beyond the migration safety guide, whose step 3 is a bare `SET NOT NULL`. Not reported: a',
+      'A bare `SET NOT NULL` as the last step of adding a column is the usual trap. Not reported: a',
       'table created earlier in the same migration, and a column with a valid check. A column this migration',
       'added to an existing table is reported: its rows are read all the same. When it was added with a',
       'default, declare it NOT NULL on that ADD COLUMN instead: the default fills every row and nothing is read.',

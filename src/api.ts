@@ -67,10 +67,11 @@ export type {
   Volatility,
 } from './analyze/schema-state.js';
 export type { SchemaChange } from './analyze/schema-changes.js';
+export { type RoutineContext, type UncheckedSql, routinePrefix } from './analyze/routine.js';
 export type { SchemaView } from './analyze/schema-view.js';
 export { type SessionSettings, type SettingValue, type TransactionInfo, parseDuration, timeZoneIsUtc } from './analyze/session.js';
 export type { TransactionPolicy } from './discover/types.js';
-export { type TypeChangeVerdict, typeChangeVerdict } from './analyze/type-change.js';
+export { type TypeChangeSession, type TypeChangeVerdict, typeChangeVerdict } from './analyze/type-change.js';
 export { lostInConversion } from './analyze/type-loss.js';
 export { controlsTransaction, refusesTransactionBlock } from './analyze/transaction-block.js';
 export { undoStatement } from './analyze/undo.js';

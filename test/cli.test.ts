@@ -32,7 +32,7 @@ describe('exit codes', () => {
       [['lint', 'a.sql', '--rule', 'no-such-rule=warn'], 'migrate-safe: --rule no-such-rule=warn: unknown rule "no-such-rule"\n'],
       [['lint', 'a.sql', '--rule', 'require-concurrent-index'], "migrate-safe: option '--rule <id=severity>' argument 'require-concurrent-index' is invalid. expected <rule-id>=off|warn|error\n"],
       [['lint', 'a.sql', '--bogus'], "migrate-safe: unknown option '--bogus'\n"],
-      [['lint', 'a.sql', '--format', 'xml'], "migrate-safe: option '-f, --format <format[=path]>' argument 'xml' is invalid. Allowed choices are text, json, sarif, github, gitlab.\n"],
+      [['lint', 'a.sql', '--format', 'xml'], "migrate-safe: option '-f, --format <format[=path]>' argument 'xml' is invalid. Allowed choices are text, compact, json, sarif, github, gitlab.\n"],
       [['rules', 'no-such-rule'], 'migrate-safe: unknown rule "no-such-rule" (migrate-safe rules lists them)\n'],
     ] as const) {
       const result = runCli(args, { cwd: root });
@@ -85,11 +85,11 @@ describe('configuration', () => {
 
   it('rejects an unknown key, a bad value, an unknown rule and bad syntax with one line naming file and key', () => {
     const cases: [string, string][] = [
-      [JSON.stringify({ rulez: {} }), 'migrate-safe: .migrate-saferc.json: unknown key "rulez"\n'],
+      [JSON.stringify({ rulez: {} }), 'migrate-safe: .migrate-saferc.json: unknown key "rulez" (did you mean "rules"?)\n'],
       [JSON.stringify({ pgVersion: 'fifteen' }), 'migrate-safe: .migrate-saferc.json: pgVersion: expected a PostgreSQL major version such as 15\n'],
       [
         JSON.stringify({ rules: { 'require-concurrent-index': 'loud' } }),
-        'migrate-safe: .migrate-saferc.json: rules.require-concurrent-index: expected "off", "warn", "error" or [severity, options]\n',
+        'migrate-safe: .migrate-saferc.json: rules.require-concurrent-index: expected "off", "warn" (or "warning"), "error" or [severity, options]\n',
       ],
       [JSON.stringify({ rules: { 'no-such-rule': 'off' } }), 'migrate-safe: .migrate-saferc.json: rules.no-such-rule: unknown rule "no-such-rule"\n'],
       [JSON.stringify({ migrations: { folder: 1 } }), 'migrate-safe: .migrate-saferc.json: migrations.folder: expected a folder path\n'],

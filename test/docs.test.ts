@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { expect, it } from 'vitest';
@@ -5,7 +6,7 @@ import { generatedDocs } from '../scripts/generate-docs.js';
 
 const ROOT = join(import.meta.dirname, '..');
 
-it('docs/rules and the rules table of docs/rules.md match the rule metadata (npm run docs regenerates them)', () => {
+it('docs/rules, the rules table of docs/rules.md and configuration.schema.json match the rule metadata and the configuration schema (npm run docs regenerates them)', () => {
   for (const [path, content] of generatedDocs(ROOT)) {
     expect(readFileSync(path, 'utf8'), `${relative(ROOT, path)} is stale: run npm run docs`).toBe(content);
   }
@@ -35,4 +36,17 @@ it.each(PAGES)('every relative link of %s leads to a file, and its #anchor to a 
     expect(existsSync(file), `${page}: ${target}`).toBe(true);
     if (anchor !== undefined) expect(anchorsOf(readFileSync(file, 'utf8')), `${page}: ${target}`).toContain(anchor);
   }
+});
+
+it("the README's Quickstart lints the examples with the built CLI (no npx install) and prints the finding it shows", () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const quickstart = readme.slice(readme.indexOf('## Quickstart'));
+  const commands = /```sh\n([^\n]*)/.exec(quickstart)?.[1] ?? '';
+  const lint = commands.replace(/\s+#.*$/, '').split('&&').at(-1)?.trim() ?? '';
+  expect(lint).toBe('node dist/cli/main.js lint examples/supabase/migrations');
+  const shown = /```text\n([\s\S]*?)```/.exec(quickstart)?.[1] ?? '';
+  const run = spawnSync('bash', ['-c', lint], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined } });
+  expect(run.status).toBe(1);
+  expect(shown).not.toBe('');
+  expect(run.stdout).toContain(shown);
 });

@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPOSITORY } from './support/cli.js';
-import { git, gitEnv, repository, snapshotOfThisRepository } from './support/git.js';
+import { git, gitEnv, repository } from './support/git.js';
 import { linkPackages } from './support/packages.js';
+import { preCommitReleases } from './support/pre-commit.js';
+import { releasedRepository } from './support/release.js';
 
 const MIGRATIONS = 'supabase/migrations';
 const HISTORY = {
@@ -49,27 +51,32 @@ function expectHookGuardsCommits(app: string, env: NodeJS.ProcessEnv): void {
 }
 
 describe('pre-commit framework', () => {
-  // Measured: about 30 s, nearly all of it pre-commit installing the hook (npm install of this repository, built twice).
-  it('installs the hook from .pre-commit-hooks.yaml, refuses a commit adding an unsafe migration and accepts a safe one', () => {
-    // The hook repository is this checkout as it is now, installed by pre-commit exactly as users get it.
-    const hooks = snapshotOfThisRepository();
-    const rev = git(hooks, 'rev-parse', 'HEAD').trim();
-    const config = ['repos:', `  - repo: ${hooks}`, `    rev: ${rev}`, '    hooks:', '      - id: migrate-safe', ''].join('\n');
-    const app = repository({ ...HISTORY, '.pre-commit-config.yaml': config });
-    const env = gitEnv({
-      PRE_COMMIT_HOME: mkdtempSync(join(tmpdir(), 'migrate-safe-pre-commit-home-')),
-      // npm install takes packages from the cache `npm ci` filled, without asking the registry about each again.
-      npm_config_prefer_offline: 'true',
-      npm_config_audit: 'false',
-      npm_config_fund: 'false',
-    });
-    const install = run('pre-commit', ['install', '--install-hooks'], app, env);
-    expect(install.status, install.stdout + install.stderr).toBe(0);
-    expectHookGuardsCommits(app, env);
-  }, 600_000);
+  const releases = preCommitReleases();
 
-  it('is the configuration docs/ci.md tells users to write', () => {
-    expect(CI_DOCS).toContain('  - repo: https://github.com/migrate-safe/migrate-safe\n    rev: v0.1.0\n    hooks:\n      - id: migrate-safe\n');
+  // Measured on a quiet machine: about 20 s per release, nearly all of it pre-commit installing the
+  // hook (npm installing the release's production dependencies; nothing is built).
+  describe.each(releases)('with pre-commit $name', ({ command, version }) => {
+    it.skipIf(version === undefined)('installs the hook from the release tag without building it, refuses a commit adding an unsafe migration and accepts a safe one', () => {
+      // The hook repository is this checkout released as `npm run release` makes it: the tag holds the built package.
+      const { root: hooks, release } = releasedRepository();
+      const config = ['repos:', `  - repo: ${hooks}`, `    rev: ${release.tag}`, '    hooks:', '      - id: migrate-safe', ''].join('\n');
+      const app = repository({ ...HISTORY, '.pre-commit-config.yaml': config });
+      const env = gitEnv({
+        PRE_COMMIT_HOME: mkdtempSync(join(tmpdir(), 'migrate-safe-pre-commit-home-')),
+        // npm install takes packages from the cache `npm ci` filled, without asking the registry about each again.
+        npm_config_prefer_offline: 'true',
+        npm_config_audit: 'false',
+        npm_config_fund: 'false',
+      });
+      const install = run(command, ['install', '--install-hooks'], app, env);
+      expect(install.status, install.stdout + install.stderr).toBe(0);
+      expectHookGuardsCommits(app, env);
+    }, 600_000);
+  });
+
+  it('is the configuration docs/ci.md tells users to write, with the tag the release procedure makes', () => {
+    const { version } = JSON.parse(readFileSync(join(REPOSITORY, 'package.json'), 'utf8')) as { version: string };
+    expect(CI_DOCS).toContain(`  - repo: https://github.com/migrate-safe/migrate-safe\n    rev: v${version}\n    hooks:\n      - id: migrate-safe\n`);
   });
 });
 

@@ -7,6 +7,7 @@ import { parse } from 'yaml';
 import { REPOSITORY } from './support/cli.js';
 import { commitAll, git, gitEnv, repository, snapshotOfThisRepository } from './support/git.js';
 import { linkPackages } from './support/packages.js';
+import { releasedRepository } from './support/release.js';
 
 interface Step {
   name: string;
@@ -120,17 +121,29 @@ describe('action.yml', () => {
     }
   });
 
+  it('stops with one line when used from a branch, which has no built CLI', () => {
+    const source = snapshotOfThisRepository();
+    const install = runStep(step('Install migrate-safe'), REPOSITORY, source, { inputs: {}, github: { action_path: source, action_ref: 'main' }, steps: {} });
+    expect(install.status).toBe(2);
+    expect(install.output).toBe('::error title=migrate-safe::migrate-safe@main is not a release and has no built CLI: use a release tag, such as migrate-safe/migrate-safe@v1\n');
+  });
+
   describe('run locally against the bundled examples, as a pull request adding migrations', () => {
     let actionPath = '';
     let pullRequest = '';
     let base = '';
 
     beforeAll(() => {
-      // The action's own checkout, built by the action's first step (npm ci without the optional test tools).
-      actionPath = snapshotOfThisRepository();
-      const build = runStep(step('Build migrate-safe'), REPOSITORY, actionPath, { inputs: {}, github: { action_path: actionPath }, steps: {} });
-      expect(build.status, build.output).toBe(0);
-      expect(existsSync(join(actionPath, 'dist', 'cli', 'main.js'))).toBe(true);
+      // The action's own checkout, as `uses: migrate-safe/migrate-safe@v1` gets it: the release tag
+      // made by `npm run release`, installed by the action's first step.
+      const { root, release } = releasedRepository();
+      actionPath = mkdtempSync(join(tmpdir(), 'migrate-safe-action-'));
+      git(actionPath, 'clone', '-q', '--branch', release.majorTag, root, '.');
+      const install = runStep(step('Install migrate-safe'), REPOSITORY, actionPath, { inputs: {}, github: { action_path: actionPath, action_ref: release.majorTag }, steps: {} });
+      expect(install.status, install.output).toBe(0);
+      // Only the production dependencies: TypeScript is not there, and nothing was built.
+      expect(existsSync(join(actionPath, 'node_modules', 'libpg-query'))).toBe(true);
+      expect(existsSync(join(actionPath, 'node_modules', 'typescript'))).toBe(false);
       // main has the first three migrations; the pull request adds the rest.
       pullRequest = repository({});
       cpSync(EXAMPLES, join(pullRequest, 'supabase'), { recursive: true, filter: (path) => !/2024010[4-9]|202401[1-9]/.test(path) });

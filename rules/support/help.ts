@@ -74,7 +74,7 @@ export function migrationOfItsOwn(statement: StatementContext, sql: string): str
 }
 
 /** The guide's backup before a change no rollback script can undo. */
-export const BACKUP_FIRST = '-- Back up first, as the guide prescribes: pg_dump $SUPABASE_DB_URL --no-owner --no-acl > backup.sql';
+export const BACKUP_FIRST = '-- Back up first: pg_dump $SUPABASE_DB_URL --no-owner --no-acl > backup.sql';
 
 /**
  * The guide's way to drop a table: rename it to its deprecation name now (code still using it fails
@@ -86,7 +86,7 @@ export function deprecateThenDrop(name: QualifiedName, suffix: string, beforeDro
   const deprecated = displayName({ schema: name.schema, name: `${original}${suffix}` });
   return [
     migrationStep(1, 'rename the table (code still using it fails loudly, the data stays for a rollback)', `ALTER TABLE ${displayName({ schema: name.schema, name: original })} RENAME TO ${quoteIdentifier(`${original}${suffix}`)};`),
-    '-- Wait a monitoring period (the guide: 1 week); a rollback renames it back.',
+    '-- Wait a monitoring period (a week, say); a rollback renames it back.',
     migrationStep(2, 'drop it in a separate, later migration', [...beforeDrop, `DROP TABLE IF EXISTS ${deprecated};`].join('\n')),
   ].join('\n');
 }

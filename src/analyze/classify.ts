@@ -363,7 +363,7 @@ function nullableColumnsOfIndex(table: QualifiedName | undefined, indexName: str
 function columnTypeForm(table: QualifiedName | undefined, command: AlterTableCmd, context: ClassifyContext): StatementFormId {
   const definition = nodeOf(command.def, 'ColumnDef');
   const oldType = table && command.name !== undefined ? columnOf(table, command.name, context)?.type : undefined;
-  const verdict = typeChangeVerdict(oldType, definition?.typeName, definition?.raw_default !== undefined, context.timeZoneIsUtc);
+  const verdict = typeChangeVerdict(oldType, definition?.typeName, definition?.raw_default !== undefined, context);
   return verdict.rewrites === false ? 'alter-column-type-binary-coercible' : 'alter-column-type';
 }
 

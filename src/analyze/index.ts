@@ -1,9 +1,11 @@
 import type { TransactionPolicy } from '../discover/types.js';
 import type { ParsedSource, ParsedStatement } from '../parse/parser.js';
+import { type QualifiedName, nameOfList } from './ast.js';
 import { type LockAcquisition, classifyStatement } from './classify.js';
 import { type ImplicitNames, implicitNames } from './implicit-names.js';
+import { type RoutineContext, type RoutineRun, type UncheckedSql, routineRun } from './routine.js';
 import { applyStatement, endSession } from './schema-apply.js';
-import type { ObjectOrigin, SchemaState } from './schema-state.js';
+import { type ObjectOrigin, type SchemaState, objectKey } from './schema-state.js';
 import { type Position, SchemaView } from './schema-view.js';
 import { type SessionSettings, SessionTracker, type TransactionInfo, defaultSchemaOf, timeZoneIsUtc } from './session.js';
 import { planExecution } from './transaction-model.js';
@@ -23,6 +25,10 @@ export interface StatementAnalysis {
    * node): the one written, else the one PostgreSQL chooses, unique in the schema as the history knows it.
    */
   readonly implicitNames: ImplicitNames;
+  /** For a statement of a PL/pgSQL body (a DO block, a function the file calls): where it runs, and the branches it needs. */
+  readonly routine?: RoutineContext | undefined;
+  /** SQL the statement runs that cannot be read (EXECUTE of a string built at run time, a body that does not parse). */
+  readonly unchecked?: readonly UncheckedSql[] | undefined;
 }
 
 export interface FileAnalysisOptions {
@@ -33,6 +39,8 @@ export interface FileAnalysisOptions {
   readonly transaction?: TransactionPolicy | undefined;
   readonly position: Position;
   readonly newTransactionId: () => number;
+  /** The TimeZone the migration tool's session starts with (configuration `timeZone`), when known. */
+  readonly timeZone?: string | undefined;
 }
 
 /**
@@ -47,26 +55,65 @@ export function analyzeFile(
   onStatement?: (analysis: StatementAnalysis) => void,
 ): void {
   const nodes = parsed.statements.map((statement) => statement.node);
-  const session = new SessionTracker(options.newTransactionId, options.transaction ? planExecution(options.transaction, nodes) : options.assumeInTransaction);
+  const session = new SessionTracker(options.newTransactionId, options.transaction ? planExecution(options.transaction, nodes) : options.assumeInTransaction, options.timeZone);
   // One origin per transaction, shared by the objects its statements create: a copy per statement is garbage.
   let origin: ObjectOrigin | undefined;
+  let conditionalOrigin: ObjectOrigin | undefined;
+  // The functions this file defines, which a later statement may run.
+  const functions = new Map<string, ParsedStatement>();
   parsed.statements.forEach((statement, index) => {
     const { transaction, settings } = session.enter(statement.node);
     const defaultSchema = defaultSchemaOf(settings);
+    const run = statement.type === 'DoStmt' || functions.size > 0 ? routineRun(parsed, statement, (name) => functions.get(functionKey(name, defaultSchema))) : undefined;
     // Without an observer (a migration read for history only) nobody needs the locks.
-    const locks = onStatement
-      ? classifyStatement(statement.node, {
-          pgVersion: options.pgVersion,
-          schema: state,
-          defaultSchema,
-          timeZoneIsUtc: timeZoneIsUtc(settings),
-        })
-      : [];
+    const locks = onStatement ? classifyStatement(statement.node, classifyContext(options, state, settings)) : [];
     const names = implicitNames(statement.node, state, defaultSchema, options.pgVersion);
-    onStatement?.({ statement, index, transaction, settings, locks, schema: new SchemaView(state, defaultSchema, options.position), implicitNames: names });
+    onStatement?.({ statement, index, transaction, settings, locks, schema: new SchemaView(state, defaultSchema, options.position), implicitNames: names, unchecked: run?.unchecked });
     session.leave(statement.node, locks);
-    if (origin?.transaction !== transaction.id) origin = { migration: options.position.migration, part: options.position.part, transaction: transaction.id };
+    if (origin?.transaction !== transaction.id) {
+      origin = { migration: options.position.migration, part: options.position.part, transaction: transaction.id };
+      conditionalOrigin = { ...origin, conditional: true };
+    }
     applyStatement(state, statement.node, { origin, defaultSchema, names });
+    if (statement.type === 'CreateFunctionStmt') {
+      const name = nameOfList((statement.node as { CreateFunctionStmt?: { funcname?: [] } }).CreateFunctionStmt?.funcname);
+      if (name) functions.set(functionKey(name, defaultSchema), statement);
+    }
+    if (run) replayRoutine(run, index, { state, session, options, onStatement, origins: { certain: origin, conditional: conditionalOrigin ?? origin } });
   });
   endSession(state, options.position, nodes);
+}
+
+function functionKey(name: QualifiedName, defaultSchema: string): string {
+  return objectKey(name, defaultSchema);
+}
+
+function classifyContext(options: FileAnalysisOptions, state: SchemaState, settings: SessionSettings): Parameters<typeof classifyStatement>[1] {
+  return { pgVersion: options.pgVersion, schema: state, defaultSchema: defaultSchemaOf(settings), timeZoneIsUtc: timeZoneIsUtc(settings) };
+}
+
+interface ReplayContext {
+  readonly state: SchemaState;
+  readonly session: SessionTracker;
+  readonly options: FileAnalysisOptions;
+  readonly onStatement: ((analysis: StatementAnalysis) => void) | undefined;
+  /** Objects a statement creates come from its transaction; `conditional` when a branch that may not run creates them. */
+  readonly origins: { readonly certain: ObjectOrigin; readonly conditional: ObjectOrigin };
+}
+
+/**
+ * The statements a DO block or a called function runs, replayed where it runs: in its transaction,
+ * each seeing the locks and schema changes of those before it. A statement in a branch that may
+ * not run changes the schema as if it did, and what it creates may have existed before.
+ */
+function replayRoutine(run: RoutineRun, index: number, { state, session, options, onStatement, origins }: ReplayContext): void {
+  for (const { statement, routine } of run.statements) {
+    const { transaction, settings } = session.enterNested();
+    const defaultSchema = defaultSchemaOf(settings);
+    const locks = onStatement ? classifyStatement(statement.node, classifyContext(options, state, settings)) : [];
+    const names = implicitNames(statement.node, state, defaultSchema, options.pgVersion);
+    onStatement?.({ statement, index, transaction, settings, locks, schema: new SchemaView(state, defaultSchema, options.position), implicitNames: names, routine });
+    session.leaveNested(statement.node, locks);
+    applyStatement(state, statement.node, { origin: routine.branches.length > 0 ? origins.conditional : origins.certain, defaultSchema, names });
+  }
 }

@@ -375,6 +375,7 @@ function withConstraint(table: TableDraft, constraint: Constraint, columnsOfColu
     columns,
     references: kind === 'foreign-key' ? nameOfRangeVar(constraint.pktable) : undefined,
     provesNotNull,
+    ...(kind === 'check' ? { condition: constraint.raw_expr } : {}),
     validated,
     origin: context.origin,
     validatedIn: validated ? context.origin : undefined,

@@ -1,4 +1,4 @@
-import type { TypeName } from '@pgsql/types';
+import type { Node, TypeName } from '@pgsql/types';
 import type { QualifiedName } from './ast.js';
 
 /** Where an object came from: the migration, its up or down part, and the transaction. */
@@ -6,6 +6,11 @@ export interface ObjectOrigin {
   readonly migration: string;
   readonly part: 'up' | 'down';
   readonly transaction: number;
+  /**
+   * Created by a statement in a branch that may not run (`IF NOT EXISTS (...) THEN CREATE TABLE ...`
+   * in a DO block): the object may have existed before, with its data.
+   */
+  readonly conditional?: boolean;
 }
 
 export interface ColumnState {
@@ -36,6 +41,8 @@ export interface ConstraintState {
   readonly references: QualifiedName | undefined;
   /** For `CHECK (col IS NOT NULL)`: the column it proves not null. */
   readonly provesNotNull: string | undefined;
+  /** For a CHECK: its condition, as parsed (`sqlOf` prints it). */
+  readonly condition?: Node | undefined;
   readonly validated: boolean;
   readonly origin: ObjectOrigin | undefined;
   /** Where it became valid: where it was added, or its VALIDATE CONSTRAINT. */

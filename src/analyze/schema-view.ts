@@ -64,6 +64,11 @@ export class SchemaView {
     return this.state.policies.get(`${this.key(table)}:${name}`);
   }
 
+  /** The indexes on a table (those of its primary key and unique constraints too). */
+  indexesOn(table: QualifiedName): IndexState[] {
+    return this.state.indexesOn(this.key(table));
+  }
+
   /** The triggers on a table. */
   triggersOn(table: QualifiedName): TableObjectState[] {
     return this.state.triggersOn(this.key(table));
@@ -94,10 +99,11 @@ export class SchemaView {
 
   /**
    * Created earlier in this same file (this migration, or this rollback): nobody else uses it
-   * yet, so locking or rewriting it harms no one.
+   * yet, so locking or rewriting it harms no one. Not when a branch that may not run created it:
+   * then it may be an old object with data.
    */
   isNew(origin: ObjectOrigin | undefined): boolean {
-    return origin !== undefined && origin.migration === this.position.migration && origin.part === this.position.part;
+    return origin !== undefined && origin.migration === this.position.migration && origin.part === this.position.part && origin.conditional !== true;
   }
 
   /** Created by this migration; in a rollback, by the migration the rollback reverts. */

@@ -22,6 +22,9 @@ export interface TransactionInfo {
 
 const NO_LOCKS: readonly LockAcquisition[] = [];
 
+/** Why the statements of a DO block (or of a function) outside a transaction block share one transaction. */
+const OWN_TRANSACTION = 'a DO block, like any function, runs all its statements in the one transaction of the statement that runs it';
+
 /**
  * The transaction of one statement. The statements of a block share the block's growing list of
  * locks, and each copies the part taken before it only when asked: a copy per statement would make
@@ -90,16 +93,26 @@ export class SessionTracker {
   private transactionId: number;
   /** The locks taken so far in the current block; a new array for each block, only added to while the block lasts. */
   private heldLocks: LockAcquisition[] = [];
-  private settings: SessionSettings = NO_SETTINGS;
-  private settingsAtBlockStart: SessionSettings = NO_SETTINGS;
+  /** What a session starts with (and RESET returns to): the configured time zone. */
+  private readonly initial: SessionSettings;
+  private settings: SessionSettings;
+  private settingsAtBlockStart: SessionSettings;
   private readonly newTransactionId: () => number;
   private readonly plan: ExecutionPlan;
   private unitIndex = -1;
   private statementIndex = 0;
+  /** Outside a block: the locks taken so far by the statements a DO block or function runs, held until it ends. */
+  private nestedLocks: LockAcquisition[] = [];
 
-  /** `plan`: how the migration tool sends the file's statements (`true`/`false`: the whole file in one block, or none). */
-  constructor(newTransactionId: () => number, plan: ExecutionPlan | boolean) {
+  /**
+   * `plan`: how the migration tool sends the file's statements (`true`/`false`: the whole file in one
+   * block, or none); `timeZone`: the TimeZone the tool's session starts with, when known (the server's default).
+   */
+  constructor(newTransactionId: () => number, plan: ExecutionPlan | boolean, timeZone?: string) {
     this.newTransactionId = newTransactionId;
+    this.initial = timeZone === undefined ? NO_SETTINGS : { ...NO_SETTINGS, timeZone: { text: timeZone, milliseconds: undefined, local: false } };
+    this.settings = this.initial;
+    this.settingsAtBlockStart = this.initial;
     this.plan = typeof plan === 'boolean' ? { policy: STATEMENT_BY_STATEMENT, units: [{ kind: plan ? 'block' : 'each', start: 0, end: Number.MAX_SAFE_INTEGER }] } : plan;
     this.transactionId = newTransactionId();
   }
@@ -119,10 +132,30 @@ export class SessionTracker {
       this.heldLocks = [];
     }
     const wrapper = this.inBlock && !this.explicit ? this.plan.policy.reason : undefined;
+    this.nestedLocks = [];
     return {
       transaction: new StatementTransaction(this.transactionId, this.inBlock, this.explicit, wrapper, this.heldLocks),
       settings: this.settings,
     };
+  }
+
+  /**
+   * The transaction of a statement that the statement just left runs (a DO block's body, a function
+   * it calls): the same transaction, which lasts at least until that statement ends, so the locks
+   * each of them takes are held for the ones after it.
+   */
+  enterNested(): { transaction: TransactionInfo; settings: SessionSettings } {
+    const wrapper = this.inBlock ? (this.explicit ? undefined : this.plan.policy.reason) : OWN_TRANSACTION;
+    const locks = this.inBlock ? this.heldLocks : this.nestedLocks;
+    return { transaction: new StatementTransaction(this.transactionId, true, this.explicit, wrapper, locks), settings: this.settings };
+  }
+
+  /** Records what a nested statement changed: its locks, settings. */
+  leaveNested(node: Node, locks: readonly LockAcquisition[]): void {
+    (this.inBlock ? this.heldLocks : this.nestedLocks).push(...locks);
+    const [type, fields] = unwrap(node);
+    if (type === 'VariableSetStmt') this.applySet(fields);
+    else if (type === 'SelectStmt') this.applySetConfigCalls(node);
   }
 
   private get unit(): ExecutionUnit | undefined {
@@ -167,7 +200,7 @@ export class SessionTracker {
     const rollback = kind === 'TRANS_STMT_ROLLBACK';
     if ((!commit && !rollback) || !this.inBlock) return;
     if (chain) {
-      this.settings = withoutLocalSettings(rollback ? this.settingsAtBlockStart : this.settings);
+      this.settings = withoutLocalSettings(rollback ? this.settingsAtBlockStart : this.settings, this.settingsAtBlockStart);
       this.startBlock(this.explicit);
       return;
     }
@@ -177,7 +210,7 @@ export class SessionTracker {
   }
 
   private endBlock(rollback: boolean): void {
-    this.settings = withoutLocalSettings(rollback ? this.settingsAtBlockStart : this.settings);
+    this.settings = withoutLocalSettings(rollback ? this.settingsAtBlockStart : this.settings, this.settingsAtBlockStart);
     this.inBlock = false;
     this.explicit = false;
     this.heldLocks = [];
@@ -185,7 +218,7 @@ export class SessionTracker {
 
   private applySet(fields: VariableSet): void {
     if (fields.kind === 'VAR_RESET_ALL') {
-      this.settings = NO_SETTINGS;
+      this.settings = this.initial;
       return;
     }
     const name = fields.name === undefined ? undefined : TRACKED_SETTINGS[fields.name.toLowerCase()];
@@ -194,7 +227,7 @@ export class SessionTracker {
       const text = (fields.args ?? []).map((arg) => settingArgumentText(arg)).join(', ');
       this.set(name, text, fields.is_local === true);
     } else if (fields.kind === 'VAR_SET_DEFAULT' || fields.kind === 'VAR_RESET') {
-      this.settings = { ...this.settings, [name]: undefined };
+      this.settings = { ...this.settings, [name]: this.initial[name] };
     }
   }
 
@@ -227,18 +260,19 @@ interface VariableSet {
   readonly is_local?: boolean;
 }
 
-function withoutLocalSettings(settings: SessionSettings): SessionSettings {
-  const kept = (value: SettingValue | undefined): SettingValue | undefined => (value?.local ? undefined : value);
-  return {
-    lockTimeout: kept(settings.lockTimeout),
-    statementTimeout: kept(settings.statementTimeout),
-    searchPath: kept(settings.searchPath),
-    timeZone: kept(settings.timeZone),
+/** The settings after the block ends: each SET LOCAL gives way to the value the block started with. */
+function withoutLocalSettings(settings: SessionSettings, atBlockStart: SessionSettings): SessionSettings {
+  const kept = (name: SettingName): SettingValue | undefined => {
+    const value = settings[name];
+    const before = atBlockStart[name];
+    return value?.local ? (before?.local ? undefined : before) : value;
   };
+  return { lockTimeout: kept('lockTimeout'), statementTimeout: kept('statementTimeout'), searchPath: kept('searchPath'), timeZone: kept('timeZone') };
 }
 
 function settingArgumentText(arg: Node): string {
-  const constant = nodeOf(arg, 'A_Const');
+  // SET TIME ZONE INTERVAL '+00:00' HOUR TO MINUTE
+  const constant = nodeOf(nodeOf(arg, 'TypeCast')?.arg ?? arg, 'A_Const');
   if (constant?.sval) return constant.sval.sval ?? '';
   return constantText(constant) ?? '';
 }
@@ -253,9 +287,18 @@ export function parseDuration(text: string): number | undefined {
   return Number(match[1]) * (UNIT_MILLISECONDS[unit] ?? 1);
 }
 
-/** Whether the session's TimeZone is UTC, which makes timestamp to timestamptz free (PostgreSQL 12+). */
+/** Zone names without any offset from UTC, ever: `UTC`, `Etc/UTC`, `GMT`, `Zulu`, ... */
+const ZERO_OFFSET_ZONE = /^(?:posix\/)?(?:etc\/)?(?:utc|uct|gmt|gmt0|gmt[+-]0|greenwich|universal|zulu)$/i;
+/** Offsets of zero, as a number, an interval or a POSIX zone: `0`, `+00:00`, `UTC0`, `UTC+0`. */
+const ZERO_OFFSET = /^(?:[a-z]{3,}\s*)?[+-]?0+(?::0+){0,2}$/i;
+
+/**
+ * Whether the session's TimeZone has no offset from UTC, which makes timestamp to timestamptz (and
+ * back) free on PostgreSQL 12+: checked on a real server, Europe/London and Africa/Abidjan are not.
+ */
 export function timeZoneIsUtc(settings: SessionSettings): boolean {
-  return /^(utc|etc\/utc|gmt|z)$/i.test(settings.timeZone?.text ?? '');
+  const zone = settings.timeZone?.text.trim() ?? '';
+  return ZERO_OFFSET_ZONE.test(zone) || ZERO_OFFSET.test(zone);
 }
 
 /** The first schema of a search_path setting: where unqualified names are created. */

@@ -30,7 +30,7 @@ export interface LintCommandOptions {
   readonly staged?: boolean;
   readonly config?: string;
   readonly pgVersion?: number;
-  readonly rule: Record<string, 'off' | 'warn' | 'error'>;
+  readonly rule?: Record<string, 'off' | 'warn' | 'error'>;
   readonly maxWarnings?: number;
   readonly quiet?: boolean;
   readonly color?: boolean;

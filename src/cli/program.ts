@@ -1,5 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../config/errors.js';
+import { SEVERITIES, normalSeverity } from '../config/severity.js';
+import type { RuleSeverity } from '../plugin/rule.js';
 import type { Concurrency } from '../parse/pool.js';
 import { FORMAT_NAMES } from '../report/index.js';
 import { packageInfo } from '../version.js';
@@ -16,10 +18,11 @@ export const EXIT_OK = 0;
 export const EXIT_FINDINGS = 1;
 export const EXIT_USAGE = 2;
 
-function collectRule(value: string, previous: Record<string, string>): Record<string, string> {
-  const match = /^([^=]+)=(off|warn|error)$/.exec(value);
-  if (!match?.[1] || !match[2]) throw new InvalidArgumentError('expected <rule-id>=off|warn|error');
-  return { ...previous, [match[1]]: match[2] };
+function collectRule(value: string, previous: Record<string, RuleSeverity> = {}): Record<string, RuleSeverity> {
+  const separator = value.lastIndexOf('=');
+  const severity = SEVERITIES.find((name) => name === value.slice(separator + 1));
+  if (separator < 1 || severity === undefined) throw new InvalidArgumentError('expected <rule-id>=off|warn|error');
+  return { ...previous, [value.slice(0, separator)]: normalSeverity(severity) };
 }
 
 /** `--format <name>` or `--format <name>=<path>`; repeatable, so one run writes several reports. */
@@ -57,8 +60,13 @@ function withLintOptions(command: Command): Command {
     .option('--since <git-ref>', 'report only on files added or changed since the merge base with this git ref')
     .option('--staged', 'lint the staged version of files (the git index), reporting only on files with staged changes')
     .option('-c, --config <path>', 'use this configuration file instead of looking one up')
-    .option('--pg-version <major>', 'PostgreSQL major version the migrations run on (default 15)', parseInteger)
-    .option('--rule <id=severity>', 'set a rule to off, warn or error (repeatable)', collectRule, {})
+    .option(
+      '--pg-version <major>',
+      'PostgreSQL major version the migrations run on (default: pgVersion from the configuration, else [db] major_version of supabase/config.toml, else 15)',
+      parseInteger,
+    )
+    // No default value: commander would print it as "(default: {})".
+    .option('--rule <id=severity>', 'set a rule to off, warn (or warning) or error; repeatable', collectRule)
     .option('--max-warnings <count>', 'exit with 1 when there are more warnings than this', parseInteger)
     .option('--quiet', 'report errors only')
     .option('--color', 'force colored output')
@@ -66,11 +74,22 @@ function withLintOptions(command: Command): Command {
     .option('--assume-in-transaction', 'treat each file as run in one transaction, whatever its layout says of its tool')
     .option('--no-assume-in-transaction', 'treat each statement as run on its own, outside any transaction the tool would open')
     .option('--report-unused-directives', 'report migrate-safe-ignore directives that silence nothing')
-    .option('--stdin-filename <path>', 'the path to lint standard input as (with the path -)')
-    .option('--concurrency <threads>', 'parser threads: a number, auto (from 200 files on) or off', parseConcurrency, 'auto')
+    .option('--stdin-filename <path>', 'with the path -: lint standard input as this file (its history is read from disk)')
+    .option(
+      '--concurrency <threads>',
+      'parser threads: auto (threads only from about 800 KB of SQL, on 3 or more cores), a number (that many threads parse every file) or off',
+      parseConcurrency,
+      'auto',
+    )
     .option('--cache', 'keep parses, schema states and findings between runs, and reuse what did not change')
     .option('--no-cache', 'do not use the cache, even when the configuration turns it on')
     .option('--cache-location <folder>', 'where the cache is kept (default: node_modules/.cache/migrate-safe)');
+}
+
+/** An "Examples:" section after a command's options: what each example does, then its command line. */
+export function withExamples(command: Command, examples: readonly (readonly [string, string])[]): Command {
+  const lines = examples.map(([line, what]) => `  # ${what}\n  $ ${line}`);
+  return command.addHelpText('after', `\nExamples:\n${lines.join('\n\n')}\n`);
 }
 
 /** `--wait 30s`, `500ms`, `2min`, or seconds. */
@@ -118,85 +137,150 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .version(version, '-V, --version')
     .option('-d, --dry-run', 'accepted for `migrate-safe --dry-run validate`: checking never touches a database')
     .option('-v, --verbose', 'print what was checked and how long it took');
-  withLintOptions(
-    program
-      .command('lint')
-      .description('lint migration files, folders or globs (- reads standard input)')
-      .argument('[paths...]', 'files, folders or globs; default: the configured migrations folder'),
-  )
-    .option('--fix', 'apply the fixes that are safe unattended and write the files (with -: print the fixed SQL)')
-    .action(async (paths: string[], options: LintCommandOptions) => {
+  withExamples(program, [
+    ['migrate-safe lint supabase/migrations', 'lint every migration, each judged with the ones before it'],
+    ['migrate-safe lint supabase/migrations --since main', 'report only on what the branch adds or changes'],
+    ['migrate-safe rules require-concurrent-index', 'why a rule matters, what it reports, the safe SQL'],
+  ]).addHelpText('after', `migrate-safe <command> --help shows a command's options and examples.\nDocumentation: https://github.com/migrate-safe/migrate-safe/tree/main/docs\n`);
+  withExamples(
+    withLintOptions(
+      program
+        .command('lint')
+        .description('lint migration files, folders or globs (- reads standard input)')
+        .argument('[paths...]', 'files, folders or globs; default: the configured migrations folder'),
+    ).option('--fix', 'apply the fixes that are safe unattended and write the files (with -: print the fixed SQL)'),
+    [
+      ['migrate-safe lint supabase/migrations', 'every migration of the folder; exit 1 on an error-level finding'],
+      ['migrate-safe lint supabase/migrations --since origin/main', 'report only on migrations added or changed since the merge base'],
+      ['migrate-safe lint --staged supabase/migrations', 'the staged version, as `git commit` records it (a commit hook)'],
+      ['migrate-safe lint -f compact', 'one line per finding, for CI logs'],
+      ['migrate-safe lint -f text -f sarif=migrate-safe.sarif', 'a readable log and a SARIF file from one run'],
+      ['migrate-safe lint --rule require-lock-timeout=warning', 'turn on a rule of the strict preset for this run'],
+      ['migrate-safe lint --fix supabase/migrations', 'apply the fixes that are safe unattended'],
+      ['migrate-safe lint --stdin-filename supabase/migrations/m.sql -', 'lint standard input as that file (editors)'],
+    ],
+  ).action(async (paths: string[], options: LintCommandOptions) => {
     const { runLint } = await import('./lint-command.js');
     setExitCode(await runLint(paths, { ...options, ...program.opts() }));
   });
-  withLintOptions(program.command('validate').description('lint the configured migrations folder')).action(
-    async (options: LintCommandOptions) => {
-      const { runLint } = await import('./lint-command.js');
-      setExitCode(await runLint([], { ...options, ...program.opts() }));
-    },
-  );
-  withRunOptions(program.command('up').description('apply the pending migrations: lint, back up, then each in order, recorded in the history table')).action(
-    async (options: UpCommandOptions) => {
-      const { runUpCommand } = await import('./up-command.js');
-      setExitCode(await runUpCommand({ ...program.opts(), ...options }));
-    },
-  );
-  withRunOptions(program.command('down').description('roll back the newest applied migration with its rollback file'))
-    .option('-r, --rollback-to <version>', 'roll back every applied migration newer than this version, newest first')
-    .action(async (options: DownCommandOptions) => {
-      const { runDownCommand } = await import('./down-command.js');
-      setExitCode(await runDownCommand({ ...program.opts(), ...options }));
-    });
-  withDatabaseOptions(program.command('status').description('every migration as applied, pending, changed, missing, out of order or failed part-way'))
-    .option('--format <format>', 'text or json', parseOutputFormat, 'text')
-    .action(async (options: StatusCommandOptions) => {
-      const { runStatusCommand } = await import('./status-command.js');
-      setExitCode(await runStatusCommand(options));
-    });
-  withDatabaseOptions(program.command('history').description('what ran, when, by whom, how long, and how it ended'))
-    .option('--format <format>', 'text or json', parseOutputFormat, 'text')
-    .action(async (options: HistoryCommandOptions) => {
-      const { runHistoryCommand } = await import('./history-command.js');
-      setExitCode(await runHistoryCommand(options));
-    });
-  withDatabaseOptions(program.command('backup').description('pg_dump --no-owner --no-acl into backups/backup_YYYYMMDD_HHMMSS.sql')).action(async (options: DatabaseOptions) => {
+  withExamples(withLintOptions(program.command('validate').description('lint the configured migrations folder')), [
+    ['migrate-safe validate', 'lint migrations.folder of the configuration, else supabase/migrations, migrations, ...'],
+    ['migrate-safe --dry-run validate', 'the same: checking never touches a database'],
+    ['migrate-safe validate -f github', 'as workflow annotations in GitHub Actions'],
+  ]).action(async (options: LintCommandOptions) => {
+    const { runLint } = await import('./lint-command.js');
+    setExitCode(await runLint([], { ...options, ...program.opts() }));
+  });
+  withExamples(
+    withRunOptions(program.command('up').description('apply the pending migrations: lint, back up, then each in order, recorded in the history table')),
+    [
+      ['migrate-safe up --dry-run', 'the plan: each statement, its transaction and the lock it takes; changes nothing'],
+      ['migrate-safe up', 'lint, back up, apply every pending migration and record it'],
+      ['migrate-safe up --db-url "$STAGING_DB_URL" --skip-backup', 'another database, without the backup'],
+    ],
+  ).action(async (options: UpCommandOptions) => {
+    const { runUpCommand } = await import('./up-command.js');
+    setExitCode(await runUpCommand({ ...program.opts(), ...options }));
+  });
+  withExamples(
+    withRunOptions(program.command('down').description('roll back the newest applied migration with its rollback file')).option(
+      '-r, --rollback-to <version>',
+      'roll back every applied migration newer than this version, newest first',
+    ),
+    [
+      ['migrate-safe down', 'run the rollback file of the newest applied migration, after a backup'],
+      ['migrate-safe down --rollback-to 20240101000000', 'roll back every applied migration newer than that version'],
+    ],
+  ).action(async (options: DownCommandOptions) => {
+    const { runDownCommand } = await import('./down-command.js');
+    setExitCode(await runDownCommand({ ...program.opts(), ...options }));
+  });
+  withExamples(
+    withDatabaseOptions(program.command('status').description('every migration as applied, pending, changed, missing, out of order or failed part-way')).option(
+      '--format <format>',
+      'text or json',
+      parseOutputFormat,
+      'text',
+    ),
+    [
+      ['migrate-safe status', 'where each migration stands; exit 1 when one needs attention'],
+      ['migrate-safe status --format json', 'the same for scripts'],
+    ],
+  ).action(async (options: StatusCommandOptions) => {
+    const { runStatusCommand } = await import('./status-command.js');
+    setExitCode(await runStatusCommand(options));
+  });
+  withExamples(
+    withDatabaseOptions(program.command('history').description('what ran, when, by whom, how long, and how it ended')).option(
+      '--format <format>',
+      'text or json',
+      parseOutputFormat,
+      'text',
+    ),
+    [['migrate-safe history', 'every run, backup and restore: when, by whom, how long, how it ended']],
+  ).action(async (options: HistoryCommandOptions) => {
+    const { runHistoryCommand } = await import('./history-command.js');
+    setExitCode(await runHistoryCommand(options));
+  });
+  withExamples(withDatabaseOptions(program.command('backup').description('pg_dump --no-owner --no-acl into backups/backup_YYYYMMDD_HHMMSS.sql')), [
+    ['migrate-safe backup', 'a backup now, into the configured backups folder'],
+  ]).action(async (options: DatabaseOptions) => {
     const { runBackupCommand } = await import('./backup-command.js');
     setExitCode(await runBackupCommand(options));
   });
-  withDatabaseOptions(program.command('restore').description('restore a backup with psql (ON_ERROR_STOP, one transaction)').argument('<file>', 'the backup file'))
-    .option('-y, --yes', 'do not ask for confirmation')
-    .action(async (file: string, options: RestoreCommandOptions) => {
-      const { runRestoreCommand } = await import('./restore-command.js');
-      setExitCode(await runRestoreCommand(file, options));
-    });
-  program
-    .command('rules')
-    .description('list every rule, or print the documentation of one')
-    .argument('[id]', 'a rule id')
-    .option('-c, --config <path>', 'include the rules of the plugins this configuration loads')
-    .action(async (id: string | undefined, options: { config?: string }) => {
-      const { runRules } = await import('./rules-command.js');
-      setExitCode(await runRules(id, options));
-    });
-  program
-    .command('lsp')
-    .description('run the language server for editors (Language Server Protocol over standard input and output)')
-    .option('--stdio', 'talk over standard input and output (the default; editors pass it)')
-    .action(async () => {
-      // Loaded only here: linting never pays for the language server packages.
-      const { runLanguageServer } = await import('../lsp/server.js');
-      runLanguageServer();
-    });
-  program
-    .command('mcp')
-    .description('run the Model Context Protocol server for coding agents (over standard input and output)')
-    .argument('[folder]', 'the project folder, when the agent names no workspace (default: the working folder)')
-    .option('-c, --config <path>', 'use this configuration file instead of looking one up')
-    .addHelpText('after', '\nExample, in an agent\'s MCP settings:\n  { "command": "npx", "args": ["migrate-safe", "mcp"] }\nTools: lint_sql, lint_files, statement_locks, explain_rule, and migration_status when a database is configured (docs/mcp.md).')
-    .action(async (folder: string | undefined, options: { config?: string }) => {
-      const { runMcp } = await import('./mcp-command.js');
-      setExitCode(await runMcp(folder, options));
-    });
+  withExamples(
+    withDatabaseOptions(program.command('restore').description('restore a backup with psql (ON_ERROR_STOP, one transaction)').argument('<file>', 'the backup file')).option(
+      '-y, --yes',
+      'do not ask for confirmation',
+    ),
+    [
+      ['migrate-safe restore backups/backup_20240101_120000.sql', 'asks first, then restores in one transaction'],
+      ['migrate-safe restore backups/backup_20240101_120000.sql --yes', 'without asking (scripts)'],
+    ],
+  ).action(async (file: string, options: RestoreCommandOptions) => {
+    const { runRestoreCommand } = await import('./restore-command.js');
+    setExitCode(await runRestoreCommand(file, options));
+  });
+  withExamples(
+    program
+      .command('rules')
+      .description('list every rule, or print the documentation of one')
+      .argument('[id]', 'a rule id')
+      .option('-c, --config <path>', 'include the rules of the plugins this configuration loads'),
+    [
+      ['migrate-safe rules', 'every rule with its level, preset and what it reports'],
+      ['migrate-safe rules require-concurrent-index', "one rule's page: why, the SQL it reports, the safe SQL, its options"],
+      ['migrate-safe rules -c .migrate-saferc.json', 'include the rules of the plugins a configuration loads'],
+    ],
+  ).action(async (id: string | undefined, options: { config?: string }) => {
+    const { runRules } = await import('./rules-command.js');
+    setExitCode(await runRules(id, options));
+  });
+  withExamples(
+    program
+      .command('lsp')
+      .description('run the language server for editors (Language Server Protocol over standard input and output)')
+      .option('--stdio', 'talk over standard input and output (the default; editors pass it)'),
+    [['migrate-safe lsp --stdio', 'what an editor starts (recipes: docs/editors.md)']],
+  ).action(async () => {
+    // Loaded only here: linting never pays for the language server packages.
+    const { runLanguageServer } = await import('../lsp/server.js');
+    runLanguageServer();
+  });
+  withExamples(
+    program
+      .command('mcp')
+      .description('run the Model Context Protocol server for coding agents (over standard input and output)')
+      .argument('[folder]', 'the project folder, when the agent names no workspace (default: the working folder)')
+      .option('-c, --config <path>', 'use this configuration file instead of looking one up'),
+    [
+      ['migrate-safe mcp', 'what an agent starts, in the project folder (setup for Claude Code, VS Code, Cursor and others: docs/mcp.md)'],
+      ['migrate-safe mcp ~/code/app', 'for an agent that starts servers elsewhere (Claude Desktop)'],
+    ],
+  ).action(async (folder: string | undefined, options: { config?: string }) => {
+    const { runMcp } = await import('./mcp-command.js');
+    setExitCode(await runMcp(folder, options));
+  });
   return program;
 }
 

@@ -1,6 +1,7 @@
 import { BUILT_IN_RULES } from '../../rules/index.js';
 import { UsageError } from '../config/errors.js';
 import { ConfigLoader } from '../config/load.js';
+import { didYouMean } from '../config/suggest.js';
 import { ruleDocument } from '../report/rule-doc.js';
 import { EXIT_OK } from './program.js';
 
@@ -11,7 +12,7 @@ export async function runRules(id: string | undefined, options: { config?: strin
   const rules = config.allRules;
   if (id !== undefined) {
     const rule = rules.find((candidate) => candidate.id === id);
-    if (!rule) throw new UsageError(`unknown rule "${id}" (migrate-safe rules lists them)`);
+    if (!rule) throw new UsageError(`unknown rule "${id}"${didYouMean(id, rules.map((each) => each.id)) || ' (migrate-safe rules lists them)'}`);
     process.stdout.write(ruleDocument(rule));
     return EXIT_OK;
   }

@@ -10,6 +10,7 @@ import { UsageError } from './errors.js';
 import { importModule } from './import-module.js';
 import { presetSeverity } from './presets.js';
 import { type APPLIED_BY, CONFIG_SCHEMA, type RuleSetting, type UserConfig, firstIssue } from './schema.js';
+import { didYouMean } from './suggest.js';
 import { findSupabaseConfig, readSupabaseSettings } from './supabase-project.js';
 import { certainlyUnconfigured } from './unconfigured.js';
 
@@ -70,6 +71,8 @@ export interface ResolvedConfig {
   readonly allRules: readonly AnyRule[];
   readonly deprecatedSuffix: string;
   readonly exposedSchemas: readonly string[];
+  /** The TimeZone the migration tool's sessions start with; undefined when unknown (a SET in the file still counts). */
+  readonly timeZone: string | undefined;
   /** The plugins' module files, absolute: the persistent cache is only valid for the code that made it. */
   readonly pluginFiles: readonly string[];
   /** `cache: true`: keep what can be reused between runs (as `--cache` does). */
@@ -205,6 +208,7 @@ export class ConfigLoader {
       allRules,
       deprecatedSuffix: config.deprecatedSuffix ?? DEFAULT_DEPRECATED_SUFFIX,
       exposedSchemas: config.exposedSchemas ?? supabase?.exposedSchemas ?? [],
+      timeZone: config.timeZone,
       pluginFiles: plugins.map((plugin) => plugin.file),
       cache: config.cache ?? false,
       cacheLocation: config.cacheLocation === undefined ? undefined : resolve(base, config.cacheLocation),
@@ -215,11 +219,11 @@ export class ConfigLoader {
   private ruleSettings(config: UserConfig, rulesById: ReadonlyMap<string, AnyRule>, filepath: string | undefined): Map<string, RuleSetting> {
     const settings = new Map<string, RuleSetting>();
     for (const [id, setting] of Object.entries(config.rules ?? {})) {
-      if (!rulesById.has(id)) throw new UsageError(`${this.show(filepath ?? 'configuration')}: rules.${id}: unknown rule "${id}"`);
+      if (!rulesById.has(id)) throw new UsageError(`${this.show(filepath ?? 'configuration')}: rules.${id}: unknown rule "${id}"${didYouMean(id, rulesById.keys())}`);
       settings.set(id, typeof setting === 'string' ? [setting] : setting);
     }
     for (const [id, severity] of Object.entries(this.overrides.rules ?? {})) {
-      if (!rulesById.has(id)) throw new UsageError(`--rule ${id}=${severity}: unknown rule "${id}"`);
+      if (!rulesById.has(id)) throw new UsageError(`--rule ${id}=${severity}: unknown rule "${id}"${didYouMean(id, rulesById.keys())}`);
       const options = settings.get(id)?.[1];
       settings.set(id, [severity, options]);
     }

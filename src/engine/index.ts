@@ -369,6 +369,7 @@ class Run {
       transaction: policyFor(file, transactionChoice(config)),
       position: { migration: migration.id, part: file.part },
       newTransactionId: () => ++this.transactionCounter,
+      timeZone: config.timeZone,
     };
   }
 

@@ -6,6 +6,8 @@ import { describeImpact, lockImpact, lockStrength } from '../analyze/lock-modes.
 import type { ConfiguredRule, ResolvedConfig } from '../config/load.js';
 import type { Finding, FindingLock, Severity } from '../findings/finding.js';
 import type { ParsedSource } from '../parse/parser.js';
+import { SourceText } from '../parse/source.js';
+import { routinePrefix } from '../analyze/routine.js';
 import type { Range } from '../parse/directives.js';
 import type { FileInfo, FixDescriptors, ReportDescriptor, StatementContext, Visitor } from '../plugin/rule.js';
 import { checkedFix, checkedSuggestion } from './edits.js';
@@ -109,15 +111,31 @@ export class FileRuleRunner {
     });
   }
 
-  /** A statement-level report: at a node, or the whole statement; by default with the statement's strongest lock. */
+  /**
+   * A statement-level report: at a node, a range, or the whole statement; by default with the
+   * statement's strongest lock. A statement of a PL/pgSQL body says when it runs, and offers no
+   * edits: a fix written for a statement of its own (CONCURRENTLY, a separate transaction) does
+   * not hold inside a DO block or function.
+   */
   report(rule: ActiveRule, analysis: StatementAnalysis, descriptor: ReportDescriptor): void {
-    const start = this.parsed.indexOfLocation(analysis.statement, descriptor.node?.location);
+    const start = descriptor.at?.start ?? this.parsed.indexOfLocation(analysis.statement, descriptor.node?.location);
+    const end = descriptor.at?.end ?? analysis.statement.end;
     const lock = descriptor.lock === null ? undefined : (descriptor.lock ?? primaryLock(analysis));
-    this.add(rule, descriptor, { start, end: analysis.statement.end }, lock, analysis.statement.text, analysis.statement);
+    const { routine } = analysis;
+    const target = descriptor.at ?? analysis.statement;
+    if (!routine) {
+      this.add(rule, descriptor, { start, end }, lock, analysis.statement.text, target);
+      return;
+    }
+    const message = `${routinePrefix(routine, this.parsed.source.text)}${descriptor.message}`;
+    this.add(rule, { message, help: descriptor.help }, { start, end }, lock, analysis.statement.text, target);
   }
 
   textOffset(analysis: StatementAnalysis, location: number | undefined): number {
-    return this.parsed.indexOfLocation(analysis.statement, location) - analysis.statement.start;
+    const { statement } = analysis;
+    // Locations count bytes of a text that is not the file's at the statement's range.
+    if (statement.textSource !== undefined) return location === undefined || location < 0 ? 0 : new SourceText(statement.text).indexOfByte(location);
+    return this.parsed.indexOfLocation(statement, location) - statement.start;
   }
 
   get fileInfo(): FileInfo {
@@ -205,6 +223,12 @@ class RuleStatementContext implements StatementContext {
   }
   get schema(): StatementAnalysis['schema'] {
     return this.#analysis.schema;
+  }
+  get routine(): StatementAnalysis['routine'] {
+    return this.#analysis.routine;
+  }
+  get unchecked(): StatementAnalysis['unchecked'] {
+    return this.#analysis.unchecked;
   }
   get implicitNames(): StatementAnalysis['implicitNames'] {
     return this.#analysis.implicitNames;

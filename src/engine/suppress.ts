@@ -2,6 +2,7 @@ import type { Finding, Severity } from '../findings/finding.js';
 import type { Directive, Range } from '../parse/directives.js';
 import type { ParsedSource } from '../parse/parser.js';
 import type { Fix } from '../plugin/rule.js';
+import { didYouMean } from '../config/suggest.js';
 import { fingerprintOf } from './fingerprint.js';
 import type { RawFinding } from './rule-runner.js';
 
@@ -45,7 +46,7 @@ export function applyDirectives(
       const message =
         directive.ruleIds.length === 0
           ? 'this directive names no rule: write `-- migrate-safe-ignore <rule-id>: <reason>`'
-          : `this directive names ${unknown.length === 1 ? 'an unknown rule' : 'unknown rules'}: ${unknown.map((id) => `"${id}"`).join(', ')}`;
+          : `this directive names ${unknown.length === 1 ? 'an unknown rule' : 'unknown rules'}: ${unknown.map((id) => `"${id}"${didYouMean(id, rules.known)}`).join(', ')}`;
       result.push(finding('invalid-directive', rules.invalidDirective, message, directive));
     }
     if (!rules.unusedDirective) continue;

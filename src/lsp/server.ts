@@ -134,7 +134,8 @@ export function runLanguageServer(): void {
     const analysis = linted?.analysis;
     if (!linted || !analysis) return null;
     const offset = linted.snapshot.offsetAt(position);
-    const statement = analysis.statements.find((candidate) => candidate.statement.start <= offset && offset <= candidate.statement.end);
+    // The innermost statement: one of a DO block's body comes after the DO block in the list.
+    const statement = analysis.statements.findLast((candidate) => candidate.statement.start <= offset && offset <= candidate.statement.end);
     if (!statement) return null;
     return {
       contents: { kind: 'markdown', value: statementLocks(statement, analysis.pgVersion) },

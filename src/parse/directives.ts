@@ -1,5 +1,6 @@
 import type { Comment } from './comments.js';
 import type { ParsedSource } from './parser.js';
+import { isUnread, routineBodyOf } from './plpgsql.js';
 
 export interface Range {
   readonly start: number;
@@ -21,16 +22,31 @@ const DIRECTIVE = /^migrate-safe-(ignore-file|ignore)\b\s*([^:]*?)\s*(?::\s*(.*)
 
 /**
  * The directives of a parsed file. A statement directive applies to the next statement, or,
- * when it trails a statement on that statement's last line, to that statement.
+ * when it trails a statement on that statement's last line, to that statement. Inside a DO block
+ * or a function body, a directive applies to the body's statements in the same way.
  */
 export function findDirectives(parsed: ParsedSource): Directive[] {
   const targets: Range[] = [
     ...parsed.statements,
     ...parsed.errors.map((error) => ({ start: error.statementStart, end: error.statementEnd })),
   ].sort((left, right) => left.start - right.start);
+  const directives = directivesAmong(parsed, parsed.comments, targets);
+  for (const statement of parsed.statements) {
+    // Reading a body costs a parse: only bodies that hold a directive are read.
+    if (!statement.text.includes(DIRECTIVE_PREFIX)) continue;
+    const body = routineBodyOf(parsed, statement);
+    if (body && !isUnread(body)) directives.push(...directivesAmong(parsed, body.comments, body.units.map((unit) => (unit.kind === 'sql' ? unit.statement : unit))));
+  }
+  return directives;
+}
+
+const DIRECTIVE_PREFIX = 'migrate-safe-ignore';
+
+/** The directives among `comments`, each aimed at one of `targets` (sorted, as the comments are). */
+function directivesAmong(parsed: ParsedSource, comments: readonly Comment[], targets: readonly Range[]): Directive[] {
   const directives: Directive[] = [];
   let targetIndex = 0;
-  for (const comment of parsed.comments) {
+  for (const comment of comments) {
     const match = DIRECTIVE.exec(comment.body);
     if (!match) continue;
     while (targetIndex < targets.length && (targets[targetIndex]?.end ?? 0) <= comment.start) targetIndex++;

@@ -18,6 +18,13 @@ export interface ParsedStatement {
   /** Byte offset that AST `location` fields are relative to, in the parsed text. */
   readonly locationBase: number;
   readonly text: string;
+  /**
+   * Set for a statement of a PL/pgSQL body whose `text` is not the file's text at its range, so AST
+   * locations count bytes of `text`: PL/pgSQL took an INTO clause out (`approximate`: `text` still
+   * starts where the statement does), or EXECUTE builds the text at run time (`built`: the range is
+   * the expression that builds it).
+   */
+  readonly textSource?: 'approximate' | 'built';
 }
 
 /** A statement that PostgreSQL's parser rejects. */
@@ -115,7 +122,8 @@ function assemble(source: SourceText, positions: SourceText, statements: readonl
     comments,
     errors,
     indexOfLocation(statement, location) {
-      if (location === undefined || location < 0) return statement.start;
+      if (location === undefined || location < 0 || statement.textSource === 'built') return statement.start;
+      if (statement.textSource === 'approximate') return Math.min(statement.start + new SourceText(statement.text).indexOfByte(location), statement.end);
       return positions.indexOfByte(statement.locationBase + location);
     },
   };

@@ -94,3 +94,13 @@ export function lastCodeTokenEnd(tokens: readonly Token[]): number | undefined {
   }
   return undefined;
 }
+
+/** Whether PostgreSQL's quote_ident would quote the word for being a keyword: any keyword but the unreserved ones. */
+export function isReservedWord(word: string): boolean {
+  try {
+    const [token, ...more] = scanSync(word).tokens;
+    return more.length === 0 && token !== undefined && token.keywordName !== 'NO_KEYWORD' && token.keywordName !== 'UNRESERVED_KEYWORD';
+  } catch {
+    return false;
+  }
+}

@@ -133,6 +133,11 @@ export interface ReportDescriptor extends FixDescriptors {
   readonly help?: string;
   readonly node?: { readonly location?: number };
   /**
+   * Where the finding is, as a range of the file (UTF-16 indexes), when it is not a node of the
+   * statement: an EXECUTE of the body a DO statement runs (`statement.unchecked`). Wins over `node`.
+   */
+  readonly at?: { readonly start: number; readonly end: number };
+  /**
    * The lock to explain; by default the statement's strongest lock on the table it changes.
    * `null` when the finding is not about a lock.
    */

@@ -5,6 +5,7 @@ export type { Formatter, ReportOptions } from './types.js';
 /** Each format is loaded only when a run asks for it. */
 const FORMATS: Readonly<Record<string, () => Promise<Formatter>>> = {
   text: async () => (await import('./text.js')).formatText,
+  compact: async () => (await import('./compact.js')).formatCompact,
   json: async () => (await import('./json.js')).formatJson,
   sarif: async () => (await import('./sarif.js')).formatSarif,
   github: async () => (await import('./github.js')).formatGithub,

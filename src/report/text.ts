@@ -22,7 +22,7 @@ export const formatText: Formatter = (result, options) => {
     out.push(...formatFinding(finding, result.sources.get(finding.file), c));
   }
   out.push(...transactionLines(result, options.cwd, c));
-  out.push(summary(active, result.files.length, countFindings(result.findings), c));
+  out.push(summary(result, c));
   return `${out.join('\n')}\n`;
 };
 
@@ -70,11 +70,17 @@ function transactionLines(result: LintResult, cwd: string, c: Colors): string[] 
   );
 }
 
-function summary(active: readonly Finding[], files: number, counts: { errors: number; warnings: number }, c: Colors): string {
+/** "✖ 4 problems (3 errors, 1 warning) in 13 files, 2 suppressed": the last line of the text and compact reports. */
+export function summary(result: LintResult, c: Colors): string {
+  const files = result.files.length;
   const fileWord = `${files} ${files === 1 ? 'file' : 'files'}`;
-  if (active.length === 0) return c.green(`✔ no problems in ${fileWord}`);
-  const problems = `${active.length} ${active.length === 1 ? 'problem' : 'problems'}`;
-  const detail = `${counts.errors} ${counts.errors === 1 ? 'error' : 'errors'}, ${counts.warnings} ${counts.warnings === 1 ? 'warning' : 'warnings'}`;
-  const line = `✖ ${problems} (${detail}) in ${fileWord}`;
-  return counts.errors > 0 ? c.red(c.bold(line)) : c.yellow(c.bold(line));
+  const { errors, warnings } = countFindings(result.findings);
+  const suppressed = result.findings.filter((finding) => finding.suppression).length;
+  // Findings silenced by migrate-safe-ignore directives: counted, so a growing number is visible.
+  const silenced = suppressed === 0 ? '' : `, ${suppressed} suppressed`;
+  if (errors + warnings === 0) return c.green(`✔ no problems in ${fileWord}${silenced}`);
+  const problems = `${errors + warnings} ${errors + warnings === 1 ? 'problem' : 'problems'}`;
+  const detail = `${errors} ${errors === 1 ? 'error' : 'errors'}, ${warnings} ${warnings === 1 ? 'warning' : 'warnings'}`;
+  const line = `✖ ${problems} (${detail}) in ${fileWord}${silenced}`;
+  return errors > 0 ? c.red(c.bold(line)) : c.yellow(c.bold(line));
 }

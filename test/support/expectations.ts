@@ -1,4 +1,5 @@
 import { loadParser, parseSource } from '../../src/parse/parser.js';
+import { isUnread, routineBodyOf } from '../../src/parse/plpgsql.js';
 import type { Finding } from '../../src/findings/finding.js';
 
 export { loadParser };
@@ -29,10 +30,15 @@ function targetLine(lines: readonly string[], expectIndex: number): number {
   return lines.length;
 }
 
-/** Findings as `rule@line`: the first line of the statement they are in, or their own line outside statements. */
+/** Findings as `rule@line`: the first line of the statement they are in (inside a DO block or function body: of the body's statement), or their own line outside statements. */
 export function actualKeys(text: string, findings: readonly Finding[]): string[] {
   const parsed = parseSource(text);
+  // The statements of DO blocks and function bodies first: a finding there is at its own line.
   const ranges = [
+    ...parsed.statements.flatMap((statement) => {
+      const body = routineBodyOf(parsed, statement);
+      return body && !isUnread(body) ? body.units.map((unit) => (unit.kind === 'sql' ? unit.statement : unit)) : [];
+    }),
     ...parsed.statements.map((statement) => ({ start: statement.start, end: statement.end })),
     ...parsed.errors.map((error) => ({ start: error.statementStart, end: error.statementEnd })),
   ];

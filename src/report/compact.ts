@@ -1,0 +1,21 @@
+import { colors } from './color.js';
+import { reportPath } from './paths.js';
+import { summary } from './text.js';
+import type { Formatter } from './types.js';
+
+/**
+ * One line per finding, `path:line:column: severity: message [rule-id]` (the GCC style that
+ * editors' compile modes, problem matchers and squawk's gcc reporter share), then the summary line
+ * of the text report. For CI logs: the lock and the safe SQL are in `migrate-safe rules <rule-id>`.
+ */
+export const formatCompact: Formatter = (result, options) => {
+  const c = colors(options.color);
+  const lines = result.findings
+    .filter((finding) => !finding.suppression)
+    .map((finding) => {
+      const severity = finding.severity === 'error' ? c.red('error') : c.yellow('warning');
+      return `${reportPath(finding.file, options.cwd)}:${finding.line}:${finding.column}: ${severity}: ${finding.message} ${c.dim(`[${finding.ruleId}]`)}`;
+    });
+  lines.push(summary(result, c));
+  return `${lines.join('\n')}\n`;
+};
