@@ -249,6 +249,29 @@ describe.skipIf(!binaries || !clientTools)('migrate-safe up, down, status, histo
     expect(await tables(url)).not.toContain('public.newer');
   });
 
+  it('agrees with the Supabase CLI on what is applied: reads its history rows, and finds a file edited since it applied it', async () => {
+    const root = project({
+      'supabase/migrations/20240101000000_create.sql': '-- accounts\nCREATE TABLE accounts (id bigint PRIMARY KEY);\nALTER TABLE accounts ENABLE ROW LEVEL SECURITY;\n',
+      'supabase/migrations/20240102000000_more.sql': 'ALTER TABLE accounts ADD COLUMN note text;\n',
+    });
+    const url = await server.createDatabase();
+    // What `supabase db push` leaves after applying the first file (supabase/cli pkg/migration/history.go).
+    await rows(url, 'CREATE SCHEMA supabase_migrations');
+    await rows(url, 'CREATE TABLE supabase_migrations.schema_migrations (version text NOT NULL PRIMARY KEY, statements text[], name text)');
+    await rows(url, 'CREATE TABLE accounts (id bigint PRIMARY KEY)');
+    await rows(url, "INSERT INTO supabase_migrations.schema_migrations VALUES ('20240101000000', $1, 'create')", [
+      ['-- accounts\nCREATE TABLE accounts (id bigint PRIMARY KEY)', 'ALTER TABLE accounts ENABLE ROW LEVEL SECURITY'],
+    ]);
+    const status = cli(root, url, ['status']);
+    expect(status.status).toBe(0);
+    expect(status.stdout).toMatch(/applied\s+20240101000000_create .*by the Supabase CLI/);
+    expect(cli(root, url, ['up', '--skip-backup']).stdout).toContain('1 migration applied');
+    writeFileSync(join(root, 'supabase/migrations/20240101000000_create.sql'), 'CREATE TABLE accounts (id bigint PRIMARY KEY, email text);\nALTER TABLE accounts ENABLE ROW LEVEL SECURITY;\n');
+    const changed = cli(root, url, ['status']);
+    expect(changed.status).toBe(1);
+    expect(changed.stdout).toContain('applied by the Supabase CLI, but the statements of the file differ from the ones it recorded');
+  });
+
   it('connects or says in one line why not: no URL, refused, bad password, a server older than pgVersion (exit 2, no password)', () => {
     const root = project({ 'migrations/001_create.sql': 'CREATE TABLE notes (id bigint);\n' });
     const none = record(runCli(['status'], { cwd: root, env: { MIGRATE_SAFE_DB_URL: undefined, SUPABASE_DB_URL: undefined, DATABASE_URL: undefined } }));

@@ -2,6 +2,7 @@ import { BUILT_IN_RULES } from '../../rules/index.js';
 import { ConfigLoader, type ResolvedConfig } from '../config/load.js';
 import { resolveDatabaseUrl } from '../db/url.js';
 import { lint } from '../engine/index.js';
+import { loadParser } from '../parse/parser.js';
 import type { LintResult } from '../findings/finding.js';
 import { colorEnabled } from '../report/color.js';
 import { formatText } from '../report/text.js';
@@ -37,6 +38,8 @@ export async function openSession(options: DatabaseOptions): Promise<DatabaseSes
   const folder = await migrationsFolder(configs, cwd);
   const config = await configs.forFolder(folder);
   const project = await loadRunnerProject(folder, config, cwd);
+  // status compares the statements the Supabase CLI recorded with the files'.
+  await loadParser();
   const url = resolveDatabaseUrl({ flag: options.dbUrl, env: process.env, configured: config.database.url });
   const database = await openDatabase(url, config, project.project.layout);
   return { cwd, configs, config, project, database };

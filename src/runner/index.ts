@@ -1,10 +1,12 @@
+import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { relative } from 'node:path';
 import type { ResolvedConfig } from '../config/load.js';
 import { UsageError } from '../config/errors.js';
 import { type Client, type ServerInfo, connect } from '../db/connect.js';
 import { type ResolvedUrl, displayUrl } from '../db/url.js';
-import type { Migration } from '../discover/index.js';
+import { type Migration, partText } from '../discover/index.js';
+import { parseSource } from '../parse/parser.js';
 import type { LintResult } from '../findings/finding.js';
 import { countFindings } from '../findings/finding.js';
 import { MigrationFailure, applyFile, durationMs, formatSeconds } from './apply.js';
@@ -102,12 +104,29 @@ export function statusOf(project: RunnerProject, applied: readonly AppliedMigrat
   });
 }
 
-/** Why an applied migration differs from its file; undefined when it does not (or cannot be told). */
+/**
+ * Why an applied migration differs from its file; undefined when it does not. A migration the
+ * Supabase CLI applied has no checksum: its recorded statements are compared with the file's,
+ * comments and spacing aside (the parser must be loaded).
+ */
 function changedOnDisk(migration: Migration, row: AppliedMigration): string | undefined {
   if (row.checksum !== undefined) {
     return checksumOf(migration.up.path) === row.checksum ? undefined : 'applied, but the file has changed since (checksum): the database does not have the new version';
   }
-  return undefined;
+  if (row.statements === undefined) return undefined;
+  const onDisk = parseSource(partText(migration.up, readFileSync(migration.up.path, 'utf8'))).statements.map((statement) => comparable(statement.text));
+  const recorded = row.statements.map(comparable).filter((statement) => statement !== '');
+  const same = onDisk.length === recorded.length && onDisk.every((statement, index) => statement === recorded[index]);
+  return same ? undefined : 'applied by the Supabase CLI, but the statements of the file differ from the ones it recorded: the database does not have the new version';
+}
+
+function comparable(statement: string): string {
+  return statement
+    .replace(/--[^\n]*/g, ' ')
+    .replace(/\/\*[\s\S]*?\*\//g, ' ')
+    .replace(/;\s*$/, '')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 export interface RunOptions {
