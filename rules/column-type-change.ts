@@ -47,16 +47,28 @@ export default defineRule({
       '`timezone`). A zone with no offset from UTC counts (`UTC`, `Etc/UTC`, `GMT`, `+00:00`); `Europe/London`',
       'does not.',
       '',
-      'Expand and contract instead: add a column of the new type, keep it in sync with a trigger, backfill it',
-      'in batches, switch the application to it, and drop the old column in a later migration.',
+      'Expand and contract instead: add a column of the new type, keep both columns in sync with a trigger',
+      '(two-way: each application version writes only its own column, see rename-column), backfill it in',
+      'batches, switch the application to it, and drop the old column in a later migration. With a `USING`',
+      'expression nothing computes the old value back: the new version writes both columns until the old one goes.',
     ].join('\n'),
     bad: 'ALTER TABLE agents ALTER COLUMN score TYPE bigint;',
     good: [
-      '-- Migration 1: a column of the new type, kept in sync',
+      '-- Migration 1: a column of the new type, both columns kept in sync',
       'ALTER TABLE agents ADD COLUMN score_new bigint;',
       'CREATE OR REPLACE FUNCTION agents_sync_score_new() RETURNS trigger LANGUAGE plpgsql AS $$',
       'BEGIN',
-      '  NEW.score_new := NEW.score::bigint;',
+      "  IF TG_OP = 'INSERT' THEN",
+      '    IF NEW.score_new IS NULL THEN',
+      '      NEW.score_new := NEW.score::bigint;',
+      '    ELSE',
+      '      NEW.score := NEW.score_new::integer;',
+      '    END IF;',
+      '  ELSIF NEW.score_new IS DISTINCT FROM OLD.score_new THEN',
+      '    NEW.score := NEW.score_new::integer;',
+      '  ELSIF NEW.score IS DISTINCT FROM OLD.score THEN',
+      '    NEW.score_new := NEW.score::bigint;',
+      '  END IF;',
       '  RETURN NEW;',
       'END;',
       '$$;',
@@ -172,7 +184,12 @@ function help(statement: StatementContext, pgVersion: number, table: QualifiedNa
   const from = quoteIdentifier(column);
   // USING computes the new value from the row; without it the value is cast.
   const using = definition?.raw_default ? rowExpression(definition.raw_default) : undefined;
-  const value = using ? { inTrigger: using.inTrigger, inBackfill: using.sql } : { inTrigger: `NEW.${from}::${type}`, inBackfill: `${from}::${type}` };
+  const oldType = formatTypeName(statement.schema.column(table, column)?.type);
+  // Without a known old type, PL/pgSQL's assignment converts the value to the old column's type.
+  const back = `NEW.${quoteIdentifier(`${column}_new`)}${oldType === undefined ? '' : `::${oldType}`}`;
+  const value = using
+    ? { inTrigger: using.inTrigger, inBackfill: using.sql, back: undefined }
+    : { inTrigger: `NEW.${from}::${type}`, inBackfill: `${from}::${type}`, back };
   const replacement = expandContract(statement, { table, from, to: quoteIdentifier(`${column}_new`), type, value });
   const old = statement.schema.column(table, column);
   const carryOver = old?.notNull || old?.hasDefault ? [`-- Give ${quoteIdentifier(`${column}_new`)} the default and NOT NULL of ${from} too, without long locks (see set-not-null-scan).`] : [];

@@ -31,7 +31,8 @@ export default defineRule({
       '`ADD CONSTRAINT ... NOT NULL col NOT VALID` followed by `VALIDATE CONSTRAINT` does the same in two steps.',
       '',
       'A bare `SET NOT NULL` as the last step of adding a column is the usual trap. Not reported: a',
-      'table created earlier in the same migration, and a column with a valid check. A column this migration',
+      'table created earlier in the same migration, a column with a valid check, and a column the history',
+      'already shows NOT NULL (created `NOT NULL`, or set earlier): PostgreSQL reads nothing there. A column this migration',
       'added to an existing table is reported: its rows are read all the same. When it was added with a',
       'default, declare it NOT NULL on that ADD COLUMN instead: the default fills every row and nothing is read.',
     ].join('\n'),
@@ -56,8 +57,9 @@ export default defineRule({
         const table = nameOfRangeVar(node.relation);
         if (!table || statement.schema.isNewTable(node.relation)) return;
         for (const { column, primaryKey } of notNullTargets(node, statement)) {
-          if (hasValidCheck(statement, table, column, context.pgVersion)) continue;
           const state = statement.schema.column(table, column);
+          // Already NOT NULL in the history (declared so, or set earlier): PostgreSQL has nothing to check.
+          if (state?.notNull === true || hasValidCheck(statement, table, column, context.pgVersion)) continue;
           // Added with its default earlier in this file: NOT NULL belongs on that ADD COLUMN, which reads nothing.
           const addedWithDefault = statement.schema.isNew(state?.origin) && state?.hasDefault === true && !primaryKey;
           statement.report({

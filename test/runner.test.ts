@@ -137,6 +137,25 @@ describe.skipIf(!binaries || !clientTools)('migrate-safe up, down, status, histo
     expect(cli(root, empty, ['status']).status).toBe(0);
   }, 300_000);
 
+  it('shows the whole plan in a dry run that lint errors would stop, and exits 1 without changing anything', async () => {
+    const root = project({
+      'supabase/migrations/20240101000000_create.sql': 'CREATE TABLE accounts (id bigint PRIMARY KEY, email text);\nALTER TABLE accounts ENABLE ROW LEVEL SECURITY;\n',
+      'supabase/migrations/20240102000000_index.sql': 'CREATE INDEX accounts_email_idx ON accounts (email);\n',
+    });
+    const url = await server.createDatabase();
+    const dryRun = cli(root, url, ['up', '--dry-run']);
+    expect(dryRun.status).toBe(1);
+    expect(dryRun.stderr).toContain('require-concurrent-index');
+    expect(dryRun.stdout).toMatch(/line 1: CREATE INDEX accounts_email_idx ON accounts \(email\) {2}\[SHARE on accounts\]/);
+    expect(dryRun.stderr).toContain('the real run would stop before changing anything: 1 finding at error level');
+    expect(await tables(url)).toEqual([]);
+    expect(existsSync(join(root, 'migration.log'))).toBe(false);
+    const up = cli(root, url, ['up']);
+    expect(up.status).toBe(1);
+    expect(up.stderr).toContain('stopped before changing anything: 1 finding at error level');
+    expect(up.stdout).not.toContain('to apply');
+  });
+
   it('rolls back a failing migration whole: nothing recorded, the schema unchanged, exit 1 naming the line, the error and the next step', async () => {
     const root = project({
       'supabase/migrations/20240101000000_create.sql': 'CREATE TABLE accounts (id bigint PRIMARY KEY);\nALTER TABLE accounts ENABLE ROW LEVEL SECURITY;\n',

@@ -56,7 +56,7 @@ function acquisitions(use: FormUse, context: ClassifyContext): LockAcquisition[]
   };
   const otherTableEffect = form.effectOn === 'other-table';
   add(use.table, 'table', use.mode ?? facts.lock, otherTableEffect ? 'none' : facts.effect);
-  add(use.otherTable, 'other-table', form.referencedLock, otherTableEffect ? facts.effect : 'none');
+  add(use.otherTable, 'other-table', facts.referencedLock, otherTableEffect ? facts.effect : 'none');
   // A statement about the index alone (ALTER INDEX ... SET TABLESPACE) does its work on the index.
   add(use.index, 'index', form.indexLock, form.lock === undefined ? facts.effect : 'none');
   return result;
@@ -372,7 +372,14 @@ function columnOf(table: QualifiedName, column: string, context: ClassifyContext
 }
 
 function notNullForm(table: QualifiedName | undefined, column: string | undefined, context: ClassifyContext): StatementFormId {
+  if (isAlreadyNotNull(table, column, context)) return 'set-not-null-already';
   return hasValidNotNullCheck(table, column, context) ? 'set-not-null-with-valid-check' : 'set-not-null';
+}
+
+/** The history shows the column NOT NULL already (declared so, or set earlier): PostgreSQL has nothing to check. */
+function isAlreadyNotNull(table: QualifiedName | undefined, column: string | undefined, context: ClassifyContext): boolean {
+  if (!table || column === undefined) return false;
+  return context.schema.tables.get(objectKey(table, context.defaultSchema))?.columns.get(column)?.notNull === true;
 }
 
 /** PostgreSQL 12+ skips SET NOT NULL's scan when a validated CHECK (col IS NOT NULL) exists. */

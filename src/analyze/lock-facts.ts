@@ -7,6 +7,7 @@ export type TableEffect = 'rewrite' | 'scan' | 'none';
 export interface OlderVersionFacts {
   readonly before: number;
   readonly lock?: LockMode;
+  readonly referencedLock?: LockMode;
   readonly effect?: TableEffect;
   readonly note: string;
 }
@@ -153,6 +154,7 @@ export const STATEMENT_FORMS = [
     lock: 'ACCESS EXCLUSIVE',
     effect: 'rewrite',
     effectNote: 'the generated value is computed and stored for every existing row',
+    since: 12,
     example: { sql: 'ALTER TABLE agents ADD COLUMN score2 int GENERATED ALWAYS AS (score * 2) STORED', inTransaction: true },
   },
   {
@@ -228,6 +230,14 @@ export const STATEMENT_FORMS = [
       sql: 'ALTER TABLE agents ALTER COLUMN status SET NOT NULL',
       inTransaction: true,
     },
+  },
+  {
+    id: 'set-not-null-already',
+    title: 'ALTER TABLE ... ALTER COLUMN ... SET NOT NULL (the column is NOT NULL already)',
+    lock: 'ACCESS EXCLUSIVE',
+    effect: 'none',
+    effectNote: 'the column is NOT NULL already (declared so, or set earlier): nothing is read',
+    example: { sql: 'ALTER TABLE agents ALTER COLUMN name SET NOT NULL', inTransaction: true },
   },
   {
     id: 'drop-not-null',
@@ -461,6 +471,7 @@ export const STATEMENT_FORMS = [
     lock: 'ACCESS EXCLUSIVE',
     referencedLock: 'ACCESS EXCLUSIVE',
     effect: 'none',
+    olderVersions: { before: 14, referencedLock: 'SHARE UPDATE EXCLUSIVE', note: 'before PostgreSQL 14 the partition itself was locked SHARE UPDATE EXCLUSIVE (checked on real servers)' },
     example: { sql: 'ALTER TABLE events DETACH PARTITION events_2024', inTransaction: true },
   },
   {
@@ -664,7 +675,7 @@ export function statementForm(id: StatementFormId): StatementForm {
 }
 
 /** The facts of a form for a PostgreSQL major version. */
-export function formFactsFor(form: StatementForm, pgVersion: number): { lock: LockMode | undefined; effect: TableEffect } {
+export function formFactsFor(form: StatementForm, pgVersion: number): { lock: LockMode | undefined; referencedLock: LockMode | undefined; effect: TableEffect } {
   const older = form.olderVersions && pgVersion < form.olderVersions.before ? form.olderVersions : undefined;
-  return { lock: older?.lock ?? form.lock, effect: older?.effect ?? form.effect };
+  return { lock: older?.lock ?? form.lock, referencedLock: older?.referencedLock ?? form.referencedLock, effect: older?.effect ?? form.effect };
 }

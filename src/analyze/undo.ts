@@ -158,7 +158,8 @@ function undoAlterTableCommand(table: QualifiedName, command: AlterTableCmd, sch
     case 'AT_AddConstraint':
       return undoSql.dropConstraint(table, nodeOf(command.def, 'Constraint')?.conname ?? '<constraint>');
     case 'AT_SetNotNull':
-      return undoSql.setNotNull(table, column, false);
+      // Already NOT NULL before (declared so, or set earlier): the statement changed nothing to undo.
+      return schema.column(table, command.name)?.notNull === true ? undefined : undoSql.setNotNull(table, column, false);
     case 'AT_DropNotNull':
       return undoSql.setNotNull(table, column, true);
     case 'AT_ColumnDefault':

@@ -12,6 +12,7 @@ import type { LintCommandOptions, OutputRequest } from './lint-command.js';
 import type { RestoreCommandOptions } from './restore-command.js';
 import type { StatusCommandOptions } from './status-command.js';
 import type { UpCommandOptions } from './up-command.js';
+import type { TraceCommandOptions } from './trace-command.js';
 
 /** Exit codes, as ESLint uses them: findings are 1, anything the user must fix in the invocation is 2. */
 export const EXIT_OK = 0;
@@ -240,6 +241,33 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   ).action(async (file: string, options: RestoreCommandOptions) => {
     const { runRestoreCommand } = await import('./restore-command.js');
     setExitCode(await runRestoreCommand(file, options));
+  });
+  withExamples(
+    program
+      .command('trace')
+      .description('run migrations on a throwaway PostgreSQL and report the locks, rewrites and scans each statement really takes')
+      .argument('[paths...]', 'migration files or folders to trace (the migrations before them are replayed first); default: the configured migrations folder')
+      .addOption(
+        new Option('-f, --format <format[=path]>', `report format: ${FORMAT_NAMES.join(', ')}; repeatable, =path writes that report to a file`)
+          .argParser(collectFormat)
+          .default([], 'text'),
+      )
+      .option('-o, --output-file <path>', 'write the report to a file instead of standard output')
+      .option('-c, --config <path>', 'use this configuration file instead of looking one up')
+      .option('--pg-version <major>', 'PostgreSQL major version of the throwaway server (default: the configured pgVersion)', parseInteger)
+      .option('--db-url <url>', 'trace on this server instead, in a scratch database created and dropped for the run')
+      .option('--yes', 'with --db-url: go ahead even though the named database has tables')
+      .option('--rows <count>', 'rows to put into every table before the traced migrations', parseInteger, 100)
+      .option('--color', 'force colored output')
+      .option('--no-color', 'disable colored output'),
+    [
+      ['migrate-safe trace supabase/migrations', 'every migration on a throwaway server of the configured pgVersion'],
+      ['migrate-safe trace migrations/0042_add_region.sql', 'replay the history before it, then trace it alone'],
+      ['migrate-safe trace --db-url postgresql://localhost/postgres migrations', 'on your server, in a scratch database dropped after'],
+    ],
+  ).action(async (paths: string[], options: TraceCommandOptions) => {
+    const { runTrace } = await import('./trace-command.js');
+    setExitCode(await runTrace(paths, options));
   });
   withExamples(
     program

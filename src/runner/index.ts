@@ -204,15 +204,19 @@ async function run(options: RunOptions, log: MigrationLog, parts: readonly { mig
   const lintResult = await options.lint(files);
   options.report(lintResult);
   const { errors } = countFindings(lintResult.findings.filter((finding) => !finding.suppression));
-  if (errors > 0 && !options.force) {
-    out.err(`stopped before changing anything: ${errors} ${errors === 1 ? 'finding' : 'findings'} at error level; fix them, or --force to ${command === 'up' ? 'apply' : 'roll back'} anyway`);
+  const stopsHere = errors > 0 && !options.force;
+  const stopped = `${errors} ${errors === 1 ? 'finding' : 'findings'} at error level; fix them, or --force to ${command === 'up' ? 'apply' : 'roll back'} anyway`;
+  // A dry run shows the whole plan even where the real run would stop: that is what it is asked for.
+  if (stopsHere && !options.dryRun) {
+    out.err(`stopped before changing anything: ${stopped}`);
     return 1;
   }
   const planned = await planParts(project, parts);
   printPlan(options, planned, command);
   if (options.dryRun) {
     out.out('dry run: nothing was changed (no backup, no history row, no schema change)');
-    return 0;
+    if (stopsHere) out.err(`the real run would stop before changing anything: ${stopped}`);
+    return stopsHere ? 1 : 0;
   }
   if (errors > 0) log.append({ time: new Date(), command, migration: '-', outcome: 'forced', durationMs: undefined, detail: `--force past ${errors} lint errors` });
   let backupFile: string | undefined;
@@ -242,7 +246,7 @@ async function run(options: RunOptions, log: MigrationLog, parts: readonly { mig
   try {
     for (const [index, file] of planned.entries()) {
       const verb = command === 'up' ? 'applying' : 'rolling back';
-      out.err(`[${index + 1}/${planned.length}] ${verb} ${relative(options.cwd, file.file.path)} (${file.statements.length} statements, ${unitWords(file)})`);
+      out.err(`[${index + 1}/${planned.length}] ${verb} ${relative(options.cwd, file.file.path)} (${file.statements.length} ${file.statements.length === 1 ? 'statement' : 'statements'}, ${unitWords(file)})`);
       try {
         const took = await applyFile(context, file, command);
         out.out(`✔ ${command === 'up' ? 'applied' : 'rolled back'} ${file.migration.name} in ${formatSeconds(took)}`);
