@@ -175,10 +175,14 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     setExitCode(await runLint([], { ...options, ...program.opts() }));
   });
   withExamples(
-    withRunOptions(program.command('up').description('apply the pending migrations: lint, back up, then each in order, recorded in the history table')),
+    withRunOptions(program.command('up').description('apply the pending migrations: lint, back up, then each in order, recorded in the history table')).option(
+      '--resume',
+      'go on with a migration that failed part-way, after the statements that ran (the file must still begin with them)',
+    ),
     [
       ['migrate-safe up --dry-run', 'the plan: each statement, its transaction and the lock it takes; changes nothing'],
       ['migrate-safe up', 'lint, back up, apply every pending migration and record it'],
+      ['migrate-safe up --resume', 'after fixing the statement a statement-by-statement file failed at: run it from there'],
       ['migrate-safe up --db-url "$STAGING_DB_URL" --skip-backup', 'another database, without the backup'],
     ],
   ).action(async (options: UpCommandOptions) => {
