@@ -1,4 +1,3 @@
-import { isAbsolute } from 'node:path';
 import type { Fix, NewFile, Suggestion, TextEdit } from '../plugin/rule.js';
 
 /** The edits of the fixes that can be applied together, in order: a fix touching text another one changes waits for the next round. */
@@ -45,7 +44,7 @@ export function checkedSuggestion(suggestion: Suggestion, textLength: number): S
   // A plugin written in JavaScript can pass anything.
   const created = suggestion.createFile as Partial<NewFile> | null | undefined;
   if (created === undefined) return checkedFix(suggestion, textLength);
-  const fileFits = typeof created?.path === 'string' && isAbsolute(created.path) && typeof created.text === 'string';
+  const fileFits = typeof created?.path === 'string' && typeof created.text === 'string';
   return fileFits && editsFit(suggestion, textLength, true) ? suggestion : undefined;
 }
 

@@ -1,3 +1,4 @@
+import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CodeAction, Diagnostic, TextEdit as LspTextEdit, WorkspaceEdit } from 'vscode-languageserver';
 import { CodeActionKind, DiagnosticSeverity } from 'vscode-languageserver';
@@ -43,12 +44,13 @@ export interface EditSupport {
 
 /**
  * The fix (preferred) and the suggestions of a finding, as quick fixes of its diagnostic. A
- * suggestion that creates a file is offered only to an editor that can create one.
+ * suggestion that creates a file is offered only to an editor that can create one, and only
+ * where the path is absolute (a plugin written in JavaScript can pass anything).
  */
 export function quickFixes(finding: Finding, diagnostic: Diagnostic, document: TextDocument, support: EditSupport): CodeAction[] {
   const fixes: [Suggestion, boolean][] = [...(finding.fix ? [[finding.fix, true] as [Suggestion, boolean]] : []), ...(finding.suggestions ?? []).map((suggestion): [Suggestion, boolean] => [suggestion, false])];
   return fixes
-    .filter(([fix]) => fix.createFile === undefined || support.createsFiles)
+    .filter(([fix]) => fix.createFile === undefined || (support.createsFiles && isAbsolute(fix.createFile.path)))
     .map(([fix, preferred]) => ({
       title: fix.title,
       kind: CodeActionKind.QuickFix,
