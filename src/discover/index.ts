@@ -3,7 +3,7 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { LAYOUTS, layoutById } from './layouts/index.js';
-import type { FolderListing, Layout, MigrationFile, MigrationProject } from './types.js';
+import type { FolderListing, Layout, MigrationProject } from './types.js';
 
 export type { FolderListing, Layout, LayoutProblem, Migration, MigrationFile, MigrationProject, TextRange, TransactionPolicy } from './types.js';
 export { LAYOUT_IDS } from './layouts/index.js';
