@@ -137,6 +137,40 @@ describe.skipIf(!binaries || !clientTools)('migrate-safe up, down, status, histo
     expect(cli(root, empty, ['status']).status).toBe(0);
   }, 300_000);
 
+  it.each<{ layout: string; files: Record<string, string> }>([
+    {
+      layout: 'golang-migrate',
+      files: {
+        'db/migrations/000001_create_notes.up.sql': 'CREATE TABLE notes (id bigint PRIMARY KEY);\n',
+        'db/migrations/000001_create_notes.down.sql': 'DROP TABLE notes;\n',
+        'db/migrations/000002_add_body.up.sql': 'ALTER TABLE notes ADD COLUMN body text;\n',
+        'db/migrations/000002_add_body.down.sql': 'ALTER TABLE notes DROP COLUMN body;\n',
+      },
+    },
+    {
+      layout: 'dbmate',
+      files: {
+        'db/migrations/20240101000000_create_notes.sql': '-- migrate:up\nCREATE TABLE notes (id bigint PRIMARY KEY);\n\n-- migrate:down\nDROP TABLE notes;\n',
+        'db/migrations/20240102000000_add_body.sql': '-- migrate:up\nALTER TABLE notes ADD COLUMN body text;\n\n-- migrate:down\nALTER TABLE notes DROP COLUMN body;\n',
+      },
+    },
+  ])('layout $layout: applies and rolls back its migrations, recorded in the history table of migrate-safe', async ({ files }) => {
+    const root = project(files);
+    const url = await server.createDatabase();
+    const columns = async (): Promise<unknown[]> => (await rows(url, "SELECT column_name FROM information_schema.columns WHERE table_name = 'notes' ORDER BY 1")).map((row) => row.column_name);
+    const up = cli(root, url, ['up', '--skip-backup']);
+    expect(up.status).toBe(0);
+    expect(up.stdout).toContain('2 migrations applied');
+    expect(await columns()).toEqual(['body', 'id']);
+    const down = cli(root, url, ['down', '--skip-backup']);
+    expect(down.status).toBe(0);
+    expect(await columns()).toEqual(['id']);
+    const status = JSON.parse(cli(root, url, ['status', '--format', 'json']).stdout) as { migrations: { state: string }[] };
+    expect(status.migrations.map((migration) => migration.state)).toEqual(['applied', 'pending']);
+    expect(await tables(url)).toEqual(['migrate_safe.schema_migrations', 'migrate_safe.schema_migrations_log', 'public.notes']);
+    expect(cli(root, url, ['down', '--skip-backup', '--rollback-to', '0']).status).toBe(2);
+  });
+
   it('shows the whole plan in a dry run that lint errors would stop, and exits 1 without changing anything', async () => {
     const root = project({
       'supabase/migrations/20240101000000_create.sql': 'CREATE TABLE accounts (id bigint PRIMARY KEY, email text);\nALTER TABLE accounts ENABLE ROW LEVEL SECURITY;\n',

@@ -57,7 +57,7 @@ export function defaultConfig(options: { readonly allRules: readonly AnyRule[]; 
     }),
     allRules,
     deprecatedSuffix: DEFAULT_DEPRECATED_SUFFIX,
-    exposedSchemas: [],
+    exposedSchemas: undefined,
     timeZone: undefined,
     pluginFiles: [],
     cache: false,
