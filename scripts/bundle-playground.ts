@@ -9,15 +9,18 @@ import { type Plugin, build } from 'esbuild-wasm';
  * PostgreSQL parser (libpg-query.wasm, which the bundle loads from beside itself).
  *
  * The same engine as the CLI, so nothing Node-only may reach the bundle: the build fails on any
- * `node:` import, with two exceptions a browser never runs or gets in its own form. libpg-query's
- * Emscripten glue requires node:fs and node:crypto only when it runs under Node (empty here), and
+ * `node:` import, except where a browser never runs it or gets it in its own form: libpg-query's
+ * Emscripten glue requires node:fs and node:crypto only when it runs under Node (empty here);
  * node:path, which layouts and rules use on file paths, is path-browserify (the playground's one
- * file is `/playground/migration.sql`). Node's `Buffer` global is the `buffer` package's.
+ * file is `/playground/migration.sql`); the createRequire with which src/parse/deparse.ts loads the
+ * deparser on first use (a CLI run without findings never loads it) hands over the bundled
+ * deparser. Node's `Buffer` global is the `buffer` package's.
  */
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const require = createRequire(import.meta.url);
 const LIBPG_QUERY = dirname(require.resolve('libpg-query'));
+const DEPARSE = join(ROOT, 'dist', 'src', 'parse', 'deparse.js');
 
 const browserOnly: Plugin = {
   name: 'browser-only',
@@ -25,9 +28,15 @@ const browserOnly: Plugin = {
     plugins.onResolve({ filter: /^node:/ }, (args) => {
       if (args.path === 'node:path') return { path: require.resolve('path-browserify') };
       if (args.importer.startsWith(LIBPG_QUERY)) return { path: args.path, namespace: 'node-only' };
+      if (args.path === 'node:module' && args.importer === DEPARSE) return { path: args.path, namespace: 'bundled-deparser' };
       return { errors: [{ text: `${relative(ROOT, args.importer)} imports ${args.path}: the playground runs the engine in a browser (keep Node modules in the faces)` }] };
     });
     plugins.onLoad({ filter: /.*/, namespace: 'node-only' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
+    plugins.onLoad({ filter: /.*/, namespace: 'bundled-deparser' }, () => ({
+      contents: "import * as deparser from 'pgsql-deparser'; export const createRequire = () => () => deparser;",
+      loader: 'js',
+      resolveDir: ROOT,
+    }));
   },
 };
 
@@ -43,6 +52,8 @@ export async function bundlePlayground(out: string): Promise<void> {
     target: 'es2022',
     minify: true,
     inject: [join(ROOT, 'dist', 'src', 'playground', 'buffer-global.js')],
+    // The page is a classic script (import.meta is for modules): the address of the page stands for a module's.
+    define: { 'import.meta.url': 'location.href' },
     plugins: [browserOnly],
     logLevel: 'warning',
   });

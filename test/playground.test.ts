@@ -27,15 +27,15 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = { '.html': 'text/html', 
 
 describe.skipIf(!chromiumAvailable())('web playground', () => {
   let folder: string;
-  let server: Server;
-  let browser: Browser;
+  let server: Server | undefined;
+  let browser: Browser | undefined;
   let origin: string;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
     folder = mkdtempSync(join(tmpdir(), 'migrate-safe-playground-'));
     execFileSync(process.execPath, [join(REPOSITORY, 'dist', 'scripts', 'bundle-playground.js'), folder]);
-    server = createServer((request, response) => {
+    const files = createServer((request, response) => {
       const path = normalize(join(folder, new URL(request.url ?? '/', 'http://localhost').pathname.replace(/\/$/, '/index.html')));
       if (!path.startsWith(folder) || !existsSync(path)) {
         response.writeHead(404).end();
@@ -43,8 +43,9 @@ describe.skipIf(!chromiumAvailable())('web playground', () => {
       }
       response.writeHead(200, { 'content-type': CONTENT_TYPES[extname(path)] ?? 'application/octet-stream' }).end(readFileSync(path));
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
+    server = files;
+    await new Promise<void>((resolve) => files.listen(0, '127.0.0.1', resolve));
+    const address = files.address();
     origin = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -60,6 +61,7 @@ describe.skipIf(!chromiumAvailable())('web playground', () => {
   });
 
   async function open(fragment: string): Promise<Page> {
+    if (!browser) throw new Error('Chromium did not start');
     const page = await browser.newPage();
     page.on('pageerror', (error) => pageErrors.push(error.message));
     await page.goto(`${origin}/${fragment}`);
@@ -118,7 +120,7 @@ describe.skipIf(!chromiumAvailable())('web playground', () => {
     const page = await open(link('SELECT 1;\n', 15));
     expect(await page.locator('#summary').innerText()).toBe('No findings.');
     let run = Number(await page.evaluate(() => document.body.dataset.linted));
-    await page.fill('#sql', 'SELECT 1;\nCREATE INDEX CONCURRENTLY orders_user ON orders (user_id);\nALTER TABLE orders ADD COLUMN note text\n');
+    await page.fill('#sql', 'SELECT 1;\nCREATE INDEX CONCURRENTLY orders_user ON orders (user_id);\nALTER TABLE orders ADD COLUMN;\n');
     run = await lintedAfter(page, run);
     // A syntax error is a finding at its line, and the rest is still checked.
     const findings = await page.locator('#findings').innerText();

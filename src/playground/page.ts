@@ -24,10 +24,10 @@ interface PageState {
   readonly inTransaction: boolean;
 }
 
-function element<T extends HTMLElement>(id: string): T {
+function element<T extends HTMLElement>(id: string, kind: { new (): T; prototype: T }): T {
   const found = document.getElementById(id);
-  if (!found) throw new Error(`the page has no #${id}`);
-  return found as T;
+  if (!(found instanceof kind)) throw new Error(`the page has no ${kind.name} #${id}`);
+  return found;
 }
 
 /** `#v=16&tx=0&sql=...`: what a shared link carries. */
@@ -113,17 +113,17 @@ function statementItem(statement: PlaygroundStatement): HTMLElement {
 function render(result: PlaygroundResult, editor: HTMLTextAreaElement): void {
   const errors = result.findings.filter((finding) => finding.severity === 'error').length;
   const warnings = result.findings.length - errors;
-  element('summary').textContent =
+  element('summary', HTMLElement).textContent =
     result.findings.length === 0 ? 'No findings.' : `${result.findings.length} finding${result.findings.length === 1 ? '' : 's'}: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}.`;
-  element('findings').replaceChildren(...result.findings.map((finding) => findingItem(finding, editor)));
-  element('statements').replaceChildren(...result.statements.map(statementItem));
+  element('findings', HTMLElement).replaceChildren(...result.findings.map((finding) => findingItem(finding, editor)));
+  element('statements', HTMLElement).replaceChildren(...result.statements.map(statementItem));
 }
 
 function start(): void {
-  const editor = element<HTMLTextAreaElement>('sql');
-  const version = element<HTMLSelectElement>('pg-version');
-  const transaction = element<HTMLInputElement>('in-transaction');
-  const share = element<HTMLButtonElement>('share');
+  const editor = element('sql', HTMLTextAreaElement);
+  const version = element('pg-version', HTMLSelectElement);
+  const transaction = element('in-transaction', HTMLInputElement);
+  const share = element('share', HTMLButtonElement);
   version.replaceChildren(...VERSIONS.map((major) => Object.assign(document.createElement('option'), { value: String(major), textContent: `PostgreSQL ${major}` })));
   const show = (state: PageState): void => {
     editor.value = state.sql;
@@ -141,7 +141,7 @@ function start(): void {
       // A later edit's run wins: an earlier one that finishes last is dropped.
       if (run === runs) render(result, editor);
     } catch (error) {
-      element('summary').textContent = `The linter failed: ${error instanceof Error ? error.message : String(error)}`;
+      element('summary', HTMLElement).textContent = `The linter failed: ${error instanceof Error ? error.message : String(error)}`;
     }
     if (run === runs) document.body.dataset.linted = String(run);
   };
