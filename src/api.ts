@@ -13,6 +13,8 @@ export type {
   MigrationInfo,
   NewFile,
   NodeVisitors,
+  ProjectInfo,
+  ReleaseInfo,
   ReportDescriptor,
   Rule,
   RuleCategory,
@@ -26,7 +28,7 @@ export type {
   Visitor,
 } from './plugin/rule.js';
 
-export type { Finding, FindingLock, LintResult, Severity } from './findings/finding.js';
+export type { Finding, FindingLock, LintResult, ProjectNote, Severity } from './findings/finding.js';
 
 export {
   type AncestorNode,

@@ -31,6 +31,12 @@ export interface LintOptions {
   readonly cache?: LintCache;
   /** Worker threads that parse ahead of the analysis (`auto` by default: from a few hundred files on, when there is no cache). */
   readonly concurrency?: Concurrency;
+  /**
+   * Files never deployed: not in the base a pull request is compared with (`--since`, the editor's
+   * base). What their migrations create is new to the migrations after them, as what a file
+   * creates is new to its own later statements.
+   */
+  readonly undeployed?: (path: string) => boolean;
 }
 
 /**
@@ -64,6 +70,7 @@ export async function lint(options: LintOptions): Promise<LintResult> {
   const run = new Run(sources, {
     reportUnusedDirectives: options.reportUnusedDirectives === true,
     changes,
+    undeployed: options.undeployed,
     keepAnalyses: options.keepAnalyses === true,
     cache: options.cache,
     pool,

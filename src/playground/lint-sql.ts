@@ -44,7 +44,7 @@ export async function lintSql(sql: string, options: PlaygroundOptions): Promise<
   };
   const config = defaultConfig({ allRules: options.rules, root: ROOT, pgVersion: options.pgVersion, assumeInTransaction: options.inTransaction });
   const project: MigrationProject = { root: ROOT, layout: plain.id, ...plain.collect(oneFileFolder(reader)) };
-  const run = new Run(reader, { reportUnusedDirectives: false, changes: undefined, keepAnalyses: true, cache: undefined, pool: undefined, keptProject: undefined });
+  const run = new Run(reader, { reportUnusedDirectives: false, changes: undefined, undeployed: undefined, keepAnalyses: true, cache: undefined, pool: undefined, keptProject: undefined });
   run.lintProject(project, config, new Set([PLAYGROUND_FILE]));
   const result = run.result();
   const analysis = result.analyses?.get(PLAYGROUND_FILE);
