@@ -71,6 +71,17 @@ describe.skipIf(!binaries)('what PostgreSQL does implicitly', () => {
     expect(await findingsOf(history, migration)).not.toContain('require-concurrent-index-drop@2');
   }, 60_000);
 
+  it('drops the index a constraint took over with USING INDEX along with the constraint, under both names', async () => {
+    const history = 'CREATE TABLE badges (id bigint NOT NULL, code text);\nCREATE UNIQUE INDEX badges_id_idx ON badges (id);\nALTER TABLE badges ADD CONSTRAINT badges_pkey PRIMARY KEY USING INDEX badges_id_idx;\n';
+    const migration = 'ALTER TABLE badges DROP CONSTRAINT badges_pkey;\nDROP INDEX IF EXISTS badges_pkey;\nDROP INDEX IF EXISTS badges_id_idx;\n';
+    const url = await server.createDatabase();
+    const notices: string[] = [];
+    await run(url, history);
+    await run(url, migration, (message) => notices.push(message));
+    expect(notices).toEqual(['index "badges_pkey" does not exist, skipping', 'index "badges_id_idx" does not exist, skipping']);
+    expect((await findingsOf(history, migration)).filter((finding) => finding.startsWith('require-concurrent-index-drop'))).toEqual([]);
+  }, 60_000);
+
   it('adds a NOT NULL column without default to a table emptied earlier in the same transaction, not after it', async () => {
     const history = "CREATE TABLE prices (id bigint PRIMARY KEY, amount numeric);\nINSERT INTO prices VALUES (1, 10), (2, 20);\n";
     const emptied = 'BEGIN;\nDELETE FROM prices;\nALTER TABLE prices ADD COLUMN tier text NOT NULL;\nCOMMIT;\n';
@@ -108,6 +119,19 @@ describe.skipIf(!binaries)('what PostgreSQL does implicitly', () => {
     await expect(run(url, "SET ROLE app_owner; UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'agents_id_idx'::regclass")).rejects.toThrow(/permission denied for table pg_index/);
     expect(await findingsOf('CREATE TABLE agents (id bigint);\n', "UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'agents_id_idx'::regclass;\n")).toEqual(['system-catalog-write@1']);
   }, 60_000);
+});
+
+describe('a lock held by an earlier statement of the transaction', () => {
+  it('is reported once, at the first write it holds up, naming the writes that follow', async () => {
+    const history = 'CREATE TABLE jobs (id bigint);\nCREATE TABLE artifacts (id bigint, state text);\nCREATE TABLE builds (id bigint, state text);\n';
+    const migration = "BEGIN;\nALTER TABLE jobs ADD COLUMN attempts int DEFAULT 0;\nUPDATE artifacts SET state = 'done';\nUPDATE builds SET state = 'done';\nCOMMIT;\n";
+    const root = project({ 'migrations/1_history.sql': history, 'migrations/2_change.sql': migration });
+    const result = await lint({ inputs: [`${root}/migrations`], cwd: root });
+    const findings = result.findings.filter((finding) => finding.ruleId === 'backfill-under-lock');
+    expect(findings.map((finding) => finding.line)).toEqual([3]);
+    expect(findings[0]?.message).toContain('ACCESS EXCLUSIVE on jobs');
+    expect(findings[0]?.message).toContain('The same lock is held through the later write of this transaction: UPDATE of builds.');
+  });
 });
 
 function counter(): () => number {
