@@ -137,7 +137,7 @@ describe.skipIf(!binaries || !clientTools)('migrate-safe up, down, status, histo
     expect(cli(root, empty, ['status']).status).toBe(0);
   }, 300_000);
 
-  it.each([
+  it.each<{ layout: string; files: Record<string, string> }>([
     {
       layout: 'golang-migrate',
       files: {
