@@ -4,17 +4,20 @@ import {
   type Node,
   type QualifiedName,
   type StatementContext,
+  type TypeState,
   baseTypeName,
   constraintsOf,
   defineRule,
   displayName,
+  domainChecksValues,
   expressionVolatility,
   formatTypeName,
+  nameOfList,
   nodeOf,
   quoteIdentifier,
   sqlOf,
 } from '../src/api.js';
-import { changeOfExistingTable, columnsAddedBy } from './support/alter-table.js';
+import { type NamedColumn, changeOfExistingTable, columnsAddedBy } from './support/alter-table.js';
 import { bareColumn, columnConstraintPlan, constraintSteps } from './support/constraints.js';
 import { rowExpression, rowTrigger } from './support/expand-contract.js';
 import { batchedUpdate, keyColumn, migrationStep } from './support/help.js';
@@ -35,7 +38,10 @@ export default defineRule({
       '(`gen_random_uuid()`, `uuid_generate_v4()`, `random()`, `clock_timestamp()`, `nextval(...)`), a',
       '`serial` type, an identity column, a `GENERATED ... STORED` column, and before PostgreSQL 11 any default.',
       'A stable default such as `now()` is evaluated once and is fine. A default calling a function that no',
-      'migration creates is reported with the condition: it rewrites if the function is VOLATILE.',
+      'migration creates is reported with the condition: it rewrites if the function is VOLATILE. A column of a',
+      'domain with constraints (a CHECK, even one added NOT VALID, or NOT NULL) rewrites the table even without',
+      'a default: PostgreSQL checks each row\'s value against the domain (checked on PostgreSQL 11 to 18); add it',
+      'with the domain\'s base type and the domain\'s checks as a table constraint instead.',
       '',
       'Add the column without the default instead, set the default for new rows separately (no rewrite),',
       'backfill the existing rows in batches, then add the constraints without long locks.',
@@ -67,6 +73,11 @@ export default defineRule({
         const change = changeOfExistingTable(node, statement);
         if (!change) return;
         for (const column of columnsAddedBy(change)) {
+          const domain = checkedDomainOf(column, statement);
+          if (domain) {
+            reportDomainColumn(statement, change.table, column, domain);
+            continue;
+          }
           const rewrite = rewriteOf(column, statement, context.pgVersion);
           if (!column.colname || !rewrite) continue;
           statement.report({
@@ -80,6 +91,41 @@ export default defineRule({
     };
   },
 });
+
+/** The domain of a column when its constraints make PostgreSQL compute the column row by row. */
+function checkedDomainOf(column: ColumnDef, statement: StatementContext): TypeState | undefined {
+  const name = nameOfList(column.typeName?.names);
+  const type = name && name.schema !== 'pg_catalog' ? statement.schema.type(name) : undefined;
+  return domainChecksValues(type) ? type : undefined;
+}
+
+/**
+ * A column of a domain with constraints is checked row by row, so the table is rewritten even
+ * without a default (checked on PostgreSQL 11 to 18). Adding it with the domain's base type and
+ * its checks as a table constraint added NOT VALID reads nothing.
+ */
+function reportDomainColumn(statement: StatementContext, table: QualifiedName, column: NamedColumn, domain: TypeState): void {
+  const tableName = displayName(table);
+  const name = quoteIdentifier(column.colname);
+  const constraint = quoteIdentifier(`${table.name}_${column.colname}_check`);
+  const plain = domain.domainBase ? bareColumn({ ...column, typeName: domain.domainBase }) : undefined;
+  statement.report({
+    node: column,
+    message: `ADD COLUMN ${name} of domain ${displayName(domain.name)} on existing table ${tableName} rewrites the whole table and its indexes under an ACCESS EXCLUSIVE lock: every existing row's value is checked against the domain's constraints, so PostgreSQL computes the column row by row, even without a default, and every read and write of ${tableName} waits until the rewrite finishes.`,
+    help: [
+      migrationStep(
+        1,
+        "the column with the domain's base type (no rewrite), and the domain's checks as a table constraint for new and changed rows",
+        [
+          `ALTER TABLE ${tableName} ADD COLUMN ${plain ?? `${name} <the domain's base type>`};`,
+          `ALTER TABLE ${tableName} ADD CONSTRAINT ${constraint} CHECK (<the domain's conditions, with ${name} for VALUE>) NOT VALID;`,
+        ].join('\n'),
+      ),
+      migrationStep(2, 'check the existing rows while reads and writes continue', `ALTER TABLE ${tableName} VALIDATE CONSTRAINT ${constraint};`),
+    ].join('\n'),
+    lock: formLock(statement, 'add-column-domain-check'),
+  });
+}
 
 /** How the existing rows get their values in the safe alternative. */
 type Fill =

@@ -4,6 +4,7 @@ import {
   type ObjectOrigin,
   type QualifiedName,
   type StatementContext,
+  constantText,
   defineRule,
   describeImpact,
   displayName,
@@ -14,19 +15,21 @@ import {
   quoteIdentifier,
   stringsOf,
 } from '../src/api.js';
-import { BACKUP_FIRST, columnUnusedDirective, deprecateThenDrop, migrationOfItsOwn } from './support/help.js';
+import { BACKUP_FIRST, columnUnusedDirective, deprecateThenDrop, deprecateThenDropObject, migrationOfItsOwn } from './support/help.js';
 import { COLUMN_OWNERS } from './support/rewrite.js';
 
 export default defineRule({
   id: 'destructive-operation',
   meta: {
-    description: 'TRUNCATE, DROP ... CASCADE and DROP DATABASE destroy data that no rollback brings back.',
+    description: 'TRUNCATE, DELETE without WHERE, DROP ... CASCADE and DROP DATABASE destroy data that no rollback brings back.',
     severity: 'error',
     preset: 'recommended',
     category: 'breaking-change',
     hazard: [
       '`TRUNCATE` deletes every row at once, under an ACCESS EXCLUSIVE lock that also blocks reads; with',
-      '`CASCADE` it empties every table that references it too. `DROP ... CASCADE` silently drops whatever',
+      '`CASCADE` it empties every table that references it too. `DELETE` without a `WHERE` condition (or with',
+      '`WHERE true`) deletes every row just as surely, more slowly, locking each row until the transaction ends.',
+      '`DROP ... CASCADE` silently drops whatever',
       'depends on the object: views, foreign keys, policies, triggers, even columns of other tables whose',
       'type is dropped. `DROP DATABASE` removes everything. A rollback script can recreate structure, never',
       'the rows: only a backup taken before the migration',
@@ -42,8 +45,9 @@ export default defineRule({
     good: [
       '-- Migration 1:',
       'ALTER TABLE sessions RENAME TO sessions_deprecated;',
+      'ALTER VIEW active_sessions RENAME TO active_sessions_deprecated;',
       '-- Migration 2, a week later: drop the dependents explicitly, then the table without CASCADE',
-      'DROP VIEW active_sessions;',
+      'DROP VIEW active_sessions_deprecated;',
       'DROP TABLE IF EXISTS sessions_deprecated;',
     ].join('\n'),
   },
@@ -101,6 +105,24 @@ export default defineRule({
           });
         }
       },
+      DeleteStmt(node, statement) {
+        const table = nameOfRangeVar(node.relation);
+        if (!table || !deletesEveryRow(node.whereClause) || isOwnCreation(statement, statement.schema.table(table)?.origin)) return;
+        const name = displayName(table);
+        const using = (node.usingClause ?? []).length > 0 ? ' (its USING join, without a condition, matches every row too)' : '';
+        statement.report({
+          node: node.relation,
+          message: `DELETE FROM ${name} without a WHERE condition deletes every row${using}: a data loss as certain as TRUNCATE, and slower, holding a lock on each row until the transaction ends; no rollback script brings the rows back.`,
+          help: [
+            BACKUP_FIRST,
+            '-- Say which rows go:',
+            `DELETE FROM ${name} WHERE <condition>;`,
+            '-- If emptying it is intended, say so where it happens:',
+            '-- migrate-safe-ignore destructive-operation: <why the rows may go, and where the backup is>',
+          ].join('\n'),
+          lock: null,
+        });
+      },
       DropdbStmt(node, statement) {
         statement.report({
           message: `DROP DATABASE ${quoteIdentifier(node.dbname ?? '')} deletes every table and row of the database at once: nothing but a backup brings them back.`,
@@ -115,6 +137,18 @@ export default defineRule({
     };
   },
 });
+
+/** No WHERE, or one that is true for every row: `WHERE true`, `WHERE 1 = 1`. */
+function deletesEveryRow(where: Node | undefined): boolean {
+  if (where === undefined) return true;
+  if (nodeOf(where, 'A_Const')?.boolval?.boolval === true) return true;
+  const cast = nodeOf(where, 'TypeCast');
+  if (cast) return deletesEveryRow(cast.arg) || /^'(t|true|on|yes|1)'$/i.test(constantText(nodeOf(cast.arg, 'A_Const')) ?? '');
+  const comparison = nodeOf(where, 'A_Expr');
+  if (comparison?.kind !== 'AEXPR_OP' || stringsOf(comparison.name).at(-1) !== '=') return false;
+  const left = constantText(nodeOf(comparison.lexpr, 'A_Const'));
+  return left !== undefined && left === constantText(nodeOf(comparison.rexpr, 'A_Const'));
+}
 
 /** Created earlier in this file, or (in a rollback) by the migration being rolled back: removing it loses nothing older. */
 function isOwnCreation(statement: StatementContext, origin: ObjectOrigin | undefined): boolean {
@@ -201,9 +235,27 @@ function cascadeHelp(statement: StatementContext, node: DropStmt, object: Node, 
     const table = nameOfParts(listParts(object));
     if (table) return deprecateThenDrop(table, suffix, before);
   }
+  const deprecation = deprecationOf(node, object, suffix);
+  if (deprecation) return deprecateThenDropObject(deprecation.rename, [...before, deprecation.drop].join('\n'), deprecation.what);
   // A plain DROP INDEX locks the table against reads and writes (require-concurrent-index-drop).
   if (node.removeType === 'OBJECT_INDEX') return [...before, migrationOfItsOwn(statement, `DROP INDEX CONCURRENTLY IF EXISTS ${objectName(node.removeType, object)};`)].join('\n');
   return [...before, withoutCascade(statement)].join('\n');
+}
+
+/** Views and functions go the deprecate-then-drop way too (drop-object-without-deprecation): renamed now, dropped later. */
+function deprecationOf(node: DropStmt, object: Node, suffix: string): { rename: string; drop: string; what: string } | undefined {
+  const keyword = kindOf(node);
+  const routine = nodeOf(object, 'ObjectWithArgs');
+  const name = routine ? nameOfList(routine.objname) : RELATIONS.has(node.removeType ?? '') ? nameOfParts(listParts(object)) : undefined;
+  if (!name || !(node.removeType === 'OBJECT_VIEW' || node.removeType === 'OBJECT_MATVIEW' || ROUTINES.has(node.removeType ?? ''))) return undefined;
+  const args = routine ? `(${(routine.objargs ?? []).map((argument) => formatTypeName(nodeOf(argument, 'TypeName')) ?? '<type>').join(', ')})` : '';
+  const base = name.name.endsWith(suffix) ? name.name.slice(0, -suffix.length) : name.name;
+  const deprecated = displayName({ schema: name.schema, name: `${base}${suffix}` });
+  return {
+    rename: `ALTER ${keyword} ${displayName({ schema: name.schema, name: base })}${args} RENAME TO ${quoteIdentifier(`${base}${suffix}`)};`,
+    drop: `DROP ${keyword} IF EXISTS ${deprecated}${args};`,
+    what: `the ${keyword.toLowerCase()}`,
+  };
 }
 
 /** A query listing what CASCADE would drop with the object, for the kinds that have a registry type. */

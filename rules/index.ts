@@ -41,6 +41,21 @@ import tableRewrite from './table-rewrite.js';
 import exclusionConstraint from './exclusion-constraint.js';
 import domainConstraintWithoutNotValid from './domain-constraint-without-not-valid.js';
 import usingIndexRefused from './using-index-refused.js';
+import renameObject from './rename-object.js';
+import dropObjectWithoutDeprecation from './drop-object-without-deprecation.js';
+import viewSecurityInvoker from './view-security-invoker.js';
+import mutableFunctionSearchPath from './mutable-function-search-path.js';
+import grantWithoutRls from './grant-without-rls.js';
+import unbalancedTransaction from './unbalanced-transaction.js';
+import identifierTooLong from './identifier-too-long.js';
+import duplicateColumnAssignment from './duplicate-column-assignment.js';
+import dropIndexConcurrentlyRefused from './drop-index-concurrently-refused.js';
+import disabledTriggers from './disabled-triggers.js';
+import requireStatementTimeout from './require-statement-timeout.js';
+import foreignKeyWithoutIndex from './foreign-key-without-index.js';
+import concurrentUniqueIndex from './concurrent-unique-index.js';
+import preferJsonb from './prefer-jsonb.js';
+import preferTextOverChar from './prefer-text-over-char.js';
 import uncheckedDynamicSql from './unchecked-dynamic-sql.js';
 
 /** Each built-in rule's page, generated into docs/rules by `npm run docs`. */
@@ -67,17 +82,30 @@ export const BUILT_IN_RULES: readonly AnyRule[] = [
   dropColumn,
   dropColumnUsedByTrigger,
   destructiveOperation,
+  renameObject,
+  dropObjectWithoutDeprecation,
   rlsDisabled,
   securityDefinerSearchPath,
+  viewSecurityInvoker,
+  mutableFunctionSearchPath,
+  grantWithoutRls,
   blockingMaintenance,
   blockingPartitionChange,
   backfillUnderLock,
   enumValueInTransaction,
   requireLockTimeout,
+  requireStatementTimeout,
   unbatchedBackfill,
   multipleExclusiveLocks,
+  foreignKeyWithoutIndex,
   requireConcurrentIndexDrop,
   concurrentlyInTransaction,
+  unbalancedTransaction,
+  identifierTooLong,
+  duplicateColumnAssignment,
+  dropIndexConcurrentlyRefused,
+  concurrentUniqueIndex,
+  disabledTriggers,
   addColumnRewrite,
   setNotNullScan,
   constraintWithoutNotValid,
@@ -91,6 +119,8 @@ export const BUILT_IN_RULES: readonly AnyRule[] = [
   uncheckedDynamicSql,
   preferRobustStatements,
   preferTextOverVarchar,
+  preferTextOverChar,
+  preferJsonb,
   preferBigint,
   preferTimestamptz,
   preferIdentity,

@@ -1,5 +1,5 @@
 import { type TypeName, baseTypeName, defineRule, displayName, nodeOf, quoteIdentifier } from '../src/api.js';
-import { type ColumnTypeFinding, type DefinedColumn, columnTypeVisitor } from './support/rewrite.js';
+import { type ColumnTypeFinding, type DefinedColumn, columnTypeVisitor, textWithCheck } from './support/rewrite.js';
 
 export default defineRule({
   id: 'prefer-text-over-varchar',
@@ -31,17 +31,12 @@ function judge(defined: DefinedColumn): ColumnTypeFinding | undefined {
   const column = quoteIdentifier(defined.column.colname);
   const check = `CHECK (char_length(${column}) <= ${length})`;
   const table = displayName(defined.table);
-  const constraint = quoteIdentifier(`${defined.table.name}_${defined.column.colname}_max_length`);
-  return {
-    replacement: defined.newTable ? `text ${check}` : 'text',
-    message: `${column} varchar(${length}) on ${table}: the limit is part of the type, so raising it later takes an ACCESS EXCLUSIVE lock on ${table} and is refused while a view uses the column. text with ${check} checks the same and changes without blocking.`,
-    followUp: defined.newTable
-      ? undefined
-      : {
-          now: `ALTER TABLE ${table} ADD CONSTRAINT ${constraint} ${check} NOT VALID;`,
-          later: `ALTER TABLE ${table} VALIDATE CONSTRAINT ${constraint};`,
-        },
-  };
+  return textWithCheck(
+    defined,
+    check,
+    'max_length',
+    `${column} varchar(${length}) on ${table}: the limit is part of the type, so raising it later takes an ACCESS EXCLUSIVE lock on ${table} and is refused while a view uses the column. text with ${check} checks the same and changes without blocking.`,
+  );
 }
 
 function varcharLength(typeName: TypeName | undefined): number | undefined {

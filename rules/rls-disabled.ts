@@ -1,4 +1,4 @@
-import { type QualifiedName, type RangeVar, type RuleContext, type StatementContext, defineRule, displayName, nameOfRangeVar, nodeOf, quoteIdentifier } from '../src/api.js';
+import { type QualifiedName, type RangeVar, type StatementContext, defineRule, displayName, nameOfRangeVar, nodeOf, quoteIdentifier } from '../src/api.js';
 
 export default defineRule({
   id: 'rls-disabled',
@@ -33,7 +33,7 @@ export default defineRule({
     ].join('\n'),
   },
   create(context) {
-    const exposed = exposedSchemas(context);
+    const exposed = context.exposedSchemas;
     /** Tables this file creates in an exposed schema, by key (renames followed). */
     const created = new Map<string, { readonly name: QualifiedName; readonly report: () => void }>();
     const secured = new Set<string>();
@@ -95,12 +95,6 @@ export default defineRule({
     };
   },
 });
-
-/** The schemas an API serves: the configuration's, else `public` for a Supabase project. */
-function exposedSchemas(context: RuleContext): readonly string[] {
-  if (context.exposedSchemas.length > 0) return context.exposedSchemas;
-  return context.file.migration.layout === 'supabase' ? ['public'] : [];
-}
 
 function policyName(table: QualifiedName, purpose: string): string {
   return quoteIdentifier(`${table.name}_${purpose}`);

@@ -1,4 +1,5 @@
-import { type CreateFunctionStmt, type DefElem, type Node, defineRule, displayName, nameOfList, nodeOf } from '../src/api.js';
+import { defineRule, displayName, nameOfList, nodeOf } from '../src/api.js';
+import { functionOption, hasSqlBody, setsSearchPath } from './support/functions.js';
 import { type TextEdit, applyEdits } from './support/rewrite.js';
 
 export default defineRule({
@@ -34,10 +35,8 @@ export default defineRule({
     return {
       CreateFunctionStmt(node, statement) {
         const name = nameOfList(node.funcname);
-        const security = option(node.options, 'security');
-        if (!name || nodeOf(security?.arg, 'Boolean')?.boolval !== true || setsSearchPath(node.options)) return;
-        const language = nodeOf(option(node.options, 'language')?.arg, 'String')?.sval?.toLowerCase();
-        if (language === 'c' || language === 'internal') return;
+        const security = functionOption(node.options, 'security');
+        if (!name || nodeOf(security?.arg, 'Boolean')?.boolval !== true || setsSearchPath(node.options) || !hasSqlBody(node.options)) return;
         const kind = node.is_procedure ? 'procedure' : 'function';
         const offset = statement.textOffset(security?.location);
         const keyword = /^SECURITY\s+DEFINER/i.exec(statement.statement.text.slice(offset));
@@ -60,17 +59,6 @@ export default defineRule({
     };
   },
 });
-
-function option(options: readonly Node[] | undefined, name: string): DefElem | undefined {
-  return (options ?? []).map((node) => nodeOf(node, 'DefElem')).find((definition) => definition?.defname === name);
-}
-
-function setsSearchPath(options: CreateFunctionStmt['options']): boolean {
-  return (options ?? []).some((node) => {
-    const definition = nodeOf(node, 'DefElem');
-    return definition?.defname === 'set' && nodeOf(definition.arg, 'VariableSetStmt')?.name === 'search_path';
-  });
-}
 
 function help(text: string, pin: TextEdit | undefined): string {
   return [

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -37,6 +37,30 @@ function releaseManifest(manifest: Manifest): Manifest {
   delete released.scripts;
   delete released.devDependencies;
   return released;
+}
+
+/** Where `npm pack` in a checkout keeps the source package.json while the release manifest stands in for it. */
+const SOURCE_MANIFEST = join('node_modules', '.cache', 'migrate-safe-pack', 'package.json');
+
+/**
+ * `npm pack` and `npm publish` in a checkout (the prepack script, after the build): package.json
+ * becomes the release manifest, so the tarball carries no build script for npm 11 to warn about on
+ * install, until postpack puts the source one back. A source copy left by a pack that failed half
+ * way is kept, never overwritten by the release manifest.
+ */
+export function useReleaseManifest(root: string): void {
+  const saved = join(root, SOURCE_MANIFEST);
+  if (!existsSync(saved)) {
+    mkdirSync(join(saved, '..'), { recursive: true });
+    cpSync(join(root, 'package.json'), saved);
+  }
+  writeFileSync(join(root, 'package.json'), `${JSON.stringify(releaseManifest(readManifest(root)), null, 2)}\n`);
+}
+
+/** postpack: the source package.json again. */
+export function restoreSourceManifest(root: string): void {
+  const saved = join(root, SOURCE_MANIFEST);
+  if (existsSync(saved)) renameSync(saved, join(root, 'package.json'));
 }
 
 /**
@@ -105,8 +129,16 @@ export function release(root: string): Release {
   }
 }
 
-if (process.argv[1] === import.meta.filename) {
-  const root = join(import.meta.dirname, '..', '..');
+/** `npm run release`; `--prepack` and `--postpack` are the package's prepack and postpack scripts. */
+function runFromCommandLine(root: string, argument: string | undefined): void {
+  if (argument === '--prepack') {
+    useReleaseManifest(root);
+    return;
+  }
+  if (argument === '--postpack') {
+    restoreSourceManifest(root);
+    return;
+  }
   try {
     const made = release(root);
     process.stdout.write(
@@ -124,3 +156,5 @@ if (process.argv[1] === import.meta.filename) {
     process.exitCode = 1;
   }
 }
+
+if (process.argv[1] === import.meta.filename) runFromCommandLine(join(import.meta.dirname, '..', '..'), process.argv[2]);

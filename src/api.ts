@@ -51,6 +51,7 @@ export { type ExpressionVolatility, expressionVolatility } from './analyze/expre
 export { type ImplicitNames, MAX_NAME_BYTES, makeObjectName } from './analyze/implicit-names.js';
 export { STATEMENT_FORMS, type StatementForm, type TableEffect, formFactsFor, statementForm } from './analyze/lock-facts.js';
 export { LOCK_MODES, type LockImpact, type LockMode, blocksTraffic, describeImpact, lockImpact, lockStrength } from './analyze/lock-modes.js';
+export { domainChecksValues } from './analyze/schema-state.js';
 export type {
   ColumnCopy,
   ColumnState,

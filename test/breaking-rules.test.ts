@@ -28,6 +28,7 @@ describe('findings of the breaking-change and security rules', () => {
       ['rename-table', 'ACCESS EXCLUSIVE', 'agents', 'none'],
       ['destructive-operation', 'ACCESS EXCLUSIVE', 'sessions', 'rewrite'],
       ['destructive-operation', 'ACCESS EXCLUSIVE', 'active_agents', 'none'],
+      ['drop-object-without-deprecation', null, null, null],
       ['rls-disabled', 'ACCESS EXCLUSIVE', 'agents', 'none'],
       ['destructive-operation', null, null, null],
     ]);

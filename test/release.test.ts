@@ -70,6 +70,29 @@ describe('npm run release', () => {
     expect(undocumented.status).toBe(1);
   });
 
+  it('npm pack in a checkout packs the release manifest too (prepack), and puts the source package.json back (postpack)', () => {
+    const { root } = released;
+    const source = JSON.parse(readFileSync(join(REPOSITORY, 'package.json'), 'utf8')) as Manifest;
+    expect(source.scripts?.prepack).toBe('npm run build && node dist/scripts/release.js --prepack');
+    expect(source.scripts?.postpack).toBe('node dist/scripts/release.js --postpack');
+    // npm runs those scripts around packing; here the build is already done, so they run without it.
+    const before = readFileSync(join(root, 'package.json'), 'utf8');
+    const script = join(root, 'dist', 'scripts', 'release.js');
+    expect(spawnSync(process.execPath, [script, '--prepack'], { cwd: root }).status).toBe(0);
+    const destination = project({});
+    const packed = npm(['pack', '--ignore-scripts', '--pack-destination', destination], root);
+    expect(packed.status, packed.output).toBe(0);
+    expect(spawnSync(process.execPath, [script, '--postpack'], { cwd: root }).status).toBe(0);
+    expect(readFileSync(join(root, 'package.json'), 'utf8')).toBe(before);
+    expect(git(root, 'status', '--porcelain')).toBe('');
+    const packedVersion = (JSON.parse(before) as { version: string }).version;
+    const tarball = join(destination, `migrate-safe-${packedVersion}.tgz`);
+    const manifest = JSON.parse(spawnSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' }).stdout) as Manifest;
+    expect(manifest.scripts).toBeUndefined();
+    expect(manifest.devDependencies).toBeUndefined();
+    expect(spawnSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).stdout.split('\n')).toContain('package/dist/cli/main.js');
+  });
+
   describe('the tarball, installed into a new project with npm', () => {
     let app = '';
     let install = { status: null as number | null, output: '' };

@@ -137,6 +137,40 @@ describe.skipIf(!binaries || !clientTools)('migrate-safe up, down, status, histo
     expect(cli(root, empty, ['status']).status).toBe(0);
   }, 300_000);
 
+  it.each<{ layout: string; files: Record<string, string> }>([
+    {
+      layout: 'golang-migrate',
+      files: {
+        'db/migrations/000001_create_notes.up.sql': 'CREATE TABLE notes (id bigint PRIMARY KEY);\n',
+        'db/migrations/000001_create_notes.down.sql': 'DROP TABLE notes;\n',
+        'db/migrations/000002_add_body.up.sql': 'ALTER TABLE notes ADD COLUMN body text;\n',
+        'db/migrations/000002_add_body.down.sql': 'ALTER TABLE notes DROP COLUMN body;\n',
+      },
+    },
+    {
+      layout: 'dbmate',
+      files: {
+        'db/migrations/20240101000000_create_notes.sql': '-- migrate:up\nCREATE TABLE notes (id bigint PRIMARY KEY);\n\n-- migrate:down\nDROP TABLE notes;\n',
+        'db/migrations/20240102000000_add_body.sql': '-- migrate:up\nALTER TABLE notes ADD COLUMN body text;\n\n-- migrate:down\nALTER TABLE notes DROP COLUMN body;\n',
+      },
+    },
+  ])('layout $layout: applies and rolls back its migrations, recorded in the history table of migrate-safe', async ({ files }) => {
+    const root = project(files);
+    const url = await server.createDatabase();
+    const columns = async (): Promise<unknown[]> => (await rows(url, "SELECT column_name FROM information_schema.columns WHERE table_name = 'notes' ORDER BY 1")).map((row) => row.column_name);
+    const up = cli(root, url, ['up', '--skip-backup']);
+    expect(up.status).toBe(0);
+    expect(up.stdout).toContain('2 migrations applied');
+    expect(await columns()).toEqual(['body', 'id']);
+    const down = cli(root, url, ['down', '--skip-backup']);
+    expect(down.status).toBe(0);
+    expect(await columns()).toEqual(['id']);
+    const status = JSON.parse(cli(root, url, ['status', '--format', 'json']).stdout) as { migrations: { state: string }[] };
+    expect(status.migrations.map((migration) => migration.state)).toEqual(['applied', 'pending']);
+    expect(await tables(url)).toEqual(['migrate_safe.schema_migrations', 'migrate_safe.schema_migrations_log', 'public.notes']);
+    expect(cli(root, url, ['down', '--skip-backup', '--rollback-to', '0']).status).toBe(2);
+  });
+
   it('shows the whole plan in a dry run that lint errors would stop, and exits 1 without changing anything', async () => {
     const root = project({
       'supabase/migrations/20240101000000_create.sql': 'CREATE TABLE accounts (id bigint PRIMARY KEY, email text);\nALTER TABLE accounts ENABLE ROW LEVEL SECURITY;\n',
@@ -177,22 +211,43 @@ describe.skipIf(!binaries || !clientTools)('migrate-safe up, down, status, histo
     expect(readFileSync(join(root, 'migration.log'), 'utf8')).toMatch(/up\t20240102000000_broken\tfailed\t/);
   });
 
-  it('runs a file with CONCURRENTLY statement by statement, and says which statements ran when its third fails', async () => {
+  it('runs a file with CONCURRENTLY statement by statement, says which statements ran when its third fails, and resumes there once it is fixed', async () => {
     const root = project({
-      'migrations/001_create.sql': 'CREATE TABLE events (id bigint, kind text, at timestamptz);\n',
-      'migrations/002_indexes.sql': 'CREATE INDEX CONCURRENTLY events_kind ON events (kind);\nCREATE INDEX CONCURRENTLY events_at ON events (at);\nCREATE INDEX CONCURRENTLY events_missing ON events (missing);\nCREATE INDEX CONCURRENTLY events_id ON events (id);\n',
+      'migrations/001_create.sql': "CREATE TABLE events (id bigint, kind text, at timestamptz);\nINSERT INTO events VALUES (1, 'a', now()), (2, 'a', now());\n",
+      'migrations/002_indexes.sql': 'CREATE INDEX CONCURRENTLY events_kind ON events (kind);\nCREATE INDEX CONCURRENTLY events_at ON events (at);\nCREATE UNIQUE INDEX CONCURRENTLY events_kind_key ON events (kind);\nCREATE INDEX CONCURRENTLY events_id ON events (id);\n',
     });
     const url = await server.createDatabase();
-    const up = cli(root, url, ['up', '--skip-backup']);
+    const up = cli(root, url, ['up', '--skip-backup', '--verbose']);
     expect(up.status).toBe(1);
-    expect(up.stderr).toContain('002_indexes.sql: failed at line 3 (statement 3 of 4): 42703 column "missing" does not exist');
+    expect(up.stderr).toMatch(/ {2}001_create:2 {2}INSERT INTO events VALUES .* \d+ ms\n/);
+    expect(up.stderr).toContain('002_indexes.sql: failed at line 3 (statement 3 of 4): 23505 could not create unique index "events_kind_key"');
+    expect(up.stderr).toContain('it left the INVALID index public.events_kind_key (a build that failed part-way): DROP INDEX CONCURRENTLY IF EXISTS public.events_kind_key;');
     expect(up.stderr).toContain('statements 1-2 (lines 1, 2) ran and are committed');
-    expect((await rows(url, "SELECT indexname FROM pg_indexes WHERE tablename = 'events' ORDER BY 1")).map((row) => row.indexname)).toEqual(['events_at', 'events_kind']);
+    expect(up.stderr).toContain('`migrate-safe up --resume` runs the file from statement 3');
+    const indexes = async (): Promise<unknown[]> => (await rows(url, "SELECT indexname FROM pg_indexes WHERE tablename = 'events' ORDER BY 1")).map((row) => row.indexname);
+    expect(await indexes()).toEqual(['events_at', 'events_kind', 'events_kind_key']);
     const status = cli(root, url, ['status', '--format', 'json']);
     expect(status.status).toBe(1);
-    const indexes = (JSON.parse(status.stdout) as { migrations: { name: string; state: string; detail: string }[] }).migrations[1];
-    expect(indexes?.state).toBe('failed part-way');
-    expect(indexes?.detail).toMatch(/^statements 1-2 of 4 ran and are committed .*failed at statement 3/);
+    const failed = (JSON.parse(status.stdout) as { migrations: { name: string; state: string; detail: string }[] }).migrations[1];
+    expect(failed?.state).toBe('failed part-way');
+    expect(failed?.detail).toMatch(/^statements 1-2 of 4 ran and are committed .*failed at statement 3/);
+    expect(cli(root, url, ['up', '--skip-backup']).status).toBe(1);
+
+    // Changing a statement that ran makes resuming unsafe: refused before anything runs.
+    const fixed = 'CREATE INDEX CONCURRENTLY events_kind ON events (kind);\nCREATE INDEX CONCURRENTLY events_at ON events (at);\nDROP INDEX CONCURRENTLY IF EXISTS events_kind_key;\nCREATE INDEX CONCURRENTLY events_kind_id ON events (kind, id);\nCREATE INDEX CONCURRENTLY events_id ON events (id);\n';
+    writeFileSync(join(root, 'migrations/002_indexes.sql'), fixed.replace('(at)', '(at DESC)'));
+    const refused = cli(root, url, ['up', '--skip-backup', '--resume']);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('cannot resume 002_indexes: its first 2 statements differ from the ones that ran');
+    writeFileSync(join(root, 'migrations/002_indexes.sql'), fixed);
+    const dryRun = cli(root, url, ['up', '--skip-backup', '--resume', '--dry-run']);
+    expect(dryRun.stdout).toContain('resumes at statement 3 of 5: statements 1-2 ran in an earlier run and are skipped');
+    expect(dryRun.stdout).not.toContain('line 1: CREATE INDEX CONCURRENTLY events_kind ON');
+    const resumed = cli(root, url, ['up', '--skip-backup', '--resume']);
+    expect(resumed.status).toBe(0);
+    expect(await indexes()).toEqual(['events_at', 'events_id', 'events_kind', 'events_kind_id']);
+    expect(cli(root, url, ['status']).status).toBe(0);
+    expect(cli(root, url, ['up', '--skip-backup', '--resume']).stderr).toContain('nothing to resume: no migration failed part-way');
   });
 
   it('reports who holds the lock a migration waits for, retries with backoff, then fails cleanly without hanging', async () => {

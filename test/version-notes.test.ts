@@ -34,6 +34,13 @@ const TABLE = `CREATE TABLE t (id int, c text, at timestamp); ${ROWS}`;
 const PARTITIONED = "CREATE TABLE events (id int, at date) PARTITION BY RANGE (at); CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01'); INSERT INTO events VALUES (1, '2024-03-01')";
 const NOT_SUPPORTED = /syntax error|not supported|does not exist|unrecognized/;
 
+const SECURITY_INVOKER: VersionClaim = {
+  says: 'before 15 a view has no security_invoker',
+  setup: TABLE,
+  sql: 'CREATE VIEW v WITH (security_invoker = true) AS SELECT * FROM t',
+  expected: (major) => (major >= 15 ? RUNS : { error: /unrecognized parameter "security_invoker"/ }),
+};
+
 const CLAIMS: Readonly<Record<string, readonly VersionClaim[]>> = {
   'add-column-rewrite': [
     { says: 'from 11 a non-volatile DEFAULT does not rewrite', setup: TABLE, sql: 'ALTER TABLE t ADD COLUMN d int DEFAULT 7', expected: () => ({ rewrite: false }) },
@@ -145,11 +152,13 @@ const CLAIMS: Readonly<Record<string, readonly VersionClaim[]>> = {
   'prefer-identity': [
     { says: 'identity columns exist from 10', setup: 'SELECT 1', sql: 'CREATE TABLE i (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY)', expected: () => RUNS },
   ],
-  'rename-table': [
+  'rename-table': [SECURITY_INVOKER],
+  'view-security-invoker': [
+    SECURITY_INVOKER,
     {
-      says: 'before 15 a view has no security_invoker',
-      setup: TABLE,
-      sql: 'CREATE VIEW v WITH (security_invoker = true) AS SELECT * FROM t',
+      says: 'from 15, CREATE OR REPLACE VIEW without the option turns security_invoker off again',
+      setup: `${TABLE}; CREATE VIEW v WITH (security_invoker = true) AS SELECT * FROM t; CREATE OR REPLACE VIEW v AS SELECT * FROM t`,
+      sql: "DO $$ BEGIN IF (SELECT reloptions FROM pg_class WHERE relname = 'v') IS NOT NULL THEN RAISE 'still set'; END IF; END $$",
       expected: (major) => (major >= 15 ? RUNS : { error: /unrecognized parameter "security_invoker"/ }),
     },
   ],

@@ -30,7 +30,7 @@ export function columnsAddedBy(change: ExistingTableChange): NamedColumn[] {
   });
 }
 
-type NamedColumn = ColumnDef & { readonly colname: string };
+export type NamedColumn = ColumnDef & { readonly colname: string };
 
 function isNamed(column: ColumnDef): column is NamedColumn {
   return column.colname !== undefined;

@@ -23,7 +23,8 @@ export function insertBeforeStatement(statement: StatementContext, sql: string):
   const { text } = statement.file;
   const { start } = statement.statement;
   const lineStart = text.lastIndexOf('\n', start - 1) + 1;
-  const indentation = text.slice(lineStart, start);
+  // The first line's byte order mark stays first: it is not indentation to repeat.
+  const indentation = text.slice(lineStart, start).replace(/^\uFEFF/, '');
   return { start, end: start, text: indentation.trim() === '' ? `${sql}${lineBreakOf(text, start)}${indentation}` : `${sql} ` };
 }
 

@@ -84,10 +84,20 @@ export const BACKUP_FIRST = '-- Back up first: pg_dump $SUPABASE_DB_URL --no-own
 export function deprecateThenDrop(name: QualifiedName, suffix: string, beforeDrop: readonly string[] = []): string {
   const original = name.name.endsWith(suffix) ? name.name.slice(0, -suffix.length) : name.name;
   const deprecated = displayName({ schema: name.schema, name: `${original}${suffix}` });
+  return deprecateThenDropObject(
+    `ALTER TABLE ${displayName({ schema: name.schema, name: original })} RENAME TO ${quoteIdentifier(`${original}${suffix}`)};`,
+    [...beforeDrop, `DROP TABLE IF EXISTS ${deprecated};`].join('\n'),
+    'the table',
+    ' (code still using it fails loudly, the data stays for a rollback)',
+  );
+}
+
+/** Deprecate-then-drop for any object: `rename` to its deprecation name now, `drop` in a later migration. */
+export function deprecateThenDropObject(rename: string, drop: string, what: string, why = ' (code still using it fails loudly; a rollback renames it back)'): string {
   return [
-    migrationStep(1, 'rename the table (code still using it fails loudly, the data stays for a rollback)', `ALTER TABLE ${displayName({ schema: name.schema, name: original })} RENAME TO ${quoteIdentifier(`${original}${suffix}`)};`),
+    migrationStep(1, `rename ${what}${why}`, rename),
     '-- Wait a monitoring period (a week, say); a rollback renames it back.',
-    migrationStep(2, 'drop it in a separate, later migration', [...beforeDrop, `DROP TABLE IF EXISTS ${deprecated};`].join('\n')),
+    migrationStep(2, 'drop it in a separate, later migration', drop),
   ].join('\n');
 }
 

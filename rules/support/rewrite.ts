@@ -1,4 +1,4 @@
-import { type ColumnDef, type Node, type QualifiedName, type StatementContext, type TypeName, type Visitor, constraintsOf, nameOfRangeVar, nodeOf, quoteIdentifier, stringsOf } from '../../src/api.js';
+import { type ColumnDef, type Node, type QualifiedName, type StatementContext, type TypeName, type Visitor, constraintsOf, displayName, nameOfRangeVar, nodeOf, quoteIdentifier, stringsOf } from '../../src/api.js';
 
 /** A replacement of part of a statement's text, by UTF-16 index into it. */
 export interface TextEdit {
@@ -55,6 +55,8 @@ export interface DefinedColumn {
   readonly table: QualifiedName;
   /** Part of the primary key, inline or in a table constraint of the same statement. */
   readonly primaryKey: boolean;
+  /** Part of a foreign key (REFERENCES), inline or in a table constraint of the same statement. */
+  readonly foreignKey: boolean;
   /** Created in this statement, or its table earlier in the same file: nobody uses it yet. */
   readonly newTable: boolean;
 }
@@ -76,18 +78,22 @@ export function definedColumns(statement: StatementContext): DefinedColumn[] {
       });
   const columns: ColumnDef[] = [];
   const keyColumns = new Set<string>();
+  const referencing = new Set<string>();
   for (const definition of definitions) {
     const column = nodeOf(definition, 'ColumnDef');
     if (column) columns.push(column);
     const constraint = nodeOf(definition, 'Constraint');
     if (constraint?.contype === 'CONSTR_PRIMARY') for (const key of stringsOf(constraint.keys)) keyColumns.add(key);
+    if (constraint?.contype === 'CONSTR_FOREIGN') for (const key of stringsOf(constraint.fk_attrs)) referencing.add(key);
   }
   const newTable = create !== undefined || statement.schema.isNewTable(relation);
   return columns.flatMap((column) => {
     const { colname } = column;
     if (colname === undefined) return [];
-    const primaryKey = keyColumns.has(colname) || constraintsOf(column).some((constraint) => constraint.contype === 'CONSTR_PRIMARY');
-    return [{ column: { ...column, colname }, table, primaryKey, newTable }];
+    const inline = constraintsOf(column);
+    const primaryKey = keyColumns.has(colname) || inline.some((constraint) => constraint.contype === 'CONSTR_PRIMARY');
+    const foreignKey = referencing.has(colname) || inline.some((constraint) => constraint.contype === 'CONSTR_FOREIGN');
+    return [{ column: { ...column, colname }, table, primaryKey, foreignKey, newTable }];
   });
 }
 
@@ -97,6 +103,22 @@ export interface ColumnTypeFinding {
   readonly message: string;
   /** Statements that complete the fix on a table in use: now, and in a later migration. */
   readonly followUp?: { readonly now: string; readonly later: string };
+}
+
+/**
+ * A column type replaced by `text` with a CHECK of its length: written into the definition on a new
+ * table; on a table in use, added NOT VALID now and validated in a later migration.
+ */
+export function textWithCheck(defined: DefinedColumn, check: string, constraintSuffix: string, message: string): ColumnTypeFinding {
+  const table = displayName(defined.table);
+  const constraint = quoteIdentifier(`${defined.table.name}_${defined.column.colname}_${constraintSuffix}`);
+  return {
+    replacement: defined.newTable ? `text ${check}` : 'text',
+    message,
+    followUp: defined.newTable
+      ? undefined
+      : { now: `ALTER TABLE ${table} ADD CONSTRAINT ${constraint} ${check} NOT VALID;`, later: `ALTER TABLE ${table} VALIDATE CONSTRAINT ${constraint};` },
+  };
 }
 
 /** The visitor of a column type rule: every statement's column definitions, judged by `judge`. */

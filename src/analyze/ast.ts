@@ -60,9 +60,21 @@ export function displayName(name: QualifiedName): string {
   return name.schema === undefined ? quoteIdentifier(name.name) : `${quoteIdentifier(name.schema)}.${quoteIdentifier(name.name)}`;
 }
 
+/**
+ * An identifier as SQL: bare when PostgreSQL reads it back unchanged, else quoted. One holding a
+ * control character (a line break, ESC) is written in PostgreSQL's Unicode escape form,
+ * `U&"a\000Ab"`: the same identifier, and nothing in a report or a terminal that acts on it.
+ */
 export function quoteIdentifier(identifier: string): string {
-  return /^[a-z_][a-z0-9_$]*$/.test(identifier) ? identifier : `"${identifier.replaceAll('"', '""')}"`;
+  if (/^[a-z_][a-z0-9_$]*$/.test(identifier)) return identifier;
+  const quoted = identifier.replaceAll('"', '""');
+  if (!CONTROL_CHARACTER.test(quoted)) return `"${quoted}"`;
+  return `U&"${quoted.replaceAll('\\', '\\\\').replace(CONTROL_CHARACTERS, (character) => `\\${character.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`)}"`;
 }
+
+// eslint-disable-next-line no-control-regex -- control characters are what these find
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const CONTROL_CHARACTERS = new RegExp(CONTROL_CHARACTER.source, 'g');
 
 export function constraintsOf(column: ColumnDef | undefined): Constraint[] {
   const constraints: Constraint[] = [];

@@ -80,11 +80,17 @@ const APPLIERS: Readonly<Record<string, Apply>> = {
     const kind: RelationKind = fields.objtype === 'OBJECT_MATVIEW' ? 'materialized-view' : 'table';
     addRelation(state, nameOfRangeVar(fields.into?.rel), kind, context);
   },
-  ViewStmt: (state, fields: { view?: RangeVar; replace?: boolean }, context) => {
+  ViewStmt: (state, fields: { view?: RangeVar; replace?: boolean; query?: Node }, context) => {
     const name = nameOfRangeVar(fields.view);
     // CREATE OR REPLACE VIEW keeps the view: it was created where it first appeared.
     const existing = fields.replace && name ? state.tables.get(objectKey(name, context.defaultSchema)) : undefined;
-    if (existing?.kind !== 'view') addRelation(state, name, 'view', context);
+    if (existing?.kind === 'view' || !name) return;
+    addRelation(state, name, 'view', context);
+    const standsInFor = renamedAwayFrom(state, name, fields.query, context);
+    if (standsInFor === undefined) return;
+    const key = objectKey(name, context.defaultSchema);
+    const view = state.tables.get(key);
+    if (view) state.setTable(key, { ...view, standsInFor });
   },
   AlterTableStmt: alterTable,
   RenameStmt: rename,
@@ -110,7 +116,7 @@ const APPLIERS: Readonly<Record<string, Apply>> = {
     addTableObject(state, 'trigger', fields.relation, fields.trigname, context, functionName && objectKey(functionName, context.defaultSchema));
     recordMirroredColumns(state, fields, context);
   },
-  CreateFunctionStmt: (state, fields: { funcname?: Node[]; options?: Node[]; parameters?: Node[]; is_procedure?: boolean }, context) => {
+  CreateFunctionStmt: (state, fields: { funcname?: Node[]; options?: Node[]; parameters?: Node[]; is_procedure?: boolean; returnType?: TypeName }, context) => {
     const name = nameOfList(fields.funcname);
     if (!name) return;
     const key = objectKey(name, context.defaultSchema);
@@ -123,6 +129,7 @@ const APPLIERS: Readonly<Record<string, Apply>> = {
       origin: state.functions.get(key)?.origin ?? context.origin,
       argumentTypes: functionArgumentTypes(fields.parameters),
       procedure: fields.is_procedure === true,
+      ...(TRIGGER_TYPES.has(stringsOf(fields.returnType?.names).at(-1) ?? '') ? { returnsTrigger: true } : {}),
       columnCopies: columnCopies(body),
       rowColumns: rowColumns(body),
     });
@@ -171,6 +178,7 @@ const APPLIERS: Readonly<Record<string, Apply>> = {
       domainChecks: checks,
       domainNotNull: constraints.some((constraint) => constraint.contype === 'CONSTR_NOTNULL'),
       baseDomainChecked: base !== undefined && domainChecksValues(state.types.get(objectKey(base, context.defaultSchema))),
+      ...(fields.typeName ? { domainBase: fields.typeName } : {}),
     });
   },
   AlterDomainStmt: (state, fields: AlterDomainStmt, context) => {
@@ -205,6 +213,21 @@ function unusableForConstraint(where: Node | undefined, elements: readonly (Inde
   const defaultOrder = (element: IndexElem | undefined): boolean =>
     (element?.ordering ?? 'SORTBY_DEFAULT') !== 'SORTBY_DESC' && (element?.nulls_ordering ?? 'SORTBY_NULLS_DEFAULT') !== 'SORTBY_NULLS_FIRST';
   return elements.every(defaultOrder) ? undefined : 'sort order';
+}
+
+/**
+ * The key of the relation a view keeps the old name of: the view is `SELECT * FROM t`, and `t` was
+ * renamed or moved away from the view's name in this same transaction.
+ */
+function renamedAwayFrom(state: SchemaState, view: QualifiedName, query: Node | undefined, context: ApplyContext): string | undefined {
+  const select = nodeOf(query, 'SelectStmt');
+  const [from] = select?.fromClause ?? [];
+  const [target] = select?.targetList ?? [];
+  const selectsAll = select?.fromClause?.length === 1 && select.targetList?.length === 1 && nodeOf(nodeOf(target, 'ResTarget')?.val, 'ColumnRef')?.fields?.some((field) => nodeOf(field, 'A_Star') !== undefined) === true;
+  const source = selectsAll ? nameOfRangeVar(nodeOf(from, 'RangeVar')) : undefined;
+  const table = source && state.tables.get(objectKey(source, context.defaultSchema));
+  const renamed = table?.renamedFrom;
+  return renamed?.name === view.name && renamed.origin.migration === context.origin.migration && renamed.origin.transaction === context.origin.transaction ? table?.key : undefined;
 }
 
 function createTable(state: SchemaState, fields: CreateStmt, context: ApplyContext): void {
@@ -613,7 +636,7 @@ const MOVED_RELATIONS = new Set(['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW'
 function moveTable(state: SchemaState, name: QualifiedName, moved: QualifiedName, context: ApplyContext): { from: string; to: string } {
   const table = existingTable(state, name, context);
   const key = objectKey(moved, context.defaultSchema);
-  const renamedFrom = moved.name === name.name ? table.renamedFrom : { name: name.name, origin: context.origin };
+  const renamedFrom = { name: name.name, origin: context.origin };
   state.setTable(table.key, undefined);
   state.setTable(key, { ...table, key, name: moved, renamedFrom });
   const schemaChanged = objectKey({ schema: moved.schema, name: '' }, context.defaultSchema) !== objectKey({ schema: name.schema, name: '' }, context.defaultSchema);
@@ -772,6 +795,8 @@ function addType(
   const key = objectKey(name, context.defaultSchema);
   state.setType(key, { key, name, kind, values, origin: context.origin });
 }
+
+const TRIGGER_TYPES = new Set(['trigger', 'event_trigger']);
 
 /** How PostgreSQL names a domain's unnamed CHECK constraints: `<domain>_check`, then `<domain>_check1` ... (close enough to find it again). */
 function domainCheckName(domain: string, index: number): string {

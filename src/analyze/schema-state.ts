@@ -73,6 +73,11 @@ export interface TableState {
   readonly partitionKey: readonly string[] | undefined;
   /** A TEMPORARY table: it ends with the session, at the end of the file that created it. */
   readonly temporary?: boolean;
+  /**
+   * A view created as `SELECT * FROM t` in the transaction that renamed or moved `t` away from the
+   * view's name: it keeps the old name working for the running application (`t`'s key).
+   */
+  readonly standsInFor?: string;
 }
 
 export interface IndexState {
@@ -97,6 +102,8 @@ export interface FunctionState {
   /** The argument types that identify it (`DROP FUNCTION f(bigint, text)`), when it was created in a migration that was read. */
   readonly argumentTypes?: readonly string[];
   readonly procedure?: boolean;
+  /** It returns `trigger` or `event_trigger`: only triggers run it, the application never calls it by name. */
+  readonly returnsTrigger?: boolean;
   /** Row copies its body makes (`NEW.to := NEW.from`), which make it a column sync trigger function. */
   readonly columnCopies?: readonly ColumnCopy[];
   /** Columns its body reads or writes as `NEW.x` / `OLD.x`: a trigger running it breaks when one goes. */
@@ -130,6 +137,8 @@ export interface TypeState {
   readonly domainChecks?: readonly string[];
   readonly domainNotNull?: boolean;
   readonly baseDomainChecked?: boolean;
+  /** For a domain created in a migration that was read: the type it is based on. */
+  readonly domainBase?: TypeName;
 }
 
 /** A policy or trigger: an object named within a table. */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import picomatch from 'picomatch';
@@ -9,6 +10,7 @@ import { LintCache } from '../engine/cache.js';
 import { toolIdentity } from '../engine/cache-keys.js';
 import { CacheStore } from '../engine/cache-store.js';
 import { type LintOptions, lint } from '../engine/index.js';
+import type { FixFilesResult } from './fix-files.js';
 import { type LintResult, countFindings } from '../findings/finding.js';
 import { gitChanges } from '../git/index.js';
 import type { Concurrency } from '../parse/pool.js';
@@ -39,6 +41,7 @@ export interface LintCommandOptions {
   readonly stdinFilename?: string;
   readonly verbose?: boolean;
   readonly fix?: boolean;
+  readonly fixApplied?: boolean;
   readonly concurrency?: Concurrency;
   readonly cache?: boolean;
   readonly cacheLocation?: string;
@@ -61,6 +64,20 @@ const DEFAULT_MIGRATION_FOLDERS = ['supabase/migrations', 'migrations', 'db/migr
 
 const STDIN = '-';
 
+/** Reports written for people, which quote file names and SQL from the pull request verbatim. */
+const HUMAN_FORMATS = new Set(['text', 'compact']);
+
+/**
+ * In a GitHub Actions log a line that starts with `::` is a workflow command: a migration or file
+ * name of a pull request could forge annotations or stop the real ones. GitHub's own remedy is
+ * `stop-commands` with a token nobody can guess, around the quoted text.
+ */
+function withoutWorkflowCommands(report: string): string {
+  if (process.env.GITHUB_ACTIONS !== 'true') return report;
+  const token = randomBytes(16).toString('hex');
+  return `::stop-commands::${token}\n${report}::${token}::\n`;
+}
+
 export async function runLint(paths: readonly string[], options: LintCommandOptions): Promise<number> {
   const cwd = process.cwd();
   const started = performance.now();
@@ -74,7 +91,8 @@ export async function runLint(paths: readonly string[], options: LintCommandOpti
   const { stdinPath, ...input } = await sources(paths, options, configs, cwd);
   const cache = await persistentCache(options, configs, cwd);
   const lintOptions: LintOptions = { cwd, configs, reportUnusedDirectives: options.reportUnusedDirectives, concurrency: options.concurrency, cache, ...input };
-  const result = options.fix ? await fixFiles(lintOptions, stdinPath) : await lint(lintOptions);
+  const fixRun = options.fix ? await fixMigrations(lintOptions, options, stdinPath, cwd) : undefined;
+  const result = fixRun?.result ?? (await lint(lintOptions));
   const shown = options.quiet ? { ...result, findings: result.findings.filter((finding) => finding.severity === 'error') } : result;
   // With --fix, standard output carries the fixed standard input (what an editor's fixer reads back), not a report.
   const fixedStdin = options.fix && stdinPath !== undefined ? result.sources.get(stdinPath) : undefined;
@@ -83,9 +101,10 @@ export async function runLint(paths: readonly string[], options: LintCommandOpti
   for (const output of outputs) {
     if (fixedStdin !== undefined && output.path === undefined) continue;
     const report = output.formatter(shown, { cwd, color: output.path === undefined ? colorEnabled(process.stdout, options.color) : false });
-    if (output.path === undefined) process.stdout.write(report);
+    if (output.path === undefined) process.stdout.write(HUMAN_FORMATS.has(output.format) ? withoutWorkflowCommands(report) : report);
     else writeFile(output.path, report);
   }
+  for (const note of fixRun?.notes ?? []) process.stderr.write(`migrate-safe: ${note}\n`);
   for (const problem of result.problems) process.stderr.write(`migrate-safe: ${problem.file ?? ''}: ${problem.message}\n`);
   if (options.verbose) {
     const { threads, parses, parsedByThreads } = result.parsing;
@@ -93,7 +112,7 @@ export async function runLint(paths: readonly string[], options: LintCommandOpti
     const reused = result.reusedFiles === undefined ? '' : ` (${result.reusedFiles} unchanged, from the cache)`;
     process.stderr.write(`migrate-safe: checked ${result.files.length} files in ${Math.round(performance.now() - started)} ms${parsing}${reused}\n`);
   }
-  return exitCode(shown, options.maxWarnings);
+  return fixRun?.failed ? EXIT_USAGE : exitCode(shown, options.maxWarnings);
 }
 
 /** What to lint: the inputs, texts that replace the files on disk (standard input, the git index), and the git changes to report on. */
@@ -125,6 +144,7 @@ function location(input: string, cwd: string): string {
 }
 
 interface Output {
+  readonly format: string;
   readonly formatter: Formatter;
   /** Absolute; undefined for standard output. */
   readonly path: string | undefined;
@@ -141,7 +161,7 @@ async function loadOutputs(options: LintCommandOptions, cwd: string): Promise<Ou
       const formatter = await loadFormatter(request.format);
       if (!formatter) throw new UsageError(`unknown format "${request.format}"`);
       const path = request.path ?? options.outputFile;
-      return { formatter, path: path === undefined ? undefined : resolve(cwd, path) };
+      return { format: request.format, formatter, path: path === undefined ? undefined : resolve(cwd, path) };
     }),
   );
   const files = outputs.flatMap((output) => (output.path === undefined ? [] : [output.path]));
@@ -150,20 +170,11 @@ async function loadOutputs(options: LintCommandOptions, cwd: string): Promise<Ou
   return outputs;
 }
 
-/**
- * `--fix`: applies the unattended fixes until none is left, writes the files they changed (a file
- * keeps its byte order mark), and returns what is left to report. Standard input is not written:
- * its fixed text is in the result's sources.
- */
-async function fixFiles(options: LintOptions, stdinPath: string | undefined): Promise<LintResult> {
-  const { lintAndFix } = await import('../engine/fix.js');
-  const { result, fixed } = await lintAndFix(options);
-  for (const [path, text] of fixed) {
-    if (path === stdinPath) continue;
-    const byteOrderMark = readFileSync(path, 'utf8').startsWith('\uFEFF');
-    writeFile(path, byteOrderMark ? `\uFEFF${text.slice(1)}` : text);
-  }
-  return result;
+/** `--fix`: fixes and writes the files it may change (src/cli/fix-files.ts); standard input's fixed text is in the result's sources. */
+async function fixMigrations(lintOptions: LintOptions, options: LintCommandOptions, stdinPath: string | undefined, cwd: string): Promise<FixFilesResult> {
+  const { fixFiles } = await import('./fix-files.js');
+  const since = options.since === '' ? undefined : options.since;
+  return fixFiles({ ...lintOptions, cwd, fixApplied: options.fixApplied === true, since, stdinPath });
 }
 
 /** The configured migrations folder, or the first of the usual ones that exists here. */
@@ -180,7 +191,7 @@ export async function migrationsFolder(configs: ConfigLoader, cwd: string): Prom
   return found;
 }
 
-/** Writes a report, creating its folder as ESLint does (`results/migrate-safe.sarif`), or a fixed migration. */
+/** Writes a report, creating its folder as ESLint does (`results/migrate-safe.sarif`). */
 function writeFile(path: string, content: string): void {
   try {
     mkdirSync(dirname(path), { recursive: true });

@@ -149,7 +149,9 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         .command('lint')
         .description('lint migration files, folders or globs (- reads standard input)')
         .argument('[paths...]', 'files, folders or globs; default: the configured migrations folder'),
-    ).option('--fix', 'apply the fixes that are safe unattended and write the files (with -: print the fixed SQL)'),
+    )
+      .option('--fix', 'apply the fixes that are safe unattended and write the files (with -: print the fixed SQL); lists every file it changes')
+      .option('--fix-applied', 'with --fix: also change migrations that are already applied (committed on the default branch, or in the base of --since)'),
     [
       ['migrate-safe lint supabase/migrations', 'every migration of the folder; exit 1 on an error-level finding'],
       ['migrate-safe lint supabase/migrations --since origin/main', 'report only on migrations added or changed since the merge base'],
@@ -157,7 +159,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       ['migrate-safe lint -f compact', 'one line per finding, for CI logs'],
       ['migrate-safe lint -f text -f sarif=migrate-safe.sarif', 'a readable log and a SARIF file from one run'],
       ['migrate-safe lint --rule require-lock-timeout=warning', 'turn on a rule of the strict preset for this run'],
-      ['migrate-safe lint --fix supabase/migrations', 'apply the fixes that are safe unattended'],
+      ['migrate-safe lint --fix supabase/migrations', 'apply the fixes that are safe unattended to migrations not yet applied'],
       ['migrate-safe lint --stdin-filename supabase/migrations/m.sql -', 'lint standard input as that file (editors)'],
     ],
   ).action(async (paths: string[], options: LintCommandOptions) => {
@@ -173,10 +175,14 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     setExitCode(await runLint([], { ...options, ...program.opts() }));
   });
   withExamples(
-    withRunOptions(program.command('up').description('apply the pending migrations: lint, back up, then each in order, recorded in the history table')),
+    withRunOptions(program.command('up').description('apply the pending migrations: lint, back up, then each in order, recorded in the history table')).option(
+      '--resume',
+      'go on with a migration that failed part-way, after the statements that ran (the file must still begin with them)',
+    ),
     [
       ['migrate-safe up --dry-run', 'the plan: each statement, its transaction and the lock it takes; changes nothing'],
       ['migrate-safe up', 'lint, back up, apply every pending migration and record it'],
+      ['migrate-safe up --resume', 'after fixing the statement a statement-by-statement file failed at: run it from there'],
       ['migrate-safe up --db-url "$STAGING_DB_URL" --skip-backup', 'another database, without the backup'],
     ],
   ).action(async (options: UpCommandOptions) => {
@@ -298,8 +304,22 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   return program;
 }
 
+/**
+ * A reader that stops early (`migrate-safe lint | head -1`) closes the pipe: the rest of the
+ * output has nowhere to go, and that is no error to print a stack trace for.
+ */
+function exitQuietlyWhenTheReaderLeaves(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+      process.exit(typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK);
+    });
+  }
+}
+
 /** Runs the CLI: one line on standard error and exit code 2 for anything the user must fix, never a stack trace. */
 export async function main(argv: readonly string[]): Promise<number> {
+  exitQuietlyWhenTheReaderLeaves();
   let exitCode = EXIT_OK;
   const program = buildProgram((code) => {
     exitCode = code;

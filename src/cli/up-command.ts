@@ -6,6 +6,7 @@ export interface UpCommandOptions extends DatabaseOptions {
   readonly skipBackup?: boolean;
   readonly force?: boolean;
   readonly verbose?: boolean;
+  readonly resume?: boolean;
   /** Milliseconds to wait for another run's lock. */
   readonly wait: number;
 }
@@ -29,6 +30,7 @@ export function runOptions(session: DatabaseSession, options: UpCommandOptions):
     skipBackup: options.skipBackup === true,
     force: options.force === true,
     verbose: options.verbose === true,
+    resume: options.resume === true,
     waitMs: options.wait,
     lint: lintForRun(session),
     report: reportFindings,

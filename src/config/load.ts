@@ -70,7 +70,8 @@ export interface ResolvedConfig {
   /** Every rule that exists (built-in and plugins), on or off: directives may name any of them. */
   readonly allRules: readonly AnyRule[];
   readonly deprecatedSuffix: string;
-  readonly exposedSchemas: readonly string[];
+  /** The configuration's `exposedSchemas`, else `supabase/config.toml`'s `[api] schemas`; undefined when neither says (an empty list says: none). */
+  readonly exposedSchemas: readonly string[] | undefined;
   /** The TimeZone the migration tool's sessions start with; undefined when unknown (a SET in the file still counts). */
   readonly timeZone: string | undefined;
   /** The plugins' module files, absolute: the persistent cache is only valid for the code that made it. */
@@ -207,7 +208,7 @@ export class ConfigLoader {
       rules,
       allRules,
       deprecatedSuffix: config.deprecatedSuffix ?? DEFAULT_DEPRECATED_SUFFIX,
-      exposedSchemas: config.exposedSchemas ?? supabase?.exposedSchemas ?? [],
+      exposedSchemas: config.exposedSchemas ?? supabase?.exposedSchemas,
       timeZone: config.timeZone,
       pluginFiles: plugins.map((plugin) => plugin.file),
       cache: config.cache ?? false,

@@ -1,5 +1,6 @@
 import { type Dirent, type Stats, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import picomatch from 'picomatch';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { LAYOUTS, layoutById } from './layouts/index.js';
 import type { FolderListing, Layout, MigrationFile, MigrationProject } from './types.js';
@@ -69,14 +70,25 @@ export async function discover(inputs: readonly string[], options: DiscoverOptio
 }
 
 async function filesOf(input: string, cwd: string, virtualFiles: ReadonlySet<string>): Promise<string[]> {
-  if (isDynamicPattern(input)) return (await glob(input, { cwd, absolute: true, ignore: NEVER_WALKED })).sort();
+  if (isDynamicPattern(input)) {
+    const matches = picomatch(resolve(cwd, input), { dot: true });
+    return withVirtual(await glob(input, { cwd, absolute: true, ignore: NEVER_WALKED }), virtualFiles, matches);
+  }
   const path = resolve(cwd, input);
   if (virtualFiles.has(path)) return [path];
   const stats = statsOf(path);
   if (!stats) return [];
   if (stats.isFile()) return [path];
   const found = await glob('**/*.sql', { cwd: path, absolute: true, ignore: NEVER_WALKED });
-  return found.sort();
+  const inFolder = (file: string): boolean => file.endsWith('.sql') && !relative(path, file).startsWith('..');
+  return withVirtual(found, virtualFiles, inFolder);
+}
+
+/** Files found on disk and the in-memory ones that match too: a migration staged and then deleted from the working tree is still committed. */
+function withVirtual(found: readonly string[], virtualFiles: ReadonlySet<string>, matches: (file: string) => boolean): string[] {
+  const files = new Set(found);
+  for (const file of virtualFiles) if (matches(file)) files.add(file);
+  return [...files].sort();
 }
 
 /** A path's stats; undefined when it does not exist or cannot be followed (a symbolic link loop): it then matches nothing. */

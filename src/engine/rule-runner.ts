@@ -10,6 +10,9 @@ import { SourceText } from '../parse/source.js';
 import { routinePrefix } from '../analyze/routine.js';
 import type { Range } from '../parse/directives.js';
 import type { FileInfo, FixDescriptors, ReportDescriptor, StatementContext, Visitor } from '../plugin/rule.js';
+
+/** What Supabase's API serves when its config.toml does not say. */
+const SUPABASE_EXPOSED: readonly string[] = ['public'];
 import { checkedFix } from './edits.js';
 import { fingerprintOf } from './fingerprint.js';
 import { ignoreSuggestion } from './suppress.js';
@@ -55,7 +58,8 @@ export class FileRuleRunner {
         options,
         pgVersion: config.pgVersion,
         deprecatedSuffix: config.deprecatedSuffix,
-        exposedSchemas: config.exposedSchemas,
+        // Unset, a Supabase project's API serves public; an empty list (set on purpose) serves nothing.
+        exposedSchemas: config.exposedSchemas ?? (file.migration.layout === 'supabase' ? SUPABASE_EXPOSED : []),
         file,
         schema,
         report: (descriptor) => {

@@ -35,15 +35,10 @@ export class SourceReader {
 }
 
 function readText(path: string, unsaved: string | undefined, kept: LintCache | undefined): ReadResult {
-  if (unsaved !== undefined) return { text: withoutByteOrderMark(unsaved) };
+  if (unsaved !== undefined) return { text: unsaved };
   try {
-    return { text: withoutByteOrderMark(kept?.readFile(path) ?? readFileSync(path, 'utf8')) };
+    return { text: kept?.readFile(path) ?? readFileSync(path, 'utf8') };
   } catch (error) {
     return { error: (error as NodeJS.ErrnoException).code ?? (error as Error).message };
   }
-}
-
-/** A byte order mark would be a syntax error; a space keeps every position where it was. */
-function withoutByteOrderMark(text: string): string {
-  return text.startsWith('\uFEFF') ? ` ${text.slice(1)}` : text;
 }

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, relative, resolve, sep } from 'node:path';
 import { UsageError } from '../config/errors.js';
 import type { FileChange } from '../plugin/rule.js';
 
@@ -83,6 +83,42 @@ function isFolder(path: string): boolean {
   return existsSync(path) && statSync(path).isDirectory();
 }
 
+/** Where a migration counts as applied: the branch it is committed on, and whether a file is there. */
+export interface AppliedInGit {
+  /** The ref that says so, as shown to people: `origin/main`, or the base commit of `--since`. */
+  readonly ref: string;
+  has(path: string): boolean;
+}
+
+/**
+ * The files committed on the repository's default branch (the remote's HEAD, `origin/main`;
+ * else the local branch `init.defaultBranch` names, `main` or `master`): merged there, a
+ * migration has been or will be applied as it is. Undefined outside a repository, or when no
+ * default branch is known.
+ */
+export function committedOnDefaultBranch(folder: string): AppliedInGit | undefined {
+  let repository: Repository;
+  try {
+    repository = new Repository(folder, '--fix');
+  } catch {
+    return undefined;
+  }
+  const ref = repository.defaultBranch();
+  if (ref === undefined) return undefined;
+  const known = new Map<string, boolean>();
+  return {
+    ref,
+    has(path) {
+      let committed = known.get(path);
+      if (committed === undefined) {
+        committed = repository.succeeds(['cat-file', '-e', `${ref}:${repository.relative(path)}`]);
+        known.set(path, committed);
+      }
+      return committed;
+    },
+  };
+}
+
 /** Runs git in a repository's top folder, turning git's failures into one-line usage errors. */
 class Repository {
   readonly root: string;
@@ -103,6 +139,38 @@ class Repository {
 
   absolute(path: string): string {
     return resolve(this.root, path);
+  }
+
+  /** A path in the repository as git names it (forward slashes, from the top folder). */
+  relative(path: string): string {
+    return relative(this.root, path).split(sep).join('/');
+  }
+
+  /** Whether a git command succeeds (quietly). */
+  succeeds(args: readonly string[]): boolean {
+    try {
+      runGit(['--literal-pathspecs', ...args], this.root);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The branch a pull request merges into: the remote's HEAD, else a local `init.defaultBranch`, `main` or `master`. */
+  defaultBranch(): string | undefined {
+    try {
+      const remoteHead = runGit(['symbolic-ref', '--quiet', '--short', 'refs/remotes/origin/HEAD'], this.root).trim();
+      if (remoteHead !== '') return remoteHead;
+    } catch {
+      // No remote, or a remote without a HEAD: look for the usual local branches.
+    }
+    let configured: string | undefined;
+    try {
+      configured = runGit(['config', 'init.defaultBranch'], this.root).trim() || undefined;
+    } catch {
+      configured = undefined;
+    }
+    return [configured, 'main', 'master'].find((branch) => branch !== undefined && this.succeeds(['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`]));
   }
 
   run(args: readonly string[]): string {

@@ -1,7 +1,7 @@
 import type { Node, RawStmt } from '@pgsql/types';
 import { loadModule, parseSync } from 'libpg-query';
 import { type Comment, commentsBetween } from './comments.js';
-import { blankMetaCommands } from './psql.js';
+import { parserText } from './psql.js';
 import { SourceText } from './source.js';
 import { type Chunk, type Token, isCommentToken, lastCodeTokenEnd, scanTokens, scanUnterminated, splitStatements } from './tokens.js';
 
@@ -106,7 +106,7 @@ export function parseWhole(text: string): ParsedSource | undefined {
 function prepare(text: string): { parsedText: string; positions: SourceText; source: SourceText } {
   // Without the parser every statement would look like a syntax error: fail loudly instead.
   if (!parserLoaded) throw new Error('the PostgreSQL parser is not loaded yet: await loadParser() before parsing');
-  return textsOf(text, blankMetaCommands(text));
+  return textsOf(text, parserText(text));
 }
 
 /** Positions in the text the parser read and in the file's text: one table when they are the same. */
@@ -145,7 +145,7 @@ export interface TransferredParse {
 
 export function toTransfer(parsed: ParsedSource): TransferredParse {
   const { text } = parsed.source;
-  const parsedText = blankMetaCommands(text);
+  const parsedText = parserText(text);
   return {
     statements: parsed.statements.map(({ type, start, end, locationBase }) => ({ type, start, end, locationBase })),
     nodes: JSON.stringify(parsed.statements.map((statement) => statement.node)),
@@ -367,7 +367,7 @@ function codeLength(statementText: string): number {
  */
 function parseChunkByChunk(stretch: string, base: number, positions: Positions, statements: ParsedStatement[], errors: ParseError[]): boolean {
   const { text } = positions;
-  const { tokens, chunks, scanned } = chunksOf(stretch);
+  const { tokens, chunks, scanned, unterminatedComment } = chunksOf(stretch);
   for (const chunk of chunks) {
     const start = positions.indexOfByte(base + chunk.start);
     const end = positions.indexOfByte(base + chunk.end);
@@ -386,15 +386,26 @@ function parseChunkByChunk(stretch: string, base: number, positions: Positions, 
       });
     }
   }
+  // Comments are left out of the chunks: one that never ends would pass unseen, where PostgreSQL refuses the file.
+  if (unterminatedComment) {
+    const start = positions.indexOfByte(base + unterminatedComment.start);
+    const end = positions.indexOfByte(base + unterminatedComment.end);
+    errors.push({ message: 'unterminated /* comment', start, end, statementStart: start, statementEnd: end });
+  }
   return scanned;
 }
 
-/** The statement chunks of a text that failed to parse; without any tokens, the whole text is one chunk. */
-function chunksOf(text: string): { tokens: Token[]; chunks: Chunk[]; scanned: boolean } {
+/**
+ * The statement chunks of a text that failed to parse; without any tokens, the whole text is one
+ * chunk. A text the scanner could not read to its end ends inside a string, a body or a comment.
+ */
+function chunksOf(text: string): { tokens: Token[]; chunks: Chunk[]; scanned: boolean; unterminatedComment: Token | undefined } {
   const scanned = scanTokens(text);
   const tokens = scanned ?? scanUnterminated(text);
-  if (!tokens) return { tokens: [], chunks: [{ start: 0, end: Buffer.byteLength(text) }], scanned: false };
-  return { tokens, chunks: splitStatements(tokens), scanned: scanned !== undefined };
+  if (!tokens) return { tokens: [], chunks: [{ start: 0, end: Buffer.byteLength(text) }], scanned: false, unterminatedComment: undefined };
+  const last = tokens.at(-1);
+  const unterminatedComment = !scanned && last?.kind === 'C_COMMENT' ? last : undefined;
+  return { tokens, chunks: splitStatements(tokens), scanned: scanned !== undefined, unterminatedComment };
 }
 
 /** Where to end the underline of a syntax error: the offending token, or the statement's end. */

@@ -52,7 +52,8 @@ export class SourceText {
 
   positionAt(index: number): Position {
     const line = this.lineOf(index);
-    const lineStart = this.lineStarts[line] ?? 0;
+    // A byte order mark is not a character people see: the first line's columns start after it.
+    const lineStart = line === 0 && this.text.charCodeAt(0) === 0xfeff && index > 0 ? 1 : (this.lineStarts[line] ?? 0);
     return { line: line + 1, column: countCodePoints(this.text, lineStart, index) + 1 };
   }
 

@@ -166,7 +166,10 @@ export interface RuleContext<Options = Record<string, never>> {
   readonly pgVersion: number;
   /** The suffix that marks a table renamed for deprecation (`_deprecated`). */
   readonly deprecatedSuffix: string;
-  /** Schemas exposed through an API (Supabase: `public`). */
+  /**
+   * Schemas exposed through an API: the configuration's `exposedSchemas`, else `[api] schemas` of
+   * `supabase/config.toml`, else `public` for the Supabase layout; empty when the configuration says `[]`.
+   */
   readonly exposedSchemas: readonly string[];
   readonly file: FileInfo;
   /**

@@ -1,6 +1,7 @@
 import type { Finding, FindingLock, LintResult } from '../findings/finding.js';
 import { countFindings } from '../findings/finding.js';
 import { type Colors, colors } from './color.js';
+import { escapeControlCharacters as shown } from './escape.js';
 import { reportPath } from './paths.js';
 import type { Formatter } from './types.js';
 
@@ -16,7 +17,7 @@ export const formatText: Formatter = (result, options) => {
   for (const finding of active) {
     if (finding.file !== currentFile) {
       currentFile = finding.file;
-      out.push(c.underline(reportPath(finding.file, options.cwd)));
+      out.push(c.underline(shown(reportPath(finding.file, options.cwd))));
     }
     // Each finding ends with a blank line, which also separates the files.
     out.push(...formatFinding(finding, result.sources.get(finding.file), c));
@@ -28,32 +29,36 @@ export const formatText: Formatter = (result, options) => {
 
 function formatFinding(finding: Finding, source: string | undefined, c: Colors): string[] {
   const severity = finding.severity === 'error' ? c.red(c.bold('error')) : c.yellow(c.bold('warning'));
-  const lines = [`  ${c.dim(`${finding.line}:${finding.column}`)}  ${severity}  ${c.bold(finding.ruleId)}  ${finding.message}`];
-  const sourceLine = source?.split('\n')[finding.line - 1]?.replace(/\r$/, '');
+  const lines = [`  ${c.dim(`${finding.line}:${finding.column}`)}  ${severity}  ${c.bold(shown(finding.ruleId))}  ${shown(finding.message)}`];
+  const sourceLine = source?.split('\n')[finding.line - 1]?.replace(/\r$/, '').replace(/^\uFEFF/, '');
   if (sourceLine !== undefined && sourceLine.trim() !== '') lines.push(...snippet(finding, sourceLine, c));
-  if (finding.lock) lines.push(`      ${c.magenta('lock:')} ${describeLock(finding.lock)}`);
+  if (finding.lock) lines.push(`      ${c.magenta('lock:')} ${shown(describeLock(finding.lock))}`);
   if (finding.help) {
     lines.push(`      ${c.green('safe alternative:')}`);
-    for (const helpLine of finding.help.split('\n')) lines.push(`        ${c.cyan(helpLine)}`);
+    for (const helpLine of finding.help.split('\n')) lines.push(`        ${c.cyan(shown(helpLine.replace(/\r$/, ''), { keepTabs: true }))}`);
   }
   lines.push('');
   return lines;
 }
 
-/** The finding's first line with the offending range underlined; tabs are kept so the carets line up. */
+/**
+ * The finding's first line with the offending range underlined; tabs are kept so the carets line
+ * up, and control characters are shown escaped (`\x1b`), the carets as wide as the escapes.
+ */
 function snippet(finding: Finding, sourceLine: string, c: Colors): string[] {
   // Columns count code points, so the underline does too.
   // eslint-disable-next-line @typescript-eslint/no-misused-spread -- columns are code points by definition
-  const characters = [...sourceLine];
+  const characters = [...sourceLine].map((character) => shown(character, { keepTabs: true }));
   const start = Math.min(finding.column - 1, characters.length);
-  const end = finding.endLine === finding.line ? Math.max(finding.endColumn - 1, start + 1) : characters.length;
-  const padding = characters.slice(0, start).map((character) => (character === '\t' ? '\t' : ' ')).join('');
+  const end = Math.min(finding.endLine === finding.line ? Math.max(finding.endColumn - 1, start + 1) : characters.length, characters.length);
+  const padding = characters.slice(0, start).map((character) => (character === '\t' ? '\t' : ' '.repeat(character.length))).join('');
+  const width = characters.slice(start, end).reduce((sum, character) => sum + character.length, 0);
   const gutter = String(finding.line);
   const blank = ' '.repeat(gutter.length);
   const caret = finding.severity === 'error' ? c.red : c.yellow;
   return [
-    `    ${c.dim(`${gutter} |`)} ${sourceLine}`,
-    `    ${c.dim(`${blank} |`)} ${padding}${caret('^'.repeat(Math.max(1, Math.min(end, characters.length) - start)))}`,
+    `    ${c.dim(`${gutter} |`)} ${characters.join('')}`,
+    `    ${c.dim(`${blank} |`)} ${padding}${caret('^'.repeat(Math.max(1, width)))}`,
   ];
 }
 
@@ -66,7 +71,7 @@ export function describeLock(lock: FindingLock): string {
 /** Once per report: how each project's files run, which every transaction finding depends on. */
 function transactionLines(result: LintResult, cwd: string, c: Colors): string[] {
   return (result.projects ?? []).flatMap((project) =>
-    project.transactions.map((mode) => c.dim(`transactions in ${reportPath(project.root, cwd) || '.'}: ${mode}`)),
+    project.transactions.map((mode) => c.dim(shown(`transactions in ${reportPath(project.root, cwd) || '.'}: ${mode}`))),
   );
 }
 

@@ -4,7 +4,7 @@ import type { Client } from '../db/connect.js';
 import { redact } from '../db/redact.js';
 import type { History } from './history.js';
 import type { MigrationLog, Output } from './output.js';
-import type { PlannedFile } from './project.js';
+import { type PlannedFile, ranChecksum } from './project.js';
 
 /** What applying a file needs: two connections (the migration's, and one for the run log and for watching locks). */
 export interface ApplyContext {
@@ -67,8 +67,12 @@ export async function applyFile(context: ApplyContext, planned: PlannedFile, com
     name: planned.migration.name,
     runBy: context.runBy,
     statementsTotal: planned.statements.length,
+    statementsRun: planned.startAt,
+    ranChecksum: ranChecksum(planned.statements, planned.startAt),
   });
-  let statementsRun = 0;
+  let statementsRun = planned.startAt;
+  // A failed CONCURRENTLY build leaves an INVALID index behind: the failure names the new ones.
+  const invalidBefore = planned.plan.units.some((unit) => unit.kind === 'each') ? await invalidIndexes(monitor) : undefined;
   const units = planned.plan.units.length > 0 ? planned.plan.units : [{ kind: 'block', start: 0, end: 0 } as const];
   const record = async (): Promise<void> => {
     if (command === 'up') {
@@ -89,8 +93,9 @@ export async function applyFile(context: ApplyContext, planned: PlannedFile, com
     await client.query('RESET ALL');
     for (const [index, unit] of units.entries()) {
       const last = index === units.length - 1;
+      if (unit.end <= planned.startAt && !last) continue;
       if (unit.kind === 'each') {
-        statementsRun = await runEach(context, planned, unit, statementsRun, runId);
+        statementsRun = await runEach(context, planned, { ...unit, start: Math.max(unit.start, planned.startAt) }, statementsRun, runId);
         if (last) await inBlock(client, record);
       } else {
         await runBlock(context, planned, unit, last ? record : undefined);
@@ -98,7 +103,10 @@ export async function applyFile(context: ApplyContext, planned: PlannedFile, com
       }
     }
   } catch (error) {
-    const failure = error instanceof MigrationFailure ? error : new MigrationFailure(redact((error as Error).message), (error as { code?: string }).code, statementsRun, statementsRun > 0);
+    const failure = withInvalidIndexes(
+      error instanceof MigrationFailure ? error : new MigrationFailure(redact((error as Error).message), (error as { code?: string }).code, statementsRun, statementsRun > 0),
+      invalidBefore === undefined ? [] : (await invalidIndexes(monitor).catch(() => [])).filter((name) => !invalidBefore.includes(name)),
+    );
     const outcome = failure.statementsRun > 0 && failure.committedPartWay ? 'partial' : 'failed';
     await history.finishRun(monitor, runId, { outcome, durationMs: performance.now() - started, statementsRun: failure.statementsRun, error: failure.message }).catch(() => undefined);
     context.log.append({ time: new Date(), command, migration: label, outcome, durationMs: performance.now() - started, detail: failure.message.split('\n')[0] });
@@ -153,7 +161,7 @@ async function runEach(context: ApplyContext, planned: PlannedFile, unit: Execut
       if (/^\s*(commit|end|rollback|abort)\b(?!\s+to\b)/i.test(text)) ownBlockStart = undefined;
       if (ownBlockStart === undefined) {
         committed = index + 1;
-        await context.history.progress(context.monitor, runId, committed).catch(() => undefined);
+        await context.history.progress(context.monitor, runId, committed, ranChecksum(planned.statements, committed)).catch(() => undefined);
       }
     } catch (error) {
       if (ownBlockStart !== undefined) await client.query('ROLLBACK').catch(() => undefined);
@@ -269,6 +277,20 @@ function failureOf(context: ApplyContext, planned: PlannedFile, error: unknown, 
   }
   if (/terminat|connection/i.test(message ?? '') && code?.startsWith('57P') !== false) lines.push('  the connection to the server was lost while the migration ran');
   return new MigrationFailure(lines.join('\n'), code, partWay ? committed : 0, partWay && committed > 0);
+}
+
+/** The INVALID indexes of the database, schema-qualified and quoted as SQL needs them. */
+async function invalidIndexes(client: Client): Promise<string[]> {
+  const result = await client.query<{ name: string }>(
+    'SELECT format(\'%I.%I\', n.nspname, c.relname) AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT i.indisvalid ORDER BY 1',
+  );
+  return result.rows.map((row) => row.name);
+}
+
+function withInvalidIndexes(failure: MigrationFailure, left: readonly string[]): MigrationFailure {
+  if (left.length === 0) return failure;
+  const lines = left.map((name) => `  it left the INVALID index ${name} (a build that failed part-way): DROP INDEX CONCURRENTLY IF EXISTS ${name};`);
+  return new MigrationFailure([failure.message, ...lines].join('\n'), failure.code, failure.statementsRun, failure.committedPartWay);
 }
 
 async function inBlock(client: Client, work: () => Promise<void>): Promise<void> {

@@ -45,6 +45,8 @@ export interface RunRecord {
   readonly outcome: 'running' | 'applied' | 'rolled back' | 'failed' | 'partial';
   readonly statementsRun: number;
   readonly statementsTotal: number;
+  /** sha256 of the texts of the statements that ran (`ranChecksum`): `up --resume` skips them only while the file still begins with them. */
+  readonly ranChecksum: string | undefined;
   readonly error: string | undefined;
 }
 
@@ -100,6 +102,7 @@ export class History {
         statements_total integer NOT NULL,
         error text
       )`);
+      await client.query(`ALTER TABLE ${this.logTable} ADD COLUMN IF NOT EXISTS ran_checksum text`);
     });
   }
 
@@ -158,17 +161,20 @@ export class History {
   }
 
   /** Starts a run in the log (on the bookkeeping connection, committed at once); returns its id. */
-  async startRun(client: Client, run: { command: 'up' | 'down'; version: string; name: string; runBy: string; statementsTotal: number }): Promise<number> {
+  async startRun(
+    client: Client,
+    run: { command: 'up' | 'down'; version: string; name: string; runBy: string; statementsTotal: number; statementsRun: number; ranChecksum: string },
+  ): Promise<number> {
     const result = await client.query<{ id: string }>(
-      `INSERT INTO ${this.logTable} (command, version, name, run_by, outcome, statements_total) VALUES ($1, $2, $3, $4, 'running', $5) RETURNING id`,
-      [run.command, run.version, run.name, run.runBy, run.statementsTotal],
+      `INSERT INTO ${this.logTable} (command, version, name, run_by, outcome, statements_total, statements_run, ran_checksum) VALUES ($1, $2, $3, $4, 'running', $5, $6, $7) RETURNING id`,
+      [run.command, run.version, run.name, run.runBy, run.statementsTotal, run.statementsRun, run.ranChecksum],
     );
     return Number(result.rows[0]?.id);
   }
 
   /** How many statements of a run have committed (statement by statement files). */
-  async progress(client: Client, id: number, statementsRun: number): Promise<void> {
-    await client.query(`UPDATE ${this.logTable} SET statements_run = $2 WHERE id = $1`, [id, statementsRun]);
+  async progress(client: Client, id: number, statementsRun: number, ranChecksum: string): Promise<void> {
+    await client.query(`UPDATE ${this.logTable} SET statements_run = $2, ran_checksum = $3 WHERE id = $1`, [id, statementsRun, ranChecksum]);
   }
 
   async finishRun(client: Client, id: number, end: { outcome: RunRecord['outcome']; durationMs: number; statementsRun: number; error?: string | undefined }): Promise<void> {
@@ -195,6 +201,7 @@ export class History {
       outcome: RunRecord['outcome'];
       statements_run: number;
       statements_total: number;
+      ran_checksum: string | null;
       error: string | null;
     }>(`SELECT * FROM ${this.logTable} ORDER BY id`);
     return result.rows.map((row) => ({
@@ -208,6 +215,7 @@ export class History {
       outcome: row.outcome,
       statementsRun: row.statements_run,
       statementsTotal: row.statements_total,
+      ranChecksum: row.ran_checksum ?? undefined,
       error: row.error ?? undefined,
     }));
   }

@@ -14,7 +14,7 @@ import { backup, pruneBackups } from './backup.js';
 import { type AppliedMigration, History, type RunRecord } from './history.js';
 import { takeRunLock } from './lock.js';
 import { MigrationLog, type Output } from './output.js';
-import { type PlannedFile, type RunnerProject, checksumOf, planParts } from './project.js';
+import { type PlannedFile, type RunnerProject, checksumOf, planParts, ranChecksum } from './project.js';
 
 export { BackupError, backup, pruneBackups, restore } from './backup.js';
 export { MigrationFailure } from './apply.js';
@@ -138,6 +138,8 @@ export interface RunOptions {
   readonly skipBackup: boolean;
   readonly force: boolean;
   readonly verbose: boolean;
+  /** `up --resume`: a migration that failed part-way goes on after the statements that ran. */
+  readonly resume: boolean;
   /** How long to wait for another run's lock, in milliseconds. */
   readonly waitMs: number;
   /** Lints the files about to run, with the linter's transaction model set to migrate-safe's own. */
@@ -151,20 +153,47 @@ export async function runUp(options: RunOptions): Promise<number> {
   const { project, database, out } = options;
   const log = new MigrationLog(project.config.migrationLog);
   if (!options.dryRun) await takeRunLock(database.client, database.history.table, options.waitMs, out);
-  const statuses = statusOf(project, await database.history.applied(database.client), await database.history.runs(database.client), options.cwd);
-  const blocking = statuses.filter((status) => status.state === 'changed' || status.state === 'missing' || status.state === 'out of order' || status.state === 'failed part-way');
+  const runs = await database.history.runs(database.client);
+  const statuses = statusOf(project, await database.history.applied(database.client), runs, options.cwd);
+  const resumed = options.resume ? statuses.find((status) => status.state === 'failed part-way') : undefined;
+  if (options.resume && !resumed) {
+    out.err('nothing to resume: no migration failed part-way (see `migrate-safe status`)');
+    return 1;
+  }
+  const blocking = statuses.filter((status) => NEEDS_ATTENTION.has(status.state) && status !== resumed);
   for (const status of blocking) out.err(`${status.state}: ${status.file ?? status.version}: ${status.detail ?? ''}`);
   if (blocking.length > 0 && !options.force) {
     out.err('stopped before changing anything: see `migrate-safe status`; --force applies the pending migrations anyway');
     return 1;
   }
-  const pending = statuses.filter((status) => status.state === 'pending' || (options.force && (status.state === 'out of order' || status.state === 'failed part-way')));
+  const pending = statuses.filter(
+    (status) => status.state === 'pending' || status === resumed || (options.force && (status.state === 'out of order' || status.state === 'failed part-way')),
+  );
   const migrations = pending.flatMap((status) => project.project.migrations.filter((migration) => migration.version === status.version));
   if (migrations.length === 0) {
     out.out(`nothing to apply: ${statuses.length} migrations, all applied (${describeDatabase(database)})`);
     return 0;
   }
-  return run(options, log, migrations.map((migration) => ({ migration, part: 'up' as const })), 'up');
+  const lastRun = resumed && runs.findLast((candidate) => candidate.command === 'up' && candidate.version === resumed.version);
+  return run(options, log, migrations.map((migration) => ({ migration, part: 'up' as const, resumeAfter: migration.version === resumed?.version ? lastRun || undefined : undefined })), 'up');
+}
+
+/**
+ * Where `up --resume` goes on in a file that failed part-way: after the statements its last run
+ * committed, provided the file still begins with exactly those statements (else it would skip
+ * statements that never ran); undefined, after saying why, when it cannot.
+ */
+function resumePoint(file: PlannedFile, lastRun: RunRecord, out: Output): number | undefined {
+  const ran = lastRun.statementsRun;
+  if (lastRun.ranChecksum === undefined || ranChecksum(file.statements, ran) !== lastRun.ranChecksum) {
+    out.err(`cannot resume ${file.migration.name}: its first ${ran} ${ran === 1 ? 'statement differs' : 'statements differ'} from the ones that ran; undo what ran by hand, then \`migrate-safe up --force\``);
+    return undefined;
+  }
+  if (file.plan.units.some((unit) => unit.kind === 'block' && unit.start < ran && unit.end > ran)) {
+    out.err(`cannot resume ${file.migration.name} at statement ${ran + 1}: it is inside one of the file's transactions; \`migrate-safe up --force\` runs the file again whole`);
+    return undefined;
+  }
+  return ran;
 }
 
 /** `down`: roll back the newest applied migration, or every one newer than `rollbackTo`, newest first. */
@@ -197,7 +226,12 @@ export async function runDown(options: RunOptions & { readonly rollbackTo: strin
   return run(options, log, parts, 'down');
 }
 
-async function run(options: RunOptions, log: MigrationLog, parts: readonly { migration: Migration; part: 'up' | 'down' }[], command: 'up' | 'down'): Promise<number> {
+async function run(
+  options: RunOptions,
+  log: MigrationLog,
+  parts: readonly { migration: Migration; part: 'up' | 'down'; resumeAfter?: RunRecord | undefined }[],
+  command: 'up' | 'down',
+): Promise<number> {
   const { project, database, out } = options;
   const config = project.config;
   const files = parts.map(({ migration, part }) => (part === 'up' ? migration.up.path : (migration.down?.path ?? '')));
@@ -212,6 +246,13 @@ async function run(options: RunOptions, log: MigrationLog, parts: readonly { mig
     return 1;
   }
   const planned = await planParts(project, parts);
+  for (const [index, { resumeAfter }] of parts.entries()) {
+    const file = planned[index];
+    if (!resumeAfter || !file) continue;
+    const startAt = resumePoint(file, resumeAfter, out);
+    if (startAt === undefined) return 1;
+    planned[index] = { ...file, startAt };
+  }
   printPlan(options, planned, command);
   if (options.dryRun) {
     out.out('dry run: nothing was changed (no backup, no history row, no schema change)');
@@ -275,7 +316,9 @@ function nextSteps(options: RunOptions, failure: MigrationFailure, file: Planned
   if (failure.committedPartWay) {
     const ran = file.statements.slice(0, failure.statementsRun).map((statement) => statement.line);
     lines.push(`  statements 1-${failure.statementsRun} (lines ${ran.join(', ')}) ran and are committed; the rest did not run; it is not recorded as ${command === 'up' ? 'applied' : 'rolled back'}`);
-    lines.push('  `migrate-safe status` shows it as failed part-way: finish or undo those statements by hand, make the file safe to run again (IF NOT EXISTS), then `migrate-safe up --force`');
+    lines.push(
+      `  \`migrate-safe status\` shows it as failed part-way: fix the failed statement in the file, then \`migrate-safe up --resume\` runs the file from statement ${failure.statementsRun + 1} (the ${failure.statementsRun} that ran are skipped while the file still begins with them)`,
+    );
   } else {
     lines.push(`  nothing of ${file.migration.name} was ${command === 'up' ? 'applied' : 'rolled back'}: its transaction was rolled back`);
   }
@@ -293,10 +336,11 @@ function printPlan(options: RunOptions, planned: readonly PlannedFile[], command
   const tables = database.history.supabase ? `supabase_migrations.schema_migrations and ${database.history.table}` : database.history.table;
   for (const file of planned) {
     out.out(`  ${relative(options.cwd, file.file.path)}: ${unitWords(file)}`);
+    if (file.startAt > 0) out.out(`    resumes at statement ${file.startAt + 1} of ${file.statements.length}: statements 1-${file.startAt} ran in an earlier run and are skipped`);
     const blocks = file.plan.units;
     for (const unit of blocks) {
       if (unit.kind === 'block' && (blocks.length > 1 || unit.end - unit.start === 0)) out.out('    BEGIN');
-      for (let index = unit.start; index < unit.end; index++) {
+      for (let index = Math.max(unit.start, file.startAt); index < unit.end; index++) {
         const statement = file.statements[index];
         if (!statement) continue;
         const locks = statement.locks.length > 0 ? statement.locks.join(', ') : 'no table lock';

@@ -26,6 +26,8 @@ export interface PlannedFile {
   readonly checksum: string;
   readonly statements: readonly PlannedStatement[];
   readonly plan: ExecutionPlan;
+  /** The first statement to run: those before it ran in an earlier run that failed part-way (`up --resume`). */
+  readonly startAt: number;
 }
 
 export interface RunnerProject {
@@ -46,6 +48,11 @@ export async function loadRunnerProject(folder: string, config: ResolvedConfig, 
 
 export function checksumOf(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/** sha256 of the first `count` statements' texts: what a run records as it commits them one by one. */
+export function ranChecksum(statements: readonly PlannedStatement[], count: number): string {
+  return createHash('sha256').update(statements.slice(0, count).map((statement) => statement.text).join('\0')).digest('hex');
 }
 
 /**
@@ -98,6 +105,7 @@ export async function planParts(runner: RunnerProject, parts: readonly { migrati
         checksum: checksumOf(migration.up.path),
         statements,
         plan: planExecution(policy, parsed.statements.map((statement) => statement.node)),
+        startAt: 0,
       });
     }
   }

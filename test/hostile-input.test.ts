@@ -1,0 +1,116 @@
+import { spawn } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CLI, jsonReport, project, runCli } from './support/cli.js';
+import { git, gitEnv, repository } from './support/git.js';
+import { SUPPORTED_MAJORS, testServerBinaries, useTestServer } from './support/postgres.js';
+
+/** Unusual but valid input gets the answer PostgreSQL and psql give (issue 14, items 8 to 11). */
+describe('psql input', () => {
+  it('an unterminated /* comment is a syntax error at its start, as PostgreSQL says', () => {
+    const root = project({ 'm.sql': 'SELECT 1;\n/* never closed\nDROP TABLE agents;\n' });
+    const result = runCli(['lint', 'm.sql', '--format', 'json'], { cwd: root });
+    expect(jsonReport(result).findings.map((finding) => [finding.ruleId, finding.line, finding.column, finding.message])).toEqual([
+      ['syntax-error', 2, 1, 'PostgreSQL cannot parse this statement: unterminated /* comment. The rest of the file is still checked.'],
+    ]);
+    expect(result.status).toBe(1);
+  });
+
+  it('the rows after COPY ... FROM stdin are data up to \\., and the statements after them are checked', () => {
+    const sql = [
+      'COPY agents (id, name) FROM stdin;',
+      "1\tO'Brien",
+      '2\t\\N',
+      '\\.',
+      'ALTER TABLE agents RENAME COLUMN name TO full_name;',
+      'COPY teams FROM STDIN WITH (FORMAT csv);',
+      '"a;b",\'',
+      '\\.',
+      'DROP TABLE old_agents;',
+      '',
+    ].join('\n');
+    const result = runCli(['lint', 'm.sql', '--format', 'json'], { cwd: project({ 'm.sql': sql }) });
+    expect(jsonReport(result).findings.map((finding) => [finding.ruleId, finding.line])).toEqual([
+      ['rename-column', 5],
+      ['drop-table-without-deprecation', 9],
+    ]);
+  });
+
+  it('a meta-command after SQL on its line (\\gset) is psql\'s, and sends the query before it', () => {
+    const sql = 'SELECT count(*) AS n FROM agents \\gset\nSELECT 1\n\\g\nALTER TABLE agents RENAME COLUMN a TO b;\n';
+    const result = runCli(['lint', 'm.sql', '--format', 'json'], { cwd: project({ 'm.sql': sql }) });
+    expect(jsonReport(result).findings.map((finding) => [finding.ruleId, finding.line])).toEqual([['rename-column', 4]]);
+  });
+
+  it('a byte order mark is not a column', () => {
+    const result = runCli(['lint', 'm.sql', '--format', 'json'], { cwd: project({ 'm.sql': '\uFEFFALTER TABLE agents RENAME COLUMN a TO b;\n' }) });
+    expect(jsonReport(result).findings.map((finding) => [finding.line, finding.column])).toEqual([[1, 1]]);
+  });
+
+  it('many meta-command lines take linear time (40,000 \\echo lines took 7 s, 80,000 two minutes)', { timeout: 120_000 }, () => {
+    const sql = `${'\\echo step\n'.repeat(150_000)}ALTER TABLE agents RENAME COLUMN a TO b;\n`;
+    const result = runCli(['lint', 'm.sql', '--format', 'json'], { cwd: project({ 'm.sql': sql }) });
+    expect(jsonReport(result).findings.map((finding) => [finding.ruleId, finding.line])).toEqual([['rename-column', 150_001]]);
+  });
+});
+
+/** What a pull request writes reaches a terminal or a CI log only as text (issue 14, item 13). */
+describe('the text report', () => {
+  const forged = 'ALTER TABLE "x\n::error title=FORGED::y" RENAME COLUMN "a\u001b[2J" TO b;\n';
+
+  it('shows control characters of names and SQL escaped, never raw', () => {
+    const result = runCli(['lint', 'm.sql'], { cwd: project({ 'm.sql': forged }) });
+    expect(result.stdout).not.toContain('\u001b');
+    expect(result.stdout.split('\n').some((line) => line.trimStart().startsWith('::'))).toBe(false);
+    expect(result.stdout).toContain('U&"x\\000A::error title=FORGED::y"');
+  });
+
+  it('in GitHub Actions, stops workflow commands around the report with a token nobody can guess', () => {
+    const result = runCli(['lint', 'm.sql'], { cwd: project({ 'm.sql': forged }), env: { GITHUB_ACTIONS: 'true' } });
+    const lines = result.stdout.trimEnd().split('\n');
+    const token = /^::stop-commands::([0-9a-f]{32})$/.exec(lines[0] ?? '')?.[1];
+    expect(token).toBeDefined();
+    expect(lines.at(-1)).toBe(`::${token}::`);
+    // The github format's own annotations are commands on purpose: not stopped.
+    expect(runCli(['lint', 'm.sql', '--format', 'github'], { cwd: project({ 'm.sql': forged }), env: { GITHUB_ACTIONS: 'true' } }).stdout).not.toContain('stop-commands');
+  });
+});
+
+const newest = SUPPORTED_MAJORS.at(-1) ?? 18;
+const binaries = testServerBinaries(newest);
+
+describe.skipIf(!binaries)(`identifiers with control characters on PostgreSQL ${newest}`, () => {
+  const server = useTestServer(binaries);
+
+  it('are written in the U& escape form, which names the same object', async () => {
+    const { quoteIdentifier } = await import('../src/analyze/ast.js');
+    const url = await server.createDatabase();
+    const name = 'x\n::error title=FORGED::y\\z\u001b';
+    await server.query(url, `CREATE TABLE ${quoteIdentifier(name)} (a int)`);
+    const rows = await server.query<{ relname: string }>(url, "SELECT relname FROM pg_class WHERE relname LIKE 'x%'");
+    expect(rows.map((row) => row.relname)).toEqual([name]);
+  });
+});
+
+describe('the command line', () => {
+  it('exits quietly when the reader of its output leaves early (| head -1)', async () => {
+    const root = project({ 'm.sql': 'ALTER TABLE agents RENAME COLUMN a TO b;\n'.repeat(3000) });
+    const child = spawn(process.execPath, [CLI, 'lint', 'm.sql'], { cwd: root, env: { ...process.env, NO_COLOR: '1' } });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const status = await new Promise<number | null>((done) => child.on('close', done));
+    expect(stderr).toBe('');
+    expect([0, 1]).toContain(status);
+  });
+
+  it('--staged lints what the commit records: a migration staged, then deleted from the working tree', () => {
+    const root = repository({ 'migrations/1.sql': 'SELECT 1;\n' });
+    writeFileSync(join(root, 'migrations/2.sql'), 'ALTER TABLE agents RENAME COLUMN a TO b;\n');
+    git(root, 'add', 'migrations/2.sql');
+    rmSync(join(root, 'migrations/2.sql'));
+    const result = runCli(['lint', '--staged', 'migrations', '--format', 'json'], { cwd: root, env: gitEnv() });
+    expect(jsonReport(result).findings.map((finding) => [finding.file, finding.ruleId])).toEqual([['migrations/2.sql', 'rename-column']]);
+  });
+});
