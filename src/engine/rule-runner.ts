@@ -158,8 +158,6 @@ export class FileRuleRunner {
     const { text } = this.parsed.source;
     const start = this.parsed.source.positionAt(range.start);
     const end = this.parsed.source.positionAt(Math.max(range.end, range.start));
-    const occurrence = this.occurrence(rule.id, identity);
-    let fingerprint: string | undefined;
     this.findings.push({
       ruleId: rule.id,
       severity: rule.severity,
@@ -173,10 +171,7 @@ export class FileRuleRunner {
       endOffset: range.end,
       help: descriptor.help,
       lock: lock && findingLock(lock),
-      // Hashed when a report asks (SARIF, GitLab): the text and JSON reports never print it.
-      get fingerprint() {
-        return (fingerprint ??= fingerprintOf(rule.id, identity, occurrence));
-      },
+      fingerprint: this.fingerprint(rule.id, identity),
       suppression: undefined,
       fix: checkedFix(descriptor.fix, text.length),
       suggestions: [
@@ -186,12 +181,12 @@ export class FileRuleRunner {
     });
   }
 
-  /** How many findings of the rule came before on the same text: with the rule and the normalized text, the fingerprint, unchanged when lines are added elsewhere. */
-  private occurrence(ruleId: string, identity: string): number {
+  /** Rule, normalized statement text and occurrence: unchanged when lines are added elsewhere. */
+  private fingerprint(ruleId: string, identity: string): string {
     const key = `${ruleId}\0${identity}`;
     const occurrence = this.fingerprints.get(key) ?? 0;
     this.fingerprints.set(key, occurrence + 1);
-    return occurrence;
+    return fingerprintOf(ruleId, identity, occurrence);
   }
 }
 
