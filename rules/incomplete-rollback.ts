@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import { type SchemaChange, defineRule } from '../src/api.js';
 import { appendToFile } from './support/fixes.js';
+import { inTransaction } from './support/rollback.js';
 
 /**
  * The order the undo statements run in: what depends on an object goes before it (a trigger before
@@ -64,18 +65,6 @@ export default defineRule({
     };
   },
 });
-
-const DROP_INDEX_CONCURRENTLY = /^DROP INDEX CONCURRENTLY IF EXISTS (.+);$/;
-
-/** The migration tool runs this rollback in one transaction, where PostgreSQL refuses DROP INDEX CONCURRENTLY. */
-function inTransaction(undo: string): string {
-  const index = DROP_INDEX_CONCURRENTLY.exec(undo)?.[1];
-  if (index === undefined) return undo;
-  return [
-    `-- migrate-safe-ignore require-concurrent-index-drop: this rollback runs in one transaction, where CONCURRENTLY is refused; ${index} goes under a brief lock`,
-    `DROP INDEX IF EXISTS ${index};`,
-  ].join('\n');
-}
 
 function inUndoOrder(changes: readonly SchemaChange[]): SchemaChange[] {
   return [...changes].sort((left, right) => UNDO_ORDER.indexOf(left.kind) - UNDO_ORDER.indexOf(right.kind));

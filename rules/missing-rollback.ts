@@ -1,5 +1,6 @@
 import { basename, dirname, relative } from 'node:path';
 import { defineRule, undoStatement } from '../src/api.js';
+import { inTransaction } from './support/rollback.js';
 
 export default defineRule({
   id: 'missing-rollback',
@@ -30,10 +31,12 @@ export default defineRule({
     const expected = migration.expectedRollbackPath;
     if (part !== 'up' || expected === undefined || migration.rollbackPath !== undefined) return {};
     const undo: string[] = [];
+    // A tool that sends the migration as one query string (one implicit transaction) sends its rollback so too.
+    const wrapped = context.file.transactionMode === 'query-string';
     return {
       Statement(node, statement) {
         const sql = undoStatement(node, statement.schema);
-        if (sql !== undefined) undo.unshift(sql);
+        if (sql !== undefined) undo.unshift(wrapped ? inTransaction(sql) : sql);
       },
       'File:exit'() {
         const statements = undo.length > 0 ? undo : ['-- Undo each change of the migration, newest first.'];

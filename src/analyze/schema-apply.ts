@@ -7,9 +7,9 @@ import type {
   Constraint,
   CreateStmt,
   CreateTrigStmt,
-  IndexStmt,
   DropStmt,
   IndexElem,
+  IndexStmt,
   Node,
   PartitionSpec,
   RangeVar,
@@ -105,7 +105,7 @@ const APPLIERS: Readonly<Record<string, Apply>> = {
     const elements = (fields.indexParams ?? []).map((param) => nodeOf(param, 'IndexElem'));
     const columns = elements.flatMap((element) => element?.name ?? []);
     const unusable = unusableForConstraint(fields.whereClause, elements);
-    state.setIndex(key, { key, name, table: objectKey(table, context.defaultSchema), unique, columns, origin: context.origin, ...(unusable ? { unusableForConstraint: unusable } : {}) });
+    state.setIndex(key, { key, name, table: objectKey(table, context.defaultSchema), unique, columns, origin: context.origin, definition: fields, ...(unusable ? { unusableForConstraint: unusable } : {}) });
   },
   DropStmt: drop,
   CreatePolicyStmt: (state, fields: { table?: RangeVar; policy_name?: string }, context) => {
@@ -353,6 +353,7 @@ function addColumn(state: SchemaState, table: TableDraft, column: ColumnDef, con
     type: column.typeName,
     notNull: has('CONSTR_NOTNULL') || has('CONSTR_PRIMARY') || has('CONSTR_IDENTITY') || serial,
     hasDefault: has('CONSTR_DEFAULT') || has('CONSTR_IDENTITY') || has('CONSTR_GENERATED') || serial,
+    defaultExpression: constraints.find((constraint) => constraint.contype === 'CONSTR_DEFAULT')?.raw_expr,
     origin: context.origin,
     renamedFrom: undefined,
   });
@@ -475,7 +476,7 @@ function alterTableCommand(state: SchemaState, table: TableDraft, command: Alter
       updateColumn(table, columnName, { type: nodeOf(command.def, 'ColumnDef')?.typeName });
       return;
     case 'AT_ColumnDefault':
-      updateColumn(table, columnName, { hasDefault: command.def !== undefined });
+      updateColumn(table, columnName, { hasDefault: command.def !== undefined, defaultExpression: command.def });
       return;
     case 'AT_SetNotNull':
       updateColumn(table, columnName, { notNull: true });

@@ -1,3 +1,4 @@
+import { sqlOf } from '../parse/deparse.js';
 import { type QualifiedName, displayName, formatTypeName, quoteIdentifier } from './ast.js';
 import type { ColumnState, MigrationRecording, ObjectOrigin, RenameRecord, SchemaSnapshot, SchemaState, TableObjectState, TableState } from './schema-state.js';
 import { undoSql } from './undo.js';
@@ -142,14 +143,15 @@ function columnChanges(table: QualifiedName, earlier: ColumnState | undefined, a
   if (after.notNull !== before.notNull && now.notNull === after.notNull) {
     changes.push({ kind: 'property', object, change: after.notNull ? 'set NOT NULL' : 'made nullable', undo: undoSql.setNotNull(table, now.name, before.notNull) });
   }
-  // Only whether there is a default is known, not its value: a rollback that touched the column is trusted with it.
+  // A rollback that touched the column is trusted with its default; the value before is restored when the history set it.
   if (after.hasDefault !== before.hasDefault && now === after) {
     const knownWithout = earlier !== undefined && !earlier.hasDefault;
+    const previous = before.defaultExpression === undefined ? undefined : sqlOf(before.defaultExpression);
     changes.push({
       kind: 'property',
       object,
       change: after.hasDefault ? 'given a default' : 'stripped of its default',
-      undo: after.hasDefault && knownWithout ? undoSql.dropDefault(table, now.name) : undoSql.restoreDefault(table, now.name),
+      undo: after.hasDefault && knownWithout ? undoSql.dropDefault(table, now.name) : undoSql.restoreDefault(table, now.name, previous),
     });
   }
   const typeBefore = formatTypeName(before.type);

@@ -1,4 +1,4 @@
-import type { Node, TypeName } from '@pgsql/types';
+import type { IndexStmt, Node, TypeName } from '@pgsql/types';
 import type { QualifiedName } from './ast.js';
 
 /** Where an object came from: the migration, its up or down part, and the transaction. */
@@ -18,6 +18,8 @@ export interface ColumnState {
   readonly type: TypeName | undefined;
   readonly notNull: boolean;
   readonly hasDefault: boolean;
+  /** The default's expression, when the history set it (a rollback restores it). */
+  readonly defaultExpression?: Node | undefined;
   /** Undefined when the column existed before the migrations that were read. */
   readonly origin: ObjectOrigin | undefined;
   /** The most recent rename that gave the column its current name. */
@@ -90,6 +92,8 @@ export interface IndexState {
   readonly origin: ObjectOrigin | undefined;
   /** Why no UNIQUE or PRIMARY KEY constraint can use it (`USING INDEX`): it is partial, indexes an expression, or sorts a column DESC or NULLS FIRST. */
   readonly unusableForConstraint?: 'partial' | 'expression' | 'sort order';
+  /** The CREATE INDEX that made it, when the history has it: a rollback of its drop recreates it from this. */
+  readonly definition?: IndexStmt | undefined;
 }
 
 export type Volatility = 'immutable' | 'stable' | 'volatile';

@@ -44,6 +44,11 @@ export class SchemaView {
     return qualified ? this.state.tables.get(this.key(qualified)) : undefined;
   }
 
+  /** The table an index is on, by its current name. */
+  tableOfIndex(index: IndexState): TableState | undefined {
+    return this.state.tables.get(index.table);
+  }
+
   column(table: QualifiedName | RangeVar | undefined, column: string | undefined): ColumnState | undefined {
     return column === undefined ? undefined : this.table(table)?.columns.get(column);
   }

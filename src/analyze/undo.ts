@@ -10,6 +10,7 @@ import {
   quoteIdentifier,
   unwrap,
 } from './ast.js';
+import { sqlOf } from '../parse/deparse.js';
 import type { RelationKind, TypeState } from './schema-state.js';
 import type { SchemaView } from './schema-view.js';
 
@@ -73,7 +74,10 @@ export const undoSql = {
   setNotNull: (table: QualifiedName, column: string, notNull: boolean): string =>
     `ALTER TABLE ${displayName(table)} ALTER COLUMN ${quoteIdentifier(column)} ${notNull ? 'SET' : 'DROP'} NOT NULL;`,
   dropDefault: (table: QualifiedName, column: string): string => `ALTER TABLE ${displayName(table)} ALTER COLUMN ${quoteIdentifier(column)} DROP DEFAULT;`,
-  restoreDefault: (table: QualifiedName, column: string): string => `-- ${displayName(table)}.${quoteIdentifier(column)}: restore the default it had before.`,
+  restoreDefault: (table: QualifiedName, column: string, previous: string | undefined): string =>
+    previous === undefined
+      ? `-- ${displayName(table)}.${quoteIdentifier(column)}: restore the default it had before (the migrations read do not show it).`
+      : `ALTER TABLE ${displayName(table)} ALTER COLUMN ${quoteIdentifier(column)} SET DEFAULT ${previous};`,
   changeType: (table: QualifiedName, column: string, oldType: string | undefined): string =>
     oldType === undefined
       ? `-- ${displayName(table)}.${quoteIdentifier(column)}: change the type back to what it was.`
@@ -142,11 +146,26 @@ const UNDO: Readonly<Record<string, Undo>> = {
       .reverse();
     return undone.length === 0 ? undefined : undone.join('\n');
   },
-  DropStmt: (fields: { removeType?: string }) => {
+  DropStmt: (fields: { removeType?: string; objects?: Node[] }, schema) => {
+    if (fields.removeType === 'OBJECT_INDEX') return recreateIndexes(fields.objects ?? [], schema);
     const kind = (fields.removeType ?? 'OBJECT').replace(/^OBJECT_/, '').toLowerCase().replaceAll('_', ' ');
     return `-- The dropped ${kind} cannot be recreated with its data by a script: restore it from the backup taken before the migration.`;
   },
 };
+
+/** A dropped index holds no data of its own: the history's CREATE INDEX builds it again, concurrently, under its current name. */
+function recreateIndexes(objects: readonly Node[], schema: SchemaView): string {
+  return objects
+    .map((object) => {
+      const name = nameOfList(nodeOf(object, 'List')?.items ?? [object]);
+      const index = name ? schema.index(name) : undefined;
+      const table = index ? schema.tableOfIndex(index) : undefined;
+      const definition = index?.definition;
+      const sql = definition && table ? sqlOf({ IndexStmt: { ...definition, idxname: index.name.name, concurrent: true, relation: { ...definition.relation, schemaname: table.name.schema, relname: table.name.name } } }) : undefined;
+      return sql === undefined ? `-- The dropped index ${name ? displayName(name) : ''} is not in the migrations read: recreate it as it was (pg_dump --schema-only of the backup shows its definition).` : `${sql};`;
+    })
+    .join('\n');
+}
 
 function undoAlterTableCommand(table: QualifiedName, command: AlterTableCmd, schema: SchemaView): string | undefined {
   const column = command.name ?? '';
@@ -162,8 +181,14 @@ function undoAlterTableCommand(table: QualifiedName, command: AlterTableCmd, sch
       return schema.column(table, command.name)?.notNull === true ? undefined : undoSql.setNotNull(table, column, false);
     case 'AT_DropNotNull':
       return undoSql.setNotNull(table, column, true);
-    case 'AT_ColumnDefault':
-      return command.def === undefined ? undoSql.restoreDefault(table, column) : undoSql.dropDefault(table, column);
+    case 'AT_ColumnDefault': {
+      // The default before the statement, as the history set it; a column the history created without one had none.
+      const before = schema.column(table, command.name);
+      const previous = before?.defaultExpression === undefined ? undefined : sqlOf(before.defaultExpression);
+      if (previous !== undefined) return undoSql.restoreDefault(table, column, previous);
+      const hadNone = before !== undefined && before.origin !== undefined && !before.hasDefault;
+      return command.def === undefined && !hadNone ? undoSql.restoreDefault(table, column, undefined) : command.def === undefined ? undefined : undoSql.dropDefault(table, column);
+    }
     case 'AT_AlterColumnType':
       return undoSql.changeType(table, column, formatTypeName(schema.column(table, command.name)?.type));
     case 'AT_EnableRowSecurity':
