@@ -84,7 +84,7 @@ export function analyzeFile(
       // Without an observer (a migration read for history only) nobody needs the locks.
       locks = onStatement ? classifyStatement(statement.node, classifyContext(options, state, settings)) : [];
       names = implicitNames(statement.node, state, defaultSchema, options.pgVersion);
-      onStatement?.({ statement, index, transaction, settings, locks, schema: new SchemaView(state, defaultSchema, options.position), implicitNames: names, unchecked: routine?.unchecked });
+      onStatement?.({ statement, index, transaction, settings, locks, schema: new SchemaView(state, defaultSchema, options.position, transaction.id), implicitNames: names, unchecked: routine?.unchecked });
       run = routine;
     });
     session.leave(statement.node, locks);
@@ -133,7 +133,7 @@ function replayRoutine(run: RoutineRun, index: number, { state, session, options
     const defaultSchema = defaultSchemaOf(settings);
     const locks = onStatement ? classifyStatement(statement.node, classifyContext(options, state, settings)) : [];
     const names = implicitNames(statement.node, state, defaultSchema, options.pgVersion);
-    onStatement?.({ statement, index, transaction, settings, locks, schema: new SchemaView(state, defaultSchema, options.position), implicitNames: names, routine });
+    onStatement?.({ statement, index, transaction, settings, locks, schema: new SchemaView(state, defaultSchema, options.position, transaction.id), implicitNames: names, routine });
     session.leaveNested(statement.node, locks);
     applyStatement(state, statement.node, { origin: routine.branches.length > 0 ? origins.conditional : origins.certain, defaultSchema, names });
   }
