@@ -1,6 +1,17 @@
-import { type ColumnState, type QualifiedName, type StatementContext, defineRule, displayName, nameOfRangeVar, quoteIdentifier } from '../src/api.js';
+import {
+  type ColumnState,
+  type QualifiedName,
+  type ReportDescriptor,
+  type StatementContext,
+  defineRule,
+  displayName,
+  nameOfRangeVar,
+  nodeOf,
+  quoteIdentifier,
+} from '../src/api.js';
 import { BACKUP_FIRST, columnUnusedDirective, isContractStep, migrationStep, triggerDrops, triggersUsing } from './support/help.js';
 import { columnsDroppedBy } from './support/alter-table.js';
+import { columnsRead } from './support/backfill.js';
 import { COLUMN_OWNERS } from './support/rewrite.js';
 
 export default defineRule({
@@ -22,7 +33,10 @@ export default defineRule({
       'is a warning; once that deploy is out, say so with a directive on the drop.',
       '',
       'Not reported: a column added earlier in the same migration, a rollback dropping a column its own',
-      'migration added, and the contract step of a rename: dropping a column that an earlier',
+      'migration added, a column copied into another that is renamed to the dropped name in the same',
+      'transaction (`UPDATE t SET r_new = r::text; ALTER TABLE t DROP COLUMN r; ALTER TABLE t RENAME COLUMN',
+      'r_new TO r;`: the application never sees the name missing, and the data is kept; its new type is',
+      'column-type-change\'s business), and the contract step of a rename: dropping a column that an earlier',
       'migration mirrored into its replacement with a `BEFORE INSERT OR UPDATE` trigger',
       '(`NEW.new_name := NEW.old_name`). Drop that trigger and its function before the column, in the same',
       'migration: a trigger function that still reads `NEW.old_name` makes every INSERT and UPDATE fail',
@@ -36,7 +50,39 @@ export default defineRule({
     ].join('\n'),
   },
   create() {
+    // A drop is reported when its transaction ends: a column copied into another and renamed back to
+    // the dropped name before the commit keeps the name and the data for the application.
+    let pending: PendingDrop[] = [];
+    /** Copies made in the current transaction, `table\0to\0from`: `UPDATE t SET r_tmp = r::text`. */
+    let copies = new Set<string>();
+    let transaction: number | undefined;
+    const flush = (): void => {
+      for (const drop of pending) drop.statement.report(drop.report);
+      pending = [];
+      copies = new Set();
+    };
     return {
+      Statement(node, statement) {
+        if (statement.transaction.id !== transaction || !statement.transaction.inBlock) flush();
+        transaction = statement.transaction.id;
+        const update = nodeOf(node, 'UpdateStmt');
+        const updated = nameOfRangeVar(update?.relation);
+        if (update && updated) {
+          const tableKey = statement.schema.key(updated);
+          for (const target of update.targetList ?? []) {
+            const assignment = nodeOf(target, 'ResTarget');
+            for (const source of columnsRead(assignment?.val)) if (assignment?.name !== undefined) copies.add(`${tableKey}\0${assignment.name}\0${source}`);
+          }
+        }
+        const rename = nodeOf(node, 'RenameStmt');
+        const renamed = nameOfRangeVar(rename?.relation);
+        if (rename?.renameType === 'OBJECT_COLUMN' && renamed && rename.subname !== undefined && rename.newname !== undefined) {
+          const tableKey = statement.schema.key(renamed);
+          const copied = `${tableKey}\0${rename.subname}\0${rename.newname}`;
+          pending = pending.filter((drop) => drop.table !== tableKey || drop.column !== rename.newname || !copies.has(copied));
+        }
+      },
+      'File:exit': flush,
       AlterTableStmt(node, statement) {
         const table = nameOfRangeVar(node.relation);
         if (!table || !COLUMN_OWNERS.has(node.objtype ?? '') || statement.schema.isNewTable(node.relation)) return;
@@ -44,15 +90,27 @@ export default defineRule({
           const column = statement.schema.column(table, dropped);
           if (isHarmless(statement, table, column)) continue;
           const name = quoteIdentifier(dropped);
-          statement.report({
+          const report = {
             message: `DROP COLUMN ${name} on ${displayName(table)}: every query of the running application that still reads or writes ${name} fails from the moment the migration commits, and its data is gone for good.`,
             help: help(table, name, column, triggerDrops(statement, table, triggersUsing(statement, table, dropped))),
-          });
+          };
+          if (statement.transaction.inBlock) pending.push({ statement, report, table: statement.schema.key(table), column: dropped });
+          else statement.report(report);
         }
       },
     };
   },
 });
+
+/** A DROP COLUMN whose report waits for the end of its transaction. */
+interface PendingDrop {
+  readonly statement: StatementContext;
+  readonly report: ReportDescriptor;
+  /** The table's key and the dropped column. */
+  readonly table: string;
+  readonly column: string;
+}
+
 
 function isHarmless(statement: StatementContext, table: QualifiedName, column: ColumnState | undefined): boolean {
   const { schema, file } = statement;

@@ -57,6 +57,7 @@ import concurrentUniqueIndex from './concurrent-unique-index.js';
 import preferJsonb from './prefer-jsonb.js';
 import preferTextOverChar from './prefer-text-over-char.js';
 import uncheckedDynamicSql from './unchecked-dynamic-sql.js';
+import systemCatalogWrite from './system-catalog-write.js';
 
 /** Each built-in rule's page, generated into docs/rules by `npm run docs`. */
 const DOCS_URL = 'https://github.com/migrate-safe/migrate-safe/blob/main/docs/rules/';
@@ -117,6 +118,7 @@ export const BUILT_IN_RULES: readonly AnyRule[] = [
   domainConstraintWithoutNotValid,
   usingIndexRefused,
   uncheckedDynamicSql,
+  systemCatalogWrite,
   preferRobustStatements,
   preferTextOverVarchar,
   preferTextOverChar,

@@ -1,5 +1,5 @@
 import { type ColumnDef, type QualifiedName, type StatementContext, constraintsOf, defineRule, displayName, formatTypeName, quoteIdentifier } from '../src/api.js';
-import { changeOfExistingTable, columnsAddedBy } from './support/alter-table.js';
+import { changeOfTableWithRows, columnsAddedBy } from './support/alter-table.js';
 import { constraintSteps } from './support/constraints.js';
 import { batchedUpdate, keyColumn, migrationStep } from './support/help.js';
 import { dropNotNullSuggestion } from './support/fixes.js';
@@ -41,7 +41,7 @@ export default defineRule({
   create(context) {
     return {
       AlterTableStmt(node, statement) {
-        const change = changeOfExistingTable(node, statement);
+        const change = changeOfTableWithRows(node, statement);
         if (!change) return;
         for (const column of columnsAddedBy(change)) {
           if (!lacksValuesForExistingRows(column)) continue;

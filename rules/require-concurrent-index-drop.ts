@@ -16,8 +16,9 @@ export default defineRule({
       '`DROP INDEX CONCURRENTLY` waits for those queries without blocking anyone. It must run outside a',
       'transaction block, drops one index per statement and cannot CASCADE.',
       '',
-      'Not reported: an index created earlier in the same migration, an index of a table created in it, and',
-      'an index of a partitioned table (PostgreSQL cannot drop those concurrently).',
+      'Not reported: an index created earlier in the same migration, an index of a table created in it, an',
+      'index of a partitioned table (PostgreSQL cannot drop those concurrently), and `DROP INDEX IF EXISTS` of an',
+      'index the history already dropped: with its table, with a column it uses, or with the constraint it served.',
     ].join('\n'),
     bad: 'DROP INDEX idx_agents_status;',
     good: ['-- In a migration of its own, run without a transaction block:', 'DROP INDEX CONCURRENTLY IF EXISTS idx_agents_status;'].join('\n'),
@@ -26,7 +27,8 @@ export default defineRule({
     return {
       DropStmt(node, statement) {
         if (node.removeType !== 'OBJECT_INDEX' || node.concurrent) return;
-        const indexes = namesOfObjects(node.objects).filter((index) => needsConcurrently(statement, index));
+        // DROP INDEX IF EXISTS of an index the history saw go (with its table, column or constraint) does nothing.
+        const indexes = namesOfObjects(node.objects).filter((index) => needsConcurrently(statement, index) && !(node.missing_ok === true && statement.schema.isDroppedIndex(index)));
         if (indexes.length === 0) return;
         const names = indexes.map(displayName).join(', ');
         const tables = new Set(indexes.map((index) => tableOf(statement, index)));

@@ -55,7 +55,7 @@ export default defineRule({
     return {
       AlterTableStmt(node, statement) {
         const table = nameOfRangeVar(node.relation);
-        if (!table || statement.schema.isNewTable(node.relation)) return;
+        if (!table || statement.schema.isNewTable(node.relation) || statement.schema.isEmptyTable(node.relation)) return;
         for (const { column, primaryKey } of notNullTargets(node, statement)) {
           const state = statement.schema.column(table, column);
           // Already NOT NULL in the history (declared so, or set earlier): PostgreSQL has nothing to check.

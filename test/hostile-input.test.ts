@@ -55,6 +55,50 @@ describe('psql input', () => {
   });
 });
 
+/** Valid SQL nested deeper than a recursive walk goes: psql runs all of these (issue 14, item 6). */
+describe('deeply nested statements', () => {
+  const nested = (depth: number, wrap: (inner: string) => string, core: string): string => {
+    let sql = core;
+    for (let level = 0; level < depth; level++) sql = wrap(sql);
+    return sql;
+  };
+  const deep: Record<string, string> = {
+    subqueries: nested(1000, (inner) => `SELECT * FROM (${inner}) s`, 'SELECT 1'),
+    cases: `SELECT ${nested(1000, (inner) => `CASE WHEN x THEN ${inner} ELSE 0 END`, '1')}`,
+    calls: `SELECT ${nested(2000, (inner) => `abs(${inner})`, 'x')} FROM t`,
+    nots: `SELECT ${nested(2000, (inner) => `NOT ${inner}`, 'true')}`,
+    sums: `SELECT ${Array(2100).fill('x').join(' + ')} FROM t`,
+    unions: Array(5000).fill('SELECT 1').join(' UNION ALL '),
+    joins: `SELECT * FROM t0 ${Array.from({ length: 5000 }, (_, index) => `JOIN t${index + 1} ON true`).join(' ')}`,
+  };
+
+  it('are analysed like any other, and the findings after them are kept', () => {
+    const files = Object.fromEntries(Object.entries(deep).map(([name, sql]) => [`${name}.sql`, `${sql};\nALTER TABLE ${name} RENAME COLUMN a TO b;\n`]));
+    const result = runCli(['lint', '.', '--format', 'json'], { cwd: project(files) });
+    expect(result.stderr).toBe('');
+    expect(jsonReport(result).findings.map((finding) => [finding.file, finding.ruleId, finding.line])).toEqual(
+      Object.keys(deep).sort().map((name) => [`${name}.sql`, 'rename-column', 2]),
+    );
+  });
+
+  it('too deep to analyse is reported as not checked, at its line; the rest of the file is', () => {
+    const sql = [
+      `ALTER TABLE t ALTER COLUMN a TYPE bigint USING ${Array(2100).fill('a').join(' + ')};`,
+      `SELECT ${Array(100_000).fill('a').join('+')} FROM t;`,
+      'ALTER TABLE t RENAME COLUMN c TO d;',
+      '',
+    ].join('\n');
+    const result = runCli(['lint', 'm.sql', '--format', 'json'], { cwd: project({ 'm.sql': sql }) });
+    const notChecked = 'This statement nests deeper than migrate-safe can analyse: it is not checked (review it by hand). The rest of the file is still checked.';
+    expect(jsonReport(result).findings.map((finding) => [finding.ruleId, finding.line, finding.message.startsWith('RENAME') ? 'rename' : finding.message])).toEqual([
+      ['syntax-error', 1, notChecked],
+      ['syntax-error', 2, notChecked],
+      ['rename-column', 3, 'rename'],
+    ]);
+    expect(result.status).toBe(1);
+  });
+});
+
 /** What a pull request writes reaches a terminal or a CI log only as text (issue 14, item 13). */
 describe('the text report', () => {
   const forged = 'ALTER TABLE "x\n::error title=FORGED::y" RENAME COLUMN "a\u001b[2J" TO b;\n';

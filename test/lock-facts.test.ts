@@ -142,7 +142,25 @@ async function settledRelations(db: FixtureDatabase, before: ReadonlyMap<string,
   }
 }
 
-/** Runs a statement inside a transaction, reads its locks from pg_locks, and rolls it back. */
+/**
+ * The relations before a statement that commits on its own. Before PostgreSQL 15 a backend sends its
+ * statistics at most every 500 ms, at the end of a later transaction: the setup's own reads could
+ * arrive after the statement and pass for its reads. Wait until two readings, each after a flush,
+ * agree.
+ */
+async function quietRelations(db: FixtureDatabase): Promise<Map<string, RelationState>> {
+  if (db.major >= 15) return settledRelations(db, new Map(), []);
+  let previous: Map<string, RelationState> | undefined;
+  for (let attempt = 0; attempt < 10; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    await db.session.run('SELECT 1');
+    const current = await settledRelations(db, new Map(), []);
+    if (previous && JSON.stringify([...previous]) === JSON.stringify([...current])) return current;
+    previous = current;
+  }
+  return previous ?? new Map();
+}
+
 /** A form's setup as the queries to run, each on its own. */
 type Setup = string | readonly string[] | undefined;
 
@@ -150,6 +168,7 @@ async function runSetup(db: FixtureDatabase, setup: Setup): Promise<void> {
   for (const query of [setup ?? []].flat()) await db.session.run(query);
 }
 
+/** Runs a statement inside a transaction, reads its locks from pg_locks, and rolls it back. */
 async function observeInTransaction(db: FixtureDatabase, setup: Setup, sql: string): Promise<Observation> {
   await freshFixture(db);
   if (setup !== undefined) {
@@ -173,7 +192,7 @@ async function observeOutsideTransaction(db: FixtureDatabase, setup: Setup, sql:
   await freshFixture(db);
   db.changed = true;
   await runSetup(db, setup);
-  const before = await settledRelations(db, new Map(), []);
+  const before = await quietRelations(db);
   const notices: string[] = [];
   await db.session.run(sql, { onNotice: (message) => notices.push(message) });
   const after = await settledRelations(db, before, expectRead);

@@ -14,6 +14,14 @@ export function changeOfExistingTable(node: AlterTableStmt, statement: Statement
   return { table, commands: (node.cmds ?? []).flatMap((command) => nodeOf(command, 'AlterTableCmd') ?? []) };
 }
 
+/**
+ * The same, unless the table has no rows at this point either: every row was deleted earlier in
+ * the same transaction. For what depends on rows (a scan, a rewrite, a NOT NULL column to fill), not on locks.
+ */
+export function changeOfTableWithRows(node: AlterTableStmt, statement: StatementContext): ExistingTableChange | undefined {
+  return statement.schema.isEmptyTable(node.relation) ? undefined : changeOfExistingTable(node, statement);
+}
+
 /** The names of the columns an ALTER TABLE drops, in order. */
 export function columnsDroppedBy(node: AlterTableStmt): string[] {
   return (node.cmds ?? []).flatMap((command) => {
@@ -47,11 +55,11 @@ export function addedConstraint(command: AlterTableCmd): Constraint | undefined 
 }
 
 /**
- * What an ALTER TABLE of an existing table adds: its constraints, and its new columns unless the
+ * What an ALTER TABLE of an existing table with rows adds: its constraints, and its new columns unless the
  * statement rewrites the table (add-column-rewrite reports that, and its help adds their constraints safely).
  */
 export function additionsOf(node: AlterTableStmt, statement: StatementContext): { table: QualifiedName; constraints: Constraint[]; columns: ColumnDef[] } | undefined {
-  const change = changeOfExistingTable(node, statement);
+  const change = changeOfTableWithRows(node, statement);
   if (!change) return undefined;
   return {
     table: change.table,

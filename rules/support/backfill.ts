@@ -27,12 +27,15 @@ export interface RowWrite {
   readonly bounded: boolean;
 }
 
-/** The row write a statement is, or undefined for anything else (INSERT ... VALUES is no backfill). */
+/**
+ * The row write a statement is, or undefined for anything else (INSERT ... VALUES is no backfill,
+ * and a write to a system catalog is no application table's: system-catalog-write covers it).
+ */
 export function rowWriteOf(statement: StatementContext): RowWrite | undefined {
   const [type, fields] = unwrap(statement.statement.node);
   const relation = fields.relation as RangeVar | undefined;
   const table = nameOfRangeVar(relation);
-  if (!relation || !table) return undefined;
+  if (!relation || !table || statement.schema.isSystemCatalog(table)) return undefined;
   const keys = keyColumns(statement, table);
   switch (type) {
     case 'UpdateStmt':
@@ -185,12 +188,17 @@ function rowsStillToUpdate(statement: StatementContext, set: string, where: stri
 }
 
 function usesColumn(expression: Node | undefined, columns: ReadonlySet<string>): boolean {
-  let uses = false;
+  return columnsRead(expression).some((column) => columns.has(column));
+}
+
+/** The columns an expression reads, by name. */
+export function columnsRead(expression: Node | undefined): string[] {
+  const columns: string[] = [];
   walk(expression, (type, fields) => {
     const column = type === 'ColumnRef' ? stringsOf(fields.fields as Node[] | undefined).at(-1) : undefined;
-    if (column !== undefined && columns.has(column)) uses = true;
+    if (column !== undefined) columns.push(column);
   });
-  return uses;
+  return columns;
 }
 
 const COMPUTED_NODES = new Set(['FuncCall', 'SubLink', 'SQLValueFunction', 'MultiAssignRef', 'SetToDefault', 'ParamRef']);

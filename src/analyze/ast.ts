@@ -154,7 +154,32 @@ export function constantText(constant: A_Const | undefined): string | undefined 
 
 /** Depth-first walk over every AST node below `node`, calling `visit` with its type and fields. */
 export function walk(node: unknown, visit: (type: string, fields: Record<string, unknown>, path: readonly AncestorNode[]) => void): void {
-  walkWithPath(node, visit, []);
+  // With a stack of its own, not recursion: valid SQL nests deeper than the call stack goes
+  // (1,000 subqueries, 5,000 UNION ALL branches), and psql runs it.
+  const path: AncestorNode[] = [];
+  const pending: PendingValue[] = node !== null && typeof node === 'object' ? [{ value: node, type: undefined, depth: 0 }] : [];
+  const children: PendingValue[] = [];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    path.length = next.depth;
+    const object = next.value as Record<string, unknown>;
+    if (next.type !== undefined) {
+      visit(next.type, object, path);
+      path.push({ type: next.type, node: object });
+    }
+    const depth = path.length;
+    if (Array.isArray(object)) {
+      for (const item of object) if (item !== null && typeof item === 'object') children.push({ value: item, type: undefined, depth });
+    } else {
+      // for...in, not Object.entries: this runs for every object of every statement.
+      for (const key in object) {
+        const child = object[key];
+        if (child === null || typeof child !== 'object') continue;
+        children.push({ value: child, type: isNodeKey(key) && !Array.isArray(child) ? key : undefined, depth });
+      }
+    }
+    // Reversed onto the stack, so that nodes are visited in the order they are written.
+    while (children.length > 0) pending.push(children.pop() as PendingValue);
+  }
 }
 
 export interface AncestorNode {
@@ -162,31 +187,11 @@ export interface AncestorNode {
   readonly node: Record<string, unknown>;
 }
 
-function walkWithPath(
-  value: unknown,
-  visit: (type: string, fields: Record<string, unknown>, path: readonly AncestorNode[]) => void,
-  path: AncestorNode[],
-): void {
-  if (Array.isArray(value)) {
-    for (const item of value) walkWithPath(item, visit, path);
-    return;
-  }
-  if (value === null || typeof value !== 'object') return;
-  const object = value as Record<string, unknown>;
-  // for...in, not Object.entries: this runs for every object of every statement.
-  for (const key in object) {
-    const child = object[key];
-    if (child === null || typeof child !== 'object') continue;
-    if (isNodeKey(key) && !Array.isArray(child)) {
-      const fields = child as Record<string, unknown>;
-      visit(key, fields, path);
-      path.push({ type: key, node: fields });
-      walkWithPath(fields, visit, path);
-      path.pop();
-    } else {
-      walkWithPath(child, visit, path);
-    }
-  }
+/** A value still to walk: a node when `type` is set, and how many ancestors it has. */
+interface PendingValue {
+  readonly value: unknown;
+  readonly type: string | undefined;
+  readonly depth: number;
 }
 
 /** Node types are capitalised (`IndexStmt`); field names are not (`relation`). */

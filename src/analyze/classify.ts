@@ -3,7 +3,7 @@ import { type QualifiedName, constraintsOf, nameOfList, nameOfRangeVar, namesOfO
 import { expressionVolatility } from './expressions.js';
 import { type StatementForm, type StatementFormId, type TableEffect, formFactsFor, statementForm } from './lock-facts.js';
 import { LOCK_MODES, type LockMode } from './lock-modes.js';
-import { type SchemaState, domainChecksValues, objectKey } from './schema-state.js';
+import { type SchemaState, domainChecksValues, isSystemCatalog, objectKey } from './schema-state.js';
 import { typeChangeVerdict } from './type-change.js';
 
 /** How a relation takes part in a statement. */
@@ -62,7 +62,11 @@ function acquisitions(use: FormUse, context: ClassifyContext): LockAcquisition[]
   return result;
 }
 
-const ROW_WRITES = (fields: { relation?: RangeVar }): FormUse[] => [{ form: 'write-rows', table: nameOfRangeVar(fields.relation) }];
+/** Row writes lock the table against schema changes; a system catalog's rows are PostgreSQL's business, no application table is locked. */
+const ROW_WRITES = (fields: { relation?: RangeVar }, context: ClassifyContext): FormUse[] => {
+  const table = nameOfRangeVar(fields.relation);
+  return table && isSystemCatalog(table, context.schema, context.defaultSchema) ? [] : [{ form: 'write-rows', table }];
+};
 
 const CLASSIFIERS: Readonly<Record<string, Classifier>> = {
   IndexStmt: (fields: { relation?: RangeVar; concurrent?: boolean }) => [

@@ -47,13 +47,14 @@ export interface FileAnalysisOptions {
  * Walks a file's statements in order, handing each one's analysis to `onStatement` before
  * replaying it into the schema state, so every observer sees the state before the statement.
  * Without `onStatement` the file is only replayed (an earlier migration read for context).
+ * Returns the statements nested too deep to analyse: each was skipped, the others were not.
  */
 export function analyzeFile(
   parsed: ParsedSource,
   state: SchemaState,
   options: FileAnalysisOptions,
   onStatement?: (analysis: StatementAnalysis) => void,
-): void {
+): ParsedStatement[] {
   const nodes = parsed.statements.map((statement) => statement.node);
   const session = new SessionTracker(options.newTransactionId, options.transaction ? planExecution(options.transaction, nodes) : options.assumeInTransaction, options.timeZone);
   // One origin per transaction, shared by the objects its statements create: a copy per statement is garbage.
@@ -61,27 +62,47 @@ export function analyzeFile(
   let conditionalOrigin: ObjectOrigin | undefined;
   // The functions this file defines, which a later statement may run.
   const functions = new Map<string, ParsedStatement>();
+  const notAnalysed = new Set<ParsedStatement>();
+  // Valid SQL can nest deeper than the call stack goes (psql runs 2,000 nested function calls). The
+  // AST walk keeps a stack of its own; what still recurses gives up on that statement alone.
+  const unlessTooDeep = (statement: ParsedStatement, step: () => void): void => {
+    try {
+      step();
+    } catch (error) {
+      if (!(error instanceof RangeError && error.message.includes('call stack'))) throw error;
+      notAnalysed.add(statement);
+    }
+  };
   parsed.statements.forEach((statement, index) => {
     const { transaction, settings } = session.enter(statement.node);
     const defaultSchema = defaultSchemaOf(settings);
-    const run = statement.type === 'DoStmt' || functions.size > 0 ? routineRun(parsed, statement, (name) => functions.get(functionKey(name, defaultSchema))) : undefined;
-    // Without an observer (a migration read for history only) nobody needs the locks.
-    const locks = onStatement ? classifyStatement(statement.node, classifyContext(options, state, settings)) : [];
-    const names = implicitNames(statement.node, state, defaultSchema, options.pgVersion);
-    onStatement?.({ statement, index, transaction, settings, locks, schema: new SchemaView(state, defaultSchema, options.position), implicitNames: names, unchecked: run?.unchecked });
+    let locks: LockAcquisition[] = [];
+    let names: ImplicitNames = new Map();
+    let run: RoutineRun | undefined;
+    unlessTooDeep(statement, () => {
+      const routine = statement.type === 'DoStmt' || functions.size > 0 ? routineRun(parsed, statement, (name) => functions.get(functionKey(name, defaultSchema))) : undefined;
+      // Without an observer (a migration read for history only) nobody needs the locks.
+      locks = onStatement ? classifyStatement(statement.node, classifyContext(options, state, settings)) : [];
+      names = implicitNames(statement.node, state, defaultSchema, options.pgVersion);
+      onStatement?.({ statement, index, transaction, settings, locks, schema: new SchemaView(state, defaultSchema, options.position, transaction.id), implicitNames: names, unchecked: routine?.unchecked });
+      run = routine;
+    });
     session.leave(statement.node, locks);
     if (origin?.transaction !== transaction.id) {
       origin = { migration: options.position.migration, part: options.position.part, transaction: transaction.id };
       conditionalOrigin = { ...origin, conditional: true };
     }
-    applyStatement(state, statement.node, { origin, defaultSchema, names });
+    const origins = { certain: origin, conditional: conditionalOrigin ?? origin };
+    unlessTooDeep(statement, () => { applyStatement(state, statement.node, { origin: origins.certain, defaultSchema, names }); });
     if (statement.type === 'CreateFunctionStmt') {
       const name = nameOfList((statement.node as { CreateFunctionStmt?: { funcname?: [] } }).CreateFunctionStmt?.funcname);
       if (name) functions.set(functionKey(name, defaultSchema), statement);
     }
-    if (run) replayRoutine(run, index, { state, session, options, onStatement, origins: { certain: origin, conditional: conditionalOrigin ?? origin } });
+    const routine = run;
+    if (routine) unlessTooDeep(statement, () => { replayRoutine(routine, index, { state, session, options, onStatement, origins }); });
   });
   endSession(state, options.position, nodes);
+  return [...notAnalysed];
 }
 
 function functionKey(name: QualifiedName, defaultSchema: string): string {
@@ -112,7 +133,7 @@ function replayRoutine(run: RoutineRun, index: number, { state, session, options
     const defaultSchema = defaultSchemaOf(settings);
     const locks = onStatement ? classifyStatement(statement.node, classifyContext(options, state, settings)) : [];
     const names = implicitNames(statement.node, state, defaultSchema, options.pgVersion);
-    onStatement?.({ statement, index, transaction, settings, locks, schema: new SchemaView(state, defaultSchema, options.position), implicitNames: names, routine });
+    onStatement?.({ statement, index, transaction, settings, locks, schema: new SchemaView(state, defaultSchema, options.position, transaction.id), implicitNames: names, routine });
     session.leaveNested(statement.node, locks);
     applyStatement(state, statement.node, { origin: routine.branches.length > 0 ? origins.conditional : origins.certain, defaultSchema, names });
   }

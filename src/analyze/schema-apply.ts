@@ -105,9 +105,26 @@ const APPLIERS: Readonly<Record<string, Apply>> = {
     const elements = (fields.indexParams ?? []).map((param) => nodeOf(param, 'IndexElem'));
     const columns = elements.flatMap((element) => element?.name ?? []);
     const unusable = unusableForConstraint(fields.whereClause, elements);
-    state.setIndex(key, { key, name, table: objectKey(table, context.defaultSchema), unique, columns, origin: context.origin, definition: fields, ...(unusable ? { unusableForConstraint: unusable } : {}) });
+    const uses = indexColumnsUsed(fields);
+    const usesColumns = uses.length > columns.length ? { usesColumns: uses } : {};
+    state.setIndex(key, { key, name, table: objectKey(table, context.defaultSchema), unique, columns, ...usesColumns, origin: context.origin, definition: fields, ...(unusable ? { unusableForConstraint: unusable } : {}) });
   },
   DropStmt: drop,
+  DeleteStmt: (state, fields: { relation?: RangeVar; whereClause?: Node; usingClause?: Node[] }, context) => {
+    if (fields.usingClause === undefined && deletesEveryRow(fields.whereClause)) markEmptied(state, nameOfRangeVar(fields.relation), context);
+  },
+  TruncateStmt: (state, fields: { relations?: Node[] }, context) => {
+    for (const relation of fields.relations ?? []) markEmptied(state, nameOfRangeVar(nodeOf(relation, 'RangeVar')), context);
+  },
+  InsertStmt: (state, fields: { relation?: RangeVar }, context) => {
+    markFilled(state, nameOfRangeVar(fields.relation), context);
+  },
+  MergeStmt: (state, fields: { relation?: RangeVar }, context) => {
+    markFilled(state, nameOfRangeVar(fields.relation), context);
+  },
+  CopyStmt: (state, fields: { relation?: RangeVar; is_from?: boolean }, context) => {
+    if (fields.is_from === true) markFilled(state, nameOfRangeVar(fields.relation), context);
+  },
   CreatePolicyStmt: (state, fields: { table?: RangeVar; policy_name?: string }, context) => {
     addTableObject(state, 'policy', fields.table, fields.policy_name, context);
   },
@@ -213,6 +230,28 @@ function unusableForConstraint(where: Node | undefined, elements: readonly (Inde
   const defaultOrder = (element: IndexElem | undefined): boolean =>
     (element?.ordering ?? 'SORTBY_DEFAULT') !== 'SORTBY_DESC' && (element?.nulls_ordering ?? 'SORTBY_NULLS_DEFAULT') !== 'SORTBY_NULLS_FIRST';
   return elements.every(defaultOrder) ? undefined : 'sort order';
+}
+
+/** No WHERE, or one that is always true (`WHERE true`, `WHERE 1 = 1`). */
+function deletesEveryRow(where: Node | undefined): boolean {
+  if (where === undefined) return true;
+  if (nodeOf(where, 'A_Const')?.boolval?.boolval === true) return true;
+  const comparison = nodeOf(where, 'A_Expr');
+  const left = nodeOf(comparison?.lexpr, 'A_Const');
+  const right = nodeOf(comparison?.rexpr, 'A_Const');
+  return comparison?.kind === 'AEXPR_OP' && stringsOf(comparison.name).at(-1) === '=' && left !== undefined && right !== undefined && JSON.stringify(left.ival ?? left.sval) === JSON.stringify(right.ival ?? right.sval) && (left.ival ?? left.sval) !== undefined;
+}
+
+/** Every row deleted in this transaction; a statement in a branch that may not run proves nothing. */
+function markEmptied(state: SchemaState, name: QualifiedName | undefined, context: ApplyContext): void {
+  if (!name || context.origin.conditional === true) return;
+  const table = existingTable(state, name, context);
+  state.setTable(table.key, { ...table, emptiedIn: context.origin.transaction });
+}
+
+function markFilled(state: SchemaState, name: QualifiedName | undefined, context: ApplyContext): void {
+  const table = name && state.tables.get(objectKey(name, context.defaultSchema));
+  if (table?.emptiedIn !== undefined) state.setTable(table.key, { ...table, emptiedIn: undefined });
 }
 
 /**
@@ -470,7 +509,7 @@ function alterTableCommand(state: SchemaState, table: TableDraft, command: Alter
       return;
     }
     case 'AT_DropColumn':
-      if (columnName !== undefined) dropColumn(table, columnName);
+      if (columnName !== undefined) dropColumn(state, table, columnName, context);
       return;
     case 'AT_AlterColumnType':
       updateColumn(table, columnName, { type: nodeOf(command.def, 'ColumnDef')?.typeName });
@@ -533,10 +572,29 @@ function unknownColumn(name: string): ColumnState {
   return { name, type: undefined, notNull: false, hasDefault: false, origin: undefined, renamedFrom: undefined };
 }
 
-function dropColumn(table: TableDraft, columnName: string): void {
+/** Every column an index uses: its keys, the columns of its expressions, INCLUDE and WHERE. */
+function indexColumnsUsed(fields: IndexStmt): string[] {
+  const columns = new Set<string>();
+  for (const param of [...(fields.indexParams ?? []), ...(fields.indexIncludingParams ?? [])]) {
+    const element = nodeOf(param, 'IndexElem');
+    if (element?.name !== undefined) columns.add(element.name);
+    for (const column of columnsUsedBy(element?.expr)) columns.add(column);
+  }
+  for (const column of columnsUsedBy(fields.whereClause)) columns.add(column);
+  return [...columns];
+}
+
+/** A dropped column takes along every index and constraint that uses it (a constraint's index too), as PostgreSQL does. */
+function dropColumn(state: SchemaState, table: TableDraft, columnName: string, context: ApplyContext): void {
   table.setColumn(columnName, undefined);
   for (const [name, constraint] of [...table.constraints]) {
-    if (constraint.columns.includes(columnName)) table.setConstraint(name, undefined);
+    if (!constraint.columns.includes(columnName)) continue;
+    table.setConstraint(name, undefined);
+    const index = state.indexes.get(objectKey({ schema: table.name.schema, name }, context.defaultSchema));
+    if (index?.table === table.key) state.setIndex(index.key, undefined);
+  }
+  for (const index of state.indexesOn(table.key)) {
+    if ((index.usesColumns ?? index.columns).includes(columnName)) state.setIndex(index.key, undefined);
   }
 }
 

@@ -76,6 +76,11 @@ export interface TableState {
   /** A TEMPORARY table: it ends with the session, at the end of the file that created it. */
   readonly temporary?: boolean;
   /**
+   * The transaction that deleted every row (DELETE without WHERE, TRUNCATE) with none inserted since:
+   * within it the table is empty. Other transactions may have added rows after it committed.
+   */
+  readonly emptiedIn?: number | undefined;
+  /**
    * A view created as `SELECT * FROM t` in the transaction that renamed or moved `t` away from the
    * view's name: it keeps the old name working for the running application (`t`'s key).
    */
@@ -89,6 +94,8 @@ export interface IndexState {
   readonly unique: boolean;
   /** The indexed columns; an expression is left out. */
   readonly columns: readonly string[];
+  /** Every column it uses (keys, expressions, INCLUDE, WHERE), when more than `columns`: dropping any of them drops the index. */
+  readonly usesColumns?: readonly string[];
   readonly origin: ObjectOrigin | undefined;
   /** Why no UNIQUE or PRIMARY KEY constraint can use it (`USING INDEX`): it is partial, indexes an expression, or sorts a column DESC or NULLS FIRST. */
   readonly unusableForConstraint?: 'partial' | 'expression' | 'sort order';
@@ -156,7 +163,7 @@ export interface TableObjectState {
 }
 
 interface JournalEntry {
-  readonly kind: SnapshotKind;
+  readonly kind: SnapshotKind | 'dropped-indexes';
   readonly map: Map<string, unknown>;
   readonly key: string;
   readonly previous: unknown;
@@ -326,6 +333,8 @@ interface Recording {
 export class SchemaState {
   private readonly tableMap = new Map<string, TableState>();
   private readonly indexMap = new Map<string, IndexState>();
+  /** Indexes the history dropped, by key: see `isDroppedIndex`. */
+  private readonly droppedIndexMap = new Map<string, true>();
   private readonly functionMap = new Map<string, FunctionState>();
   private readonly typeMap = new Map<string, TypeState>();
   private readonly policyMap = new Map<string, TableObjectState>();
@@ -392,7 +401,21 @@ export class SchemaState {
     this.record('tables', this.tableMap, key, table);
   }
   setIndex(key: string, index: IndexState | undefined): void {
+    // An index seen going stays known to be gone: DROP INDEX IF EXISTS of it does nothing.
+    const gone = index === undefined && this.indexMap.has(key);
+    if (gone || (index !== undefined && this.droppedIndexMap.has(key))) this.recordDroppedIndex(key, gone);
     this.record('indexes', this.indexMap, key, index);
+  }
+
+  /** Whether the history dropped an index of this key (with its table, column or constraint, or on its own) and none was created since. */
+  isDroppedIndex(key: string): boolean {
+    return this.droppedIndexMap.has(key);
+  }
+
+  private recordDroppedIndex(key: string, dropped: boolean): void {
+    if (this.openCheckpoints > 0) this.journal.push({ kind: 'dropped-indexes', map: this.droppedIndexMap, key, previous: this.droppedIndexMap.get(key) });
+    if (dropped) this.droppedIndexMap.set(key, true);
+    else this.droppedIndexMap.delete(key);
   }
   setFunction(key: string, fn: FunctionState | undefined): void {
     this.record('functions', this.functionMap, key, fn);
@@ -501,8 +524,8 @@ export class SchemaState {
     this.write(kind, map, key, value);
   }
 
-  private write<T>(kind: SnapshotKind, map: Map<string, T>, key: string, value: T | undefined): void {
-    this.byOwner(kind)?.change(key, value);
+  private write<T>(kind: SnapshotKind | 'dropped-indexes', map: Map<string, T>, key: string, value: T | undefined): void {
+    if (kind !== 'dropped-indexes') this.byOwner(kind)?.change(key, value);
     if (kind === 'tables') this.constraintNames.change(key, value as TableState | undefined);
     if (value === undefined) map.delete(key);
     else map.set(key, value);
@@ -520,6 +543,19 @@ export class SchemaState {
 /** Whether a domain checks every value it holds (a CHECK, NOT NULL, or a base domain that does); false for other types and for domains created before the migrations that were read. */
 export function domainChecksValues(type: TypeState | undefined): boolean {
   return type?.kind === 'domain' && ((type.domainChecks?.length ?? 0) > 0 || type.domainNotNull === true || type.baseDomainChecked === true);
+}
+
+/** The schemas of PostgreSQL's own catalogs. */
+const CATALOG_SCHEMAS = new Set(['pg_catalog', 'information_schema', 'pg_toast']);
+
+/**
+ * Whether a relation is one of PostgreSQL's system catalogs or views (pg_class, pg_index,
+ * information_schema.columns, ...), not a table of the application. pg_catalog comes first in every
+ * search path, so an unqualified `pg_` name is the catalog's unless the history created that table.
+ */
+export function isSystemCatalog(name: QualifiedName, state: SchemaState, defaultSchema: string): boolean {
+  if (name.schema !== undefined) return CATALOG_SCHEMAS.has(name.schema);
+  return name.name.startsWith('pg_') && !state.tables.has(objectKey(name, defaultSchema));
 }
 
 /** The key of a schema object: its schema (the default schema when unqualified) and name. */

@@ -11,6 +11,7 @@ import {
   type TableObjectState,
   type TableState,
   type TypeState,
+  isSystemCatalog,
   objectKey,
 } from './schema-state.js';
 
@@ -28,11 +29,14 @@ export class SchemaView {
   private readonly state: SchemaState;
   private readonly defaultSchema: string;
   private readonly position: Position;
+  private readonly transaction: number | undefined;
 
-  constructor(state: SchemaState, defaultSchema: string, position: Position) {
+  /** `transaction`: the one the statement runs in, when the view is a statement's. */
+  constructor(state: SchemaState, defaultSchema: string, position: Position, transaction?: number) {
     this.state = state;
     this.defaultSchema = defaultSchema;
     this.position = position;
+    this.transaction = transaction;
   }
 
   key(name: QualifiedName): string {
@@ -67,6 +71,14 @@ export class SchemaView {
 
   policy(table: QualifiedName, name: string): TableObjectState | undefined {
     return this.state.policies.get(`${this.key(table)}:${name}`);
+  }
+
+  /**
+   * Whether the history dropped an index of this name (on its own, or with its table, column or
+   * constraint) and none was created since: `DROP INDEX IF EXISTS` of it does nothing.
+   */
+  isDroppedIndex(name: QualifiedName): boolean {
+    return this.state.isDroppedIndex(this.key(name));
   }
 
   /** The indexes on a table (those of its primary key and unique constraints too). */
@@ -124,6 +136,22 @@ export class SchemaView {
   changesOfThisMigration(): readonly SchemaChange[] {
     const recording = this.state.recording;
     return recording?.migration === this.position.migration ? remainingChanges(recording, this.state) : [];
+  }
+
+  /** Whether a relation is one of PostgreSQL's system catalogs (`pg_index`, `pg_catalog.pg_class`, `information_schema.columns`), not an application table. */
+  isSystemCatalog(name: QualifiedName | RangeVar | undefined): boolean {
+    const qualified = toName(name);
+    return qualified !== undefined && isSystemCatalog(qualified, this.state, this.defaultSchema);
+  }
+
+  /**
+   * Whether the table has no rows for this statement: an earlier statement of its transaction deleted
+   * them all (DELETE without WHERE, TRUNCATE) and none was inserted since. Adding a NOT NULL column
+   * then succeeds, and scans and rewrites of it are instant (its locks are still held to the commit).
+   */
+  isEmptyTable(name: QualifiedName | RangeVar | undefined): boolean {
+    const emptiedIn = this.table(name)?.emptiedIn;
+    return emptiedIn !== undefined && emptiedIn === this.transaction;
   }
 
   /** Whether a table is new in the sense of `isNew`; unknown tables exist and hold data. */

@@ -8,7 +8,7 @@ import type { ConfigLoader, ResolvedConfig } from '../config/load.js';
 import { type Migration, type MigrationFile, type MigrationProject, discover, partText } from '../discover/index.js';
 import { type FileAnalysis, type Finding, type LintResult, type RunProblem, type Severity, compareFindings } from '../findings/finding.js';
 import { findDirectives } from '../parse/directives.js';
-import { type ParsedSource, loadParser, parseSource } from '../parse/parser.js';
+import { type ParseError, type ParsedSource, type ParsedStatement, TOO_DEEP, loadParser, parseSource } from '../parse/parser.js';
 import { type Concurrency, ParserPool, parsingPlan } from '../parse/pool.js';
 import type { AnyRule, FileChange, FileInfo } from '../plugin/rule.js';
 import type { LintCache } from './cache.js';
@@ -432,8 +432,9 @@ class Run {
     const schema = new SchemaView(state, 'public', analysisOptions.position);
     const runner = new FileRuleRunner(config.rules, config, info, parsed, schema);
     runner.startFile();
-    analyzeFile(parsed, state, analysisOptions, this.statementObserver(runner, file.path, config.pgVersion));
-    const raw = [...runner.endFile(), ...syntaxErrorFindings(parsed, file.path, severityOf(config, SYNTAX_ERROR))];
+    const tooDeep = analyzeFile(parsed, state, analysisOptions, this.statementObserver(runner, file.path, config.pgVersion));
+    const unread = [...parsed.errors.map(parserRefusal), ...tooDeep.map(tooDeepToAnalyse)];
+    const raw = [...runner.endFile(), ...syntaxErrorFindings(unread, parsed, file.path, severityOf(config, SYNTAX_ERROR))];
     return [{ path: file.path, text: read.text, parsed, whole: file.sections === undefined, raw }];
   }
 
@@ -489,10 +490,26 @@ function severityOf(config: ResolvedConfig, ruleId: string): Severity | undefine
   return config.rules.find((configured) => configured.rule.id === ruleId)?.severity;
 }
 
-function syntaxErrorFindings(parsed: ReturnType<typeof parseSource>, file: string, severity: Severity | undefined): RawFinding[] {
+/** A statement migrate-safe cannot read, where and why. */
+interface UnreadStatement extends Omit<ParseError, 'message'> {
+  readonly message: string;
+}
+
+const NOT_ANALYSED = 'This statement nests deeper than migrate-safe can analyse: it is not checked (review it by hand). The rest of the file is still checked.';
+
+function parserRefusal(error: ParseError): UnreadStatement {
+  if (error.message === TOO_DEEP) return { ...error, message: NOT_ANALYSED };
+  return { ...error, message: `PostgreSQL cannot parse this statement: ${error.message}. The rest of the file is still checked.` };
+}
+
+function tooDeepToAnalyse(statement: ParsedStatement): UnreadStatement {
+  return { start: statement.start, end: statement.end, statementStart: statement.start, statementEnd: statement.end, message: NOT_ANALYSED };
+}
+
+function syntaxErrorFindings(unread: readonly UnreadStatement[], parsed: ParsedSource, file: string, severity: Severity | undefined): RawFinding[] {
   if (!severity) return [];
   const occurrences = new Map<string, number>();
-  return parsed.errors.map((error) => {
+  return unread.map((error) => {
     const text = parsed.source.text.slice(error.statementStart, error.statementEnd);
     const occurrence = occurrences.get(text) ?? 0;
     occurrences.set(text, occurrence + 1);
@@ -501,7 +518,7 @@ function syntaxErrorFindings(parsed: ReturnType<typeof parseSource>, file: strin
     return {
       ruleId: SYNTAX_ERROR,
       severity,
-      message: `PostgreSQL cannot parse this statement: ${error.message}. The rest of the file is still checked.`,
+      message: error.message,
       file,
       line: start.line,
       column: start.column,

@@ -311,11 +311,15 @@ function endsBetweenStatements(stretch: string): boolean {
   return tokens.at(-1)?.kind !== 'SQL_COMMENT' || stretch.endsWith('\n');
 }
 
+/** The message of a statement PostgreSQL's parser read, but whose tree nests deeper than JavaScript's call stack goes. */
+export const TOO_DEEP = 'nests deeper than migrate-safe can read';
+
 function tryParse(text: string): { stmts: RawStmt[] } | ParserFailure {
   if (text.trim() === '') return { stmts: [] };
   try {
     return { stmts: parseSync(text).stmts ?? [] };
   } catch (error) {
+    if (error instanceof RangeError && error.message.includes('call stack')) return { message: TOO_DEEP, position: 0 };
     const details = (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails;
     return { message: (error as Error).message, position: details?.cursorPosition ?? 0 };
   }
