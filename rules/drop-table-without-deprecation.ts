@@ -60,6 +60,9 @@ function problemWith(name: QualifiedName, statement: StatementContext, suffix: s
   if (rename.origin.migration === statement.file.migration.id) {
     return `DROP TABLE ${shown} in the same migration that renamed ${quoteIdentifier(rename.name)} to it: the rename keeps the data for a rollback only if the drop waits for a later migration, after a monitoring period.`;
   }
+  if (statement.schema.isSameDeploy(rename.origin)) {
+    return `DROP TABLE ${shown} in the same deploy that renamed ${quoteIdentifier(rename.name)} to it (migration ${rename.origin.migration}): the rename keeps the data for a rollback only if the drop waits for a later deploy, after a monitoring period.`;
+  }
   return undefined;
 }
 

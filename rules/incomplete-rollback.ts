@@ -47,7 +47,9 @@ export default defineRule({
       'File:exit'() {
         const changes = context.schema.changesOfThisMigration();
         if (changes.length === 0) return;
+        const { release } = context.file.migration;
         const migration = basename(context.file.migration.path);
+        const undone = release ? `release ${release.name} (its ${release.migrations.length} migrations, rolled back together)` : migration;
         const pieces = changes.map((change) => `${change.object} (${change.change})`);
         const count = changes.length === 1 ? 'a change' : `${changes.length} changes`;
         const leftovers = changes.some((change) => change.kind !== 'rename' && change.kind !== 'property');
@@ -56,7 +58,7 @@ export default defineRule({
         // A rollback that is a section of its migration's file (dbmate) does not end where the file does.
         const wholeFile = (context.file.startLine ?? 1) === 1;
         context.report({
-          message: `The rollback leaves ${count} of ${migration} in place: ${pieces.join(', ')}. The previous application version expects the schema as it was before${rerun}.`,
+          message: `The rollback leaves ${count} of ${undone} in place: ${pieces.join(', ')}. The previous application version expects the schema as it was before${rerun}.`,
           help: undo,
           // Where the undo belongs among the rollback's statements is for a person to check.
           suggestions: wholeFile ? [{ title: 'Append what undoes the rest of the migration', edits: [appendToFile(context.file, undo)] }] : [],

@@ -1,5 +1,5 @@
 import { basename, dirname, relative } from 'node:path';
-import { defineRule, undoStatement } from '../src/api.js';
+import { defineRule, undoStatement, v } from '../src/api.js';
 import { inTransaction } from './support/rollback.js';
 
 export default defineRule({
@@ -17,6 +17,10 @@ export default defineRule({
       'with its undo `U<version>__`, Sqitch `deploy/` with `revert/`, and dbmate expects statements under',
       '`-- migrate:down`. Prisma, plain folders and Flyway\'s repeatable migrations expect none. The help drafts',
       'the rollback from what the migration does, newest change first.',
+      '',
+      'A project that keeps no rollback at all (many teams roll forward and restore backups instead) gets one',
+      'note in the report saying so, not a warning per migration; the `require` option reports every migration',
+      'without one anyway.',
     ].join('\n'),
     bad: '-- supabase/migrations/20231223_001_add_rls_policies.sql with no rollback/20231223_001_add_rls_policies_down.sql',
     good: [
@@ -25,11 +29,25 @@ export default defineRule({
       'DROP POLICY IF EXISTS "agents_write_own" ON agents;',
       'ALTER TABLE agents DISABLE ROW LEVEL SECURITY;',
     ].join('\n'),
+    options: v.object({
+      require: v.optional(
+        v.pipe(
+          v.boolean(),
+          v.description('Report every migration without a rollback, also in a project that keeps none (by default such a project gets one note instead).'),
+        ),
+        false,
+      ),
+    }),
   },
   create(context) {
     const { migration, part } = context.file;
     const expected = migration.expectedRollbackPath;
     if (part !== 'up' || expected === undefined || migration.rollbackPath !== undefined) return {};
+    const { project } = context.file;
+    if (!project.keepsRollbacks && !context.options.require) {
+      context.note(`This ${migration.layout} project keeps no rollbacks (none of its migrations has one), so missing-rollback reports none; set "missing-rollback": ["warn", { "require": true }] to report each migration without one.`);
+      return {};
+    }
     const undo: string[] = [];
     // A tool that sends the migration as one query string (one implicit transaction) sends its rollback so too.
     const wrapped = context.file.transactionMode === 'query-string';

@@ -1,4 +1,5 @@
-import { type QualifiedName, type StatementContext, defineRule, displayName, namesOfObjects } from '../src/api.js';
+import { type QualifiedName, type ReportDescriptor, type StatementContext, defineRule, displayName, namesOfObjects, nameOfRangeVar } from '../src/api.js';
+import { columnsDroppedBy } from './support/alter-table.js';
 import { concurrentlyFixes } from './support/fixes.js';
 import { migrationOfItsOwn } from './support/help.js';
 
@@ -17,14 +18,37 @@ export default defineRule({
       'transaction block, drops one index per statement and cannot CASCADE.',
       '',
       'Not reported: an index created earlier in the same migration, an index of a table created in it, an',
-      'index of a partitioned table (PostgreSQL cannot drop those concurrently), and `DROP INDEX IF EXISTS` of an',
-      'index the history already dropped: with its table, with a column it uses, or with the constraint it served.',
+      'index of a partitioned table (PostgreSQL cannot drop those concurrently), `DROP INDEX IF EXISTS` of an',
+      'index the history already dropped (with its table, with a column it uses, or with the constraint it',
+      'served), and an index whose table, or one of whose columns, the same transaction drops later: the index',
+      'goes with it, and that drop holds the same lock until the commit anyway.',
     ].join('\n'),
     bad: 'DROP INDEX idx_agents_status;',
     good: ['-- In a migration of its own, run without a transaction block:', 'DROP INDEX CONCURRENTLY IF EXISTS idx_agents_status;'].join('\n'),
   },
   create() {
+    // A report waits for the end of its transaction: a later drop of the index's table or column takes it along.
+    let pending: PendingDrop[] = [];
+    const flush = (): void => {
+      for (const drop of pending) drop.statement.report(drop.descriptor);
+      pending = [];
+    };
     return {
+      Statement(node, statement) {
+        if (pending.some((drop) => drop.statement.transaction.id !== statement.transaction.id || !statement.transaction.inBlock)) flush();
+        if (pending.length === 0) return;
+        if ('DropStmt' in node && (node.DropStmt.removeType === 'OBJECT_TABLE' || node.DropStmt.removeType === 'OBJECT_MATVIEW')) {
+          const dropped = new Set(namesOfObjects(node.DropStmt.objects).map((name) => statement.schema.key(name)));
+          pending = pending.filter((drop) => !dropped.has(drop.table));
+        }
+        if ('AlterTableStmt' in node) {
+          const name = nameOfRangeVar(node.AlterTableStmt.relation);
+          const key = name && statement.schema.key(name);
+          const columns = new Set(columnsDroppedBy(node.AlterTableStmt));
+          pending = pending.filter((drop) => drop.table !== key || !drop.columns.some((column) => columns.has(column)));
+        }
+      },
+      'File:exit': flush,
       DropStmt(node, statement) {
         if (node.removeType !== 'OBJECT_INDEX' || node.concurrent) return;
         // DROP INDEX IF EXISTS of an index the history saw go (with its table, column or constraint) does nothing.
@@ -36,15 +60,27 @@ export default defineRule({
         const tableName = tables.size === 1 && table !== undefined ? displayName(table) : indexes.length === 1 ? 'its table' : 'their tables';
         // CONCURRENTLY drops one index, and cannot CASCADE: only then is adding it the whole change.
         const alone = (node.objects ?? []).length === 1 && node.behavior !== 'DROP_CASCADE';
-        statement.report({
+        const descriptor: ReportDescriptor = {
           message: `DROP INDEX ${names} without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on ${tableName}: it waits for every running query on ${tableName}, and every read and write queued behind it waits too, until the drop commits.`,
           help: concurrentDropHelp(statement, indexes, node.behavior === 'DROP_CASCADE'),
           ...(alone ? concurrentlyFixes(statement) : {}),
-        });
+        };
+        const index = indexes.length === 1 && indexes[0] ? statement.schema.index(indexes[0]) : undefined;
+        if (index && statement.transaction.inBlock) pending.push({ statement, descriptor, table: index.table, columns: index.columns });
+        else statement.report(descriptor);
       },
     };
   },
 });
+
+/** A report held until its transaction ends. */
+interface PendingDrop {
+  readonly statement: StatementContext;
+  readonly descriptor: ReportDescriptor;
+  /** The index's table, by key, and its columns. */
+  readonly table: string;
+  readonly columns: readonly string[];
+}
 
 /** Indexes that other sessions may be using: not created in this migration, not on a new or partitioned table. */
 function needsConcurrently(statement: StatementContext, name: QualifiedName): boolean {

@@ -31,8 +31,10 @@ export default defineRule({
       '`ADD CONSTRAINT ... NOT NULL col NOT VALID` followed by `VALIDATE CONSTRAINT` does the same in two steps.',
       '',
       'A bare `SET NOT NULL` as the last step of adding a column is the usual trap. Not reported: a',
-      'table created earlier in the same migration, a column with a valid check, and a column the history',
-      'already shows NOT NULL (created `NOT NULL`, or set earlier): PostgreSQL reads nothing there. A column this migration',
+      'table created earlier in the same migration, a column with a valid check, a column the history already',
+      'shows NOT NULL (created `NOT NULL`, or set earlier): PostgreSQL reads nothing there, and an ALTER TABLE',
+      'that rewrites the table anyway (a type change that is not binary compatible): PostgreSQL checks NOT NULL',
+      'on each row it writes, and the rewrite is the finding (`column-type-change`). A column this migration',
       'added to an existing table is reported: its rows are read all the same. When it was added with a',
       'default, declare it NOT NULL on that ADD COLUMN instead: the default fills every row and nothing is read.',
     ].join('\n'),
@@ -56,6 +58,8 @@ export default defineRule({
       AlterTableStmt(node, statement) {
         const table = nameOfRangeVar(node.relation);
         if (!table || statement.schema.isNewTable(node.relation) || statement.schema.isEmptyTable(node.relation)) return;
+        // A statement that rewrites the table checks NOT NULL on each row it writes: no scan of its own (the rewrite is reported by its rule).
+        if (statement.locks.some((lock) => lock.role === 'table' && lock.effect === 'rewrite')) return;
         for (const { column, primaryKey } of notNullTargets(node, statement)) {
           const state = statement.schema.column(table, column);
           // Already NOT NULL in the history (declared so, or set earlier): PostgreSQL has nothing to check.

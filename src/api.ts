@@ -12,6 +12,8 @@ export type {
   FixDescriptors,
   MigrationInfo,
   NodeVisitors,
+  ProjectInfo,
+  ReleaseInfo,
   ReportDescriptor,
   Rule,
   RuleCategory,
@@ -24,7 +26,7 @@ export type {
   Visitor,
 } from './plugin/rule.js';
 
-export type { Finding, FindingLock, LintResult, Severity } from './findings/finding.js';
+export type { Finding, FindingLock, LintResult, ProjectNote, Severity } from './findings/finding.js';
 
 export {
   type AncestorNode,

@@ -16,7 +16,8 @@ describe('exit codes', () => {
   });
 
   it('is 1 with more warnings than --max-warnings, and --quiet reports errors only', () => {
-    const root = project({ 'supabase/migrations/20240101000000_a.sql': SAFE_INDEX });
+    // A project without any rollback gets a note, not warnings, unless the configuration requires them.
+    const root = project({ 'supabase/migrations/20240101000000_a.sql': SAFE_INDEX, '.migrate-saferc.json': JSON.stringify({ rules: { 'missing-rollback': ['warn', { require: true }] } }) });
     expect(runCli(['lint', 'supabase/migrations'], { cwd: root }).status).toBe(0);
     expect(runCli(['lint', 'supabase/migrations', '--max-warnings', '0'], { cwd: root }).status).toBe(1);
     const quiet = runCli(['lint', 'supabase/migrations', '--quiet', '--format', 'json'], { cwd: root });
@@ -116,8 +117,8 @@ describe('standard input', () => {
     const report = jsonReport(result);
     expect(report.findings.map((finding) => [finding.ruleId, finding.file, finding.line])).toEqual([
       ['require-concurrent-index', 'supabase/migrations/20240102000000_index.sql', 1],
-      ['missing-rollback', 'supabase/migrations/20240102000000_index.sql', 1],
     ]);
+    expect(report.notes.map((note) => [note.ruleId, note.folder])).toEqual([['missing-rollback', 'supabase/migrations']]);
     expect(result.status).toBe(1);
   });
 });
@@ -159,6 +160,7 @@ describe('findings', () => {
           scan: true,
         },
       ],
+      notes: [],
       summary: {
         files: 1,
         problems: 1,

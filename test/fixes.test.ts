@@ -90,6 +90,8 @@ describe('built-in fixes', () => {
   it('place the ignore directive above the statement, after it when it shares its line, and file-wide for a file finding', async () => {
     const root = project({
       'supabase/migrations/20240101000000_a.sql': 'SELECT 1;\n  CREATE INDEX i ON agents (a);\nSELECT 2; CREATE INDEX j ON agents (b);\r\n',
+      // A file finding: missing-rollback, required although the project keeps no rollback.
+      '.migrate-saferc.json': JSON.stringify({ rules: { 'missing-rollback': ['warn', { require: true }] } }),
     });
     const result = await lint({ inputs: ['supabase/migrations'], cwd: root });
     const text = result.sources.get(join(root, 'supabase/migrations/20240101000000_a.sql')) ?? '';

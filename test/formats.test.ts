@@ -84,7 +84,7 @@ describe('--format gitlab', () => {
   });
 
   it('maps warnings to minor, and an empty run to an empty array', () => {
-    const root = project({ 'supabase/migrations/20240101000000_a.sql': 'SELECT 1;\n', 'clean.sql': 'SELECT 1;\n' });
+    const root = project({ 'supabase/migrations/20240101000000_a.sql': 'SELECT 1;\n', 'clean.sql': 'SELECT 1;\n', '.migrate-saferc.json': JSON.stringify({ rules: { 'missing-rollback': ['warn', { require: true }] } }) });
     const [issue] = JSON.parse(runCli(['lint', 'supabase/migrations', '--format', 'gitlab'], { cwd: root }).stdout) as { check_name: string; severity: string }[];
     expect(issue).toMatchObject({ check_name: 'missing-rollback', severity: 'minor' });
     expect(runCli(['lint', 'clean.sql', '--format', 'gitlab'], { cwd: root }).stdout).toBe('[]\n');

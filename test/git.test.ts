@@ -27,15 +27,17 @@ function pullRequest(): string {
 describe('--since <ref>', () => {
   it('reports only on migrations added or modified since the merge base, reading the whole history for context', () => {
     const root = pullRequest();
-    // Drop the table only a later migration deprecates: judged with the history, it is the safe path.
+    // Drop the table an earlier deploy deprecated: judged with the history, it is the safe path.
     writeFileSync(join(root, MIGRATIONS, '3_deprecate.sql'), 'ALTER TABLE old_table RENAME TO old_table_deprecated;\n');
+    commitAll(root, 'deprecate old_table');
+    git(root, 'branch', '-f', 'main');
     writeFileSync(join(root, MIGRATIONS, '4_drop.sql'), 'DROP TABLE old_table_deprecated;\n');
     writeFileSync(join(root, MIGRATIONS, '5_index.sql'), 'CREATE INDEX idx_agents_id ON agents (id);\n');
     commitAll(root, 'feature migrations');
     expect(reported(lint(root))).toContain(`require-concurrent-index ${MIGRATIONS}/2_index.sql:1`);
     const result = lint(root, '--since', 'main');
     expect(reported(result)).toEqual([`require-concurrent-index ${MIGRATIONS}/5_index.sql:1`]);
-    expect(jsonReport(result).summary.files).toBe(3);
+    expect(jsonReport(result).summary.files).toBe(2);
     expect(result.status).toBe(1);
   });
 
@@ -115,6 +117,47 @@ describe('--since <ref>', () => {
   });
 });
 
+describe('--since: what the branch creates is new', () => {
+  it('operations on tables and columns created by migrations the base does not have are no lock or breaking-change hazards', () => {
+    const root = pullRequest();
+    writeFileSync(join(root, MIGRATIONS, '3_reports.sql'), 'CREATE TABLE reports (id bigint PRIMARY KEY, body text);\n');
+    writeFileSync(
+      join(root, MIGRATIONS, '4_reports_author.sql'),
+      [
+        'ALTER TABLE reports ADD COLUMN author bigint NOT NULL;',
+        'CREATE INDEX reports_author_idx ON reports (author);',
+        'ALTER TABLE reports RENAME COLUMN body TO text;',
+        'ALTER TABLE agents ADD COLUMN team bigint;',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(join(root, MIGRATIONS, '5_agents_team.sql'), 'ALTER TABLE agents RENAME COLUMN team TO team_id;\nCREATE INDEX agents_status_idx2 ON agents (status);\n');
+    commitAll(root, 'feature migrations');
+    // Without --since every table is one that may have served traffic.
+    expect(reported(lint(root)).filter((finding) => !finding.includes('2_index'))).toEqual([
+      `not-null-column-without-default ${MIGRATIONS}/4_reports_author.sql:1`,
+      `require-concurrent-index ${MIGRATIONS}/4_reports_author.sql:2`,
+      `rename-column ${MIGRATIONS}/4_reports_author.sql:3`,
+      `rename-column ${MIGRATIONS}/5_agents_team.sql:1`,
+      `require-concurrent-index ${MIGRATIONS}/5_agents_team.sql:2`,
+    ]);
+    // agents is in main; reports, and agents.team, come with the branch.
+    expect(reported(lint(root, '--since', 'main'))).toEqual([`require-concurrent-index ${MIGRATIONS}/5_agents_team.sql:2`]);
+    // The persistent cache keeps findings by what was never deployed too: a run without --since does not answer for one with it.
+    expect(reported(lint(root, '--cache')).length).toBeGreaterThan(1);
+    expect(reported(lint(root, '--since', 'main', '--cache'))).toEqual([`require-concurrent-index ${MIGRATIONS}/5_agents_team.sql:2`]);
+  });
+
+  it('a table renamed for deprecation and dropped on the same branch went through no deploy', () => {
+    const root = pullRequest();
+    writeFileSync(join(root, MIGRATIONS, '3_deprecate.sql'), 'ALTER TABLE old_table RENAME TO old_table_deprecated;\n');
+    writeFileSync(join(root, MIGRATIONS, '4_drop.sql'), 'DROP TABLE old_table_deprecated;\n');
+    const findings = jsonReport(lint(root, '--since', 'main')).findings;
+    expect(findings.map((finding) => `${finding.ruleId} ${finding.file}:${finding.line}`)).toEqual([`drop-table-without-deprecation ${MIGRATIONS}/4_drop.sql:1`]);
+    expect(findings[0]?.message).toContain('in the same deploy that renamed old_table to it (migration 3_deprecate)');
+  });
+});
+
 describe('modified-applied-migration', () => {
   it('reports a migration that existed at the base and was edited, at its first changed line', () => {
     const root = pullRequest();
@@ -175,10 +218,15 @@ describe('--staged', () => {
   });
 
   it('works before the first commit, and refuses standard input', () => {
-    const root = project({ [`${MIGRATIONS}/1_create.sql`]: CREATE, [`${MIGRATIONS}/2_index.sql`]: UNSAFE_INDEX });
+    const root = project({
+      [`${MIGRATIONS}/1_create.sql`]: CREATE,
+      [`${MIGRATIONS}/2_index.sql`]: UNSAFE_INDEX,
+      [`${MIGRATIONS}/3_teams.sql`]: 'CREATE INDEX idx_teams_id ON teams (id);\n',
+    });
     git(root, 'init', '-q', '-b', 'main');
     git(root, 'add', '-A');
-    expect(reported(lint(root, '--staged'))).toEqual([`require-concurrent-index ${MIGRATIONS}/2_index.sql:1`]);
+    // Nothing was ever committed, so nothing was deployed: agents is new, teams (created elsewhere) is not.
+    expect(reported(lint(root, '--staged'))).toEqual([`require-concurrent-index ${MIGRATIONS}/3_teams.sql:1`]);
     const stdin = runCli(['lint', '-', '--staged'], { cwd: root, env: gitEnv(), input: UNSAFE_INDEX });
     expect(stdin.status).toBe(2);
     expect(stdin.stderr).toBe('migrate-safe: --staged reports on files as git has them: it cannot lint standard input\n');

@@ -110,6 +110,19 @@ describe.skipIf(!binaries)('what PostgreSQL does implicitly', () => {
   }, 60_000);
 });
 
+describe('a lock held by an earlier statement of the transaction', () => {
+  it('is reported once, at the first write it holds up, naming the writes that follow', async () => {
+    const history = 'CREATE TABLE jobs (id bigint);\nCREATE TABLE artifacts (id bigint, state text);\nCREATE TABLE builds (id bigint, state text);\n';
+    const migration = "BEGIN;\nALTER TABLE jobs ADD COLUMN attempts int DEFAULT 0;\nUPDATE artifacts SET state = 'done';\nUPDATE builds SET state = 'done';\nCOMMIT;\n";
+    const root = project({ 'migrations/1_history.sql': history, 'migrations/2_change.sql': migration });
+    const result = await lint({ inputs: [`${root}/migrations`], cwd: root });
+    const findings = result.findings.filter((finding) => finding.ruleId === 'backfill-under-lock');
+    expect(findings.map((finding) => finding.line)).toEqual([3]);
+    expect(findings[0]?.message).toContain('ACCESS EXCLUSIVE on jobs');
+    expect(findings[0]?.message).toContain('The same lock is held through the later write of this transaction: UPDATE of builds.');
+  });
+});
+
 function counter(): () => number {
   let next = 0;
   return () => ++next;

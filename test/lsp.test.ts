@@ -5,6 +5,7 @@ import { type CodeAction, type Diagnostic, FileChangeType, type TextEdit } from 
 import { afterEach, describe, expect, it } from 'vitest';
 import { LspClient, uriOf } from '../scripts/support/lsp-client.js';
 import { CLI, jsonReport, project, runCli } from './support/cli.js';
+import { commitAll, git, repository } from './support/git.js';
 
 const HISTORY = { 'supabase/migrations/20240101000000_create_agents.sql': 'CREATE TABLE agents (id bigint PRIMARY KEY, status text);\n' };
 const MIGRATION = 'supabase/migrations/20240102000000_index.sql';
@@ -172,7 +173,6 @@ describe('migrate-safe lsp, driven through a real client connection', () => {
     const uri = uriOf(join(root, MIGRATION));
     const { diagnostics } = await client.open(uri, "ALTER TABLE agents ADD COLUMN;\nCREATE INDEX i ON agents (status);\nSELECT 'unterminated\n");
     expect(diagnostics.map((diagnostic) => [diagnostic.code, diagnostic.range.start.line])).toEqual([
-      ['missing-rollback', 0],
       ['syntax-error', 0],
       ['require-concurrent-index', 1],
       ['syntax-error', 2],
@@ -185,5 +185,35 @@ describe('migrate-safe lsp, driven through a real client connection', () => {
     const hover = await client.hover(uri, { line: 1, character: 3 });
     expect((hover?.contents as { value: string }).value).toContain('`SHARE` on `agents`');
     expect(await client.shutdown()).toBe(0);
+  });
+});
+
+describe('in a git repository, what the base lacks is new', () => {
+  /** main has agents; the branch adds reports in a committed migration; the document indexes both tables. */
+  async function branchServer(initializationOptions?: object): Promise<{ client: LspClient; uri: string }> {
+    const root = repository(HISTORY);
+    git(root, 'checkout', '-q', '-b', 'feature');
+    writeFileSync(join(root, 'supabase/migrations/20240102000000_reports.sql'), 'CREATE TABLE reports (id bigint PRIMARY KEY, author bigint);\n');
+    commitAll(root, 'reports');
+    client = new LspClient(CLI, root);
+    await client.initialize(root, initializationOptions);
+    return { client, uri: uriOf(join(root, 'supabase/migrations/20240103000000_indexes.sql')) };
+  }
+  const INDEXES = 'CREATE INDEX reports_author_idx ON reports (author);\nCREATE INDEX agents_status_idx ON agents (status);\n';
+  const indexed = (diagnostics: readonly Diagnostic[]): number[] => byRule(diagnostics, 'require-concurrent-index').map((diagnostic) => diagnostic.range.start.line);
+
+  it('compares with main by default: a table an earlier migration of the branch created is new', async () => {
+    const { client, uri } = await branchServer();
+    expect(indexed((await client.open(uri, INDEXES)).diagnostics)).toEqual([1]);
+    expect(await client.shutdown()).toBe(0);
+  });
+
+  it('compares with the ref in initializationOptions.since; a ref that does not exist leaves every table deployed', async () => {
+    const { client, uri } = await branchServer({ since: 'feature' });
+    expect(indexed((await client.open(uri, INDEXES)).diagnostics)).toEqual([0, 1]);
+    expect(await client.shutdown()).toBe(0);
+    const other = await branchServer({ since: 'no-such-branch' });
+    expect(indexed((await other.client.open(other.uri, INDEXES)).diagnostics)).toEqual([0, 1]);
+    expect(await other.client.shutdown()).toBe(0);
   });
 });

@@ -126,14 +126,14 @@ describe('configuration.schema.json', () => {
 });
 
 describe('reports', () => {
-  it('-f compact prints one line per finding, path:line:column: severity: message [rule], then the summary', () => {
+  it('-f compact prints one line per finding, path:line:column: severity: message [rule], a line per project note, then the summary', () => {
     const root = project({ 'supabase/migrations/20240101000000_index.sql': UNSAFE_INDEX });
     const result = runCli(['lint', 'supabase/migrations', '-f', 'compact'], { cwd: root });
     expect(result.stdout).toBe(
       [
         'supabase/migrations/20240101000000_index.sql:1:1: error: CREATE INDEX without CONCURRENTLY on existing table agents takes a SHARE lock: every INSERT, UPDATE and DELETE on agents waits until the whole index is built. [require-concurrent-index]',
-        'supabase/migrations/20240101000000_index.sql:1:1: warning: This migration has no rollback: the supabase layout expects rollback/20240101000000_index_down.sql, and there is none. [missing-rollback]',
-        '✖ 2 problems (1 error, 1 warning) in 1 file',
+        'supabase/migrations: note: This supabase project keeps no rollbacks (none of its migrations has one), so missing-rollback reports none; set "missing-rollback": ["warn", { "require": true }] to report each migration without one. [missing-rollback]',
+        '✖ 1 problem (1 error, 0 warnings) in 1 file',
         '',
       ].join('\n'),
     );

@@ -128,5 +128,5 @@ export function triggerDrops(statement: StatementContext, table: QualifiedName, 
 /** The guide's contract step: an earlier migration kept a replacement column in sync with this one. */
 export function isContractStep(statement: StatementContext, table: QualifiedName, column: ColumnState | undefined): boolean {
   const mirror = column?.mirroredInto;
-  return mirror !== undefined && mirror.origin.migration !== statement.file.migration.id && statement.schema.column(table, mirror.name) !== undefined;
+  return mirror !== undefined && !statement.schema.isSameDeploy(mirror.origin) && statement.schema.column(table, mirror.name) !== undefined;
 }

@@ -22,7 +22,8 @@ export interface SchemaChange {
  */
 export function remainingChanges(recording: MigrationRecording, state: SchemaState): SchemaChange[] {
   const after = recording.after ?? currentSnapshot(recording.before, state);
-  const createdHere = (origin: { migration: string; part: string } | undefined): boolean => origin?.migration === recording.migration && origin.part === 'up';
+  const createdHere = (origin: { migration: string; part: string } | undefined): boolean =>
+    origin?.part === 'up' && (recording.release ? recording.release.has(origin.migration) : origin.migration === recording.migration);
   // A rename of something the migration created itself is part of creating it.
   const renames = recording.renames.filter((rename) => !createdHere(findRenamed(rename, rename.toKey, state)?.origin) && !isReversed(rename, recording.renamesAfter, state));
   const renamedTo = new Set(renames.map((rename) => `${rename.kind}\0${rename.scope ?? ''}\0${rename.toKey}`));

@@ -308,7 +308,10 @@ export interface RenameRecord {
 
 /** What one migration changed: every object it touched before and after, and its renames. */
 export interface MigrationRecording {
+  /** The migration whose rollback is judged against the recording: the one that rolls back last. */
   readonly migration: string;
+  /** For a release of several migrations (`migrations.release`): every one of them, whose changes are recorded together. */
+  readonly release: ReadonlySet<string> | undefined;
   readonly before: SchemaSnapshot;
   /** Undefined while the migration is still being replayed: its changes are the current state. */
   readonly after: SchemaSnapshot | undefined;
@@ -319,6 +322,7 @@ export interface MigrationRecording {
 
 interface Recording {
   readonly migration: string;
+  readonly release: ReadonlySet<string> | undefined;
   readonly before: { readonly [K in SnapshotKind]: Map<string, unknown> };
   after: SchemaSnapshot | undefined;
   readonly renames: RenameRecord[];
@@ -432,11 +436,13 @@ export class SchemaState {
 
   /**
    * Starts recording what a migration changes (replacing the previous recording): the value of
-   * every object it touches before its first change, and its renames. A rollback is judged against it.
+   * every object it touches before its first change, and its renames. A rollback is judged against
+   * it. For a release of several migrations, the recording spans all of them, and `migration` is
+   * the one whose rollback runs last.
    */
-  startRecording(migration: string): void {
+  startRecording(migration: string, release?: ReadonlySet<string>): void {
     const before = { tables: new Map(), indexes: new Map(), functions: new Map(), types: new Map(), policies: new Map(), triggers: new Map(), namespaces: new Map() };
-    this.current = { migration, before, after: undefined, renames: [], renamesAfter: [] };
+    this.current = { migration, release, before, after: undefined, renames: [], renamesAfter: [] };
   }
 
   /** Ends the recording: the objects the migration touched are kept as it left them. */

@@ -19,6 +19,10 @@ import {
 export interface Position {
   readonly migration: string;
   readonly part: 'up' | 'down';
+  /** Whether another migration belongs to this one's release (`migrations.release`): they deploy together. */
+  readonly sameRelease?: ((migration: string) => boolean) | undefined;
+  /** Whether a migration has never been deployed: it is not in the base a pull request is compared with (`--since`). */
+  readonly undeployed?: ((migration: string) => boolean) | undefined;
 }
 
 /**
@@ -115,17 +119,31 @@ export class SchemaView {
   }
 
   /**
-   * Created earlier in this same file (this migration, or this rollback): nobody else uses it
-   * yet, so locking or rewriting it harms no one. Not when a branch that may not run created it:
-   * then it may be an old object with data.
+   * Created earlier in this same file (this migration, or this rollback), or by a migration that
+   * deploys with this one (an earlier file of its release, a migration the pull request adds):
+   * nobody uses it yet, so locking or rewriting it harms no one. Not when a branch that may not run
+   * created it: then it may be an old object with data.
    */
   isNew(origin: ObjectOrigin | undefined): boolean {
-    return origin !== undefined && origin.migration === this.position.migration && origin.part === this.position.part && origin.conditional !== true;
+    if (origin === undefined || origin.conditional === true) return false;
+    if (origin.migration === this.position.migration && origin.part === this.position.part) return true;
+    return this.position.part === 'up' && origin.part === 'up' && this.deploysWithThis(origin.migration);
   }
 
-  /** Created by this migration; in a rollback, by the migration the rollback reverts. */
+  /** Made by this migration or one deployed with it: no deploy separates them, so no running version saw the state between. */
+  isSameDeploy(origin: ObjectOrigin | undefined): boolean {
+    return origin !== undefined && this.deploysWithThis(origin.migration);
+  }
+
+  /** Created by this migration; in a rollback, by the migration (or the release) the rollback reverts. */
   isOwnedByThisMigration(origin: ObjectOrigin | undefined): boolean {
-    return origin !== undefined && origin.migration === this.position.migration && origin.part === 'up';
+    return origin !== undefined && origin.part === 'up' && (origin.migration === this.position.migration || this.position.sameRelease?.(origin.migration) === true);
+  }
+
+  private deploysWithThis(migration: string): boolean {
+    const { position } = this;
+    if (migration === position.migration || position.sameRelease?.(migration) === true) return true;
+    return position.undeployed !== undefined && position.undeployed(migration) && position.undeployed(position.migration);
   }
 
   /**

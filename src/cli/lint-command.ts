@@ -121,7 +121,7 @@ async function sources(
   options: LintCommandOptions,
   configs: ConfigLoader,
   cwd: string,
-): Promise<Pick<LintOptions, 'inputs' | 'texts' | 'changes'> & { stdinPath?: string }> {
+): Promise<Pick<LintOptions, 'inputs' | 'texts' | 'changes' | 'undeployed'> & { stdinPath?: string }> {
   const readsStdin = paths.includes(STDIN) || (paths.length === 0 && options.stdinFilename !== undefined);
   // An empty --since (a CI variable outside pull requests) lints everything.
   const since = options.since === '' ? undefined : options.since;
@@ -135,7 +135,8 @@ async function sources(
   const inputs = paths.length > 0 ? paths : [await migrationsFolder(configs, cwd)];
   if (!fromGit) return { inputs };
   const changes = gitChanges({ locations: inputs.map((input) => location(input, cwd)), since, staged: options.staged === true });
-  return { inputs, texts: changes.stagedTexts, changes: changes.files };
+  // A migration the base does not have was never deployed: what it creates is new to the migrations after it.
+  return { inputs, texts: changes.stagedTexts, changes: changes.files, undeployed: (path) => changes.files.get(path)?.kind === 'added' };
 }
 
 /** Where an input sits on disk: a glob's folder before its first pattern, or the path itself. */

@@ -57,6 +57,11 @@ export interface ResolvedConfig {
   /** The migrations folder `validate` lints, absolute. */
   readonly migrationsFolder: string | undefined;
   readonly layout: string | undefined;
+  /**
+   * Which migrations deploy together (`migrations.release`): matched against each migration's
+   * version, equal matches (the first capture group, when there is one) are one release.
+   */
+  readonly release: RegExp | undefined;
   /** Who applies the migrations (`migrations.appliedBy`); undefined: the layout's tool. */
   readonly appliedBy: AppliedBy | undefined;
   readonly database: DatabaseSettings;
@@ -193,6 +198,7 @@ export class ConfigLoader {
       assumeInTransaction: this.overrides.assumeInTransaction ?? config.assumeInTransaction,
       migrationsFolder: config.migrations?.folder === undefined ? undefined : resolve(base, config.migrations.folder),
       layout: config.migrations?.layout,
+      release: config.migrations?.release === undefined ? undefined : new RegExp(config.migrations.release),
       appliedBy: this.overrides.appliedBy ?? config.migrations?.appliedBy,
       database: {
         url: config.database?.url,

@@ -56,6 +56,13 @@ export const CONFIG_SCHEMA = v.strictObject(
               v.description('The migrations layout, instead of detecting it.'),
             ),
           ),
+          release: v.optional(
+            v.pipe(
+              v.string('expected a regular expression'),
+              v.check(isRegularExpression, 'expected a regular expression matched against each migration\'s version, such as "^\\d{14}"'),
+              v.description('A regular expression over each migration\'s version: migrations it matches alike (its first capture group, if any) are one release, deployed together.'),
+            ),
+          ),
           appliedBy: v.optional(
             v.pipe(
               v.picklist(APPLIED_BY, 'expected "tool" or "migrate-safe"'),
@@ -136,6 +143,15 @@ export const CONFIG_SCHEMA = v.strictObject(
 );
 
 export type UserConfig = v.InferOutput<typeof CONFIG_SCHEMA>;
+
+function isRegularExpression(source: string): boolean {
+  try {
+    new RegExp(source);
+    return true;
+  } catch {
+    return false;
+  }
+}
 export type RuleSetting = v.InferOutput<typeof RULE_SETTING>;
 
 /** The first problem of a value against a schema, as `key.path: message`; undefined when it is valid. */

@@ -129,13 +129,18 @@ function readFromDisk(path: string): string | undefined {
   }
 }
 
-/** The project in `root`, plus a project of its own for each target no layout claims. */
+/**
+ * The project in `root`, plus a project of its own for each target no layout claims. A file the
+ * layout names in a problem without running it (`notes.sql` among golang-migrate's files, a
+ * rollback without its migration) is not one: its statements never reach a database, and the
+ * problem is its finding.
+ */
 function projectsAt(root: string, targets: readonly string[], forcedLayout: string | undefined, reader: Reader): MigrationProject[] {
   const listing = listFolder(root, reader);
   const layout = (forcedLayout === undefined ? undefined : layoutById(forcedLayout)) ?? detectLayout(listing);
   const { migrations, problems, unlinted } = layout.collect(listing);
-  const covered = new Set([...migrations.flatMap((migration) => [migration.up.path, migration.down?.path]), ...(unlinted ?? [])]);
-  // A target no layout claims (a rollback without its migration, a file the tool would not run) is linted on its own.
+  const covered = new Set([...migrations.flatMap((migration) => [migration.up.path, migration.down?.path]), ...(unlinted ?? []), ...problems.map((problem) => problem.file)]);
+  // A target no layout claims (outside a migrations folder's conventions altogether) is linted on its own.
   const strays = targets.filter((file) => !covered.has(file)).map((file) => standaloneProject(file));
   return [{ root, layout: layout.id, migrations, problems, unlinted }, ...strays];
 }

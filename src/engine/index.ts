@@ -6,11 +6,11 @@ import { SchemaView } from '../analyze/schema-view.js';
 import { UsageError } from '../config/errors.js';
 import type { ConfigLoader, ResolvedConfig } from '../config/load.js';
 import { type Migration, type MigrationFile, type MigrationProject, discover, partText } from '../discover/index.js';
-import { type FileAnalysis, type Finding, type LintResult, type RunProblem, type Severity, compareFindings } from '../findings/finding.js';
+import { type FileAnalysis, type Finding, type LintResult, type ProjectNote, type RunProblem, type Severity, compareFindings } from '../findings/finding.js';
 import { findDirectives } from '../parse/directives.js';
 import { type ParseError, type ParsedSource, type ParsedStatement, TOO_DEEP, loadParser, parseSource } from '../parse/parser.js';
 import { type Concurrency, ParserPool, parsingPlan } from '../parse/pool.js';
-import type { AnyRule, FileChange, FileInfo } from '../plugin/rule.js';
+import type { AnyRule, FileChange, FileInfo, ProjectInfo, ReleaseInfo } from '../plugin/rule.js';
 import type { LintCache } from './cache.js';
 import type { CacheStore } from './cache-store.js';
 import { fingerprintOf } from './fingerprint.js';
@@ -39,6 +39,12 @@ export interface LintOptions {
   readonly cache?: LintCache;
   /** Worker threads that parse ahead of the analysis (`auto` by default: from a few hundred files on, when there is no cache). */
   readonly concurrency?: Concurrency;
+  /**
+   * Files never deployed: not in the base a pull request is compared with (`--since`, the editor's
+   * base). What their migrations create is new to the migrations after them, as what a file
+   * creates is new to its own later statements.
+   */
+  readonly undeployed?: (path: string) => boolean;
 }
 
 /** Findings the engine itself produces; they are rules so they can be configured and documented like any other. */
@@ -77,6 +83,7 @@ export async function lint(options: LintOptions): Promise<LintResult> {
   const run = new Run(sources, {
     reportUnusedDirectives: options.reportUnusedDirectives === true,
     changes,
+    undeployed: options.undeployed,
     keepAnalyses: options.keepAnalyses === true,
     cache: options.cache,
     pool,
@@ -97,10 +104,27 @@ interface LintScope {
   readonly linted: readonly Migration[];
 }
 
-function scopeOf(project: MigrationProject, isTarget: (file: MigrationFile | undefined) => boolean): LintScope {
-  const first = Math.max(0, project.migrations.findIndex((migration) => isTarget(migration.up) || isTarget(migration.down)));
-  const last = project.migrations.findLastIndex((migration) => isTarget(migration.up) || isTarget(migration.down));
-  return { history: project.migrations.slice(0, first), linted: project.migrations.slice(first, last + 1) };
+function scopeOf(project: MigrationProject, isTarget: (file: MigrationFile | undefined) => boolean, sameRelease?: Deploys['sameRelease']): LintScope {
+  const { migrations } = project;
+  let first = Math.max(0, migrations.findIndex((migration) => isTarget(migration.up) || isTarget(migration.down)));
+  let last = migrations.findLastIndex((migration) => isTarget(migration.up) || isTarget(migration.down));
+  // A release is linted whole: its rollback undoes all of its files together.
+  const together = (index: number, other: number): boolean => sameRelease?.(migrations[index]?.id ?? '', migrations[other]?.id ?? '') === true;
+  while (last >= 0 && first > 0 && together(first - 1, first)) first--;
+  while (last >= 0 && last + 1 < migrations.length && together(last, last + 1)) last++;
+  return { history: migrations.slice(0, first), linted: migrations.slice(first, last + 1) };
+}
+
+/** Consecutive migrations of one release each (a migration of no release is one of its own). */
+function releasesOf(migrations: readonly Migration[], sameRelease: Deploys['sameRelease']): Migration[][] {
+  const releases: Migration[][] = [];
+  for (const migration of migrations) {
+    const current = releases.at(-1);
+    const previous = current?.at(-1);
+    if (current && previous && sameRelease?.(previous.id, migration.id) === true) current.push(migration);
+    else releases.push([migration]);
+  }
+  return releases;
 }
 
 /** The parts a project's run parses, in the order it parses them. */
@@ -135,6 +159,8 @@ function partKey(file: MigrationFile): string {
 /** What every file of a project is linted with. */
 interface ProjectContext {
   readonly project: MigrationProject;
+  readonly info: ProjectInfo;
+  readonly deploys: Deploys;
   readonly config: ResolvedConfig;
   readonly state: SchemaState;
   readonly knownRuleIds: ReadonlySet<string>;
@@ -154,6 +180,8 @@ class Run {
   private readonly findings: Finding[] = [];
   private readonly files: string[] = [];
   private readonly problems: RunProblem[] = [];
+  /** By project folder, rule and message: a note is shown once however many files make it. */
+  private readonly notes = new Map<string, ProjectNote>();
   private readonly sources = new Map<string, string>();
   private readonly rulesUsed = new Map<string, { rule: AnyRule; severity: Severity }>();
   private readonly analyses = new Map<string, FileAnalysis>();
@@ -183,10 +211,13 @@ class Run {
     // Reports describe every rule that ran, this one too when only the command line turned it on.
     if (unusedDirective && unusedDirectiveRule) this.rulesUsed.set(UNUSED_DIRECTIVE, { rule: unusedDirectiveRule, severity: unusedDirective });
     const isTarget = (file: MigrationFile | undefined): boolean => file !== undefined && targets.has(file.path) && !this.reported.has(partKey(file));
-    const scope = scopeOf(project, isTarget);
+    const deploys = deploysOf(project, config, this.settings.undeployed);
+    const scope = scopeOf(project, isTarget, deploys.sameRelease);
     const store = this.settings.cache?.store;
-    const shared = { project, config, knownRuleIds: new Set(config.allRules.map((rule) => rule.id)), unusedDirective };
-    if (store) this.lintKept(store, shared, scope, isTarget);
+    const info: ProjectInfo = { root: project.root, layout: project.layout, keepsRollbacks: project.migrations.some((migration) => migration.down !== undefined) };
+    const shared = { project, info, deploys, config, knownRuleIds: new Set(config.allRules.map((rule) => rule.id)), unusedDirective };
+    // A release is linted as one (its rollbacks together): the persistent cache keeps findings per migration.
+    if (store && !deploys.sameRelease) this.lintKept(store, shared, scope, isTarget);
     else this.lintReplayed(shared, scope, isTarget);
     const layoutSeverity = severityOf(config, MIGRATION_LAYOUT);
     for (const problem of project.problems) {
@@ -204,7 +235,7 @@ class Run {
     // Without a cache nothing is kept, and a journal of every change would only keep each replaced entry alive.
     const afterHistory = this.settings.cache ? state.checkpoint() : undefined;
     try {
-      for (const migration of scope.linted) this.lintMigration(context, migration, isTarget);
+      for (const release of releasesOf(scope.linted, context.deploys.sameRelease)) this.lintRelease(context, release, isTarget);
     } catch (error) {
       // A run stopped half way (a plugin rule that throws) may leave a kept state inconsistent: replay it next time.
       this.settings.cache?.forgetHistories();
@@ -254,6 +285,8 @@ class Run {
               downText: down && this.reader.text(down.path),
               changes: [migration.up, down].map((file) => file && this.settings.changes?.get(file.path)),
               reportUnusedDirectives: this.settings.reportUnusedDirectives,
+              keepsRollbacks: shared.info.keepsRollbacks,
+              undeployed: migrations.slice(0, index + 1).flatMap((earlier) => (shared.deploys.undeployed?.(earlier.id) === true ? [earlier.id] : [])),
             })
           : undefined;
       const known = key === undefined ? undefined : kept.result(index, key);
@@ -265,9 +298,11 @@ class Run {
       const files = this.files.length;
       const findings = this.findings.length;
       const problems = this.problems.length;
-      this.lintMigration({ ...shared, state }, migration, isTarget, (file, text) => kept.parse(index, file, text));
+      const notes = new Map(this.notes);
+      this.lintRelease({ ...shared, state }, [migration], isTarget, (file, text) => kept.parse(index, file, text));
       if (current) current.at = index + 1;
-      if (key !== undefined && this.problems.length === problems) kept.keepResult(index, key, { files: this.files.slice(files), findings: this.findings.slice(findings) });
+      const noted = [...this.notes].filter(([identity]) => !notes.has(identity)).map(([, note]) => note);
+      if (key !== undefined && this.problems.length === problems) kept.keepResult(index, key, { files: this.files.slice(files), findings: this.findings.slice(findings), notes: noted });
     }
     // The schema at the end: where the next run starts when a migration is added.
     if (current?.at === end) kept.keepState(end, current.state, this.transactionCounter);
@@ -288,18 +323,27 @@ class Run {
       if (text !== undefined) this.sources.set(path, text);
     }
     this.findings.push(...result.findings);
+    for (const note of result.notes ?? []) this.notes.set(noteIdentity(note), note);
   }
 
-  /** Lints one migration: its part, then its rollback against the state it left; each file's directives are applied once. */
-  private lintMigration(context: ProjectContext, migration: Migration, isTarget: (file: MigrationFile | undefined) => boolean, parseKept?: KeptParse): void {
+  /**
+   * Lints a release (one migration, or the several `migrations.release` groups): each part, then
+   * the rollbacks newest first against the state the whole release left; each file's directives
+   * are applied once.
+   */
+  private lintRelease(context: ProjectContext, release: readonly Migration[], isTarget: (file: MigrationFile | undefined) => boolean, parseKept?: KeptParse): void {
     const parts: LintedPart[] = [];
-    context.state.startRecording(migration.id);
-    parts.push(...this.runPart(context, migration, migration.up, isTarget(migration.up), parseKept));
+    // The last rollback to run is judged against everything the release did.
+    const rollingBack = [...release].reverse();
+    const lastRollback = rollingBack.findLast((migration) => migration.down !== undefined) ?? release[0];
+    if (!lastRollback) return;
+    context.state.startRecording(lastRollback.id, release.length > 1 ? new Set(release.map((migration) => migration.id)) : undefined);
+    for (const migration of release) parts.push(...this.runPart(context, migration, migration.up, isTarget(migration.up), parseKept));
     context.state.stopRecording();
-    if (migration.down && isTarget(migration.down)) {
-      // A rollback is judged against the state its migration left, and changes nothing after it.
+    if (release.some((migration) => isTarget(migration.down))) {
+      // A rollback is judged against the state its migration (its release) left, and changes nothing after it.
       const checkpoint = context.state.checkpoint();
-      parts.push(...this.runPart(context, migration, migration.down, true, parseKept));
+      for (const migration of rollingBack) if (migration.down) parts.push(...this.runPart(context, migration, migration.down, isTarget(migration.down), parseKept));
       context.state.restore(checkpoint);
     }
     this.applyDirectives(parts, context);
@@ -310,6 +354,7 @@ class Run {
       findings: this.findings.sort(compareFindings),
       files: this.files,
       problems: this.problems,
+      notes: [...this.notes.values()],
       rules: [...this.rulesUsed.values()],
       sources: this.sources,
       analyses: this.settings.keepAnalyses ? this.analyses : undefined,
@@ -362,12 +407,18 @@ class Run {
     state.stopRecording();
   }
 
-  private analysisOptions(config: ResolvedConfig, migration: Migration, file: MigrationFile): FileAnalysisOptions {
+  private analysisOptions(config: ResolvedConfig, migration: Migration, file: MigrationFile, deploys?: Deploys): FileAnalysisOptions {
+    const sameRelease = deploys?.sameRelease;
     return {
       pgVersion: config.pgVersion,
       assumeInTransaction: config.assumeInTransaction ?? false,
       transaction: policyFor(file, transactionChoice(config)),
-      position: { migration: migration.id, part: file.part },
+      position: {
+        migration: migration.id,
+        part: file.part,
+        sameRelease: sameRelease && ((other) => sameRelease(migration.id, other)),
+        undeployed: deploys?.undeployed,
+      },
       newTransactionId: () => ++this.transactionCounter,
       timeZone: config.timeZone,
     };
@@ -405,7 +456,7 @@ class Run {
     const read = this.reader.read(file.path);
     if (!parsed || 'error' in read) return [];
     if (report) this.reported.add(partKey(file));
-    const analysisOptions = this.analysisOptions(config, migration, file);
+    const analysisOptions = this.analysisOptions(config, migration, file, context.deploys);
     if (report && analysisOptions.transaction) this.noteTransactions(context.project, file.part, analysisOptions.transaction.reason);
     if (!report) {
       analyzeFile(parsed, state, analysisOptions);
@@ -419,6 +470,7 @@ class Run {
       text: read.text,
       startLine: ownSection === undefined ? 1 : parsed.source.positionAt(ownSection.start).line,
       change: this.settings.changes?.get(file.path),
+      project: context.info,
       migration: {
         id: migration.id,
         name: migration.name,
@@ -427,6 +479,7 @@ class Run {
         rollbackPath: migration.down?.path,
         expectedRollbackPath: migration.expectedRollbackPath,
         rollbackMarker: migration.rollbackMarker,
+        release: context.deploys.releaseOf(migration.id),
       },
     };
     const schema = new SchemaView(state, 'public', analysisOptions.position);
@@ -435,6 +488,10 @@ class Run {
     const tooDeep = analyzeFile(parsed, state, analysisOptions, this.statementObserver(runner, file.path, config.pgVersion));
     const unread = [...parsed.errors.map(parserRefusal), ...tooDeep.map(tooDeepToAnalyse)];
     const raw = [...runner.endFile(), ...syntaxErrorFindings(unread, parsed, file.path, severityOf(config, SYNTAX_ERROR))];
+    for (const { ruleId, message } of runner.notes) {
+      const note = { ruleId, folder: context.project.root, message };
+      this.notes.set(noteIdentity(note), note);
+    }
     return [{ path: file.path, text: read.text, parsed, whole: file.sections === undefined, raw }];
   }
 
@@ -481,9 +538,55 @@ type KeptParse = (file: MigrationFile, text: string) => ParsedSource;
 interface RunSettings {
   readonly reportUnusedDirectives: boolean;
   readonly changes: ReadonlyMap<string, FileChange> | undefined;
+  readonly undeployed: ((path: string) => boolean) | undefined;
   readonly keepAnalyses: boolean;
   readonly cache: LintCache | undefined;
   readonly pool: ParserPool | undefined;
+}
+
+/** Which migrations of a project deploy together: each one's release, and which were never deployed. */
+interface Deploys {
+  /** Whether two migrations (by id) belong to one release: `migrations.release` matches both versions alike. */
+  readonly sameRelease: ((migration: string, other: string) => boolean) | undefined;
+  /** The release of a migration (by id), when it is one of several. */
+  readonly releaseOf: (migration: string) => ReleaseInfo | undefined;
+  readonly undeployed: ((migration: string) => boolean) | undefined;
+}
+
+function deploysOf(project: MigrationProject, config: ResolvedConfig, undeployedFile: ((path: string) => boolean) | undefined): Deploys {
+  const pattern = config.release;
+  let sameRelease: Deploys['sameRelease'];
+  const members = new Map<string, string[]>();
+  const releases = new Map<string, string>();
+  if (pattern) {
+    for (const migration of project.migrations) {
+      const match = pattern.exec(migration.version);
+      if (!match) continue;
+      const name = match[1] ?? match[0];
+      releases.set(migration.id, name);
+      members.set(name, [...(members.get(name) ?? []), migration.id]);
+    }
+    sameRelease = (migration, other) => {
+      const release = releases.get(migration);
+      return release !== undefined && releases.get(other) === release;
+    };
+  }
+  const releaseOf = (migration: string): ReleaseInfo | undefined => {
+    const name = releases.get(migration);
+    const migrations = name === undefined ? undefined : members.get(name);
+    return name !== undefined && migrations !== undefined && migrations.length > 1 ? { name, migrations } : undefined;
+  };
+  let undeployed: Deploys['undeployed'];
+  if (undeployedFile) {
+    const ids = new Set(project.migrations.filter((migration) => undeployedFile(migration.up.path)).map((migration) => migration.id));
+    undeployed = (migration) => ids.has(migration);
+  }
+  return { sameRelease, releaseOf, undeployed };
+}
+
+/** A note is one per project, rule and message. */
+function noteIdentity(note: ProjectNote): string {
+  return `${note.folder}\0${note.ruleId}\0${note.message}`;
 }
 
 function severityOf(config: ResolvedConfig, ruleId: string): Severity | undefined {

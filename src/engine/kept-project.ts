@@ -1,7 +1,7 @@
 import { SchemaState } from '../analyze/schema-state.js';
 import type { ResolvedConfig } from '../config/load.js';
 import type { Migration, MigrationFile, MigrationProject } from '../discover/index.js';
-import type { Finding } from '../findings/finding.js';
+import type { Finding, ProjectNote } from '../findings/finding.js';
 import { type ParsedSource, type TransferredParse, fromTransfer, parseSource, toTransfer } from '../parse/parser.js';
 import type { FileChange } from '../plugin/rule.js';
 import { configIdentity, hashOf, toolIdentity } from './cache-keys.js';
@@ -11,6 +11,8 @@ import type { CacheStore } from './cache-store.js';
 export interface MigrationResult {
   readonly files: readonly string[];
   readonly findings: readonly Finding[];
+  /** What the rules noted about the whole project while linting it. */
+  readonly notes?: readonly ProjectNote[];
 }
 
 /** The schema after a prefix of the history, as the cache keeps it. */
@@ -159,6 +161,10 @@ export interface ResultInputs {
   readonly downText: string | undefined;
   readonly changes: readonly (FileChange | undefined)[];
   readonly reportUnusedDirectives: boolean;
+  /** Whether the project keeps any rollback: missing-rollback reports per migration, or notes it once. */
+  readonly keepsRollbacks: boolean;
+  /** The migrations up to this one that were never deployed (`--since`): what they created is new. */
+  readonly undeployed: readonly string[];
 }
 
 /**

@@ -42,6 +42,8 @@ export class FileRuleRunner {
   private readonly rules: ActiveRule[];
   private readonly handlers = new Map<string, { rule: ActiveRule; handler: Handler }[]>();
   private readonly findings: RawFinding[] = [];
+  /** What the rules noted about the whole project: one line each, by rule. */
+  readonly notes: { readonly ruleId: string; readonly message: string }[] = [];
   private readonly fingerprints = new Map<string, number>();
   private readonly parsed: ParsedSource;
   private readonly file: FileInfo;
@@ -66,6 +68,9 @@ export class FileRuleRunner {
           const line = Math.min(Math.max(descriptor.line ?? file.startLine ?? 1, 1), parsed.source.lineCount);
           const start = parsed.source.lineStartIndex(line);
           this.add(active, descriptor, { start, end: start + parsed.source.lineText(line).length }, undefined, `file:${descriptor.message}`, undefined);
+        },
+        note: (message) => {
+          this.notes.push({ ruleId: active.id, message });
         },
       });
       return active;

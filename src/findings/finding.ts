@@ -70,6 +70,14 @@ export interface RunProblem {
   readonly message: string;
 }
 
+/** One line about a whole project from a rule (`RuleContext.note`), shown once beside the findings. */
+export interface ProjectNote {
+  readonly ruleId: string;
+  /** The project's folder. */
+  readonly folder: string;
+  readonly message: string;
+}
+
 /** What a run returns: the findings (suppressed ones included), and what it looked at. */
 export interface LintResult {
   readonly findings: readonly Finding[];
@@ -77,6 +85,8 @@ export interface LintResult {
   readonly files: readonly string[];
   /** Files whose content the run needed and could not read. */
   readonly problems: readonly RunProblem[];
+  /** What rules noted about whole projects, once each, in project order. */
+  readonly notes: readonly ProjectNote[];
   /** The rules that ran, for reports that describe them (SARIF). */
   readonly rules: readonly RuleInRun[];
   /** The text of each linted file as it was linted (stdin and editor buffers are not on disk). */

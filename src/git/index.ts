@@ -83,6 +83,41 @@ function isFolder(path: string): boolean {
   return existsSync(path) && statSync(path).isDirectory();
 }
 
+/** The files of the base a repository's work is compared with, as absolute paths, and the base's name. */
+export interface BaseFiles {
+  readonly base: string;
+  readonly files: ReadonlySet<string>;
+}
+
+/**
+ * The files the base has, for the repository around `folder`: the merge base of HEAD and `since`,
+ * or without it of HEAD and the default branch (origin's HEAD, `init.defaultBranch`, main, master), else HEAD
+ * itself (before the first commit, the empty tree). An editor counts what the base lacks as never
+ * deployed. Undefined outside a repository; an unknown `since` is a usage error.
+ */
+export function filesAtBase(folder: string, since: string | undefined): BaseFiles | undefined {
+  const option = since === undefined ? 'the editor\'s base' : `since ${since}`;
+  let repository: Repository;
+  try {
+    repository = new Repository(existingFolderOf(folder), option);
+  } catch {
+    return undefined;
+  }
+  const head = repository.headOrEmptyTree();
+  let base: string;
+  let name: string;
+  if (since !== undefined) {
+    base = repository.mergeBase(since);
+    name = since;
+  } else {
+    const ref = repository.defaultBranch();
+    base = (ref === undefined ? undefined : repository.mergeBaseIfAny(ref)) ?? head;
+    name = ref ?? 'HEAD';
+  }
+  const files = new Set(nulSeparated(repository.run(['ls-tree', '-r', '--name-only', '-z', base])).map((path) => repository.absolute(path)));
+  return { base: name, files };
+}
+
 /** Where a migration counts as applied: the branch it is committed on, and whether a file is there. */
 export interface AppliedInGit {
   /** The ref that says so, as shown to people: `origin/main`, or the base commit of `--since`. */
@@ -196,6 +231,15 @@ class Repository {
     } catch (error) {
       if (error instanceof UsageError) throw error;
       throw new UsageError(`${this.option}: HEAD and "${ref}" have no common history here (a shallow clone? fetch the full history)`);
+    }
+  }
+
+  /** The merge base of HEAD and a ref, when they share history. */
+  mergeBaseIfAny(ref: string): string | undefined {
+    try {
+      return this.mergeBase(ref);
+    } catch {
+      return undefined;
     }
   }
 

@@ -9,6 +9,7 @@ import { ConfigLoader } from '../config/load.js';
 import { LintCache } from '../engine/cache.js';
 import { lintAndFix } from '../engine/fix.js';
 import { type LintOptions, lint } from '../engine/index.js';
+import { type BaseFiles, filesAtBase } from '../git/index.js';
 import type { FileAnalysis, Finding, LintResult } from '../findings/finding.js';
 import { diagnosticOf, problemDiagnostic } from './convert.js';
 
@@ -38,6 +39,11 @@ export interface LinterOptions {
   readonly debounce: number;
   readonly publish: (uri: string, diagnostics: Diagnostic[], version: number) => void;
   readonly log: (message: string) => void;
+  /**
+   * The ref whose merge base with HEAD is the base (`since` in the client's initializationOptions);
+   * by default origin/HEAD, main or master. What the base lacks was never deployed.
+   */
+  readonly since?: string | undefined;
 }
 
 /**
@@ -54,6 +60,8 @@ export class DocumentLinter {
   private configFailed = false;
   private readonly latest = new Map<string, { readonly version: number; readonly linted: Promise<LintedDocument> }>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** By folder: the files of its repository's base, read once until files change on disk. */
+  private readonly bases = new Map<string, BaseFiles | undefined>();
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: LinterOptions) {
@@ -85,6 +93,8 @@ export class DocumentLinter {
   /** Lints every open document again: a configuration or an earlier migration changed. */
   relintAll(uris: readonly string[], reloadConfiguration: boolean): void {
     if (reloadConfiguration) this.configs = this.newConfigLoader();
+    // Files changed on disk: a commit or a checkout may have moved the base.
+    this.bases.clear();
     for (const uri of uris) {
       this.latest.delete(uri);
       void this.lintCurrent(uri);
@@ -147,7 +157,28 @@ export class DocumentLinter {
   }
 
   private lintOptions(path: string, text: string): LintOptions {
-    return { inputs: [path], cwd: folderOf(path, this.options.workspaceFolders()), configs: this.configs, texts: new Map([[path, text]]), cache: this.cache };
+    const base = this.baseOf(dirname(path));
+    return {
+      inputs: [path],
+      cwd: folderOf(path, this.options.workspaceFolders()),
+      configs: this.configs,
+      texts: new Map([[path, text]]),
+      cache: this.cache,
+      undeployed: base && ((file) => !base.files.has(file)),
+    };
+  }
+
+  /** The base of the repository around a folder; undefined outside one, or when the configured base does not exist (logged once). */
+  private baseOf(folder: string): BaseFiles | undefined {
+    if (this.bases.has(folder)) return this.bases.get(folder);
+    let base: BaseFiles | undefined;
+    try {
+      base = filesAtBase(folder, this.options.since);
+    } catch (error) {
+      this.options.log(`migrate-safe: ${error instanceof Error ? error.message : String(error)}: every migration counts as deployed`);
+    }
+    this.bases.set(folder, base);
+    return base;
   }
 
   private newConfigLoader(): ConfigLoader {

@@ -53,6 +53,7 @@ export function runLanguageServer(): void {
       documents,
       workspaceFolders: () => workspaceFolders,
       debounce: debounceOf(params.initializationOptions),
+      since: sinceOf(params.initializationOptions),
       publish: (uri, diagnostics, version) => void connection.sendDiagnostics({ uri, diagnostics, version }),
       log: (message) => {
         connection.console.error(message);
@@ -162,6 +163,11 @@ function pathOfUri(uri: string): string {
 function foldersOf(params: InitializeParams): string[] {
   // Without workspace folders each document is linted from its own folder: its configuration is found from there anyway.
   return (params.workspaceFolders ?? []).map((folder) => folder.uri).filter((uri) => uri.startsWith('file:')).map(pathOfUri);
+}
+
+function sinceOf(options: unknown): string | undefined {
+  const value = (options as { since?: unknown } | null | undefined)?.since;
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 function debounceOf(options: unknown): number {

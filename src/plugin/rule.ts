@@ -47,6 +47,25 @@ export interface MigrationInfo {
   readonly expectedRollbackPath: string | undefined;
   /** When the rollback is a section of the migration's own file (dbmate): the line that opens it, `-- migrate:down`. */
   readonly rollbackMarker?: string | undefined;
+  /** The release it deploys with (`migrations.release`), when that has other migrations too. */
+  readonly release?: ReleaseInfo | undefined;
+}
+
+/** Migrations deployed together, and rolled back together, newest first. */
+export interface ReleaseInfo {
+  /** What `migrations.release` matched in their versions. */
+  readonly name: string;
+  /** Their ids, in the order they run. */
+  readonly migrations: readonly string[];
+}
+
+/** The migrations project a file belongs to. */
+export interface ProjectInfo {
+  /** The project's folder. */
+  readonly root: string;
+  readonly layout: string;
+  /** Whether any of its migrations has a rollback (a file, or a dbmate section with statements). */
+  readonly keepsRollbacks: boolean;
 }
 
 /** How a file changed in git, when the run reports only on changes (`--since`, `--staged`). */
@@ -71,6 +90,7 @@ export interface FileInfo {
    */
   readonly transactionMode: 'file' | 'query-string' | 'none';
   readonly migration: MigrationInfo;
+  readonly project: ProjectInfo;
   /** The whole file's text (for a section of a file, the other section too). */
   readonly text: string;
   /** The 1-based line where this part starts: 1, or the marker line of a section (dbmate's `-- migrate:down`). */
@@ -178,6 +198,11 @@ export interface RuleContext<Options = Record<string, never>> {
    */
   readonly schema: SchemaView;
   report(descriptor: FileReportDescriptor): void;
+  /**
+   * A fact about the whole project worth one line of the report, not a finding (the project keeps
+   * no rollbacks): shown once per project and rule, however many files note it.
+   */
+  note(message: string): void;
 }
 
 export interface Rule<Options = Record<string, never>> {

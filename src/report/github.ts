@@ -12,6 +12,8 @@ export const formatGithub: Formatter = (result, options) => {
     .filter((finding) => !finding.suppression)
     .map((finding) => annotation(finding, reportPath(finding.file, options.cwd)));
   lines.push(...result.problems.map((problem) => problemAnnotation(problem, options.cwd)));
+  // A note is about a folder, not a line: a notice without a file shows in the run's summary.
+  lines.push(...result.notes.map((note) => command('notice', { title: `migrate-safe ${note.ruleId}` }, `${reportPath(note.folder, options.cwd)}: ${note.message}`)));
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 };
 
@@ -34,7 +36,7 @@ function problemAnnotation(problem: RunProblem, cwd: string): string {
   return command('error', { ...properties, title: 'migrate-safe' }, sentence(problem.message));
 }
 
-function command(level: 'error' | 'warning', properties: Readonly<Record<string, string | number>>, message: string): string {
+function command(level: 'error' | 'warning' | 'notice', properties: Readonly<Record<string, string | number>>, message: string): string {
   const list = Object.entries(properties)
     .map(([key, value]) => `${key}=${escapeProperty(String(value))}`)
     .join(',');

@@ -3,8 +3,9 @@ import { reportPath } from './paths.js';
 import type { Formatter } from './types.js';
 
 /**
- * The JSON report, a stable interface: `findings` (unsuppressed, in file and position order)
- * and `summary`. Lines and columns are 1-based; columns count characters.
+ * The JSON report, a stable interface: `findings` (unsuppressed, in file and position order),
+ * `notes` (what rules noted about whole projects) and `summary`. Lines and columns are 1-based;
+ * columns count characters.
  */
 export const formatJson: Formatter = (result, options) => {
   const active = result.findings.filter((finding) => !finding.suppression);
@@ -32,6 +33,7 @@ export const formatJson: Formatter = (result, options) => {
       rewrite: finding.lock ? finding.lock.effect === 'rewrite' : null,
       scan: finding.lock ? finding.lock.effect === 'scan' : null,
     })),
+    notes: result.notes.map((note) => ({ ruleId: note.ruleId, folder: reportPath(note.folder, options.cwd), message: note.message })),
     summary: {
       files: result.files.length,
       problems: errors + warnings,

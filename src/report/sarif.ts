@@ -1,5 +1,5 @@
 import { pathToFileURL } from 'node:url';
-import type { Finding, LintResult, RunProblem, Severity } from '../findings/finding.js';
+import type { Finding, LintResult, ProjectNote, RunProblem, Severity } from '../findings/finding.js';
 import type { AnyRule } from '../plugin/rule.js';
 import { packageInfo } from '../version.js';
 import { explainFinding, sentence } from './explain.js';
@@ -43,7 +43,7 @@ export const formatSarif: Formatter = (result, options) => {
         originalUriBaseIds: { [SRCROOT]: { uri: folderUri(options.cwd) } },
         // Our columns count characters (code points), not UTF-16 units, which is SARIF's default.
         columnKind: 'unicodeCodePoints',
-        invocations: [invocation(result.problems, options)],
+        invocations: [invocation(result.problems, result.notes, options)],
         results: result.findings.map((finding) => sarifResult(finding, ruleIndex.get(finding.ruleId), result, options)),
       },
     ],
@@ -94,14 +94,22 @@ function sarifResult(finding: Finding, ruleIndex: number | undefined, result: Li
   };
 }
 
-function invocation(problems: readonly RunProblem[], options: ReportOptions): Record<string, unknown> {
+function invocation(problems: readonly RunProblem[], notes: readonly ProjectNote[], options: ReportOptions): Record<string, unknown> {
   return {
     executionSuccessful: problems.length === 0,
-    toolExecutionNotifications: problems.map((problem) => ({
-      level: 'error',
-      message: { text: sentence(problem.message) },
-      ...(problem.file === undefined ? {} : { locations: [{ physicalLocation: { artifactLocation: artifactLocation(problem.file, options) } }] }),
-    })),
+    toolExecutionNotifications: [
+      ...problems.map((problem) => ({
+        level: 'error',
+        message: { text: sentence(problem.message) },
+        ...(problem.file === undefined ? {} : { locations: [{ physicalLocation: { artifactLocation: artifactLocation(problem.file, options) } }] }),
+      })),
+      ...notes.map((note) => ({
+        level: 'note',
+        message: { text: sentence(note.message) },
+        descriptor: { id: note.ruleId },
+        locations: [{ physicalLocation: { artifactLocation: artifactLocation(note.folder, options) } }],
+      })),
+    ],
   };
 }
 

@@ -7,7 +7,8 @@ import type { Formatter } from './types.js';
 
 /**
  * The report for people: findings grouped by file, each with its source line underlined, the lock
- * and what it blocks, and the safe alternative as SQL; then a summary line. Readable without color.
+ * and what it blocks, and the safe alternative as SQL; then the rules' notes about whole projects
+ * and a summary line. Readable without color.
  */
 export const formatText: Formatter = (result, options) => {
   const c = colors(options.color);
@@ -22,6 +23,8 @@ export const formatText: Formatter = (result, options) => {
     // Each finding ends with a blank line, which also separates the files.
     out.push(...formatFinding(finding, result.sources.get(finding.file), c));
   }
+  for (const note of result.notes) out.push(`${c.cyan(c.bold('note'))}  ${reportPath(note.folder, options.cwd)}  ${c.bold(note.ruleId)}  ${note.message}`);
+  if (result.notes.length > 0) out.push('');
   out.push(...transactionLines(result, options.cwd, c));
   out.push(summary(result, c));
   return `${out.join('\n')}\n`;

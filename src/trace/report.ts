@@ -89,6 +89,7 @@ export function traceAsLintResult(result: TraceResult): LintResult {
     files: result.files,
     problems: result.notRun.map((file) => ({ file, message: 'not run: an earlier statement failed, and the migration tool stops there' })),
     rules: RULES_IN_RUN,
+    notes: [],
     sources: result.sources,
     parsing: { threads: 0, parses: 0, parsedByThreads: 0 },
   };

@@ -49,6 +49,7 @@ export interface JsonReport {
     readonly rewrite: boolean | null;
     readonly scan: boolean | null;
   }[];
+  readonly notes: readonly { readonly ruleId: string; readonly folder: string; readonly message: string }[];
   readonly summary: { readonly files: number; readonly problems: number; readonly errors: number; readonly warnings: number; readonly suppressed: number };
 }
 

@@ -12,6 +12,15 @@ const DOWN = 'down.sql';
 const IN_TRANSACTION = oneTransaction('Diesel runs each migration in one transaction (`run_in_transaction = false` in its metadata.toml opts out)');
 const OPTED_OUT = ownStatements('`run_in_transaction = false` in its metadata.toml makes Diesel run it without a transaction');
 
+function versionOf(name: string): string {
+  return (name.split('_')[0] ?? name).replaceAll('-', '');
+}
+
+function byDieselVersion(left: string, right: string): number {
+  const [a, b] = [versionOf(left), versionOf(right)];
+  return a < b ? -1 : a > b ? 1 : naturalCompare(left, right);
+}
+
 /** A folder per migration, as Diesel lays it out: `<version>_<name>/up.sql` and `down.sql`. */
 export const diesel: Layout = {
   id: 'diesel',
@@ -27,7 +36,10 @@ export const diesel: Layout = {
     for (const file of folder.files.filter((name) => name.endsWith('.sql'))) {
       problems.push({ file: join(folder.path, file), message: `Diesel does not run ${file}: each migration is a folder <version>_<name> holding up.sql and down.sql` });
     }
-    for (const name of [...folder.folders].sort(naturalCompare)) {
+    // Diesel's version is the name up to the first `_` without its dashes, and migrations run in the
+    // order of those versions as text (diesel_migrations `version_from_string`, `MigrationVersion: Ord`):
+    // 20170309122510_x runs before 2017-10-08-193512_y.
+    for (const name of [...folder.folders].sort(byDieselVersion)) {
       const migrationFolder = folder.sub(name);
       const sqlFiles = migrationFolder.files.filter((file) => file.endsWith('.sql'));
       const match = MIGRATION_FOLDER.exec(name);
@@ -49,7 +61,7 @@ export const diesel: Layout = {
       if (problem !== undefined) problems.push({ file: at('metadata.toml'), message: `Diesel cannot read ${name}/metadata.toml: ${problem}` });
       migrations.push({
         id: name,
-        version: match[1] ?? name,
+        version: versionOf(name),
         name: match[2] ?? name,
         up: { path: at(UP), part: 'up', transaction },
         down: hasDown ? { path: at(DOWN), part: 'down', transaction } : undefined,
