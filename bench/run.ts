@@ -19,6 +19,8 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
 interface Sample {
   readonly seconds: number;
+  /** User plus system CPU time: steadier than the clock on a machine others load too. */
+  readonly cpuSeconds: number | undefined;
   readonly peakKilobytes: number | undefined;
 }
 
@@ -60,8 +62,8 @@ const SCENARIOS: readonly Scenario[] = [
 const SCALING: readonly CorpusShape[] = [1000, 2000, 4000, 8000].map((files) => ({ files, statements: files * 20 }));
 
 /**
- * Runs a command `RUNS` times after one warm-up; wall time from the clock, peak RSS from
- * /usr/bin/time when present. `before` runs ahead of each run, untimed.
+ * Runs a command `RUNS` times after one warm-up; wall time from the clock, CPU time (user + system)
+ * and peak RSS from /usr/bin/time when present. `before` runs ahead of each run, untimed.
  */
 function measure(command: string, args: readonly string[], options: { cwd?: string; before?: (run: number) => void } = {}): Sample[] {
   const timed = existsSync(TIME);
@@ -70,11 +72,11 @@ function measure(command: string, args: readonly string[], options: { cwd?: stri
     options.before?.(run);
     const started = performance.now();
     const spawnOptions = { encoding: 'utf8', maxBuffer: 1 << 30, cwd: options.cwd } as const;
-    const result = timed ? spawnSync(TIME, ['-f', '%M', command, ...args], spawnOptions) : spawnSync(command, args, spawnOptions);
+    const result = timed ? spawnSync(TIME, ['-f', '%M %U %S', command, ...args], spawnOptions) : spawnSync(command, args, spawnOptions);
     const seconds = (performance.now() - started) / 1000;
     if (result.status !== 0 && result.status !== 1) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr}`);
-    const peak = timed ? Number(result.stderr.trim().split('\n').at(-1)) : undefined;
-    if (run > 0) samples.push({ seconds, peakKilobytes: peak });
+    const [peak, user, system] = timed ? (result.stderr.trim().split('\n').at(-1) ?? '').split(' ').map(Number) : [];
+    if (run > 0) samples.push({ seconds, cpuSeconds: user === undefined || system === undefined ? undefined : user + system, peakKilobytes: peak });
   }
   return samples;
 }
@@ -152,6 +154,23 @@ const peakMegabytes = (samples: readonly Sample[]): string => {
   return peaks.length === 0 ? 'n/a' : `${Math.round(Math.max(...peaks) / 1024)} MB`;
 };
 const format = (value: number): string => (value < 1 ? `${Math.round(value * 1000)} ms` : `${value.toFixed(2)} s`);
+const cpuSeconds = (samples: readonly Sample[]): number | undefined => {
+  const cpu = samples.map((sample) => sample.cpuSeconds).filter((value): value is number => value !== undefined);
+  return cpu.length === 0 ? undefined : median(cpu);
+};
+/** Median wall time, then median CPU time (user + system) when /usr/bin/time measured it. */
+const times = (samples: readonly Sample[] | undefined): string => {
+  if (!samples) return 'n/a';
+  const cpu = cpuSeconds(samples);
+  return cpu === undefined ? format(seconds(samples)) : `${format(seconds(samples))} / ${format(cpu)}`;
+};
+/** Our time over theirs, wall and CPU. */
+const ratios = (ours: readonly Sample[], theirs: readonly Sample[] | undefined, digits: number): string => {
+  if (!theirs) return 'n/a';
+  const wall = (seconds(ours) / seconds(theirs)).toFixed(digits);
+  const [cpu, theirCpu] = [cpuSeconds(ours), cpuSeconds(theirs)];
+  return cpu === undefined || !theirCpu ? wall : `${wall} / ${(cpu / theirCpu).toFixed(digits)}`;
+};
 
 function main(): void {
   if (!existsSync(CLI)) throw new Error('build first: npm run build');
@@ -159,16 +178,17 @@ function main(): void {
   console.log(`machine: ${cpus().length} × ${cpu?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; ${RUNS} runs after 1 warm-up, medians`);
   console.log(existsSync(SQUAWK) ? `squawk: ${spawnSync(SQUAWK, ['--version'], { encoding: 'utf8' }).stdout.trim()}` : 'squawk: not installed (npm i -D squawk-cli)');
   console.log('');
+  console.log('Times are wall / CPU (user + system): on a machine others load too, compare CPU.');
+  console.log('');
   console.log('| scenario | files | statements | migrate-safe | squawk | ratio | statements/s | peak RSS |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const scenario of SCENARIOS) {
     const migrations = corpus(scenario.shape);
     const ours = migrateSafe(migrations);
     const theirs = scenario.squawk ? squawk(migrations) : undefined;
-    const ratio = theirs ? (seconds(ours) / seconds(theirs)).toFixed(2) : 'n/a';
     const rate = Math.round(scenario.shape.statements / seconds(ours)).toLocaleString('en');
     console.log(
-      `| ${scenario.name} | ${scenario.shape.files} | ${scenario.shape.statements.toLocaleString('en')} | ${format(seconds(ours))} | ${theirs ? format(seconds(theirs)) : 'n/a'} | ${ratio} | ${rate} | ${peakMegabytes(ours)} |`,
+      `| ${scenario.name} | ${scenario.shape.files} | ${scenario.shape.statements.toLocaleString('en')} | ${times(ours)} | ${times(theirs)} | ${ratios(ours, theirs, 2)} | ${rate} | ${peakMegabytes(ours)} |`,
     );
   }
   const large = SCENARIOS[0];
@@ -176,24 +196,23 @@ function main(): void {
     const migrations = corpus(large.shape);
     const ours = warmProject(migrations);
     const theirs = squawk(migrations);
-    const ratio = theirs ? (seconds(ours) / seconds(theirs)).toFixed(2) : 'n/a';
-    console.log(`| large project, warm cache | ${large.shape.files} | ${large.shape.statements.toLocaleString('en')} | ${format(seconds(ours))} | ${theirs ? format(seconds(theirs)) : 'n/a'} | ${ratio} | | ${peakMegabytes(ours)} |`);
+    console.log(`| large project, warm cache | ${large.shape.files} | ${large.shape.statements.toLocaleString('en')} | ${times(ours)} | ${times(theirs)} | ${ratios(ours, theirs, 2)} | | ${peakMegabytes(ours)} |`);
   }
   console.log('');
   console.log('| one changed file at the end | history | cache | migrate-safe | squawk (that file) | ratio | peak RSS |');
   console.log('|---|---:|---|---:|---:|---:|---:|');
   for (const scenario of CHANGED_FILE) {
     const { ours, theirs } = changedFile(scenario);
-    const ratio = theirs ? (seconds(ours) / seconds(theirs)).toFixed(1) : 'n/a';
     const how = scenario.staged ? 'lint --staged' : 'lint <file>';
-    console.log(`| ${how} | ${scenario.history} | ${scenario.cache} | ${format(seconds(ours))} | ${theirs ? format(seconds(theirs)) : 'n/a'} | ${ratio} | ${peakMegabytes(ours)} |`);
+    console.log(`| ${how} | ${scenario.history} | ${scenario.cache} | ${times(ours)} | ${times(theirs)} | ${ratios(ours, theirs, 1)} | ${peakMegabytes(ours)} |`);
   }
   console.log('');
-  console.log('| scaling: files | statements | migrate-safe | per 1,000 files |');
+  console.log('| scaling: files | statements | migrate-safe | per 1,000 files (CPU) |');
   console.log('|---:|---:|---:|---:|');
   for (const shape of SCALING) {
-    const time = seconds(migrateSafe(corpus(shape)));
-    console.log(`| ${shape.files} | ${shape.statements.toLocaleString('en')} | ${format(time)} | ${format((time / shape.files) * 1000)} |`);
+    const samples = migrateSafe(corpus(shape));
+    const time = cpuSeconds(samples) ?? seconds(samples);
+    console.log(`| ${shape.files} | ${shape.statements.toLocaleString('en')} | ${times(samples)} | ${format((time / shape.files) * 1000)} |`);
   }
 }
 

@@ -10,7 +10,7 @@ import {
   quoteIdentifier,
   stringsOf,
 } from '../src/api.js';
-import { additionsOf } from './support/alter-table.js';
+import { additionsOf, lacksValuesForExistingRows } from './support/alter-table.js';
 import { bareColumn, columnConstraintPlan, constraintSteps, deferredConstraint } from './support/constraints.js';
 import { notValidFixes } from './support/fixes.js';
 import { migrationStep } from './support/help.js';
@@ -82,6 +82,8 @@ function reportColumn(statement: StatementContext, table: QualifiedName, column:
   const hasDefault = constraints.some((constraint) => constraint.contype === 'CONSTR_DEFAULT');
   const validated = constraints.find((constraint) => constraint.contype === 'CONSTR_CHECK' || (constraint.contype === 'CONSTR_FOREIGN' && hasDefault));
   if (!validated || validated.skip_validation === true || column.colname === undefined) return;
+  // NOT NULL without a value for existing rows fails first: not-null-column-without-default's help adds every constraint safely.
+  if (lacksValuesForExistingRows(column)) return;
   const kind = validated.contype === 'CONSTR_FOREIGN' ? `REFERENCES with a default` : 'CHECK';
   const tableName = displayName(table);
   const steps = [

@@ -1,6 +1,6 @@
-import { type ColumnDef, type QualifiedName, type StatementContext, constraintsOf, defineRule, displayName, formatTypeName, quoteIdentifier } from '../src/api.js';
-import { changeOfTableWithRows, columnsAddedBy } from './support/alter-table.js';
-import { constraintSteps } from './support/constraints.js';
+import { type ColumnDef, type QualifiedName, type StatementContext, defineRule, displayName, formatTypeName, quoteIdentifier } from '../src/api.js';
+import { changeOfTableWithRows, columnsAddedBy, lacksValuesForExistingRows } from './support/alter-table.js';
+import { bareColumn, columnConstraintPlan, constraintSteps } from './support/constraints.js';
 import { batchedUpdate, keyColumn, migrationStep } from './support/help.js';
 import { dropNotNullSuggestion } from './support/fixes.js';
 
@@ -49,7 +49,7 @@ export default defineRule({
           statement.report({
             node: column,
             message: `ADD COLUMN ${quoteIdentifier(column.colname)} ... NOT NULL without a DEFAULT on existing table ${table} fails with "column contains null values" as soon as the table has a row; while it waits for and holds its lock, all reads and writes of ${table} wait.`,
-            help: help(statement, change.table, column.colname, formatTypeName(column.typeName) ?? '<type>', context.pgVersion),
+            help: help(statement, change.table, column, context.pgVersion),
             suggestions: dropNotNullSuggestion(statement, column),
           });
         }
@@ -58,30 +58,29 @@ export default defineRule({
   },
 });
 
-const SELF_FILLING_TYPES = new Set(['serial', 'bigserial', 'smallserial', 'serial2', 'serial4', 'serial8']);
-
-/** NOT NULL (or PRIMARY KEY) with nothing that gives existing rows a value. */
-function lacksValuesForExistingRows(column: ColumnDef): boolean {
-  const kinds = new Set(constraintsOf(column).map((constraint) => constraint.contype));
-  const notNull = kinds.has('CONSTR_NOTNULL') || kinds.has('CONSTR_PRIMARY');
-  const filled = kinds.has('CONSTR_DEFAULT') || kinds.has('CONSTR_IDENTITY') || kinds.has('CONSTR_GENERATED');
-  const serial = SELF_FILLING_TYPES.has(formatTypeName(column.typeName) ?? '');
-  return notNull && !filled && !serial;
-}
-
-function help(statement: StatementContext, table: QualifiedName, column: string, type: string, pgVersion: number): string {
+/**
+ * Adds the column without NOT NULL and its CHECK, REFERENCES, UNIQUE and PRIMARY KEY parts, backfills it,
+ * then adds each of those parts the way that holds no long lock, so no part of the original column is lost.
+ */
+function help(statement: StatementContext, table: QualifiedName, column: ColumnDef, pgVersion: number): string {
   const tableName = displayName(table);
-  const name = quoteIdentifier(column);
+  const name = quoteIdentifier(column.colname ?? '');
+  const bare = bareColumn(column, (constraint) => constraint.contype !== 'CONSTR_NOTNULL') ?? `${name} ${formatTypeName(column.typeName) ?? '<type>'}`;
+  const plan = columnConstraintPlan(table, column, true, statement.implicitNames);
+  const later = constraintSteps(table, plan, 2, pgVersion);
   const steps = [
-    migrationStep(1, 'add the column as nullable', `ALTER TABLE ${tableName} ADD COLUMN ${name} ${type};`),
+    migrationStep(1, 'add the column as nullable', `ALTER TABLE ${tableName} ADD COLUMN ${bare};`),
     batchedUpdate(table, keyColumn(statement, table), `${name} = <value>`, `${name} IS NULL`),
-    ...constraintSteps(table, { notNull: [column] }, 2, pgVersion),
+    ...later,
   ].join('\n');
-  if (pgVersion < 11) return steps;
+  // A unique key cannot take one value for every row: no first option then.
+  if (pgVersion < 11 || (plan.indexBacked ?? []).length > 0) return steps;
+  const rest = constraintSteps(table, { ...plan, notNull: [] }, 2, pgVersion);
   return [
-    '-- Option 1, when one value suits every existing row (stored once, no rewrite):',
-    `ALTER TABLE ${tableName} ADD COLUMN ${name} ${type} NOT NULL DEFAULT <value>;`,
-    '-- Option 2, in three steps:',
+    `-- Option 1, when one value suits every existing row (stored once, no rewrite)${rest.length > 0 ? ', then the column\'s constraints' : ''}:`,
+    `${rest.length > 0 ? '-- Migration 1:\n' : ''}ALTER TABLE ${tableName} ADD COLUMN ${bare} NOT NULL DEFAULT <value>;`,
+    ...rest,
+    `-- Option 2, in ${1 + later.length} migrations:`,
     steps,
   ].join('\n');
 }

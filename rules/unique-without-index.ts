@@ -1,5 +1,5 @@
 import { type ColumnDef, type Constraint, type QualifiedName, type StatementContext, constraintsOf, defineRule, displayName, quoteIdentifier } from '../src/api.js';
-import { additionsOf } from './support/alter-table.js';
+import { additionsOf, lacksValuesForExistingRows } from './support/alter-table.js';
 import { type IndexBackedConstraint, bareColumn, columnConstraintPlan, constraintSteps, indexBackedConstraint } from './support/constraints.js';
 import { REST_OF_THIS_MIGRATION, migrationStep } from './support/help.js';
 
@@ -62,6 +62,8 @@ function reportColumn(statement: StatementContext, table: QualifiedName, column:
   const constraints = constraintsOf(column);
   const unique = constraints.find((constraint) => constraint.contype === 'CONSTR_UNIQUE');
   if (!unique || column.colname === undefined || constraints.some((constraint) => constraint.contype === 'CONSTR_PRIMARY')) return;
+  // NOT NULL without a value for existing rows fails first: not-null-column-without-default's help adds every constraint safely.
+  if (lacksValuesForExistingRows(column)) return;
   const tableName = displayName(table);
   const plan = indexBackedConstraint(table, unique, statement.implicitNames, column.colname);
   const steps = [

@@ -71,6 +71,17 @@ describe.skipIf(!binaries)('what PostgreSQL does implicitly', () => {
     expect(await findingsOf(history, migration)).not.toContain('require-concurrent-index-drop@2');
   }, 60_000);
 
+  it('drops the index a constraint took over with USING INDEX along with the constraint, under both names', async () => {
+    const history = 'CREATE TABLE badges (id bigint NOT NULL, code text);\nCREATE UNIQUE INDEX badges_id_idx ON badges (id);\nALTER TABLE badges ADD CONSTRAINT badges_pkey PRIMARY KEY USING INDEX badges_id_idx;\n';
+    const migration = 'ALTER TABLE badges DROP CONSTRAINT badges_pkey;\nDROP INDEX IF EXISTS badges_pkey;\nDROP INDEX IF EXISTS badges_id_idx;\n';
+    const url = await server.createDatabase();
+    const notices: string[] = [];
+    await run(url, history);
+    await run(url, migration, (message) => notices.push(message));
+    expect(notices).toEqual(['index "badges_pkey" does not exist, skipping', 'index "badges_id_idx" does not exist, skipping']);
+    expect((await findingsOf(history, migration)).filter((finding) => finding.startsWith('require-concurrent-index-drop'))).toEqual([]);
+  }, 60_000);
+
   it('adds a NOT NULL column without default to a table emptied earlier in the same transaction, not after it', async () => {
     const history = "CREATE TABLE prices (id bigint PRIMARY KEY, amount numeric);\nINSERT INTO prices VALUES (1, 10), (2, 20);\n";
     const emptied = 'BEGIN;\nDELETE FROM prices;\nALTER TABLE prices ADD COLUMN tier text NOT NULL;\nCOMMIT;\n';

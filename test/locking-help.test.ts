@@ -16,6 +16,7 @@ import { loadParser, parseSource } from '../src/parse/parser.js';
 const SETUP = `
 CREATE TABLE teams (id bigint PRIMARY KEY, name text);
 INSERT INTO teams SELECT g, 'team ' || g FROM generate_series(1, 3) g;
+INSERT INTO teams VALUES (1000000, 'the team a help''s <value> placeholder becomes');
 CREATE TABLE agents (id bigint PRIMARY KEY, team_id bigint, name text, email text, status text, score int, price_cents int, new_field varchar(255));
 INSERT INTO agents SELECT g, 1 + g % 3, 'agent ' || g, 'agent' || g || '@example.com', 'active', g, g * 100, 'x' FROM generate_series(1, 250) g;
 CREATE INDEX idx_agents_status ON agents (status);
@@ -78,6 +79,8 @@ const CASES: readonly Case[] = [
   { rule: 'column-type-change', sql: 'ALTER TABLE agents ALTER COLUMN price_cents TYPE numeric(12,2) USING price_cents / 100.0;' },
   // The help of the guide's rule, built from the same NOT NULL steps.
   { rule: 'not-null-column-without-default', sql: 'ALTER TABLE agents ADD COLUMN region text NOT NULL;' },
+  // Its REFERENCES and CHECK are kept, each added NOT VALID and validated later (the placeholder value is team 1000000).
+  { rule: 'not-null-column-without-default', sql: 'ALTER TABLE agents ADD COLUMN home_team_id bigint NOT NULL REFERENCES teams (id) CHECK (home_team_id > 0);' },
 ];
 
 let db: PGlite;
@@ -102,6 +105,16 @@ describe.each(CASES)('$rule: $sql', ({ rule, sql, before, sameTable, intended, p
       if (sameTable !== undefined) expect(await tableShape(schema, sameTable)).toEqual(expected);
     }
   });
+});
+
+it('not-null-column-without-default: each option keeps the column\'s REFERENCES and CHECK, added NOT VALID and validated in a later migration', async () => {
+  const help = await helpOf('not-null-column-without-default', 'ALTER TABLE agents ADD COLUMN home_team_id bigint NOT NULL REFERENCES teams (id) CHECK (home_team_id > 0);', 15);
+  for (const option of options(help)) {
+    expect(option).toContain('ADD CONSTRAINT agents_home_team_id_fkey FOREIGN KEY (home_team_id) REFERENCES teams (id) NOT VALID;');
+    expect(option).toContain('ADD CONSTRAINT agents_home_team_id_check CHECK (home_team_id > 0) NOT VALID;');
+    expect(option).toContain('VALIDATE CONSTRAINT agents_home_team_id_fkey;');
+  }
+  expect(options(help)).toHaveLength(2);
 });
 
 async function helpOf(rule: string, sql: string, pgVersion: number): Promise<string> {

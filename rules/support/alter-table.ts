@@ -1,4 +1,4 @@
-import { type AlterTableCmd, type AlterTableStmt, type ColumnDef, type Constraint, type QualifiedName, type StatementContext, nameOfRangeVar, nodeOf } from '../../src/api.js';
+import { type AlterTableCmd, type AlterTableStmt, type ColumnDef, type Constraint, type QualifiedName, type StatementContext, constraintsOf, formatTypeName, nameOfRangeVar, nodeOf } from '../../src/api.js';
 import { rewritesTable } from './locks.js';
 
 /** An ALTER TABLE of a table that holds rows and serves the application. */
@@ -66,4 +66,15 @@ export function additionsOf(node: AlterTableStmt, statement: StatementContext): 
     constraints: change.commands.flatMap((command) => addedConstraint(command) ?? []),
     columns: rewritesTable(statement) ? [] : columnsAddedBy(change),
   };
+}
+
+const SELF_FILLING_TYPES = new Set(['serial', 'bigserial', 'smallserial', 'serial2', 'serial4', 'serial8']);
+
+/** NOT NULL (or PRIMARY KEY) with nothing that gives existing rows a value. */
+export function lacksValuesForExistingRows(column: ColumnDef): boolean {
+  const kinds = new Set(constraintsOf(column).map((constraint) => constraint.contype));
+  const notNull = kinds.has('CONSTR_NOTNULL') || kinds.has('CONSTR_PRIMARY');
+  const filled = kinds.has('CONSTR_DEFAULT') || kinds.has('CONSTR_IDENTITY') || kinds.has('CONSTR_GENERATED');
+  const serial = SELF_FILLING_TYPES.has(formatTypeName(column.typeName) ?? '');
+  return notNull && !filled && !serial;
 }

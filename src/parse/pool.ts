@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
+import type { MessagePort, Worker } from 'node:worker_threads';
 import { type ParsedSource, type Piece, type TransferredParse, fromTransfer, joinPieces, parseSource, parseWhole } from './parser.js';
 import { statementEndAfter } from './statement-ends.js';
 
@@ -167,6 +167,8 @@ export class ParserPool {
   }
 
   private startThread(): void {
+    // Loaded by the runs that start threads only: a run of a few files never needs it.
+    const { MessageChannel, Worker } = process.getBuiltinModule('node:worker_threads');
     const { port1, port2 } = new MessageChannel();
     const data: ParseWorkerData = { port: port2, claims: this.claims, replies: this.replies };
     const worker = new Worker(new URL('./parse-worker.js', import.meta.url), { workerData: data, transferList: [port2] });
@@ -219,6 +221,7 @@ export class ParserPool {
   /** Takes the replies that arrived; whether there were any. */
   private receiveReplies(): boolean {
     let received = false;
+    const { receiveMessageOnPort } = process.getBuiltinModule('node:worker_threads');
     for (const port of this.ports) {
       for (let message = receiveMessageOnPort(port); message; message = receiveMessageOnPort(port)) {
         const reply = message.message as ParseReply;
