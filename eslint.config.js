@@ -47,6 +47,14 @@ export default tseslint.config(
     },
   },
   {
+    // The web playground's page runs in a browser: the DOM, and no Node module (scripts/bundle-playground.ts enforces it for all it bundles).
+    files: ['src/playground/**/*.ts'],
+    languageOptions: { globals: globals.browser },
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^node:', message: 'The playground runs in a browser.' }] }],
+    },
+  },
+  {
     files: ['**/*.js'],
     extends: [tseslint.configs.disableTypeChecked],
   },

@@ -67,9 +67,12 @@ export default defineRule({
           return;
         }
         const where = relative(dirname(migration.path), expected);
+        const draft = [`-- Rollback: ${basename(migration.path)}`, ...statements].join('\n');
         context.report({
           message: `This migration has no rollback: the ${migration.layout} layout expects ${where}, and there is none.`,
-          help: [`-- ${where}`, `-- Rollback: ${basename(migration.path)}`, ...statements].join('\n'),
+          help: `-- ${where}\n${draft}`,
+          // The draft needs a person's eye (a dropped column's data cannot come back): an editor offers it, --fix never writes it.
+          suggestions: [{ title: `Create ${where} from the draft`, edits: [], createFile: { path: expected, text: `${draft}\n` } }],
         });
       },
     };

@@ -40,6 +40,9 @@ const EXTERNAL = [
   // The language server's packages: `migrate-safe lsp` only.
   'vscode-languageserver',
   'vscode-languageserver-textdocument',
+  // The MCP server's packages: `migrate-safe mcp` only.
+  '@modelcontextprotocol/sdk',
+  'zod',
 ];
 
 /** A migration the warm-up lints: statements and findings enough that the code of a typical run is compiled and cached. */

@@ -11,6 +11,7 @@ export type {
   Fix,
   FixDescriptors,
   MigrationInfo,
+  NewFile,
   NodeVisitors,
   ProjectInfo,
   ReleaseInfo,
@@ -22,6 +23,7 @@ export type {
   RulePreset,
   RuleSeverity,
   StatementContext,
+  Suggestion,
   TextEdit,
   Visitor,
 } from './plugin/rule.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BUILT_IN_RULES } from '../rules/index.js';
-import type { Fix, Finding, LintResult } from '../src/api.js';
+import type { Finding, LintResult, Suggestion } from '../src/api.js';
 import { type ConfigOverrides, ConfigLoader } from '../src/config/load.js';
 import { applyEdits } from '../src/engine/edits.js';
 import { lintAndFix } from '../src/engine/fix.js';
@@ -42,13 +42,17 @@ describe('every fix and suggestion of a finding, applied alone', () => {
     const result = await lint(options);
     for (const finding of result.findings.filter((candidate) => !candidate.suppression)) {
       const text = result.sources.get(finding.file) ?? '';
-      const changes: Fix[] = [...(finding.fix ? [finding.fix] : []), ...(finding.suggestions ?? [])];
+      const changes: Suggestion[] = [...(finding.fix ? [finding.fix] : []), ...(finding.suggestions ?? [])];
       // Findings about directives and layouts cannot be silenced by a directive; every other one can at least be.
       expect(changes.length > 0, `${finding.ruleId} at line ${finding.line} offers the ignore directive`).toBe(!NOT_SILENCEABLE.has(finding.ruleId));
       for (const change of changes) {
         const fixed = applyEdits(text, change.edits);
-        const after = await lint({ ...options, texts: new Map([[finding.file, fixed]]) });
-        const where = `${finding.ruleId} at line ${finding.line}, "${change.title}":\n${fixed}`;
+        // A file the change creates (a drafted rollback) is there for the next run, and is linted too.
+        const created = change.createFile ? [change.createFile] : [];
+        const texts = new Map([[finding.file, fixed], ...created.map(({ path, text }): [string, string] => [path, text])]);
+        const after = await lint({ ...options, inputs: [input, ...created.map(({ path }) => path)], texts });
+        const where = `${finding.ruleId} at line ${finding.line}, "${change.title}":\n${[fixed, ...created.map(({ text }) => text)].join('\n')}`;
+        for (const { path } of created) expect(active(after, path, 'syntax-error'), where).toEqual([]);
         // The finding is gone; so may be others (a directive silences its statement's, a SET lock_timeout covers the statements after it).
         expect(active(after, finding.file, finding.ruleId).length, where).toBeLessThan(active(result, finding.file, finding.ruleId).length);
         for (const broken of ['syntax-error', 'invalid-directive'].filter((ruleId) => ruleId !== finding.ruleId)) {

@@ -1,5 +1,5 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { type CodeAction, type Diagnostic, FileChangeType, type TextEdit } from 'vscode-languageserver-protocol';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -25,10 +25,10 @@ afterEach(() => {
 });
 
 /** A server for a fresh project, initialized as an editor does it. */
-async function serverFor(files: Record<string, string>, initializationOptions?: object): Promise<{ client: LspClient; root: string }> {
+async function serverFor(files: Record<string, string>, initializationOptions?: object, editor?: { createsFiles: boolean }): Promise<{ client: LspClient; root: string }> {
   const root = project(files);
   client = new LspClient(CLI, root);
-  await client.initialize(root, initializationOptions);
+  await client.initialize(root, initializationOptions, editor);
   return { client, root };
 }
 
@@ -165,6 +165,45 @@ describe('migrate-safe lsp, driven through a real client connection', () => {
     const repaired = client.diagnostics(uri);
     await client.filesChanged([{ uri: uriOf(config), type: FileChangeType.Changed }]);
     expect(byRule((await repaired).diagnostics, 'rename-column')).toHaveLength(1);
+    expect(await client.shutdown()).toBe(0);
+  });
+
+  it('creates the missing rollback from the draft, and the finding goes once the file is there', async () => {
+    const text = 'ALTER TABLE agents ADD COLUMN region text;\nCREATE TABLE teams (id bigint PRIMARY KEY);\n';
+    const { client, root } = await serverFor({ ...HISTORY, [MIGRATION]: text });
+    const uri = uriOf(join(root, MIGRATION));
+    const [missing] = byRule((await client.open(uri, text)).diagnostics, 'missing-rollback');
+    const start = { line: 0, character: 0 };
+    const actions = (await client.codeActions(uri, missing?.range ?? { start, end: start })) as CodeAction[];
+    const create = actions.find((action) => action.title === 'Create rollback/20240102000000_index_down.sql from the draft');
+    const rollback = join(root, 'supabase/migrations/rollback/20240102000000_index_down.sql');
+    const draft = '-- Rollback: 20240102000000_index.sql\nDROP TABLE IF EXISTS teams;\nALTER TABLE agents DROP COLUMN IF EXISTS region;\n';
+    // The new file, then its text: an editor refuses the whole edit if the file exists by then.
+    expect(create).toMatchObject({ kind: 'quickfix', isPreferred: false, diagnostics: [missing] });
+    expect(create?.edit?.documentChanges).toEqual([
+      { kind: 'create', uri: uriOf(rollback) },
+      { textDocument: { uri: uriOf(rollback), version: null }, edits: [{ range: { start, end: start }, newText: draft }] },
+    ]);
+
+    // The editor creates the file and reports it: the migration has its rollback, and the draft undoes it.
+    mkdirSync(dirname(rollback), { recursive: true });
+    writeFileSync(rollback, draft);
+    const relinted = client.diagnostics(uri);
+    await client.filesChanged([{ uri: uriOf(rollback), type: FileChangeType.Created }]);
+    expect(byRule((await relinted).diagnostics, 'missing-rollback')).toEqual([]);
+    expect((await client.open(uriOf(rollback), draft)).diagnostics).toEqual([]);
+    expect(await client.shutdown()).toBe(0);
+  });
+
+  it('offers no file to create to an editor that cannot create files', async () => {
+    const { client, root } = await serverFor(HISTORY, undefined, { createsFiles: false });
+    const uri = uriOf(join(root, MIGRATION));
+    const [missing] = byRule((await client.open(uri, 'CREATE TABLE teams (id bigint PRIMARY KEY);\n')).diagnostics, 'missing-rollback');
+    const start = { line: 0, character: 0 };
+    const actions = (await client.codeActions(uri, missing?.range ?? { start, end: start })) as CodeAction[];
+    expect(actions.map((action) => action.title)).toContain('Ignore missing-rollback in this file (a directive with the reason)');
+    expect(actions.filter((action) => action.title.startsWith('Create'))).toEqual([]);
+    expect(missing?.message).toContain('DROP TABLE IF EXISTS teams;');
     expect(await client.shutdown()).toBe(0);
   });
 

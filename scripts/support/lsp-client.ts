@@ -74,7 +74,8 @@ export class LspClient {
     this.connection.listen();
   }
 
-  initialize(folder: string, initializationOptions?: object): Promise<InitializeResult> {
+  /** `createsFiles`: the editor applies workspace edits that create files (most do; a few plain ones do not). */
+  initialize(folder: string, initializationOptions?: object, { createsFiles = true } = {}): Promise<InitializeResult> {
     const result = this.connection.sendRequest(InitializeRequest.type, {
       processId: process.pid,
       // Required by the protocol's type, deprecated in favour of workspaceFolders.
@@ -83,7 +84,11 @@ export class LspClient {
       workspaceFolders: [{ uri: uriOf(folder), name: 'project' }],
       initializationOptions,
       capabilities: {
-        workspace: { workspaceEdit: { documentChanges: true }, didChangeWatchedFiles: { dynamicRegistration: true }, workspaceFolders: true },
+        workspace: {
+          workspaceEdit: { documentChanges: true, ...(createsFiles ? { resourceOperations: ['create'] } : {}) },
+          didChangeWatchedFiles: { dynamicRegistration: true },
+          workspaceFolders: true,
+        },
         textDocument: {
           publishDiagnostics: { versionSupport: true, codeDescriptionSupport: true },
           codeAction: { codeActionLiteralSupport: { codeActionKind: { valueSet: ['quickfix', 'source.fixAll'] } }, isPreferredSupport: true },

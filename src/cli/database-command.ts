@@ -11,6 +11,8 @@ import { migrationsFolder } from './lint-command.js';
 
 /** The options every database command shares. */
 export interface DatabaseOptions {
+  /** The project folder; default: the working folder. */
+  readonly cwd?: string;
   readonly dbUrl?: string;
   readonly config?: string;
   readonly pgVersion?: number;
@@ -31,7 +33,7 @@ export interface DatabaseSession {
  * files these commands run are run by migrate-safe.
  */
 export async function openSession(options: DatabaseOptions): Promise<DatabaseSession> {
-  const cwd = process.cwd();
+  const cwd = options.cwd ?? process.cwd();
   const configs = new ConfigLoader({ builtInRules: BUILT_IN_RULES, overrides: { pgVersion: options.pgVersion, appliedBy: 'migrate-safe' }, configFile: options.config, cwd });
   const folder = await migrationsFolder(configs, cwd);
   const config = await configs.forFolder(folder);

@@ -178,7 +178,7 @@ async function fixMigrations(lintOptions: LintOptions, options: LintCommandOptio
   return fixFiles({ ...lintOptions, cwd, fixApplied: options.fixApplied === true, since, stdinPath });
 }
 
-/** The configured migrations folder, or the first of the usual ones that exists here. */
+/** The configured migrations folder, else the first of the usual ones that exists (what `validate` and a bare `lint` lint). */
 export async function migrationsFolder(configs: ConfigLoader, cwd: string): Promise<string> {
   const configured = (await configs.forFolder(cwd)).migrationsFolder;
   if (configured !== undefined) {

@@ -301,6 +301,20 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     const { runLanguageServer } = await import('../lsp/server.js');
     runLanguageServer();
   });
+  withExamples(
+    program
+      .command('mcp')
+      .description('run the Model Context Protocol server for coding agents (over standard input and output)')
+      .argument('[folder]', 'the project folder, when the agent names no workspace (default: the working folder)')
+      .option('-c, --config <path>', 'use this configuration file instead of looking one up'),
+    [
+      ['migrate-safe mcp', 'what an agent starts, in the project folder (setup for Claude Code, VS Code, Cursor and others: docs/mcp.md)'],
+      ['migrate-safe mcp ~/code/app', 'for an agent that starts servers elsewhere (Claude Desktop)'],
+    ],
+  ).action(async (folder: string | undefined, options: { config?: string }) => {
+    const { runMcp } = await import('./mcp-command.js');
+    setExitCode(await runMcp(folder, options));
+  });
   return program;
 }
 

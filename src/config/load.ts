@@ -8,36 +8,14 @@ import type { Severity } from '../findings/finding.js';
 import type { AnyRule, RuleSeverity } from '../plugin/rule.js';
 import { UsageError } from './errors.js';
 import { importModule } from './import-module.js';
+import { DATABASE_DEFAULTS, DEFAULT_DEPRECATED_SUFFIX, DEFAULT_PG_VERSION, type DatabaseSettings } from './defaults.js';
 import { presetSeverity } from './presets.js';
 import { type APPLIED_BY, CONFIG_SCHEMA, type RuleSetting, type UserConfig, firstIssue } from './schema.js';
 import { didYouMean } from './suggest.js';
 import { findSupabaseConfig, readSupabaseSettings } from './supabase-project.js';
 import { certainlyUnconfigured } from './unconfigured.js';
 
-export const DEFAULT_PG_VERSION = 15;
-export const DEFAULT_DEPRECATED_SUFFIX = '_deprecated';
-
-/** What `up`, `down`, `status`, `history` and `backup` use, with their defaults filled in. */
-export interface DatabaseSettings {
-  /** As configured: a URL, or one with `${VARIABLE}` placeholders; the environment and --db-url come first. */
-  readonly url: string | undefined;
-  /** migrate-safe's table of applied migrations, `schema.table`; its run log is the same name with `_log`. */
-  readonly historyTable: string;
-  /** Set for each migration (SET LOCAL in its transaction, SET for statements run on their own). */
-  readonly lockTimeout: string;
-  readonly statementTimeout: string;
-  /** How often a migration that hit lock_timeout is tried again, waiting `lockRetryDelay`, doubled each time. */
-  readonly lockRetries: number;
-  readonly lockRetryDelay: string;
-}
-
-export const DATABASE_DEFAULTS: Omit<DatabaseSettings, 'url'> = {
-  historyTable: 'migrate_safe.schema_migrations',
-  lockTimeout: '5s',
-  statementTimeout: '15min',
-  lockRetries: 3,
-  lockRetryDelay: '5s',
-};
+export { DATABASE_DEFAULTS, DEFAULT_DEPRECATED_SUFFIX, DEFAULT_PG_VERSION, type DatabaseSettings } from './defaults.js';
 
 export type AppliedBy = (typeof APPLIED_BY)[number];
 

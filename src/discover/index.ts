@@ -3,10 +3,11 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { LAYOUTS, layoutById } from './layouts/index.js';
-import type { FolderListing, Layout, MigrationFile, MigrationProject } from './types.js';
+import type { FolderListing, Layout, MigrationProject } from './types.js';
 
 export type { FolderListing, Layout, LayoutProblem, Migration, MigrationFile, MigrationProject, TextRange, TransactionPolicy } from './types.js';
 export { LAYOUT_IDS } from './layouts/index.js';
+export { partText } from './part-text.js';
 
 /** What a project's configuration says about discovering it. */
 export interface ProjectSettings {
@@ -100,21 +101,6 @@ function statsOf(path: string): Stats | undefined {
   }
 }
 
-/** The text a part is linted as: for a section of a file (dbmate), the rest blanked, line breaks kept, so every position is the file's. */
-export function partText(file: MigrationFile, text: string): string {
-  if (!file.sections) return text;
-  let kept = '';
-  let position = 0;
-  for (const section of [...file.sections].sort((left, right) => left.start - right.start)) {
-    kept += blank(text.slice(position, section.start)) + text.slice(section.start, section.end);
-    position = Math.max(position, section.end);
-  }
-  return kept + blank(text.slice(position));
-}
-
-function blank(text: string): string {
-  return text.replace(/[^\n]/g, ' ');
-}
 
 interface Reader {
   readonly virtualFiles: ReadonlySet<string>;

@@ -1,4 +1,4 @@
-import type { Fix, TextEdit } from '../plugin/rule.js';
+import type { Fix, NewFile, Suggestion, TextEdit } from '../plugin/rule.js';
 
 /** The edits of the fixes that can be applied together, in order: a fix touching text another one changes waits for the next round. */
 export function compatibleEdits(fixes: readonly Fix[]): TextEdit[] {
@@ -33,15 +33,28 @@ export function applyEdits(text: string, edits: readonly TextEdit[]): string {
  * not overlap each other, so a faulty plugin cannot corrupt a file or crash an editor.
  */
 export function checkedFix(fix: Fix | undefined, textLength: number): Fix | undefined {
+  return fix && editsFit(fix, textLength, false) ? fix : undefined;
+}
+
+/**
+ * A rule's suggestion as the engine passes it on: its edits checked as a fix's are, and the file
+ * it creates, if any, named by an absolute path with a text; it may then have no edits at all.
+ */
+export function checkedSuggestion(suggestion: Suggestion, textLength: number): Suggestion | undefined {
   // A plugin written in JavaScript can pass anything.
-  const edits: unknown = fix?.edits;
-  if (!fix || typeof fix.title !== 'string' || !Array.isArray(edits) || edits.length === 0) return undefined;
+  const created = suggestion.createFile as Partial<NewFile> | null | undefined;
+  if (created === undefined) return checkedFix(suggestion, textLength);
+  const fileFits = typeof created?.path === 'string' && typeof created.text === 'string';
+  return fileFits && editsFit(suggestion, textLength, true) ? suggestion : undefined;
+}
+
+function editsFit(fix: Fix, textLength: number, mayBeEmpty: boolean): boolean {
+  const edits: unknown = fix.edits;
+  if (typeof fix.title !== 'string' || !Array.isArray(edits) || (edits.length === 0 && !mayBeEmpty)) return false;
   const inside = fix.edits.every(
     (edit: TextEdit | null) =>
       edit !== null &&
       Number.isInteger(edit.start) && Number.isInteger(edit.end) && edit.start >= 0 && edit.start <= edit.end && edit.end <= textLength && typeof edit.text === 'string',
   );
-  if (!inside) return undefined;
-  const overlapping = fix.edits.some((edit, index) => fix.edits.slice(index + 1).some((other) => edit.start < other.end && other.start < edit.end));
-  return overlapping ? undefined : fix;
+  return inside && !fix.edits.some((edit, index) => fix.edits.slice(index + 1).some((other) => edit.start < other.end && other.start < edit.end));
 }

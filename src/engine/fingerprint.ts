@@ -1,8 +1,9 @@
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+
 /** A short stable hash of a finding's identity: rule, normalized statement text, occurrence. */
 export function fingerprintOf(ruleId: string, text: string, occurrence: number): string {
   const normalized = text.replace(/\s+/g, ' ').trim();
-  // node:crypto is loaded on the first finding, not by a static import: a clean run never needs it.
-  // The one-shot hash: a Hash object per finding costs several times more, and there is one per finding.
-  const { hash } = process.getBuiltinModule('node:crypto');
-  return hash('sha256', `${ruleId}\0${normalized}\0${occurrence}`, 'hex').slice(0, 32);
+  // SHA-256 in JavaScript, the same digest node:crypto gives: the engine also runs in a browser (the playground), which has no synchronous hash.
+  return bytesToHex(sha256(utf8ToBytes(`${ruleId}\0${normalized}\0${occurrence}`))).slice(0, 32);
 }

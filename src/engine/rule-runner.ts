@@ -13,7 +13,7 @@ import type { FileInfo, FixDescriptors, ReportDescriptor, StatementContext, Visi
 
 /** What Supabase's API serves when its config.toml does not say. */
 const SUPABASE_EXPOSED: readonly string[] = ['public'];
-import { checkedFix } from './edits.js';
+import { checkedFix, checkedSuggestion } from './edits.js';
 import { fingerprintOf } from './fingerprint.js';
 import { ignoreSuggestion } from './suppress.js';
 
@@ -180,7 +180,7 @@ export class FileRuleRunner {
       suppression: undefined,
       fix: checkedFix(descriptor.fix, text.length),
       suggestions: [
-        ...(descriptor.suggestions ?? []).flatMap((suggestion) => checkedFix(suggestion, text.length) ?? []),
+        ...(descriptor.suggestions ?? []).flatMap((suggestion) => checkedSuggestion(suggestion, text.length) ?? []),
         ignoreSuggestion(rule.id, text, statement),
       ],
     });

@@ -1,7 +1,7 @@
 import type { StatementAnalysis } from '../analyze/index.js';
 import type { TableEffect } from '../analyze/lock-facts.js';
 import type { LockMode } from '../analyze/lock-modes.js';
-import type { AnyRule, Fix } from '../plugin/rule.js';
+import type { AnyRule, Fix, Suggestion } from '../plugin/rule.js';
 
 export type Severity = 'error' | 'warning';
 
@@ -48,7 +48,7 @@ export interface Finding {
   /** A fix safe to apply unattended (`--fix`, an editor's preferred quick fix). */
   readonly fix?: Fix | undefined;
   /** Changes an editor offers, each needing a person's judgement; the last one silences the finding with a directive. */
-  readonly suggestions?: readonly Fix[] | undefined;
+  readonly suggestions?: readonly Suggestion[] | undefined;
 }
 
 const SEVERITY_ORDER: Readonly<Record<Severity, number>> = { error: 0, warning: 1 };

@@ -7,9 +7,9 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { CONFIG_SEARCH_PLACES } from '../config/load.js';
 import { loadParser } from '../parse/parser.js';
 import { packageInfo } from '../version.js';
-import { FIX_ALL_KIND, SOURCE, quickFixes, workspaceEdit } from './convert.js';
+import { type EditSupport, FIX_ALL_KIND, SOURCE, quickFixes, workspaceEdit } from './convert.js';
 import { DocumentLinter } from './document-linter.js';
-import { statementHover } from './hover.js';
+import { statementLocks } from '../report/statement-locks.js';
 
 /** Milliseconds between the last keystroke and the lint; `initializationOptions.debounce` overrides it. */
 const DEFAULT_DEBOUNCE = 100;
@@ -38,7 +38,7 @@ export function runLanguageServer(): void {
   void loadParser();
   const documents = new TextDocuments(TextDocument);
   let workspaceFolders: string[] = [];
-  let versionedEdits = false;
+  let editSupport: EditSupport = { versioned: false, createsFiles: false };
   let canWatch = false;
   let followsFolders = false;
   let linter: DocumentLinter | undefined;
@@ -46,7 +46,8 @@ export function runLanguageServer(): void {
 
   connection.onInitialize((params): InitializeResult => {
     workspaceFolders = foldersOf(params);
-    versionedEdits = params.capabilities.workspace?.workspaceEdit?.documentChanges === true;
+    const workspaceEdits = params.capabilities.workspace?.workspaceEdit;
+    editSupport = { versioned: workspaceEdits?.documentChanges === true, createsFiles: workspaceEdits?.documentChanges === true && workspaceEdits.resourceOperations?.includes('create') === true };
     canWatch = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
     followsFolders = params.capabilities.workspace?.workspaceFolders === true;
     linter = new DocumentLinter({
@@ -115,7 +116,7 @@ export function runLanguageServer(): void {
     const actions: CodeAction[] = [];
     if (wants(CodeActionKind.QuickFix)) {
       for (const { finding, diagnostic } of linted.findings) {
-        if (overlaps(diagnostic.range, range)) actions.push(...quickFixes(finding, diagnostic, linted.snapshot, versionedEdits));
+        if (overlaps(diagnostic.range, range)) actions.push(...quickFixes(finding, diagnostic, linted.snapshot, editSupport));
       }
     }
     // Fixing the whole document lints it several times: only when asked for by kind (on save, from a menu).
@@ -123,7 +124,7 @@ export function runLanguageServer(): void {
       const fixed = await linter?.fixAll(textDocument.uri);
       if (fixed) {
         const whole = { start: { line: 0, character: 0 }, end: fixed.snapshot.positionAt(fixed.snapshot.getText().length) };
-        actions.push({ title: 'Apply every safe migrate-safe fix', kind: FIX_ALL_KIND, edit: workspaceEdit(fixed.snapshot, [{ range: whole, newText: fixed.text }], versionedEdits) });
+        actions.push({ title: 'Apply every safe migrate-safe fix', kind: FIX_ALL_KIND, edit: workspaceEdit(fixed.snapshot, [{ range: whole, newText: fixed.text }], editSupport.versioned) });
       }
     }
     return actions;
@@ -138,7 +139,7 @@ export function runLanguageServer(): void {
     const statement = analysis.statements.findLast((candidate) => candidate.statement.start <= offset && offset <= candidate.statement.end);
     if (!statement) return null;
     return {
-      contents: { kind: 'markdown', value: statementHover(statement, analysis.pgVersion) },
+      contents: { kind: 'markdown', value: statementLocks(statement, analysis.pgVersion) },
       range: { start: linted.snapshot.positionAt(statement.statement.start), end: linted.snapshot.positionAt(statement.statement.end) },
     };
   });

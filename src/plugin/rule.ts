@@ -118,6 +118,23 @@ export interface Fix {
   readonly edits: readonly TextEdit[];
 }
 
+/** A file a suggestion creates: an absolute path where no file is yet, and its whole text. */
+export interface NewFile {
+  readonly path: string;
+  readonly text: string;
+}
+
+/**
+ * A change an editor offers for a finding. Besides (or instead of) edits of the linted file, it may
+ * create another file: the missing rollback, drafted from the migration. Only suggestions create
+ * files: a person looks at the new file before it is used, and `--fix` never creates one.
+ */
+export interface Suggestion extends Fix {
+  /** Edits of the linted file; may be empty when the suggestion only creates a file. */
+  readonly edits: readonly TextEdit[];
+  readonly createFile?: NewFile;
+}
+
 /** The changes a finding offers. */
 export interface FixDescriptors {
   /**
@@ -125,8 +142,8 @@ export interface FixDescriptors {
    * hazard, and needs no decision. `--fix` applies it; editors offer it as the preferred quick fix.
    */
   readonly fix?: Fix;
-  /** Changes that need a person's judgement (a value to choose, a behaviour that changes): offered in editors only. */
-  readonly suggestions?: readonly Fix[];
+  /** Changes that need a person's judgement (a value to choose, a behaviour that changes, a file to create): offered in editors only. */
+  readonly suggestions?: readonly Suggestion[];
 }
 
 /** Where a finding starts: an AST node with a `location`, or the whole statement. */

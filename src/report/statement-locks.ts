@@ -16,7 +16,7 @@ const ROLE_NOTE: Readonly<Record<LockAcquisition['role'], string>> = {
  * it rewrites or scans the table; then the transaction that holds them and the lock_timeout in
  * force. Facts are for the PostgreSQL version the project runs on.
  */
-export function statementHover(analysis: StatementAnalysis, pgVersion: number): string {
+export function statementLocks(analysis: StatementAnalysis, pgVersion: number): string {
   const { locks, transaction, settings } = analysis;
   const sections = [`**Locks** · PostgreSQL ${pgVersion}`];
   if (locks.length === 0) {
