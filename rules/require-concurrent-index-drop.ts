@@ -20,7 +20,8 @@ export default defineRule({
       'Not reported: an index created earlier in the same migration, an index of a table created in it, an',
       'index of a partitioned table (PostgreSQL cannot drop those concurrently), `DROP INDEX IF EXISTS` of an',
       'index the history already dropped (with its table, with a column it uses, or with the constraint it',
-      'served), and an index whose table, or one of whose columns, the same transaction drops later: the index',
+      'served) or of `<table>.<index>` (a table\'s name where the schema goes: no such schema, PostgreSQL skips',
+      'the statement), and an index whose table, or one of whose columns, the same transaction drops later: the index',
       'goes with it, and that drop holds the same lock until the commit anyway.',
     ].join('\n'),
     bad: 'DROP INDEX idx_agents_status;',
@@ -52,7 +53,7 @@ export default defineRule({
       DropStmt(node, statement) {
         if (node.removeType !== 'OBJECT_INDEX' || node.concurrent) return;
         // DROP INDEX IF EXISTS of an index the history saw go (with its table, column or constraint) does nothing.
-        const indexes = namesOfObjects(node.objects).filter((index) => needsConcurrently(statement, index) && !(node.missing_ok === true && statement.schema.isDroppedIndex(index)));
+        const indexes = namesOfObjects(node.objects).filter((index) => needsConcurrently(statement, index) && !(node.missing_ok === true && (statement.schema.isDroppedIndex(index) || inTableNotSchema(statement, index))));
         if (indexes.length === 0) return;
         const names = indexes.map(displayName).join(', ');
         const tables = new Set(indexes.map((index) => tableOf(statement, index)));
@@ -88,6 +89,12 @@ function needsConcurrently(statement: StatementContext, name: QualifiedName): bo
   if (statement.schema.isNew(index?.origin)) return false;
   const table = index ? statement.schema.tables.get(index.table) : undefined;
   return !statement.schema.isNew(table?.origin) && table?.kind !== 'partitioned-table';
+}
+
+/** `<table>.<index>`: a schema the history never created, named like one of its tables. PostgreSQL skips it under IF EXISTS. */
+function inTableNotSchema(statement: StatementContext, name: QualifiedName): boolean {
+  return name.schema !== undefined && statement.schema.index(name) === undefined && statement.schema.namespace(name.schema) === undefined
+    && statement.schema.table({ schema: undefined, name: name.schema }) !== undefined;
 }
 
 function tableOf(statement: StatementContext, index: QualifiedName | undefined): QualifiedName | undefined {

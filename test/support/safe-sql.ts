@@ -26,6 +26,17 @@ export function placeholdersOf(text: string): string[] {
   return [...new Set(code.match(/<[^<>\n]{1,80}>/g) ?? [])].filter((placeholder) => FILLABLE[placeholder] === undefined);
 }
 
+const OPTION = /^-- Option \d+\b.*$/gm;
+
+/** The alternatives a help offers (`-- Option 1, ...`), each with what comes before the first; the text itself when it offers one way. */
+export function alternativesOf(text: string): string[] {
+  const options = [...text.matchAll(OPTION)];
+  const first = options[0];
+  if (!first) return [text];
+  const common = text.slice(0, first.index);
+  return options.map((option, index) => common + text.slice(option.index, options[index + 1]?.index ?? text.length));
+}
+
 /** The migrations a text describes; text before the first heading is a migration of its own. */
 export function migrationsOf(text: string): SafeMigration[] {
   const filled = Object.entries(FILLABLE).reduce((sql, [placeholder, value]) => sql.replaceAll(placeholder, value), text);
@@ -59,6 +70,8 @@ export interface SafeSqlFailure {
   readonly migration: string;
   readonly sql: string;
   readonly message: string;
+  /** SQLSTATE: class 23 is data that breaks a constraint. */
+  readonly code: string | undefined;
 }
 
 /**
@@ -81,7 +94,7 @@ export async function runMigrations(session: SqlSession, migrations: readonly Sa
         const fields = serverErrorOf(error);
         if (!fields) throw error;
         await session.run('ROLLBACK').catch(() => undefined);
-        return { migration: migration.title, sql: statement.sql, message: fields.message };
+        return { migration: migration.title, sql: statement.sql, message: fields.message, code: fields.code };
       }
     }
     if (wrapped) await session.run('COMMIT');
