@@ -92,7 +92,7 @@ export default defineRule({
           const name = quoteIdentifier(dropped);
           const report = {
             message: `DROP COLUMN ${name} on ${displayName(table)}: every query of the running application that still reads or writes ${name} fails from the moment the migration commits, and its data is gone for good.`,
-            help: help(table, name, column, triggerDrops(statement, table, triggersUsing(statement, table, dropped))),
+            help: help(table, name, column, primaryKeyOf(statement, table, dropped), triggerDrops(statement, table, triggersUsing(statement, table, dropped))),
           };
           if (statement.transaction.inBlock) pending.push({ statement, report, table: statement.schema.key(table), column: dropped });
           else statement.report(report);
@@ -119,11 +119,26 @@ function isHarmless(statement: StatementContext, table: QualifiedName, column: C
   return isContractStep(statement, table, column);
 }
 
-function help(table: QualifiedName, column: string, state: ColumnState | undefined, dropTriggersFirst: readonly string[]): string {
+/** The primary key constraint a column is part of: PostgreSQL keeps such a column NOT NULL while the key exists. */
+function primaryKeyOf(statement: StatementContext, table: QualifiedName, column: string): string | undefined {
+  const constraints = statement.schema.table(table)?.constraints.values() ?? [];
+  return [...constraints].find((constraint) => constraint.kind === 'primary-key' && constraint.columns.includes(column))?.name;
+}
+
+function help(table: QualifiedName, column: string, state: ColumnState | undefined, primaryKey: string | undefined, dropTriggersFirst: readonly string[]): string {
   const tableName = displayName(table);
   const required = state?.notNull === true && !state.hasDefault;
+  // While the primary key exists PostgreSQL refuses DROP NOT NULL, and dropping the key early would leave the running code's lookups without their index.
+  const allowInserts =
+    primaryKey === undefined
+      ? migrationStep(1, `let code that no longer writes ${column} insert rows`, `ALTER TABLE ${tableName} ALTER COLUMN ${column} DROP NOT NULL;`)
+      : migrationStep(
+          1,
+          `${column} is in the primary key ${quoteIdentifier(primaryKey)}, which keeps it NOT NULL: give it a default so code that no longer writes it can insert rows`,
+          `ALTER TABLE ${tableName} ALTER COLUMN ${column} SET DEFAULT <the expression that gives each new row a unique value>;`,
+        );
   const steps = [
-    ...(required ? [migrationStep(1, `let code that no longer writes ${column} insert rows`, `ALTER TABLE ${tableName} ALTER COLUMN ${column} DROP NOT NULL;`)] : []),
+    ...(required ? [allowInserts] : []),
     `-- Deploy application code that neither reads nor writes ${column} (queries, INSERT column lists, ORM models).`,
     BACKUP_FIRST,
     migrationStep(

@@ -1,4 +1,4 @@
-import { type QualifiedName, type ReportDescriptor, type StatementContext, defineRule, displayName, namesOfObjects, nameOfRangeVar } from '../src/api.js';
+import { type ConstraintState, type QualifiedName, type ReportDescriptor, type StatementContext, defineRule, displayName, namesOfObjects, nameOfRangeVar } from '../src/api.js';
 import { columnsDroppedBy } from './support/alter-table.js';
 import { concurrentlyFixes } from './support/fixes.js';
 import { migrationOfItsOwn } from './support/help.js';
@@ -23,6 +23,9 @@ export default defineRule({
       'served) or of `<table>.<index>` (a table\'s name where the schema goes: no such schema, PostgreSQL skips',
       'the statement), and an index whose table, or one of whose columns, the same transaction drops later: the index',
       'goes with it, and that drop holds the same lock until the commit anyway.',
+      '',
+      'An index that serves a PRIMARY KEY, UNIQUE or EXCLUDE constraint cannot be dropped at all, with or without',
+      'CONCURRENTLY: PostgreSQL refuses, and the finding says to drop the constraint instead.',
     ].join('\n'),
     bad: 'DROP INDEX idx_agents_status;',
     good: ['-- In a migration of its own, run without a transaction block:', 'DROP INDEX CONCURRENTLY IF EXISTS idx_agents_status;'].join('\n'),
@@ -53,7 +56,13 @@ export default defineRule({
       DropStmt(node, statement) {
         if (node.removeType !== 'OBJECT_INDEX' || node.concurrent) return;
         // DROP INDEX IF EXISTS of an index the history saw go (with its table, column or constraint) does nothing.
-        const indexes = namesOfObjects(node.objects).filter((index) => needsConcurrently(statement, index) && !(node.missing_ok === true && (statement.schema.isDroppedIndex(index) || inTableNotSchema(statement, index))));
+        const named = namesOfObjects(node.objects).filter((index) => !(node.missing_ok === true && (statement.schema.isDroppedIndex(index) || inTableNotSchema(statement, index))));
+        const backing = named.map((index) => constraintOf(statement, index)).find((found) => found !== undefined);
+        if (backing) {
+          statement.report(constraintIndexDrop(backing));
+          return;
+        }
+        const indexes = named.filter((index) => needsConcurrently(statement, index));
         if (indexes.length === 0) return;
         const names = indexes.map(displayName).join(', ');
         const tables = new Set(indexes.map((index) => tableOf(statement, index)));
@@ -81,6 +90,36 @@ interface PendingDrop {
   /** The index's table, by key, and its columns. */
   readonly table: string;
   readonly columns: readonly string[];
+}
+
+/** The PRIMARY KEY, UNIQUE or EXCLUDE constraint an index serves: PostgreSQL refuses to drop such an index. */
+interface ConstraintIndex {
+  readonly index: QualifiedName;
+  readonly table: QualifiedName;
+  readonly constraint: string;
+  readonly kind: string;
+}
+
+const INDEXED_CONSTRAINTS: Partial<Record<ConstraintState['kind'], string>> = { 'primary-key': 'PRIMARY KEY', unique: 'UNIQUE', exclusion: 'EXCLUDE' };
+
+function constraintOf(statement: StatementContext, name: QualifiedName): ConstraintIndex | undefined {
+  const index = statement.schema.index(name);
+  const table = index ? statement.schema.tables.get(index.table) : undefined;
+  const constraint = index && table?.constraints.get(index.name.name);
+  const kind = constraint ? INDEXED_CONSTRAINTS[constraint.kind] : undefined;
+  if (!table || !constraint || kind === undefined) return undefined;
+  return { index: name, table: table.name, constraint: constraint.name, kind };
+}
+
+function constraintIndexDrop({ index, table, constraint, kind }: ConstraintIndex): ReportDescriptor {
+  const tableName = displayName(table);
+  return {
+    message: `DROP INDEX ${displayName(index)} fails: the index serves the ${kind} constraint ${constraint} of ${tableName}, and PostgreSQL refuses to drop it (\`cannot drop index ${index.name} because constraint ${constraint} on table ${table.name} requires it\`).`,
+    help: [
+      `-- Drop the constraint: its index goes with it (a brief ACCESS EXCLUSIVE lock on ${tableName}; a foreign key that references it must be dropped first).`,
+      `ALTER TABLE ${tableName} DROP CONSTRAINT ${constraint};`,
+    ].join('\n'),
+  };
 }
 
 /** Indexes that other sessions may be using: not created in this migration, not on a new or partitioned table. */

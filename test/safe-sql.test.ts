@@ -149,9 +149,6 @@ const NOT_YET_RUNNABLE: Readonly<Record<string, string>> = {
   'view-security-invoker/exposed: view-security-invoker at migrations/1_unsafe.sql:16': 'the guessed schema does not fit: `team_scores` is not a view',
   'view-security-invoker/exposed: view-security-invoker at migrations/1_unsafe.sql:20': 'the guessed schema does not fit: relation `private.salaries` does not exist',
   'multiple-exclusive-locks/safe.sql: blocking-partition-change at 30': 'the guessed schema does not fit: table `events` is not partitioned',
-  // Wrong advice found by this test, reported to its rule's owner: PostgreSQL refuses both the statement and the help.
-  'require-concurrent-index-drop/gone-index: require-concurrent-index-drop at migrations/2_cleanup.sql:12': 'WRONG ADVICE: cannot drop index devices_pkey because constraint devices_pkey on table devices requires it (drop the constraint instead)',
-  'require-concurrent-index-drop/dropped-with-its-table: drop-column at migrations/2_cleanup.sql:11': 'WRONG ADVICE: the help drops NOT NULL of a primary key column first; PostgreSQL refuses (column `id` is in a primary key)',
 };
 
 const cases = [...goodCases, ...fixtureCases];
