@@ -2,10 +2,12 @@ import {
   type Node,
   type ObjectOrigin,
   type QualifiedName,
+  type ReportDescriptor,
   type StatementContext,
   defineRule,
   displayName,
   nameOfList,
+  nameOfRangeVar,
   nodeOf,
   quoteIdentifier,
 } from '../src/api.js';
@@ -34,7 +36,9 @@ export default defineRule({
       'Keep the old name working while both versions run: a function under both names, a new enum label next to',
       'the old one (PostgreSQL cannot drop a label), a `search_path` that names both schemas. Not reported: an',
       'object created earlier in the same migration, a rename to the deprecation name (`deprecatedSuffix`), a',
-      'trigger function, and renames in a rollback (which puts back the names the previous version uses).',
+      'trigger function, renames in a rollback (which puts back the names the previous version uses), and an',
+      'object renamed aside while the same transaction creates a new one under its old name (how schema diff tools',
+      'and Prisma change an enum: the old name keeps working).',
     ].join('\n'),
     bad: "ALTER TYPE agent_status RENAME VALUE 'inactive' TO 'disabled';",
     good: [
@@ -48,7 +52,21 @@ export default defineRule({
   },
   create(context) {
     const suffix = context.deprecatedSuffix;
+    // A rename waits for the end of its transaction: a new object may take the old name before anyone sees it gone.
+    let pending: PendingRename[] = [];
+    let transaction: number | undefined;
+    const flush = (): void => {
+      for (const rename of pending) rename.statement.report(rename.report);
+      pending = [];
+    };
     return {
+      Statement(node, statement) {
+        if (statement.transaction.id !== transaction || !statement.transaction.inBlock) flush();
+        transaction = statement.transaction.id;
+        const created = createdName(node);
+        if (created) pending = pending.filter((rename) => rename.kind !== created.kind || rename.key !== statement.schema.key(created.name));
+      },
+      'File:exit': flush,
       RenameStmt(node, statement) {
         if (statement.file.part === 'down' || node.newname === undefined || node.newname.endsWith(suffix)) return;
         const kind = RENAMED_KINDS[node.renameType ?? ''];
@@ -56,11 +74,13 @@ export default defineRule({
         const name = kind === 'schema' ? (node.subname === undefined ? undefined : { schema: undefined, name: node.subname }) : nameOfObject(node.object);
         if (!name || statement.schema.isNew(originOf(statement, kind, name))) return;
         if (kind === 'function' && statement.schema.function(name)?.returnsTrigger === true) return;
-        statement.report({
+        const report: ReportDescriptor = {
           message: `${kindWords(node.renameType)} ${displayName(name)} RENAME TO ${quoteIdentifier(node.newname)} breaks the running application: ${USES[kind]} fails from the moment the migration commits until the last instance runs the new version.`,
           help: HELPS[kind](name, node.newname),
           lock: null,
-        });
+        };
+        if (statement.transaction.inBlock) pending.push({ statement, report, kind, key: statement.schema.key(name) });
+        else statement.report(report);
       },
       AlterEnumStmt(node, statement) {
         const type = nameOfList(node.typeName);
@@ -78,6 +98,29 @@ export default defineRule({
 });
 
 type RenamedKind = 'schema' | 'function' | 'type';
+
+/** A rename whose report waits for the end of its transaction. */
+interface PendingRename {
+  readonly statement: StatementContext;
+  readonly report: ReportDescriptor;
+  readonly kind: RenamedKind;
+  /** The old name, by key. */
+  readonly key: string;
+}
+
+/** The schema, function or type a statement creates. */
+function createdName(node: Node): { kind: RenamedKind; name: QualifiedName } | undefined {
+  const schema = nodeOf(node, 'CreateSchemaStmt')?.schemaname;
+  if (schema !== undefined) return { kind: 'schema', name: { schema: undefined, name: schema } };
+  const fn = nameOfList(nodeOf(node, 'CreateFunctionStmt')?.funcname);
+  if (fn) return { kind: 'function', name: fn };
+  const type =
+    nameOfList(nodeOf(node, 'CreateEnumStmt')?.typeName) ??
+    nameOfList(nodeOf(node, 'CreateDomainStmt')?.domainname) ??
+    nameOfList(nodeOf(node, 'CreateRangeStmt')?.typeName) ??
+    nameOfRangeVar(nodeOf(node, 'CompositeTypeStmt')?.typevar);
+  return type ? { kind: 'type', name: type } : undefined;
+}
 
 const RENAMED_KINDS: Readonly<Record<string, RenamedKind>> = {
   OBJECT_SCHEMA: 'schema',
