@@ -173,7 +173,8 @@ describe('action.yml', () => {
       const sarifFile = substitute(upload.with?.sarif_file ?? '', context);
       const sarif = JSON.parse(readFileSync(join(pullRequest, sarifFile), 'utf8')) as { runs: { results: { locations: { physicalLocation: { artifactLocation: { uri: string } } }[] }[] }[] };
       const files = new Set(sarif.runs[0]?.results.map((result) => result.locations[0]?.physicalLocation.artifactLocation.uri));
-      expect([...files].sort()).toEqual(['supabase/migrations/20240104000000_rename_old_name.sql']);
+      // The pull request deprecates old_table and drops it: one deploy, so the drop is reported too.
+      expect([...files].sort()).toEqual(['supabase/migrations/20240104000000_rename_old_name.sql', 'supabase/migrations/20240112000000_drop_old_table.sql']);
       expect(runStep(step('Fail on findings'), pullRequest, actionPath, context).status).toBe(1);
     });
 
@@ -243,6 +244,10 @@ describe('examples/gitlab/.gitlab-ci.yml', () => {
     expect(run.status, run.stdout + run.stderr).toBe(1);
     expect(run.stdout).toContain('rename-column');
     const issues = JSON.parse(readFileSync(join(project, report), 'utf8')) as { check_name: string; location: { path: string } }[];
-    expect(issues.map((issue) => `${issue.check_name} ${issue.location.path}`)).toEqual(['rename-column supabase/migrations/20240104000000_rename_old_name.sql']);
+    expect(issues.map((issue) => `${issue.check_name} ${issue.location.path}`)).toEqual([
+      'rename-column supabase/migrations/20240104000000_rename_old_name.sql',
+      // The merge request deprecates old_table and drops it: one deploy, no monitoring period between them.
+      'drop-table-without-deprecation supabase/migrations/20240112000000_drop_old_table.sql',
+    ]);
   });
 });

@@ -9,6 +9,8 @@ import { commitAll, git, repository } from './support/git.js';
 
 const HISTORY = { 'supabase/migrations/20240101000000_create_agents.sql': 'CREATE TABLE agents (id bigint PRIMARY KEY, status text);\n' };
 const MIGRATION = 'supabase/migrations/20240102000000_index.sql';
+/** A project that keeps rollbacks: missing-rollback reports each migration without one (not just a project note). */
+const KEEPS_ROLLBACKS = { 'supabase/migrations/rollback/20240101000000_create_agents_down.sql': 'DROP TABLE agents;\n' };
 /** Cyrillic and an emoji before the finding on its line: LSP columns count UTF-16 units, the CLI's count characters. */
 const TEXT = [
   '-- Статусы 😀',
@@ -170,7 +172,7 @@ describe('migrate-safe lsp, driven through a real client connection', () => {
 
   it('creates the missing rollback from the draft, and the finding goes once the file is there', async () => {
     const text = 'ALTER TABLE agents ADD COLUMN region text;\nCREATE TABLE teams (id bigint PRIMARY KEY);\n';
-    const { client, root } = await serverFor({ ...HISTORY, [MIGRATION]: text });
+    const { client, root } = await serverFor({ ...HISTORY, ...KEEPS_ROLLBACKS, [MIGRATION]: text });
     const uri = uriOf(join(root, MIGRATION));
     const [missing] = byRule((await client.open(uri, text)).diagnostics, 'missing-rollback');
     const start = { line: 0, character: 0 };
@@ -196,7 +198,7 @@ describe('migrate-safe lsp, driven through a real client connection', () => {
   });
 
   it('offers no file to create to an editor that cannot create files', async () => {
-    const { client, root } = await serverFor(HISTORY, undefined, { createsFiles: false });
+    const { client, root } = await serverFor({ ...HISTORY, ...KEEPS_ROLLBACKS }, undefined, { createsFiles: false });
     const uri = uriOf(join(root, MIGRATION));
     const [missing] = byRule((await client.open(uri, 'CREATE TABLE teams (id bigint PRIMARY KEY);\n')).diagnostics, 'missing-rollback');
     const start = { line: 0, character: 0 };
