@@ -40,7 +40,15 @@ const FIXTURE = [
    CREATE SCHEMA archive;
    CREATE VIEW agent_names AS SELECT id, name FROM agents;
    CREATE TABLE duplicates (value int);
-   INSERT INTO duplicates VALUES (1), (1), (2);`,
+   INSERT INTO duplicates VALUES (1), (1), (2);
+   CREATE TABLE fk_parents (id bigint PRIMARY KEY);
+   INSERT INTO fk_parents SELECT n FROM generate_series(1, 10000) AS n;
+   CREATE TABLE fk_children (id bigint, parent_id bigint REFERENCES fk_parents);
+   CREATE TABLE fk_indexed_children (id bigint, parent_id bigint REFERENCES fk_parents);
+   CREATE INDEX fk_indexed_children_parent_id ON fk_indexed_children (parent_id);
+   INSERT INTO fk_children SELECT n, n FROM generate_series(2, 10000) AS n;
+   INSERT INTO fk_indexed_children SELECT n, n FROM generate_series(2, 10000) AS n;
+   ANALYZE fk_parents, fk_children, fk_indexed_children;`,
 ];
 
 /** What one statement did to the public relations, seen from its own transaction. */
@@ -272,6 +280,11 @@ describe.each(SUPPORTED_MAJORS.map((major) => [major, testServerBinaries(major)]
         return rows;
       });
       expect(view?.options ?? []).toEqual([]);
+    });
+
+    it('foreign-key-without-index: deleting a referenced row reads the whole referencing table, unless its column has an index', async () => {
+      const seen = await observe(url, 'DELETE FROM fk_parents WHERE id = 1');
+      expect([seen.scanned.has('fk_children'), seen.scanned.has('fk_indexed_children')]).toEqual([true, false]);
     });
 
     it('destructive-operation: DELETE without WHERE holds a lock on every row until the transaction ends', async () => {
