@@ -2,7 +2,6 @@ import {
   type DropStmt,
   type Node,
   type ObjectOrigin,
-  type QualifiedName,
   type StatementContext,
   constantText,
   defineRule,
@@ -16,6 +15,7 @@ import {
   stringsOf,
 } from '../src/api.js';
 import { BACKUP_FIRST, columnUnusedDirective, deprecateThenDrop, deprecateThenDropObject, migrationOfItsOwn } from './support/help.js';
+import { isOwnCreation, listParts, nameOfParts } from './support/objects.js';
 import { COLUMN_OWNERS } from './support/rewrite.js';
 
 export default defineRule({
@@ -151,10 +151,6 @@ function deletesEveryRow(where: Node | undefined): boolean {
 }
 
 /** Created earlier in this file, or (in a rollback) by the migration being rolled back: removing it loses nothing older. */
-function isOwnCreation(statement: StatementContext, origin: ObjectOrigin | undefined): boolean {
-  return statement.schema.isNew(origin) || (statement.file.part === 'down' && statement.schema.isOwnedByThisMigration(origin));
-}
-
 const RELATIONS = new Set(['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_FOREIGN_TABLE']);
 const ROUTINES = new Set(['OBJECT_FUNCTION', 'OBJECT_PROCEDURE', 'OBJECT_ROUTINE', 'OBJECT_AGGREGATE']);
 
@@ -181,16 +177,6 @@ function originOf(statement: StatementContext, removeType: DropStmt['removeType'
     return (removeType === 'OBJECT_TRIGGER' ? schema.trigger(table, objectName) : schema.policy(table, objectName))?.origin;
   }
   return undefined;
-}
-
-/** The name parts of a dropped object: a `List` of names, or a bare `String` (schemas, extensions). */
-function listParts(object: Node): string[] {
-  const list = nodeOf(object, 'List')?.items;
-  return list ? stringsOf(list) : stringsOf([object]);
-}
-
-function nameOfParts(parts: readonly string[]): QualifiedName | undefined {
-  return nameOfList(parts.map((sval) => ({ String: { sval } })));
 }
 
 function objectName(removeType: DropStmt['removeType'], object: Node): string {

@@ -13,6 +13,7 @@ import { BACKUP_FIRST, columnUnusedDirective, isContractStep, migrationStep, tri
 import { columnsDroppedBy } from './support/alter-table.js';
 import { columnsRead } from './support/backfill.js';
 import { COLUMN_OWNERS } from './support/rewrite.js';
+import { isOwnCreation } from './support/objects.js';
 
 export default defineRule({
   id: 'drop-column',
@@ -111,12 +112,8 @@ interface PendingDrop {
   readonly column: string;
 }
 
-
 function isHarmless(statement: StatementContext, table: QualifiedName, column: ColumnState | undefined): boolean {
-  const { schema, file } = statement;
-  if (schema.isNew(column?.origin)) return true;
-  if (file.part === 'down' && schema.isOwnedByThisMigration(column?.origin)) return true;
-  return isContractStep(statement, table, column);
+  return isOwnCreation(statement, column?.origin) || isContractStep(statement, table, column);
 }
 
 /** The primary key constraint a column is part of: PostgreSQL keeps such a column NOT NULL while the key exists. */

@@ -11,9 +11,9 @@ import {
   nameOfRangeVar,
   nodeOf,
   quoteIdentifier,
-  stringsOf,
 } from '../src/api.js';
 import { deprecateThenDropObject } from './support/help.js';
+import { isOwnCreation, listParts, nameOfParts } from './support/objects.js';
 
 export default defineRule({
   id: 'drop-object-without-deprecation',
@@ -134,16 +134,14 @@ function droppedObject(statement: StatementContext, kind: DroppedKind, object: N
     const shown = `${displayName(name)}${argumentTypes === undefined ? '' : `(${argumentTypes.join(', ')})`}`;
     return { name, shown, argumentTypes, origin: statement.schema.function(name)?.origin };
   }
-  const parts = nodeOf(object, 'List') ? stringsOf(nodeOf(object, 'List')?.items) : stringsOf([object]);
-  const name = nameOfList(parts.map((sval) => ({ String: { sval } })));
+  const name = nameOfParts(listParts(object));
   if (!name) return undefined;
   const origin = kind === 'schema' ? statement.schema.namespace(name.name)?.origin : statement.schema.table(name)?.origin;
   return { name, shown: displayName(name), argumentTypes: undefined, origin };
 }
 
 function isHarmless(statement: StatementContext, kind: DroppedKind, dropped: DroppedObject, suffix: string): boolean {
-  if (statement.schema.isNew(dropped.origin)) return true;
-  if (statement.file.part === 'down' && statement.schema.isOwnedByThisMigration(dropped.origin)) return true;
+  if (isOwnCreation(statement, dropped.origin)) return true;
   if (kind === 'function' && statement.schema.function(dropped.name)?.returnsTrigger === true) return true;
   // The view that kept a renamed table's old name working: its drop is the last step of the rename.
   if (kind === 'view' && statement.schema.table(dropped.name)?.standsInFor !== undefined) return true;

@@ -1,6 +1,7 @@
 import { type Fix, type QualifiedName, type StatementContext, defineRule, displayName, namesOfObjects, quoteIdentifier } from '../src/api.js';
 import { statementFix } from './support/fixes.js';
 import { deprecateThenDrop } from './support/help.js';
+import { isOwnCreation } from './support/objects.js';
 
 export default defineRule({
   id: 'drop-table-without-deprecation',
@@ -47,8 +48,7 @@ export default defineRule({
 /** Why dropping this table is unsafe, or undefined when it is one of the safe cases. */
 function problemWith(name: QualifiedName, statement: StatementContext, suffix: string): string | undefined {
   const table = statement.schema.table(name);
-  if (statement.schema.isNew(table?.origin)) return undefined;
-  if (statement.file.part === 'down' && statement.schema.isOwnedByThisMigration(table?.origin)) return undefined;
+  if (isOwnCreation(statement, table?.origin)) return undefined;
   const shown = displayName(name);
   if (!name.name.endsWith(suffix)) {
     return `DROP TABLE ${shown} deletes the table and its data at once: the running application's queries against it fail, and no rollback brings the rows back.`;
