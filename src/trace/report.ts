@@ -6,7 +6,7 @@ import { formatText } from '../report/text.js';
 import { reportPath } from '../report/paths.js';
 import type { Formatter, ReportOptions } from '../report/types.js';
 import { strongest } from './observe.js';
-import type { TraceFailure, TraceResult, TracedStatement } from './trace.js';
+import type { StatementPlace, TraceFailure, TraceResult, TracedStatement } from './trace.js';
 
 /** The findings trace makes: described like rules, so SARIF and the other formats can show them. */
 const TRACE_RULES = {
@@ -103,16 +103,7 @@ function failureFinding(failure: TraceFailure): Finding {
   return finding(rule.id, 'error', failure, message, failure.error.code ?? '');
 }
 
-interface Located {
-  readonly file: string;
-  readonly start: number;
-  readonly end: number;
-  readonly line: number;
-  readonly column: number;
-  readonly text: string;
-}
-
-function finding(ruleId: string, severity: Finding['severity'], at: Located, message: string, discriminator: string): Finding {
+function finding(ruleId: string, severity: Finding['severity'], at: StatementPlace, message: string, discriminator: string): Finding {
   const lines = at.text.split('\n');
   const lastLine = lines.at(-1) ?? '';
   return {

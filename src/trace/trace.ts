@@ -11,14 +11,18 @@ import { type FillReport, fillTables } from './fill.js';
 import { type Observation, observeStatement } from './observe.js';
 import { type ServerErrorFields, type SqlSession, serverErrorOf } from '../db/session.js';
 
-/** One traced statement: where it is, and what the server did with it. */
-export interface TracedStatement {
+/** Where a statement is: its file, its range and first position there, and its text. */
+export interface StatementPlace {
   readonly file: string;
   readonly start: number;
   readonly end: number;
   readonly line: number;
   readonly column: number;
   readonly text: string;
+}
+
+/** One traced statement: where it is, and what the server did with it. */
+export interface TracedStatement extends StatementPlace {
   /** Run inside a transaction block (the file's own, or the one the migration tool opens). */
   readonly inBlock: boolean;
   readonly observation: Observation;
@@ -27,13 +31,7 @@ export interface TracedStatement {
 }
 
 /** A statement that failed: in the history (the traced migrations could not be reached) or among the traced ones. */
-export interface TraceFailure {
-  readonly file: string;
-  readonly start: number;
-  readonly end: number;
-  readonly line: number;
-  readonly column: number;
-  readonly text: string;
+export interface TraceFailure extends StatementPlace {
   readonly error: ServerErrorFields;
   readonly inHistory: boolean;
 }
