@@ -287,6 +287,12 @@ describe.each(SUPPORTED_MAJORS.map((major) => [major, testServerBinaries(major)]
       expect([seen.scanned.has('fk_children'), seen.scanned.has('fk_indexed_children')]).toEqual([true, false]);
     });
 
+    it("require-concurrent-index-drop and drop-column: a primary key's index cannot be dropped, nor its column made nullable, but the column can get a default", async () => {
+      expect(await refusal(url, 'DROP INDEX IF EXISTS agents_pkey')).toMatch(/cannot drop index agents_pkey because constraint agents_pkey on table agents requires it/);
+      expect(await refusal(url, 'ALTER TABLE agents ALTER COLUMN id DROP NOT NULL')).toMatch(/column "id" is in a primary key/);
+      expect(await refusal(url, 'ALTER TABLE agents ALTER COLUMN id SET DEFAULT 0')).toBeUndefined();
+    });
+
     it('destructive-operation: DELETE without WHERE holds a lock on every row until the transaction ends', async () => {
       const seen = await observe(url, 'DELETE FROM duplicates');
       expect([seen.locks.get('duplicates'), seen.scanned.has('duplicates')]).toEqual(['RowExclusiveLock', true]);
