@@ -1,7 +1,6 @@
 import {
   type ColumnState,
   type QualifiedName,
-  type ReportDescriptor,
   type StatementContext,
   defineRule,
   displayName,
@@ -12,6 +11,7 @@ import {
 import { BACKUP_FIRST, columnUnusedDirective, isContractStep, migrationStep, triggerDrops, triggersUsing } from './support/help.js';
 import { columnsDroppedBy } from './support/alter-table.js';
 import { columnsRead } from './support/backfill.js';
+import { ReportsUntilCommit } from './support/deferred.js';
 import { COLUMN_OWNERS } from './support/rewrite.js';
 import { isOwnCreation } from './support/objects.js';
 
@@ -53,19 +53,12 @@ export default defineRule({
   create() {
     // A drop is reported when its transaction ends: a column copied into another and renamed back to
     // the dropped name before the commit keeps the name and the data for the application.
-    let pending: PendingDrop[] = [];
+    const drops = new ReportsUntilCommit<{ readonly table: string; readonly column: string }>();
     /** Copies made in the current transaction, `table\0to\0from`: `UPDATE t SET r_tmp = r::text`. */
     let copies = new Set<string>();
-    let transaction: number | undefined;
-    const flush = (): void => {
-      for (const drop of pending) drop.statement.report(drop.report);
-      pending = [];
-      copies = new Set();
-    };
     return {
       Statement(node, statement) {
-        if (statement.transaction.id !== transaction || !statement.transaction.inBlock) flush();
-        transaction = statement.transaction.id;
+        if (drops.next(statement)) copies = new Set();
         const update = nodeOf(node, 'UpdateStmt');
         const updated = nameOfRangeVar(update?.relation);
         if (update && updated) {
@@ -80,10 +73,10 @@ export default defineRule({
         if (rename?.renameType === 'OBJECT_COLUMN' && renamed && rename.subname !== undefined && rename.newname !== undefined) {
           const tableKey = statement.schema.key(renamed);
           const copied = `${tableKey}\0${rename.subname}\0${rename.newname}`;
-          pending = pending.filter((drop) => drop.table !== tableKey || drop.column !== rename.newname || !copies.has(copied));
+          if (copies.has(copied)) drops.withdraw((drop) => drop.table === tableKey && drop.column === rename.newname);
         }
       },
-      'File:exit': flush,
+      'File:exit': drops.flush,
       AlterTableStmt(node, statement) {
         const table = nameOfRangeVar(node.relation);
         if (!table || !COLUMN_OWNERS.has(node.objtype ?? '') || statement.schema.isNewTable(node.relation)) return;
@@ -95,22 +88,12 @@ export default defineRule({
             message: `DROP COLUMN ${name} on ${displayName(table)}: every query of the running application that still reads or writes ${name} fails from the moment the migration commits, and its data is gone for good.`,
             help: help(table, name, column, primaryKeyOf(statement, table, dropped), triggerDrops(statement, table, triggersUsing(statement, table, dropped))),
           };
-          if (statement.transaction.inBlock) pending.push({ statement, report, table: statement.schema.key(table), column: dropped });
-          else statement.report(report);
+          drops.hold(statement, report, { table: statement.schema.key(table), column: dropped });
         }
       },
     };
   },
 });
-
-/** A DROP COLUMN whose report waits for the end of its transaction. */
-interface PendingDrop {
-  readonly statement: StatementContext;
-  readonly report: ReportDescriptor;
-  /** The table's key and the dropped column. */
-  readonly table: string;
-  readonly column: string;
-}
 
 function isHarmless(statement: StatementContext, table: QualifiedName, column: ColumnState | undefined): boolean {
   return isOwnCreation(statement, column?.origin) || isContractStep(statement, table, column);

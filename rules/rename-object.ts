@@ -11,6 +11,7 @@ import {
   nodeOf,
   quoteIdentifier,
 } from '../src/api.js';
+import { ReportsUntilCommit } from './support/deferred.js';
 import { batchedUpdate, keyColumn, migrationStep } from './support/help.js';
 
 export default defineRule({
@@ -53,20 +54,14 @@ export default defineRule({
   create(context) {
     const suffix = context.deprecatedSuffix;
     // A rename waits for the end of its transaction: a new object may take the old name before anyone sees it gone.
-    let pending: PendingRename[] = [];
-    let transaction: number | undefined;
-    const flush = (): void => {
-      for (const rename of pending) rename.statement.report(rename.report);
-      pending = [];
-    };
+    const renames = new ReportsUntilCommit<{ readonly kind: RenamedKind; readonly key: string }>();
     return {
       Statement(node, statement) {
-        if (statement.transaction.id !== transaction || !statement.transaction.inBlock) flush();
-        transaction = statement.transaction.id;
+        renames.next(statement);
         const created = createdName(node);
-        if (created) pending = pending.filter((rename) => rename.kind !== created.kind || rename.key !== statement.schema.key(created.name));
+        if (created) renames.withdraw((rename) => rename.kind === created.kind && rename.key === statement.schema.key(created.name));
       },
-      'File:exit': flush,
+      'File:exit': renames.flush,
       RenameStmt(node, statement) {
         if (statement.file.part === 'down' || node.newname === undefined || node.newname.endsWith(suffix)) return;
         const kind = RENAMED_KINDS[node.renameType ?? ''];
@@ -79,8 +74,7 @@ export default defineRule({
           help: HELPS[kind](name, node.newname),
           lock: null,
         };
-        if (statement.transaction.inBlock) pending.push({ statement, report, kind, key: statement.schema.key(name) });
-        else statement.report(report);
+        renames.hold(statement, report, { kind, key: statement.schema.key(name) });
       },
       AlterEnumStmt(node, statement) {
         const type = nameOfList(node.typeName);
@@ -98,15 +92,6 @@ export default defineRule({
 });
 
 type RenamedKind = 'schema' | 'function' | 'type';
-
-/** A rename whose report waits for the end of its transaction. */
-interface PendingRename {
-  readonly statement: StatementContext;
-  readonly report: ReportDescriptor;
-  readonly kind: RenamedKind;
-  /** The old name, by key. */
-  readonly key: string;
-}
 
 /** The schema, function or type a statement creates. */
 function createdName(node: Node): { kind: RenamedKind; name: QualifiedName } | undefined {

@@ -1,5 +1,6 @@
 import { type ConstraintState, type QualifiedName, type ReportDescriptor, type StatementContext, defineRule, displayName, namesOfObjects, nameOfRangeVar } from '../src/api.js';
 import { columnsDroppedBy } from './support/alter-table.js';
+import { ReportsUntilCommit } from './support/deferred.js';
 import { concurrentlyFixes } from './support/fixes.js';
 import { migrationOfItsOwn } from './support/help.js';
 
@@ -32,27 +33,22 @@ export default defineRule({
   },
   create() {
     // A report waits for the end of its transaction: a later drop of the index's table or column takes it along.
-    let pending: PendingDrop[] = [];
-    const flush = (): void => {
-      for (const drop of pending) drop.statement.report(drop.descriptor);
-      pending = [];
-    };
+    const drops = new ReportsUntilCommit<{ readonly table: string; readonly columns: readonly string[] }>();
     return {
       Statement(node, statement) {
-        if (pending.some((drop) => drop.statement.transaction.id !== statement.transaction.id || !statement.transaction.inBlock)) flush();
-        if (pending.length === 0) return;
+        drops.next(statement);
         if ('DropStmt' in node && (node.DropStmt.removeType === 'OBJECT_TABLE' || node.DropStmt.removeType === 'OBJECT_MATVIEW')) {
           const dropped = new Set(namesOfObjects(node.DropStmt.objects).map((name) => statement.schema.key(name)));
-          pending = pending.filter((drop) => !dropped.has(drop.table));
+          drops.withdraw((drop) => dropped.has(drop.table));
         }
         if ('AlterTableStmt' in node) {
           const name = nameOfRangeVar(node.AlterTableStmt.relation);
           const key = name && statement.schema.key(name);
           const columns = new Set(columnsDroppedBy(node.AlterTableStmt));
-          pending = pending.filter((drop) => drop.table !== key || !drop.columns.some((column) => columns.has(column)));
+          drops.withdraw((drop) => drop.table === key && drop.columns.some((column) => columns.has(column)));
         }
       },
-      'File:exit': flush,
+      'File:exit': drops.flush,
       DropStmt(node, statement) {
         if (node.removeType !== 'OBJECT_INDEX' || node.concurrent) return;
         // DROP INDEX IF EXISTS of an index the history saw go (with its table, column or constraint) does nothing.
@@ -76,21 +72,12 @@ export default defineRule({
           ...(alone ? concurrentlyFixes(statement) : {}),
         };
         const index = indexes.length === 1 && indexes[0] ? statement.schema.index(indexes[0]) : undefined;
-        if (index && statement.transaction.inBlock) pending.push({ statement, descriptor, table: index.table, columns: index.columns });
+        if (index) drops.hold(statement, descriptor, { table: index.table, columns: index.columns });
         else statement.report(descriptor);
       },
     };
   },
 });
-
-/** A report held until its transaction ends. */
-interface PendingDrop {
-  readonly statement: StatementContext;
-  readonly descriptor: ReportDescriptor;
-  /** The index's table, by key, and its columns. */
-  readonly table: string;
-  readonly columns: readonly string[];
-}
 
 /** The PRIMARY KEY, UNIQUE or EXCLUDE constraint an index serves: PostgreSQL refuses to drop such an index. */
 interface ConstraintIndex {
