@@ -64,6 +64,7 @@ export function defaultConfig(options: { readonly allRules: readonly AnyRule[]; 
     pluginFiles: [],
     cache: false,
     cacheLocation: undefined,
+    skippedCode: [],
     release: undefined,
     releaseWindow: DEFAULT_RELEASE_WINDOW,
   };
