@@ -108,7 +108,10 @@ for (const ruleId of ruleFixtureFolders()) {
  * Cases that cannot run, each with the reason: a defect in the help (to fix), or something no
  * server can show. Listed as `todo`, so that they stay visible; empty when every case runs.
  */
-const NOT_YET_RUNNABLE: Readonly<Record<string, string>> = {};
+const NOT_YET_RUNNABLE: Readonly<Record<string, string>> = {
+  'drop-object-without-deprecation/replaced-by-rename: rename-table at migrations/2_replace.sql:6':
+    "the fixture's view decided_periods still reads decisions when the help's later DROP runs: the help says to drop the dependents first, and and which ones are left after the monitoring period only the user knows",
+};
 
 const cases = [...goodCases, ...fixtureCases];
 const runnable = cases.filter((entry) => placeholdersOf(entry.safeSql).length === 0 && NOT_YET_RUNNABLE[entry.name] === undefined);
