@@ -298,6 +298,18 @@ describe('project code (plugins, a JavaScript configuration)', () => {
     expect(await client.shutdown()).toBe(0);
   });
 
+  it('loads an edited plugin again when the configuration changes', async () => {
+    const { client, root } = await serverFor({ 'plugin.mjs': LOOPING_PLUGIN, '.migrate-saferc.json': JSON.stringify({ plugins: ['./plugin.mjs'] }) });
+    const uri = uriOf(join(root, 'migrations/1.sql'));
+    expect((await client.open(uri, 'SELECT 1;\n')).diagnostics.map((diagnostic) => diagnostic.message)).toEqual(['seen by the plugin']);
+    writeFileSync(join(root, 'plugin.mjs'), LOOPING_PLUGIN.replace('seen by the plugin', 'seen by the edited plugin'));
+    writeFileSync(join(root, '.migrate-saferc.json'), JSON.stringify({ plugins: ['./plugin.mjs'], rules: { 'acme/loop': 'off' } }));
+    const reloaded = client.diagnostics(uri);
+    await client.filesChanged([{ uri: uriOf(join(root, '.migrate-saferc.json')), type: FileChangeType.Changed }]);
+    expect((await reloaded).diagnostics.map((diagnostic) => diagnostic.message)).toEqual(['seen by the edited plugin']);
+    expect(await client.shutdown()).toBe(0);
+  });
+
   it('does not run in an untrusted workspace: the JSON configuration still applies, the user is told once, trust reloads', async () => {
     const { client, root } = await serverFor(
       {
