@@ -47,6 +47,8 @@ export class FileRuleRunner {
   private readonly rules: ActiveRule[];
   private readonly handlers = new Map<string, { rule: ActiveRule; handler: Handler }[]>();
   private readonly findings: RawFinding[] = [];
+  /** The statements the rules found the server refuses (`ReportDescriptor.fails`), with the finding that says so. */
+  private readonly failing: { readonly finding: RawFinding; readonly start: number; readonly end: number }[] = [];
   /** What the rules noted about the whole project: one line each, by rule. */
   readonly notes: { readonly ruleId: string; readonly message: string }[] = [];
   private readonly fingerprints = new Map<string, number>();
@@ -135,7 +137,12 @@ export class FileRuleRunner {
         rule.visitor['File:exit']?.(this.file);
       }
     });
-    return this.findings;
+    return this.failing.length === 0 ? this.findings : this.findings.filter((finding) => !this.isAboutFailingStatement(finding));
+  }
+
+  /** A finding of another rule on a statement the server refuses: its hazard never happens. */
+  private isAboutFailingStatement(finding: RawFinding): boolean {
+    return this.failing.some((failing) => failing.finding !== finding && failing.finding.ruleId !== finding.ruleId && finding.offset >= failing.start && finding.offset < failing.end);
   }
 
   /** Calls the `Statement` handlers, the handlers for the statement's own type, then those for every node below it. */
@@ -190,6 +197,8 @@ export class FileRuleRunner {
     const target = descriptor.at ?? analysis.statement;
     if (!routine) {
       this.add(rule, descriptor, { start, end }, lock, analysis.statement.text, target);
+      const finding = this.findings.at(-1);
+      if (descriptor.fails === true && finding) this.failing.push({ finding, start: analysis.statement.start, end: analysis.statement.end });
       return;
     }
     const message = `${routinePrefix(routine, this.parsed.source.text)}${descriptor.message}`;
