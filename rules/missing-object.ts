@@ -25,6 +25,13 @@ interface Failure {
   readonly error: string;
   readonly history: string;
   readonly node?: { readonly location?: number } | undefined;
+  /**
+   * Whether it holds in a rollback whatever later migrations did. A rollback is judged against the
+   * state its own migration left, but runs after the rollbacks of every later migration, which may
+   * leave their changes in place (Ory keeps a release's rollback in an earlier release's files): a
+   * near-miss of a name the history has, or an object made earlier in the same file, is still a failure.
+   */
+  readonly inRollback: boolean;
 }
 
 export default defineRule({
@@ -70,7 +77,7 @@ export default defineRule({
     };
     const report = (statement: StatementContext, failure: Failure | undefined): void => {
       // A statement in a branch that may not run (IF ..., EXCEPTION WHEN ...) may be the guarded case.
-      if (!failure || (statement.routine?.branches.length ?? 0) > 0) return;
+      if (!failure || (statement.routine?.branches.length ?? 0) > 0 || (statement.file.part === 'down' && !failure.inRollback)) return;
       statement.report({
         message: `This statement fails with ERROR: ${failure.error}. ${failure.history}`,
         node: failure.node,
@@ -86,7 +93,7 @@ export default defineRule({
       const suggestion = didYouMean(schema, [...known].flatMap(([name, made]) => (made ? [name] : [])));
       // Only a near-miss of a schema the history uses is surely a typo: any other may be made outside the migrations.
       if (suggestion === '') return undefined;
-      return { error: `schema "${schema}" does not exist`, history: `No migration creates schema ${quote(schema)} or anything in it${suggestion}.` };
+      return { error: `schema "${schema}" does not exist`, history: `No migration creates schema ${quote(schema)} or anything in it${suggestion}.`, inRollback: true };
     };
     /** A relation the statement needs that is missing: its schema, or the relation in a schema the history defines completely. */
     const missingRelation = (statement: StatementContext, relation: RangeVar | undefined, kind: 'relation' | 'table' = 'relation'): Failure | undefined => {
@@ -103,10 +110,12 @@ export default defineRule({
       if (!namespace || !defined) return undefined;
       const shown = kind === 'table' ? name.name : writtenName(name);
       const others = [...statement.schema.tables.values()].flatMap((table) => (table.key.startsWith(`${namespace.name}.`) ? [table.name.name] : []));
+      const hint = didYouMean(name.name, others);
       return {
         error: `${kind} "${shown}" does not exist`,
-        history: `Schema ${quote(namespace.name)} was created ${where(statement, namespace.origin)}, and no migration since creates ${quote(name.name)} in it${didYouMean(name.name, others)}.`,
+        history: `Schema ${quote(namespace.name)} was created ${where(statement, namespace.origin)}, and no migration since creates ${quote(name.name)} in it${hint}.`,
         node: relation,
+        inRollback: hint !== '' || madeInThisFile(statement, namespace.origin),
       };
     };
     /** The table, when the history defines it completely: every name it lacks is missing. */
@@ -114,14 +123,14 @@ export default defineRule({
       const table = name && statement.schema.table(name);
       return table && TABLE_KINDS.has(table.kind) && statement.schema.definesCompletely(table) ? table : undefined;
     };
-    const missingColumn = (statement: StatementContext, table: TableState, column: string, error: string, node?: Failure['node']): Failure => ({
-      error,
-      history: `${tableHistory(statement, table)} has no column ${quote(column)}${columnHint(table, column)}.`,
-      node,
-    });
+    const missingColumn = (statement: StatementContext, table: TableState, column: string, error: string, node?: Failure['node']): Failure => {
+      const hint = columnHint(table, column);
+      return { error, history: `${tableHistory(statement, table)} has no column ${quote(column)}${hint}.`, node, inRollback: hint !== '' || madeInThisFile(statement, table.origin) };
+    };
     const missingConstraint = (statement: StatementContext, table: TableState, name: string, error: string): Failure | undefined => {
       if (table.constraints.has(name) || (notNullNamed && name.endsWith('_not_null'))) return undefined;
-      return { error, history: `${tableHistory(statement, table)} has no constraint ${quote(name)}${didYouMean(name, table.constraints.keys())}.` };
+      const hint = didYouMean(name, table.constraints.keys());
+      return { error, history: `${tableHistory(statement, table)} has no constraint ${quote(name)}${hint}.`, inRollback: hint !== '' || madeInThisFile(statement, table.origin) };
     };
     /** A foreign key: the table it references, its own columns (`columns`: the table's, undefined when unknown), the referenced columns. */
     const foreignKeyFailure = (statement: StatementContext, constraint: Constraint, own: { readonly name: QualifiedName; readonly columns: ReadonlySet<string> | undefined }): Failure | undefined => {
@@ -133,15 +142,18 @@ export default defineRule({
         if (relation) return relation;
       }
       for (const column of stringsOf(constraint.fk_attrs)) {
-        if (own.columns && !own.columns.has(column)) return { error: `column "${column}" referenced in foreign key constraint does not exist`, history: `The table being changed has no column ${quote(column)}${didYouMean(column, own.columns)}.`, node: constraint };
+        if (!own.columns || own.columns.has(column)) continue;
+        const hint = didYouMean(column, own.columns);
+        return { error: `column "${column}" referenced in foreign key constraint does not exist`, history: `The table has no column ${quote(column)}${hint}.`, node: constraint, inRollback: hint !== '' };
       }
       const target = self ? undefined : definedTable(statement, referenced);
       const targetColumns = self ? own.columns : target && columnsOf(target);
       if (!targetColumns) return undefined;
       for (const column of stringsOf(constraint.pk_attrs)) {
         if (targetColumns.has(column)) continue;
-        const history = target ? `${tableHistory(statement, target)} has no column ${quote(column)}${columnHint(target, column)}.` : `The table being created has no column ${quote(column)}${didYouMean(column, targetColumns)}.`;
-        return { error: `column "${column}" referenced in foreign key constraint does not exist`, history, node: constraint };
+        if (target) return { ...missingColumn(statement, target, column, `column "${column}" referenced in foreign key constraint does not exist`), node: constraint };
+        const hint = didYouMean(column, targetColumns);
+        return { error: `column "${column}" referenced in foreign key constraint does not exist`, history: `The table being created has no column ${quote(column)}${hint}.`, node: constraint, inRollback: true };
       }
       return undefined;
     };
@@ -166,6 +178,7 @@ export default defineRule({
         if (!table || !name) return;
         // Columns and constraints the same statement adds: PostgreSQL runs its subcommands in passes, not in order.
         const added = new Set(commands.flatMap((command) => nodeOf(command.def, 'ColumnDef')?.colname ?? []));
+        const dropped = new Set(commands.flatMap((command) => (command.subtype === 'AT_DropColumn' ? (command.name ?? []) : [])));
         const addedConstraints = new Set(statement.implicitNames.values());
         const columns = new Set([...columnsOf(table), ...added]);
         for (const command of commands) {
@@ -192,8 +205,8 @@ export default defineRule({
           const definition = nodeOf(command.def, 'ColumnDef');
           const column = definition?.colname;
           if (!definition || column === undefined || !name) return undefined;
-          if (command.missing_ok !== true && table && columnsOf(table).has(column)) {
-            return { error: `column "${column}" of relation "${name.name}" already exists`, history: `${tableHistory(statement, table)} has it already.` };
+          if (command.missing_ok !== true && table && columnsOf(table).has(column) && !dropped.has(column)) {
+            return { error: `column "${column}" of relation "${name.name}" already exists`, history: `${tableHistory(statement, table)} has it already.`, inRollback: false };
           }
           const references = constraintsOf(definition).find((constraint) => constraint.contype === 'CONSTR_FOREIGN');
           return references ? foreignKeyFailure(statement, references, { name, columns }) : undefined;
@@ -348,11 +361,11 @@ function missingIndex(
   if (!name || statement.schema.index(name) || statement.schema.table(name)) return undefined;
   const schema = missingSchema(statement, name.schema);
   if (schema) return schema;
-  if (statement.schema.isSurelyDroppedIndex(name)) return { error: error(name), history: `An earlier statement dropped index ${quote(name.name)} (on its own, or with its table, column or constraint), and none was created since.` };
+  if (statement.schema.isSurelyDroppedIndex(name)) return { error: error(name), history: `An earlier statement dropped index ${quote(name.name)} (on its own, or with its table, column or constraint), and none was created since.`, inRollback: false };
   const inSchema = name.schema ?? onlySchemaSearched(statement);
   const namespace = inSchema === undefined ? undefined : statement.schema.namespace(inSchema);
   if (!namespace || !statement.schema.definesCompletely(namespace)) return undefined;
-  return { error: error(name), history: `Schema ${quote(namespace.name)} was created ${where(statement, namespace.origin)}, and no migration since creates an index ${quote(name.name)} in it.` };
+  return { error: error(name), history: `Schema ${quote(namespace.name)} was created ${where(statement, namespace.origin)}, and no migration since creates an index ${quote(name.name)} in it.`, inRollback: madeInThisFile(statement, namespace.origin) };
 }
 
 /** The one schema unqualified names are looked up in, when the search_path has only one. */
@@ -376,10 +389,14 @@ function tableHistory(statement: StatementContext, table: TableState): string {
   return `Table ${displayName(table.name)}, created ${where(statement, table.origin)},`;
 }
 
+function madeInThisFile(statement: StatementContext, origin: ObjectOrigin | undefined): boolean {
+  return origin !== undefined && origin.migration === statement.file.migration.id && origin.part === statement.file.part;
+}
+
 /** Where an object was made, as the report says it. */
 function where(statement: StatementContext, origin: ObjectOrigin | undefined): string {
   if (!origin) return 'before the linted migrations';
-  if (origin.migration === statement.file.migration.id && origin.part === statement.file.part) return 'earlier in this file';
+  if (madeInThisFile(statement, origin)) return 'earlier in this file';
   return `by migration ${origin.migration}${origin.part === 'down' ? '\'s rollback' : ''}`;
 }
 
