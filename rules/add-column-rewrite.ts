@@ -17,7 +17,7 @@ import {
   quoteIdentifier,
   sqlOf,
 } from '../src/api.js';
-import { type NamedColumn, changeOfTableWithRows, columnsAddedBy } from './support/alter-table.js';
+import { type NamedColumn, changeOfTableWithManyRows, columnsAddedBy } from './support/alter-table.js';
 import { bareColumn, columnConstraintPlan, constraintSteps } from './support/constraints.js';
 import { rowExpression, rowTrigger } from './support/expand-contract.js';
 import { batchedUpdate, keyColumn, migrationStep } from './support/help.js';
@@ -70,7 +70,7 @@ export default defineRule({
   create(context) {
     return {
       AlterTableStmt(node, statement) {
-        const change = changeOfTableWithRows(node, statement);
+        const change = changeOfTableWithManyRows(node, statement);
         if (!change) return;
         for (const column of columnsAddedBy(change)) {
           const domain = checkedDomainOf(column, statement);

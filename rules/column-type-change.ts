@@ -16,7 +16,7 @@ import {
   timeZoneIsUtc,
   typeChangeVerdict,
 } from '../src/api.js';
-import { changeOfTableWithRows } from './support/alter-table.js';
+import { changeOfTableWithManyRows } from './support/alter-table.js';
 import { expandContract, rowExpression } from './support/expand-contract.js';
 import { migrationStep } from './support/help.js';
 import { formLock } from './support/locks.js';
@@ -92,7 +92,7 @@ export default defineRule({
   create(context) {
     return {
       AlterTableStmt(node, statement) {
-        const change = changeOfTableWithRows(node, statement);
+        const change = changeOfTableWithManyRows(node, statement);
         if (!change) return;
         for (const command of change.commands) {
           if (command.subtype !== 'AT_AlterColumnType' || command.name === undefined) continue;

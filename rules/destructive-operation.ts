@@ -2,6 +2,7 @@ import {
   type DropStmt,
   type Node,
   type ObjectOrigin,
+  type QualifiedName,
   type StatementContext,
   constantText,
   defineRule,
@@ -38,8 +39,9 @@ export default defineRule({
       'Back up first; drop the dependents explicitly and drop without `CASCADE`, so PostgreSQL refuses, naming',
       'them, when something unexpected still depends on the object; and when emptying a table is intended,',
       'say so with a directive and the reason. `DROP SCHEMA` without `CASCADE` is not reported: PostgreSQL',
-      'drops only an empty schema. Not reported either: objects created earlier in the same migration, and',
-      'a rollback removing what its own migration created.',
+      'drops only an empty schema. Not reported either: objects created earlier in the same migration, a',
+      'rollback removing what its own migration created, and a rollback emptying a table its own migration',
+      'inserted rows into (the undo of a seed).',
     ].join('\n'),
     bad: 'DROP TABLE sessions CASCADE;',
     good: [
@@ -56,7 +58,7 @@ export default defineRule({
       TruncateStmt(node, statement) {
         const tables = (node.relations ?? []).flatMap((relation) => {
           const name = nameOfRangeVar(nodeOf(relation, 'RangeVar'));
-          return name && !isOwnCreation(statement, statement.schema.table(name)?.origin) ? [name] : [];
+          return name && !isOwnCreation(statement, statement.schema.table(name)?.origin) && !undoesSeed(statement, name) ? [name] : [];
         });
         if (tables.length === 0) return;
         const names = tables.map(displayName).join(', ');
@@ -107,7 +109,7 @@ export default defineRule({
       },
       DeleteStmt(node, statement) {
         const table = nameOfRangeVar(node.relation);
-        if (!table || !deletesEveryRow(node.whereClause) || isOwnCreation(statement, statement.schema.table(table)?.origin)) return;
+        if (!table || !deletesEveryRow(node.whereClause) || isOwnCreation(statement, statement.schema.table(table)?.origin) || undoesSeed(statement, table)) return;
         const name = displayName(table);
         const using = (node.usingClause ?? []).length > 0 ? ' (its USING join, without a condition, matches every row too)' : '';
         statement.report({
@@ -139,6 +141,11 @@ export default defineRule({
 });
 
 /** No WHERE, or one that is true for every row: `WHERE true`, `WHERE 1 = 1`. */
+/** A rollback emptying a table its own migration filled (a seed): taking the rows out is what undoes it. */
+function undoesSeed(statement: StatementContext, table: QualifiedName): boolean {
+  return statement.file.part === 'down' && statement.schema.isOwnedByThisMigration(statement.schema.table(table)?.seededBy);
+}
+
 function deletesEveryRow(where: Node | undefined): boolean {
   if (where === undefined) return true;
   if (nodeOf(where, 'A_Const')?.boolval?.boolval === true) return true;

@@ -36,7 +36,8 @@ export default defineRule({
       'Not reported: an object created earlier in the same migration, a deprecated one, a trigger function (the',
       'application does not call it), a rollback dropping what its own migration created, and a view or',
       'function dropped and created again later in the same migration (the way to change its columns or arguments; in',
-      'one transaction, no query sees it missing).',
+      'one transaction, no query sees it missing), and a view whose name a table or view created or renamed later in',
+      'the same migration takes over.',
     ].join('\n'),
     bad: 'DROP VIEW active_agents;',
     good: [
@@ -89,6 +90,16 @@ export default defineRule({
         const name = nameOfList(node.funcname);
         if (name) recreate(`function:${statement.schema.key(name)}`, statement);
       },
+      // A table or view given the dropped view's name: queries naming it read the new relation.
+      CreateStmt(node, statement) {
+        const table = nameOfRangeVar(node.relation);
+        if (table) recreate(`view:${statement.schema.key(table)}`, statement);
+      },
+      RenameStmt(node, statement) {
+        const relation = nameOfRangeVar(node.relation);
+        if (!relation || node.newname === undefined || !RELATION_RENAMES.has(node.renameType ?? '')) return;
+        recreate(`view:${statement.schema.key({ schema: relation.schema, name: node.newname })}`, statement);
+      },
       'File:exit'() {
         for (const drop of drops) {
           // Dropped and created again (in one transaction, the application sees the old object, then the new one; outside one, it misses it for an instant).
@@ -110,6 +121,9 @@ const KINDS: Readonly<Record<string, DroppedKind>> = {
   OBJECT_ROUTINE: 'function',
   OBJECT_SCHEMA: 'schema',
 };
+
+/** Renames whose new name is a relation's, the namespace views share with tables. */
+const RELATION_RENAMES: ReadonlySet<string> = new Set(['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_FOREIGN_TABLE']);
 
 const USES: Readonly<Record<Exclude<DroppedKind, 'schema'>, string>> = {
   view: 'the queries',

@@ -1,6 +1,7 @@
 import { type StatementContext, defineRule, displayName, nameOfRangeVar, quoteIdentifier } from '../src/api.js';
 import { concurrentlyFixes } from './support/fixes.js';
 import { migrationOfItsOwn } from './support/help.js';
+import { holdsFewRows } from './support/rows.js';
 
 export default defineRule({
   id: 'require-concurrent-index',
@@ -29,7 +30,7 @@ export default defineRule({
   create() {
     return {
       IndexStmt(node, statement) {
-        if (node.concurrent || statement.schema.isNewTable(node.relation)) return;
+        if (node.concurrent || statement.schema.isNewTable(node.relation) || holdsFewRows(statement, node.relation)) return;
         // ON ONLY a partitioned table creates an invalid parent index at once; the partitions' indexes are built separately.
         if (node.relation?.inh !== true) return;
         const table = nameOfRangeVar(node.relation);

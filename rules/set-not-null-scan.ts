@@ -12,6 +12,7 @@ import {
 } from '../src/api.js';
 import { constraintSteps } from './support/constraints.js';
 import { migrationStep } from './support/help.js';
+import { holdsFewRows } from './support/rows.js';
 
 export default defineRule({
   id: 'set-not-null-scan',
@@ -57,7 +58,7 @@ export default defineRule({
     return {
       AlterTableStmt(node, statement) {
         const table = nameOfRangeVar(node.relation);
-        if (!table || statement.schema.isNewTable(node.relation) || statement.schema.isEmptyTable(node.relation)) return;
+        if (!table || statement.schema.isNewTable(node.relation) || holdsFewRows(statement, node.relation)) return;
         // A statement that rewrites the table checks NOT NULL on each row it writes: no scan of its own (the rewrite is reported by its rule).
         if (statement.locks.some((lock) => lock.role === 'table' && lock.effect === 'rewrite')) return;
         for (const { column, primaryKey } of notNullTargets(node, statement)) {

@@ -88,6 +88,8 @@ await build({ ...common, entryPoints: [join(ROOT, 'dist', 'src', 'cli', 'bundle-
 chmodSync(join(OUT, 'main.js'), 0o755);
 // The parser pool starts its threads from ./parse-worker.js next to the module that holds it: here, the bundle.
 await build({ ...common, entryPoints: [join(ROOT, 'dist', 'src', 'parse', 'parse-worker.js')], outfile: join(OUT, 'parse-worker.js'), format: 'esm' });
+// Threads that run project code under a time limit (src/cli/code-worker.ts) run the bundle too, from ./worker.js next to it.
+await build({ ...common, external: [...EXTERNAL, './program.js'], entryPoints: [join(ROOT, 'dist', 'src', 'cli', 'worker.js')], outfile: join(OUT, 'worker.js'), format: 'esm' });
 
 // One lint in this process compiles what a run needs; the cache holds it for every later start.
 const program = runCachedBundle<typeof Program>(BUNDLE, CACHE, (specifier) => import(specifier));

@@ -71,6 +71,7 @@ export type {
 } from './analyze/schema-state.js';
 export type { SchemaChange } from './analyze/schema-changes.js';
 export { type RoutineContext, type UncheckedSql, routinePrefix } from './analyze/routine.js';
+export type { RowBound } from './parse/row-bound.js';
 export type { SchemaView } from './analyze/schema-view.js';
 export { type SessionSettings, type SettingValue, type TransactionInfo, parseDuration, timeZoneIsUtc } from './analyze/session.js';
 export type { TransactionPolicy } from './discover/types.js';

@@ -193,10 +193,10 @@ describe('a failing plugin rule', () => {
     '];',
   ].join('\n');
   it.each([
-    ['throws-null', 'rule throws-null failed on m.sql: it threw null'],
-    ['throws-string', 'rule throws-string failed on m.sql: it threw "boom"'],
-    ['message-object', 'rule message-object reported a finding without a text message on m.sql'],
-    ['lock-string', 'rule lock-string reported a lock that is no PostgreSQL lock mode ("TOTAL LOCK") on m.sql'],
+    ['throws-null', 'rule throws-null of plugin ./plugin.mjs failed on m.sql: it threw null'],
+    ['throws-string', 'rule throws-string of plugin ./plugin.mjs failed on m.sql: it threw "boom"'],
+    ['message-object', 'rule message-object of plugin ./plugin.mjs reported a finding without a text message on m.sql'],
+    ['lock-string', 'rule lock-string of plugin ./plugin.mjs reported a lock that is no PostgreSQL lock mode ("TOTAL LOCK") on m.sql'],
   ])('%s', (rule, message) => {
     const root = project({ 'plugin.mjs': plugin, '.migrate-saferc.json': JSON.stringify({ plugins: ['./plugin.mjs'] }), 'm.sql': 'SELECT 1;\n' });
     const result = runCli(['lint', 'm.sql'], { cwd: root, env: { RULE: rule } });

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { type CodeAction, type Diagnostic, FileChangeType, type TextEdit } from 'vscode-languageserver-protocol';
@@ -256,5 +256,84 @@ describe('in a git repository, what the base lacks is new', () => {
     const other = await branchServer({ since: 'no-such-branch' });
     expect(indexed((await other.client.open(other.uri, INDEXES)).diagnostics)).toEqual([0, 1]);
     expect(await other.client.shutdown()).toBe(0);
+  });
+});
+
+/**
+ * A plugin with two rules: acme/seen reports every statement; acme/loop never returns from a
+ * statement whose text says LOOP. Loading it writes LOADED next to it: proof that its code ran.
+ */
+const LOOPING_PLUGIN = `
+import { writeFileSync } from 'node:fs';
+writeFileSync(new URL('./LOADED', import.meta.url), '');
+const meta = { description: 'd', severity: 'error', preset: 'recommended', category: 'locking', hazard: 'h', bad: 'SELECT 1;', good: 'SELECT 1;' };
+export const rules = [
+  { id: 'acme/loop', meta, create: () => ({ Statement: (_node, statement) => { while (statement.statement.text.includes('LOOP')); } }) },
+  { id: 'acme/seen', meta, create: () => ({ Statement: (_node, statement) => statement.report({ message: 'seen by the plugin' }) }) },
+];
+`;
+
+describe('project code (plugins, a JavaScript configuration)', () => {
+  it('runs in a worker that is stopped when a rule runs too long: the document says which, everything else keeps working', async () => {
+    const { client, root } = await serverFor({ 'plugin.mjs': LOOPING_PLUGIN, '.migrate-saferc.json': JSON.stringify({ plugins: ['./plugin.mjs'] }) }, { maxRuleTime: 1 });
+    const good = uriOf(join(root, 'migrations/1_good.sql'));
+    expect(byRule((await client.open(good, 'ALTER TABLE agents RENAME COLUMN a TO b;\n')).diagnostics, 'acme/seen')).toHaveLength(1);
+
+    const looping = uriOf(join(root, 'migrations/2_loop.sql'));
+    expect((await client.open(looping, "SELECT 'LOOP';\n")).diagnostics).toMatchObject([
+      {
+        severity: 1,
+        message: 'migrate-safe cannot lint this file: rule acme/loop of plugin ./plugin.mjs ran longer than 1 s on migrations/2_loop.sql: stopped (maxRuleTime in the initialization options)',
+      },
+    ]);
+    // The server answers for the other document, and the next lint starts a fresh worker.
+    const hover = await client.hover(good, { line: 0, character: 3 });
+    expect((hover?.contents as { value: string } | undefined)?.value).toContain('`ACCESS EXCLUSIVE` on `agents`');
+    const other = uriOf(join(root, 'migrations/3_other.sql'));
+    expect(byRule((await client.open(other, 'SELECT 1;\n')).diagnostics, 'acme/seen')).toHaveLength(1);
+    const repaired = await client.change(looping, 2, [{ text: 'SELECT 2;\n' }]);
+    expect(repaired.diagnostics.map((diagnostic) => diagnostic.code)).toEqual(['acme/seen']);
+    const fixAll = await client.codeActions(looping, { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, ['source.fixAll']);
+    expect(fixAll).toEqual([]);
+    expect(await client.shutdown()).toBe(0);
+  });
+
+  it('does not run in an untrusted workspace: the JSON configuration still applies, the user is told once, trust reloads', async () => {
+    const { client, root } = await serverFor(
+      {
+        'plugin.mjs': LOOPING_PLUGIN,
+        'package.json': JSON.stringify({ name: 'app', 'migrate-safe': { plugins: ['./plugin.mjs'], rules: { 'acme/loop': 'off', 'drop-table-without-deprecation': 'off' } } }),
+      },
+      { trusted: false },
+    );
+    const uri = uriOf(join(root, 'migrations/1_drop.sql'));
+    const text = 'DROP TABLE agents;\nALTER TABLE teams RENAME COLUMN a TO b;\n';
+    expect((await client.open(uri, text)).diagnostics.map((diagnostic) => diagnostic.code)).toEqual(['rename-column']);
+    const second = uriOf(join(root, 'migrations/2_more.sql'));
+    expect((await client.open(second, text)).diagnostics.map((diagnostic) => diagnostic.code)).toEqual(['rename-column']);
+    expect(existsSync(join(root, 'LOADED'))).toBe(false);
+    expect(client.messages).toEqual([
+      'migrate-safe: this workspace is not trusted, so plugin ./plugin.mjs did not run; documents are linted with the built-in rules and the rest of the configuration. Trust the workspace to run them.',
+    ]);
+
+    const trusted = client.diagnostics(uri);
+    await client.configurationChanged({ 'migrate-safe': { trusted: true } });
+    expect((await trusted).diagnostics.map((diagnostic) => diagnostic.code).sort()).toEqual(['acme/seen', 'acme/seen', 'rename-column']);
+    expect(existsSync(join(root, 'LOADED'))).toBe(true);
+    expect(await client.shutdown()).toBe(0);
+  });
+
+  it('an untrusted workspace\'s JavaScript configuration is not run: the built-in rules lint with their defaults', async () => {
+    const config = "require('node:fs').writeFileSync(require('node:path').join(__dirname, 'RAN'), '');\nmodule.exports = { rules: { 'rename-column': 'off' } };\n";
+    const { client, root } = await serverFor({ '.migrate-saferc.cjs': config }, { trusted: false });
+    const uri = uriOf(join(root, 'migrations/1_rename.sql'));
+    expect((await client.open(uri, 'ALTER TABLE teams RENAME COLUMN a TO b;\n')).diagnostics.map((diagnostic) => diagnostic.code)).toEqual(['rename-column']);
+    expect(existsSync(join(root, 'RAN'))).toBe(false);
+    expect(client.messages).toEqual([expect.stringContaining('so the configuration .migrate-saferc.cjs did not run;')]);
+    const trusted = client.diagnostics(uri);
+    await client.configurationChanged({ trusted: true });
+    expect((await trusted).diagnostics).toEqual([]);
+    expect(existsSync(join(root, 'RAN'))).toBe(true);
+    expect(await client.shutdown()).toBe(0);
   });
 });

@@ -79,3 +79,51 @@ describe('plugins', () => {
     expect(missing.status).toBe(2);
   });
 });
+
+/** acme/loop never returns from a statement whose text says LOOP; acme/seen reports every statement. */
+const LOOPING_PLUGIN = `
+const meta = { description: 'd', severity: 'error', preset: 'recommended', category: 'locking', hazard: 'h', bad: 'SELECT 1;', good: 'SELECT 1;' };
+if (process.env.LOOP_ON_LOAD) for (;;);
+export const rules = [
+  { id: 'acme/loop', meta, create: () => ({ Statement: (_node, statement) => { while (statement.statement.text.includes('LOOP')); } }) },
+  { id: 'acme/seen', meta, create: () => ({ Statement: (_node, statement) => statement.report({ message: 'seen by the plugin' }) }) },
+];
+`;
+
+describe('a plugin that never returns (issue 14, item 15)', () => {
+  const looping = (files: Record<string, string> = {}): string =>
+    project({ 'package.json': '{ "type": "module" }', 'loop.mjs': LOOPING_PLUGIN, '.migrate-saferc.json': JSON.stringify({ plugins: ['./loop.mjs'] }), ...files });
+
+  it('is stopped after --max-rule-time: one line naming the rule, its plugin and the file, exit 2', () => {
+    const root = looping({ 'migrations/1.sql': 'SELECT 1;\n', 'migrations/2.sql': "SELECT 'LOOP';\n" });
+    const result = runCli(['lint', 'migrations', '--format', 'json', '--max-rule-time', '0.5'], { cwd: root });
+    expect([result.status, result.stdout, result.stderr]).toEqual([2, '', 'migrate-safe: rule acme/loop of plugin ./loop.mjs ran longer than 0.5 s on migrations/2.sql: stopped (--max-rule-time)\n']);
+  });
+
+  it('is stopped while its module loads, too', () => {
+    const result = runCli(['lint', 'm.sql', '--max-rule-time', '0.5'], { cwd: looping({ 'm.sql': 'SELECT 1;\n' }), env: { LOOP_ON_LOAD: '1' } });
+    expect([result.status, result.stderr]).toEqual([2, 'migrate-safe: the code of plugin ./loop.mjs ran longer than 0.5 s: stopped (--max-rule-time)\n']);
+  });
+
+  it('and so is a JavaScript configuration that never returns', () => {
+    const root = project({ '.migrate-saferc.cjs': 'for (;;);\n', 'package.json': '{}', 'm.sql': 'SELECT 1;\n' });
+    const result = runCli(['lint', 'm.sql', '--max-rule-time', '0.5'], { cwd: root });
+    expect([result.status, result.stderr]).toEqual([2, 'migrate-safe: the configuration file in . ran longer than 0.5 s: stopped (--max-rule-time)\n']);
+  });
+
+  it('runs as usual below the limit: reports, standard input, colors', () => {
+    const root = looping({ 'migrations/1.sql': 'SELECT 1;\n' });
+    const report = runCli(['lint', 'migrations', '--format', 'json'], { cwd: root });
+    expect(jsonReport(report).findings.map((finding) => [finding.ruleId, finding.file])).toEqual([['acme/seen', 'migrations/1.sql']]);
+    expect(report.status).toBe(1);
+    const stdin = runCli(['lint', '--format', 'json', '--stdin-filename', 'migrations/2.sql', '-'], { cwd: root, input: 'SELECT 2;\n' });
+    expect(jsonReport(stdin).findings.map((finding) => [finding.ruleId, finding.file])).toEqual([['acme/seen', 'migrations/2.sql']]);
+    expect(runCli(['lint', 'migrations', '--color'], { cwd: root }).stdout).toContain('\u001b[');
+    expect(runCli(['lint', 'migrations'], { cwd: root }).stdout).not.toContain('\u001b[');
+  });
+
+  it('--max-rule-time takes a positive number of seconds', () => {
+    const result = runCli(['lint', 'm.sql', '--max-rule-time', '0'], { cwd: looping({ 'm.sql': 'SELECT 1;\n' }) });
+    expect([result.status, result.stderr]).toEqual([2, "migrate-safe: option '--max-rule-time <seconds>' argument '0' is invalid. expected a number of seconds\n"]);
+  });
+});

@@ -1,5 +1,6 @@
 import { type AlterTableCmd, type AlterTableStmt, type ColumnDef, type Constraint, type QualifiedName, type StatementContext, constraintsOf, formatTypeName, nameOfRangeVar, nodeOf } from '../../src/api.js';
 import { rewritesTable } from './locks.js';
+import { holdsFewRows } from './rows.js';
 
 /** An ALTER TABLE of a table that holds rows and serves the application. */
 export interface ExistingTableChange {
@@ -16,10 +17,18 @@ export function changeOfExistingTable(node: AlterTableStmt, statement: Statement
 
 /**
  * The same, unless the table has no rows at this point either: every row was deleted earlier in
- * the same transaction. For what depends on rows (a scan, a rewrite, a NOT NULL column to fill), not on locks.
+ * the same transaction. For what fails on any row (a NOT NULL column to fill), not on locks.
  */
 export function changeOfTableWithRows(node: AlterTableStmt, statement: StatementContext): ExistingTableChange | undefined {
   return statement.schema.isEmptyTable(node.relation) ? undefined : changeOfExistingTable(node, statement);
+}
+
+/**
+ * The same, unless the migration makes sure the table holds few rows here (none, or a row-count guard
+ * around the statement: `holdsFewRows`). For what takes time per row: a scan, a rewrite, an index build.
+ */
+export function changeOfTableWithManyRows(node: AlterTableStmt, statement: StatementContext): ExistingTableChange | undefined {
+  return holdsFewRows(statement, node.relation) ? undefined : changeOfExistingTable(node, statement);
 }
 
 /** The names of the columns an ALTER TABLE drops, in order. */
@@ -59,7 +68,7 @@ export function addedConstraint(command: AlterTableCmd): Constraint | undefined 
  * statement rewrites the table (add-column-rewrite reports that, and its help adds their constraints safely).
  */
 export function additionsOf(node: AlterTableStmt, statement: StatementContext): { table: QualifiedName; constraints: Constraint[]; columns: ColumnDef[] } | undefined {
-  const change = changeOfTableWithRows(node, statement);
+  const change = changeOfTableWithManyRows(node, statement);
   if (!change) return undefined;
   return {
     table: change.table,

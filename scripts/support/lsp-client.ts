@@ -4,6 +4,7 @@ import {
   type CodeAction,
   CodeActionRequest,
   type Command,
+  DidChangeConfigurationNotification,
   DidChangeTextDocumentNotification,
   DidChangeWatchedFilesNotification,
   DidCloseTextDocumentNotification,
@@ -23,6 +24,7 @@ import {
   type PublishDiagnosticsParams,
   type Range,
   RegistrationRequest,
+  ShowMessageNotification,
   ShutdownRequest,
   StreamMessageReader,
   StreamMessageWriter,
@@ -46,6 +48,8 @@ export class LspClient {
   /** What the server logged (window/logMessage) and wrote to standard error. */
   readonly logs: string[] = [];
   readonly registrations: unknown[] = [];
+  /** What the server showed the user (window/showMessage). */
+  readonly messages: string[] = [];
   private readonly waiters: Waiter[] = [];
   private readonly exited: Promise<number | null>;
 
@@ -67,6 +71,9 @@ export class LspClient {
     });
     this.connection.onNotification(LogMessageNotification.type, (params) => {
       this.logs.push(params.message);
+    });
+    this.connection.onNotification(ShowMessageNotification.type, (params) => {
+      this.messages.push(params.message);
     });
     this.connection.onRequest(RegistrationRequest.type, (params) => {
       this.registrations.push(...params.registrations);
@@ -128,6 +135,11 @@ export class LspClient {
 
   close(uri: string): Promise<void> {
     return this.connection.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri } });
+  }
+
+  /** workspace/didChangeConfiguration, as a client sends it when a setting (or the workspace's trust) changes. */
+  configurationChanged(settings: unknown): Promise<void> {
+    return this.connection.sendNotification(DidChangeConfigurationNotification.type, { settings });
   }
 
   filesChanged(changes: FileEvent[]): Promise<void> {

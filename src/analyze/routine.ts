@@ -2,6 +2,7 @@ import type { Node, RawStmt } from '@pgsql/types';
 import { parseSync } from 'libpg-query';
 import type { ParsedSource, ParsedStatement } from '../parse/parser.js';
 import { type BodyExecute, type Branch, type LoopSource, type RoutineBody, type UnreadBody, isUnread, routineBodyOf } from '../parse/plpgsql.js';
+import type { RowBound } from '../parse/row-bound.js';
 import { type QualifiedName, nameOfList, stringsOf, walk } from './ast.js';
 import { type Variables, changesSchema, evaluateArray, evaluateRows, evaluateText } from './dynamic-sql.js';
 
@@ -18,7 +19,12 @@ export interface RoutineContext {
    * whenever its caller does; a loop over a constant list runs for sure.
    */
   readonly branches: readonly string[];
+  /** Tables the branches (or a RAISE guard before the statement) keep small: `IF (SELECT count(*) FROM t) > 1000 THEN RAISE ... ELSE <here>`. */
+  readonly rowBounds: readonly RowBound[];
 }
+
+/** Where a body runs within its caller: the branches and row bounds around the call. */
+type Surroundings = Pick<RoutineContext, 'branches' | 'rowBounds'>;
 
 /** SQL a statement runs that migrate-safe cannot read, so nothing checks it. */
 export interface UncheckedSql {
@@ -64,9 +70,9 @@ export function routineRun(parsed: ParsedSource, statement: ParsedStatement, fun
   const reader = new RunReader(parsed, statement, functions, run);
   if (statement.type === 'DoStmt') {
     const body = routineBodyOf(parsed, statement);
-    if (body) reader.body(body, statement, { kind: 'do', functionName: undefined, branches: [] }, []);
+    if (body) reader.body(body, statement, { kind: 'do', functionName: undefined, branches: [], rowBounds: [] }, []);
   } else {
-    reader.calls(statement, [], [], 0);
+    reader.calls(statement, { branches: [], rowBounds: [] }, [], 0);
   }
   return run.statements.length === 0 && run.unchecked.length === 0 ? undefined : run;
 }
@@ -139,9 +145,10 @@ function combinations(branches: readonly Branch[]): Iterations | undefined {
   return result;
 }
 
-/** The labels of the branches that may not run: a loop over a constant non-empty list runs for sure. */
+/** The labels of the branches that may not run: a loop over a constant non-empty list runs for sure, and a guard is no branch. */
 function conditionLabels(branches: readonly Branch[]): string[] {
   return branches.flatMap((branch) => {
+    if (branch.kind === 'guard') return [];
     const iterations = branch.kind === 'loop' ? iterationsOf(branch) : undefined;
     return iterations !== undefined && iterations.length > 0 ? [] : [branch.label];
   });
@@ -162,7 +169,12 @@ class RunReader {
 
   /** `owner`: the DO block or CREATE FUNCTION the body belongs to. */
   body(body: RoutineBody | UnreadBody, owner: ParsedStatement, where: Omit<RoutineContext, 'caller'>, calling: readonly ParsedStatement[]): void {
-    const context = (branches: readonly Branch[]): RoutineContext => ({ ...where, caller: this.caller, branches: [...where.branches, ...conditionLabels(branches)] });
+    const context = (branches: readonly Branch[]): RoutineContext => ({
+      ...where,
+      caller: this.caller,
+      branches: [...where.branches, ...conditionLabels(branches)],
+      rowBounds: [...where.rowBounds, ...branches.flatMap((branch) => branch.rowBound ?? [])],
+    });
     if (isUnread(body)) {
       // Nothing inside can be pointed at: the finding is about the whole block or function.
       this.run.unchecked.push({ kind: 'unreadable', start: owner.start, end: owner.end, text: body.error, changesSchema: 'unknown', routine: context([]) });
@@ -175,12 +187,12 @@ class RunReader {
       }
       const routine = context(unit.branches);
       this.run.statements.push({ statement: unit.statement, routine });
-      this.calls(unit.statement, routine.branches, calling, calling.length);
+      this.calls(unit.statement, routine, calling, calling.length);
     }
   }
 
   /** The bodies of the file's functions that `statement` calls. */
-  calls(statement: ParsedStatement, branches: readonly string[], calling: readonly ParsedStatement[], depth: number): void {
+  calls(statement: ParsedStatement, around: Surroundings, calling: readonly ParsedStatement[], depth: number): void {
     if (depth >= MAX_CALL_DEPTH) return;
     for (const name of calledFunctions(statement)) {
       const definition = this.functions(name);
@@ -188,7 +200,7 @@ class RunReader {
       if (!definition || calling.includes(definition)) continue;
       const body = routineBodyOf(this.parsed, definition);
       const functionName = stringsOf((definition.node as { CreateFunctionStmt?: { funcname?: Node[] } }).CreateFunctionStmt?.funcname).join('.');
-      if (body) this.body(body, definition, { kind: 'function', functionName, branches }, [...calling, definition]);
+      if (body) this.body(body, definition, { kind: 'function', functionName, branches: around.branches, rowBounds: around.rowBounds }, [...calling, definition]);
     }
   }
 
@@ -198,7 +210,7 @@ class RunReader {
     if (built) {
       for (const statement of built) {
         this.run.statements.push({ statement, routine });
-        this.calls(statement, routine.branches, calling, calling.length);
+        this.calls(statement, routine, calling, calling.length);
       }
       return;
     }

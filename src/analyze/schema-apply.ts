@@ -302,9 +302,13 @@ function markEmptied(state: SchemaState, name: QualifiedName | undefined, contex
   state.setTable(table.key, { ...table, emptiedIn: context.origin.transaction });
 }
 
+/** Rows inserted: the table is no longer empty, and a migration (not its rollback) that inserts seeds it. */
 function markFilled(state: SchemaState, name: QualifiedName | undefined, context: ApplyContext): void {
   const table = name && state.tables.get(objectKey(name, context.defaultSchema));
-  if (table?.emptiedIn !== undefined) state.setTable(table.key, { ...table, emptiedIn: undefined });
+  if (!table) return;
+  const seeds = context.origin.part === 'up' && context.origin.conditional !== true && table.seededBy?.migration !== context.origin.migration;
+  if (table.emptiedIn === undefined && !seeds) return;
+  state.setTable(table.key, { ...table, emptiedIn: undefined, ...(seeds ? { seededBy: context.origin } : {}) });
 }
 
 /**

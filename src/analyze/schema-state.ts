@@ -87,6 +87,8 @@ export interface TableState {
    * within it the table is empty. Other transactions may have added rows after it committed.
    */
   readonly emptiedIn?: number | undefined;
+  /** The latest migration that inserted rows into the table (a seed): its rollback deleting them undoes it. */
+  readonly seededBy?: ObjectOrigin | undefined;
   /**
    * A view created as `SELECT * FROM t` in the transaction that renamed or moved `t` away from the
    * view's name: it keeps the old name working for the running application (`t`'s key).

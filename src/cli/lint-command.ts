@@ -1,15 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import picomatch from 'picomatch';
 import { isDynamicPattern } from 'tinyglobby';
 import { BUILT_IN_RULES } from '../../rules/index.js';
 import { UsageError } from '../config/errors.js';
-import { ConfigLoader, type ConfigOverrides } from '../config/load.js';
+import { CodeNotRun, ConfigLoader, type ConfigOverrides } from '../config/load.js';
 import { LintCache } from '../engine/cache.js';
 import { toolIdentity } from '../engine/cache-keys.js';
 import { CacheStore } from '../engine/cache-store.js';
 import { type LintOptions, lint } from '../engine/index.js';
+import { DEFAULT_MAX_RULE_TIME, overrunMessage } from '../engine/watchdog.js';
 import type { FixFilesResult } from './fix-files.js';
 import { type LintResult, countFindings } from '../findings/finding.js';
 import { gitChanges } from '../git/index.js';
@@ -45,6 +46,16 @@ export interface LintCommandOptions {
   readonly concurrency?: Concurrency;
   readonly cache?: boolean;
   readonly cacheLocation?: string;
+  /** Seconds one call of a plugin's code may run (a rule's handler, loading a plugin or a JavaScript configuration). */
+  readonly maxRuleTime?: number;
+}
+
+/** How a lint command runs: on this thread, or in the worker thread that runs project code. */
+interface LintContext {
+  /** In the worker: project code may run here. */
+  readonly isolated: boolean;
+  /** Standard input, once read (the worker cannot read it again). */
+  stdinText?: string | undefined;
 }
 
 /** Where the cache is kept unless the command line or the configuration says otherwise, as other tools keep theirs. */
@@ -78,7 +89,51 @@ function withoutWorkflowCommands(report: string): string {
   return `::stop-commands::${token}\n${report}::${token}::\n`;
 }
 
+/**
+ * `lint` and `validate`. A project whose configuration runs code (a JavaScript configuration,
+ * plugins) is linted in a worker thread, where a call of that code that runs longer than
+ * `--max-rule-time` is stopped and named (exit code 2): an endless loop in a plugin must not hang
+ * a CI job. Every other run stays on this thread and never loads the worker.
+ */
 export async function runLint(paths: readonly string[], options: LintCommandOptions): Promise<number> {
+  const context: LintContext = { isolated: false };
+  try {
+    return await lintCommand(paths, options, context);
+  } catch (error) {
+    if (!(error instanceof CodeNotRun)) throw error;
+    return lintInWorker(paths, options, context.stdinText);
+  }
+}
+
+interface LintCommandRequest {
+  readonly paths: readonly string[];
+  readonly options: LintCommandOptions;
+  readonly stdinText: string | undefined;
+}
+
+async function lintInWorker(paths: readonly string[], options: LintCommandOptions, stdinText: string | undefined): Promise<number> {
+  const { CodeWorker } = await import('./code-worker.js');
+  const limitMs = (options.maxRuleTime ?? DEFAULT_MAX_RULE_TIME) * 1000;
+  const cwd = process.cwd();
+  const show = (path: string): string => relative(cwd, path) || path;
+  const worker = new CodeWorker({ kind: 'lint-command' }, limitMs, (overrun) => `${overrunMessage(overrun, limitMs, show)} (--max-rule-time)`);
+  try {
+    // The worker's standard output is no terminal: whether to color is decided here.
+    const request: LintCommandRequest = { paths, options: { ...options, color: options.color ?? colorEnabled(process.stdout, undefined) }, stdinText };
+    return await worker.request<number>(request, true);
+  } finally {
+    // Its output reaches standard output before it ends.
+    await worker.exited;
+  }
+}
+
+/** The worker thread's side of `lintInWorker`: one lint command. */
+export function lintCommandRequest(request: unknown): Promise<number> {
+  const { paths, options, stdinText } = request as LintCommandRequest;
+  return lintCommand(paths, options, { isolated: true, stdinText });
+}
+
+async function lintCommand(paths: readonly string[], options: LintCommandOptions, context: LintContext): Promise<number> {
   const cwd = process.cwd();
   const started = performance.now();
   const outputs = await loadOutputs(options, cwd);
@@ -87,8 +142,8 @@ export async function runLint(paths: readonly string[], options: LintCommandOpti
     assumeInTransaction: options.assumeInTransaction,
     rules: options.rule,
   };
-  const configs = new ConfigLoader({ builtInRules: BUILT_IN_RULES, overrides, configFile: options.config, cwd });
-  const { stdinPath, ...input } = await sources(paths, options, configs, cwd);
+  const configs = new ConfigLoader({ builtInRules: BUILT_IN_RULES, overrides, configFile: options.config, cwd, projectCode: context.isolated ? 'run' : 'refuse' });
+  const { stdinPath, ...input } = await sources(paths, options, configs, cwd, context);
   const cache = await persistentCache(options, configs, cwd);
   const lintOptions: LintOptions = { cwd, configs, reportUnusedDirectives: options.reportUnusedDirectives, concurrency: options.concurrency, cache, ...input };
   const fixRun = options.fix ? await fixMigrations(lintOptions, options, stdinPath, cwd) : undefined;
@@ -121,6 +176,7 @@ async function sources(
   options: LintCommandOptions,
   configs: ConfigLoader,
   cwd: string,
+  context: LintContext,
 ): Promise<Pick<LintOptions, 'inputs' | 'texts' | 'changes' | 'undeployed'> & { stdinPath?: string }> {
   const readsStdin = paths.includes(STDIN) || (paths.length === 0 && options.stdinFilename !== undefined);
   // An empty --since (a CI variable outside pull requests) lints everything.
@@ -130,7 +186,8 @@ async function sources(
   if (options.fix && options.staged) throw new UsageError('--fix writes the files in the working tree: it cannot fix what --staged reads from the git index');
   if (readsStdin) {
     const stdinPath = resolve(cwd, options.stdinFilename ?? 'stdin.sql');
-    return { inputs: [...paths.filter((path) => path !== STDIN), stdinPath], texts: new Map([[stdinPath, readFileSync(0, 'utf8')]]), stdinPath };
+    context.stdinText ??= readFileSync(0, 'utf8');
+    return { inputs: [...paths.filter((path) => path !== STDIN), stdinPath], texts: new Map([[stdinPath, context.stdinText]]), stdinPath };
   }
   const inputs = paths.length > 0 ? paths : [await migrationsFolder(configs, cwd)];
   if (!fromGit) return { inputs };

@@ -3,8 +3,10 @@ import { UsageError } from '../config/errors.js';
 import { SEVERITIES, normalSeverity } from '../config/severity.js';
 import type { RuleSeverity } from '../plugin/rule.js';
 import type { Concurrency } from '../parse/pool.js';
+import { DEFAULT_MAX_RULE_TIME } from '../engine/watchdog.js';
 import { FORMAT_NAMES } from '../report/index.js';
 import { packageInfo } from '../version.js';
+import type { WorkerData } from './code-worker.js';
 import type { DatabaseOptions } from './database-command.js';
 import type { DownCommandOptions } from './down-command.js';
 import type { HistoryCommandOptions } from './history-command.js';
@@ -41,6 +43,12 @@ function parseConcurrency(value: string): Concurrency {
   const threads = Number(value);
   if (!Number.isInteger(threads) || threads < 1) throw new InvalidArgumentError('expected a number of threads, auto or off');
   return threads;
+}
+
+function parseSeconds(value: string): number {
+  const seconds = Number(value);
+  if (value.trim() === '' || !Number.isFinite(seconds) || seconds <= 0) throw new InvalidArgumentError('expected a number of seconds');
+  return seconds;
 }
 
 function parseInteger(value: string): number {
@@ -84,7 +92,12 @@ function withLintOptions(command: Command): Command {
     )
     .option('--cache', 'keep parses, schema states and findings between runs, and reuse what did not change')
     .option('--no-cache', 'do not use the cache, even when the configuration turns it on')
-    .option('--cache-location <folder>', 'where the cache is kept (default: node_modules/.cache/migrate-safe)');
+    .option('--cache-location <folder>', 'where the cache is kept (default: node_modules/.cache/migrate-safe)')
+    .option(
+      '--max-rule-time <seconds>',
+      `stop when one call of a plugin's code (a rule on one statement or file, loading a plugin or a JavaScript configuration) runs longer (default: ${DEFAULT_MAX_RULE_TIME})`,
+      parseSeconds,
+    );
 }
 
 /** An "Examples:" section after a command's options: what each example does, then its command line. */
@@ -328,6 +341,18 @@ function exitQuietlyWhenTheReaderLeaves(): void {
       if (error.code !== 'EPIPE') throw error;
       process.exit(typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK);
     });
+  }
+}
+
+/** The work of a worker thread that runs project code under a time limit (src/cli/code-worker.ts). */
+export async function runWorker(data: WorkerData): Promise<void> {
+  const { serveRequests } = await import('./code-worker.js');
+  if (data.task.kind === 'lint-command') {
+    const { lintCommandRequest } = await import('./lint-command.js');
+    serveRequests(data, lintCommandRequest);
+  } else {
+    const { projectLintingRequests } = await import('../lsp/project-linting.js');
+    serveRequests(data, projectLintingRequests());
   }
 }
 

@@ -62,6 +62,7 @@ export function defaultConfig(options: { readonly allRules: readonly AnyRule[]; 
     pluginFiles: [],
     cache: false,
     cacheLocation: undefined,
+    skippedCode: [],
     release: undefined,
   };
 }

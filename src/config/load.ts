@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import picomatch from 'picomatch';
-import type { PublicExplorer, cosmiconfig } from 'cosmiconfig';
+import type { Loader, PublicExplorer, cosmiconfig } from 'cosmiconfig';
 import * as v from 'valibot';
 import type { Severity } from '../findings/finding.js';
 import type { AnyRule, RuleSeverity } from '../plugin/rule.js';
@@ -17,6 +17,7 @@ import { type APPLIED_BY, CONFIG_SCHEMA, type RuleSetting, type UserConfig, firs
 import { didYouMean } from './suggest.js';
 import { findSupabaseConfig, readSupabaseSettings } from './supabase-project.js';
 import { certainlyUnconfigured } from './unconfigured.js';
+import { codeLabel, enterCode, leaveCode } from '../engine/watch.js';
 
 export { DATABASE_DEFAULTS, DEFAULT_DEPRECATED_SUFFIX, DEFAULT_PG_VERSION, type DatabaseSettings } from './defaults.js';
 
@@ -27,7 +28,19 @@ export interface ConfiguredRule {
   readonly rule: AnyRule;
   readonly severity: Severity;
   readonly options: unknown;
+  /** The plugin that brought the rule, as the configuration names it; undefined for a built-in rule. */
+  readonly plugin?: string | undefined;
 }
+
+/**
+ * What a loader does with project code (a JavaScript or TypeScript configuration file, plugins):
+ * `run` it; `skip` it and say so (`ResolvedConfig.skippedCode`: an editor's untrusted workspace);
+ * `refuse` it with `CodeNotRun` (a caller that then runs the lint where it can stop it).
+ */
+export type ProjectCode = 'run' | 'skip' | 'refuse';
+
+/** The configuration would run project code, and the loader was told to refuse it. */
+export class CodeNotRun extends Error {}
 
 export interface ResolvedConfig {
   /** The configuration file, when one was found. */
@@ -64,6 +77,8 @@ export interface ResolvedConfig {
   readonly pluginFiles: readonly string[];
   /** `cache: true`: keep what can be reused between runs (as `--cache` does). */
   readonly cache: boolean;
+  /** With `projectCode: 'skip'`: the code that was not run ("the configuration .migrate-saferc.js", "plugin ./rules.js"). */
+  readonly skippedCode: readonly string[];
   /** Where the cache is kept, absolute; undefined: node_modules/.cache/migrate-safe in the working folder. */
   readonly cacheLocation: string | undefined;
 }
@@ -98,7 +113,15 @@ export const CONFIG_SEARCH_PLACES = [
 interface FoundConfig {
   readonly filepath: string | undefined;
   readonly config: UserConfig;
+  /** A JavaScript or TypeScript configuration file that was not run (`projectCode: 'skip'`). */
+  readonly skipped?: boolean;
 }
+
+/** What the loaders of code files give instead of running them (`projectCode` skip or refuse). */
+const NOT_RUN = Object.freeze({ notRun: true });
+
+/** The configuration files that are code: cosmiconfig's loaders for them, by extension. */
+const CODE_EXTENSIONS = ['.js', '.cjs', '.mjs', '.ts'];
 
 /**
  * Finds and resolves configuration: from a folder upward (the project's package.json stops the
@@ -111,12 +134,14 @@ export class ConfigLoader {
   private readonly cwd: string;
   private readonly resolved = new Map<string, Promise<ResolvedConfig>>();
   private explorer: Promise<PublicExplorer> | undefined;
+  readonly projectCode: ProjectCode;
 
-  constructor(options: { builtInRules: readonly AnyRule[]; overrides?: ConfigOverrides; configFile?: string | undefined; cwd: string }) {
+  constructor(options: { builtInRules: readonly AnyRule[]; overrides?: ConfigOverrides; configFile?: string | undefined; cwd: string; projectCode?: ProjectCode }) {
     this.builtInRules = options.builtInRules;
     this.overrides = options.overrides ?? {};
     this.explicitFile = options.configFile === undefined ? undefined : resolve(options.cwd, options.configFile);
     this.cwd = options.cwd;
+    this.projectCode = options.projectCode ?? 'run';
   }
 
   /** The configuration that applies to the migrations in `folder`. */
@@ -134,8 +159,12 @@ export class ConfigLoader {
 
   private async find(folder: string): Promise<FoundConfig> {
     if (this.explicitFile === undefined && certainlyUnconfigured(folder, CONFIG_SEARCH_PLACES, MODULE_NAME)) return { filepath: undefined, config: {} };
-    const explorer = await (this.explorer ??= createExplorer());
+    const explorer = await (this.explorer ??= createExplorer(this.projectCode !== 'run'));
     const result = await this.loadOrSearch(explorer, folder);
+    if (result?.config === NOT_RUN) {
+      if (this.projectCode === 'refuse') throw new CodeNotRun(`the configuration ${this.show(result.filepath)} is code`);
+      return { filepath: result.filepath, config: {}, skipped: true };
+    }
     if (!result || result.isEmpty) return { filepath: result?.filepath, config: {} };
     const issue = notSettings(result.config) ?? firstIssue(CONFIG_SCHEMA, result.config);
     if (issue !== undefined) throw new UsageError(`${this.show(result.filepath)}: ${issue}`);
@@ -144,9 +173,9 @@ export class ConfigLoader {
 
   private async loadOrSearch(explorer: PublicExplorer, folder: string) {
     try {
-      if (this.explicitFile !== undefined) return await explorer.load(this.explicitFile);
+      if (this.explicitFile !== undefined) return await this.watched(`the configuration ${this.show(this.explicitFile)}`, () => explorer.load(this.explicitFile ?? ''));
       for (const candidate of searchedFolders(folder)) {
-        const found = await explorer.search(candidate);
+        const found = await this.watched(`the configuration file in ${relative(this.cwd, candidate) || '.'}`, () => explorer.search(candidate));
         if (found) return found;
         // cosmiconfig passes over a file whose configuration is `null` as if it were not there.
         const nullFile = CONFIG_SEARCH_PLACES.find((place) => place !== 'package.json' && existsSync(join(candidate, place)));
@@ -160,24 +189,41 @@ export class ConfigLoader {
     }
   }
 
+  /** Runs a configuration's code under the watch of the thread that started this one, if any (src/engine/watch.ts). */
+  private async watched<T>(label: string, load: () => Promise<T>): Promise<T> {
+    if (this.projectCode !== 'run') return load();
+    enterCode(codeLabel(label));
+    try {
+      return await load();
+    } finally {
+      leaveCode();
+    }
+  }
+
   private async resolve(found: FoundConfig, supabaseConfig: string | undefined): Promise<ResolvedConfig> {
     const { config, filepath } = found;
     const base = filepath === undefined ? this.cwd : dirname(filepath);
     const supabase = supabaseConfig === undefined ? undefined : await readSupabaseSettings(supabaseConfig, this.show(supabaseConfig));
-    const plugins = await loadPlugins(config.plugins ?? [], base, this.show(filepath ?? 'configuration'));
+    const skippedCode = found.skipped === true ? [`the configuration ${this.show(filepath ?? '')}`] : [];
+    const pluginNames = config.plugins ?? [];
+    if (pluginNames.length > 0 && this.projectCode === 'refuse') throw new CodeNotRun(`${this.show(filepath ?? 'configuration')} names plugins`);
+    if (this.projectCode === 'skip') skippedCode.push(...pluginNames.map((name) => `plugin ${name}`));
+    const plugins = this.projectCode === 'skip' ? [] : await loadPlugins(pluginNames, base, this.show(filepath ?? 'configuration'), (label, load) => this.watched(label, load));
+    const pluginOf = new Map(plugins.flatMap((plugin) => plugin.rules.map((rule) => [rule, plugin.specifier] as const)));
     const allRules = [...this.builtInRules, ...plugins.flatMap((plugin) => plugin.rules)];
     const rulesById = new Map<string, AnyRule>();
     for (const rule of allRules) {
       if (rulesById.has(rule.id)) throw new UsageError(`${this.show(filepath ?? 'configuration')}: plugins: two rules are named "${rule.id}"`);
       rulesById.set(rule.id, rule);
     }
-    const settings = this.ruleSettings(config, rulesById, filepath);
+    // Settings of rules whose plugins were skipped cannot be checked: they wait for the code to run.
+    const settings = this.ruleSettings(config, rulesById, filepath, skippedCode.length > 0);
     const rules: ConfiguredRule[] = [];
     for (const rule of allRules) {
       const setting = settings.get(rule.id) ?? [presetSeverity(rule, config.extends ?? 'recommended')];
       const [severity, options] = setting;
       if (severity === 'off') continue;
-      rules.push({ rule, severity: severity === 'warn' ? 'warning' : 'error', options: this.ruleOptions(rule, options, filepath) });
+      rules.push({ rule, severity: severity === 'warn' ? 'warning' : 'error', options: this.ruleOptions(rule, options, filepath), plugin: pluginOf.get(rule) });
     }
     const ignore = config.ignore ?? [];
     const matchesIgnore = ignore.length === 0 ? undefined : picomatch(ignore, { dot: true });
@@ -207,14 +253,16 @@ export class ConfigLoader {
       timeZone: config.timeZone,
       pluginFiles: plugins.map((plugin) => plugin.file),
       cache: config.cache ?? false,
+      skippedCode,
       cacheLocation: config.cacheLocation === undefined ? undefined : resolve(base, config.cacheLocation),
     };
   }
 
   /** Configuration file settings, then command-line settings, checked against the known rules. */
-  private ruleSettings(config: UserConfig, rulesById: ReadonlyMap<string, AnyRule>, filepath: string | undefined): Map<string, RuleSetting> {
+  private ruleSettings(config: UserConfig, rulesById: ReadonlyMap<string, AnyRule>, filepath: string | undefined, pluginsSkipped: boolean): Map<string, RuleSetting> {
     const settings = new Map<string, RuleSetting>();
     for (const [id, setting] of Object.entries(config.rules ?? {})) {
+      if (!rulesById.has(id) && pluginsSkipped) continue;
       if (!rulesById.has(id)) throw new UsageError(`${this.show(filepath ?? 'configuration')}: rules.${id}: unknown rule "${id}"${didYouMean(id, rulesById.keys())}`);
       settings.set(id, typeof setting === 'string' ? [setting] : setting);
     }
@@ -243,11 +291,14 @@ export class ConfigLoader {
   }
 }
 
-async function createExplorer(): Promise<PublicExplorer> {
+/** `withoutCode`: configuration files that are code are found, not run: their loader gives NOT_RUN. */
+async function createExplorer(withoutCode: boolean): Promise<PublicExplorer> {
   const loaded = (await importModule('cosmiconfig')) as { cosmiconfig: typeof cosmiconfig };
+  const notRun: Loader = () => NOT_RUN;
+  const loaders = withoutCode ? Object.fromEntries(CODE_EXTENSIONS.map((extension) => [extension, notRun])) : {};
   try {
     // cosmiconfig reads its own options from the working folder's package.json here.
-    return loaded.cosmiconfig(MODULE_NAME, { searchPlaces: CONFIG_SEARCH_PLACES, searchStrategy: 'none', ignoreEmptySearchPlaces: false });
+    return loaded.cosmiconfig(MODULE_NAME, { searchPlaces: CONFIG_SEARCH_PLACES, searchStrategy: 'none', ignoreEmptySearchPlaces: false, loaders });
   } catch (error) {
     throw new UsageError(`cannot read configuration: ${firstLine(error)}`);
   }
@@ -293,14 +344,19 @@ function onlyTrustedUsersWrite(folder: string): boolean {
 }
 
 /** A plugin exports its rules as `rules` (an array), or as the `rules` of its default export. */
-async function loadPlugins(specifiers: readonly string[], base: string, where: string): Promise<{ file: string; rules: AnyRule[] }[]> {
-  const plugins: { file: string; rules: AnyRule[] }[] = [];
+async function loadPlugins(
+  specifiers: readonly string[],
+  base: string,
+  where: string,
+  watched: (label: string, load: () => Promise<unknown>) => Promise<unknown>,
+): Promise<{ file: string; specifier: string; rules: AnyRule[] }[]> {
+  const plugins: { file: string; specifier: string; rules: AnyRule[] }[] = [];
   for (const specifier of specifiers) {
     let module: { rules?: unknown; default?: { rules?: unknown } | unknown[] };
     let url: string;
     try {
       url = pluginUrl(specifier, base);
-      module = (await importModule(url)) as typeof module;
+      module = (await watched(`the code of plugin ${specifier}`, () => importModule(url))) as typeof module;
     } catch (error) {
       throw new UsageError(`${where}: plugins: cannot load "${specifier}": ${firstLine(error)}`);
     }
@@ -311,7 +367,7 @@ async function loadPlugins(specifiers: readonly string[], base: string, where: s
       if (!isRule(rule)) throw new UsageError(`${where}: plugins: "${specifier}" exports a rule without id, meta and create (use defineRule)`);
       rules.push(rule);
     }
-    plugins.push({ file: fileURLToPath(url), rules });
+    plugins.push({ file: fileURLToPath(url), specifier, rules });
   }
   return plugins;
 }

@@ -18,6 +18,7 @@ const SUPABASE_EXPOSED: readonly string[] = ['public'];
 import { checkedFix, checkedSuggestion } from './edits.js';
 import { fingerprintOf } from './fingerprint.js';
 import { ignoreSuggestion } from './suppress.js';
+import { NOT_RUNNING, codeLabel, enterCode, enterFile, leaveCode } from './watch.js';
 
 type Handler = (node: unknown, statement: StatementContext) => void;
 
@@ -29,8 +30,12 @@ const STATEMENT = 'Statement';
 
 interface ActiveRule {
   readonly id: string;
+  /** "rule x", "rule acme/x of plugin ./rules.mjs": how errors and the time limit name it. */
+  readonly name: string;
   readonly severity: Severity;
   readonly visitor: Visitor;
+  /** Under which label a watched thread publishes that its code runs (src/engine/watch.ts). */
+  readonly label: number;
 }
 
 /**
@@ -65,9 +70,13 @@ export class FileRuleRunner {
   constructor(configured: readonly ConfiguredRule[], config: ResolvedConfig, file: FileInfo, parsed: ParsedSource, schema: SchemaView) {
     this.parsed = parsed;
     this.file = file;
-    this.rules = configured.map(({ rule, severity, options }) => {
-      const active: { id: string; severity: Severity; visitor: Visitor } = { id: rule.id, severity, visitor: {} };
-      this.current = active;
+    enterFile(codeLabel(file.path));
+    this.rules = configured.map(({ rule, severity, options, plugin }) => {
+      const name = plugin === undefined ? `rule ${rule.id}` : `rule ${rule.id} of plugin ${plugin}`;
+      // Only a plugin's code is watched: the built-in rules are this program's own.
+      const label = plugin === undefined ? NOT_RUNNING : codeLabel(name);
+      const active: ActiveRule & { visitor: Visitor } = { id: rule.id, name, severity, visitor: {}, label };
+      this.enter(active);
       active.visitor = this.guarded(() => rule.create({
         options,
         pgVersion: config.pgVersion,
@@ -113,8 +122,16 @@ export class FileRuleRunner {
     } catch (error) {
       if ((error instanceof RangeError && error.message.includes('call stack')) || error instanceof RuleFailure) throw error;
       const thrown = error instanceof Error ? error.message.split('\n')[0] ?? '' : `it threw ${typeof error === 'string' ? JSON.stringify(error) : String(error)}`;
-      throw new RuleFailure(`rule ${this.current?.id ?? '?'} failed on ${this.shownPath()}: ${thrown}`);
+      throw new RuleFailure(`${this.current?.name ?? 'a rule'} failed on ${this.shownPath()}: ${thrown}`);
+    } finally {
+      leaveCode();
     }
+  }
+
+  /** The rule whose code runs from here on: named if it fails, timed if it is a plugin's. */
+  private enter(rule: ActiveRule): void {
+    this.current = rule;
+    enterCode(rule.label);
   }
 
   private shownPath(): string {
@@ -128,7 +145,7 @@ export class FileRuleRunner {
   startFile(): void {
     this.guarded(() => {
       for (const rule of this.rules) {
-        this.current = rule;
+        this.enter(rule);
         rule.visitor.File?.(this.file);
       }
     });
@@ -137,7 +154,7 @@ export class FileRuleRunner {
   endFile(): RawFinding[] {
     this.guarded(() => {
       for (const rule of this.rules) {
-        this.current = rule;
+        this.enter(rule);
         rule.visitor['File:exit']?.(this.file);
       }
     });
@@ -169,7 +186,7 @@ export class FileRuleRunner {
     const every = this.handlers.get(STATEMENT);
     if (every) {
       for (const { rule, handler } of every) {
-        this.current = rule;
+        this.enter(rule);
         handler(statement.node, new RuleStatementContext(this, analysis, rule, NO_ANCESTORS));
       }
     }
@@ -177,7 +194,7 @@ export class FileRuleRunner {
     const root = (statement.node as Record<string, unknown>)[statement.type];
     if (own) {
       for (const { rule, handler } of own) {
-        this.current = rule;
+        this.enter(rule);
         handler(root, new RuleStatementContext(this, analysis, rule, NO_ANCESTORS));
       }
     }
@@ -189,7 +206,7 @@ export class FileRuleRunner {
       if (!nested) return;
       const path = [{ type: statement.type, node: root as Record<string, unknown> }, ...ancestors];
       for (const { rule, handler } of nested) {
-        this.current = rule;
+        this.enter(rule);
         handler(fields, new RuleStatementContext(this, analysis, rule, path));
       }
     });
@@ -237,9 +254,9 @@ export class FileRuleRunner {
     identity: string,
     statement: Range | undefined,
   ): void {
-    if (typeof descriptor.message !== 'string' || descriptor.message === '') throw new RuleFailure(`rule ${rule.id} reported a finding without a text message on ${this.shownPath()}`);
-    if (descriptor.help !== undefined && typeof descriptor.help !== 'string') throw new RuleFailure(`rule ${rule.id} reported a help that is not text on ${this.shownPath()}`);
-    if (lock !== undefined && !(LOCK_MODES as readonly unknown[]).includes(lock.mode)) throw new RuleFailure(`rule ${rule.id} reported a lock that is no PostgreSQL lock mode (${JSON.stringify((lock as { mode?: unknown }).mode ?? lock)}) on ${this.shownPath()}`);
+    if (typeof descriptor.message !== 'string' || descriptor.message === '') throw new RuleFailure(`${rule.name} reported a finding without a text message on ${this.shownPath()}`);
+    if (descriptor.help !== undefined && typeof descriptor.help !== 'string') throw new RuleFailure(`${rule.name} reported a help that is not text on ${this.shownPath()}`);
+    if (lock !== undefined && !(LOCK_MODES as readonly unknown[]).includes(lock.mode)) throw new RuleFailure(`${rule.name} reported a lock that is no PostgreSQL lock mode (${JSON.stringify((lock as { mode?: unknown }).mode ?? lock)}) on ${this.shownPath()}`);
     const { text } = this.parsed.source;
     const start = this.parsed.source.positionAt(range.start);
     const end = this.parsed.source.positionAt(Math.max(range.end, range.start));

@@ -1,29 +1,16 @@
-import { basename, dirname, join, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Diagnostic } from 'vscode-languageserver';
-import { DiagnosticSeverity } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { BUILT_IN_RULES } from '../../rules/index.js';
-import { UsageError } from '../config/errors.js';
-import { ConfigLoader } from '../config/load.js';
-import { LintCache } from '../engine/cache.js';
-import { lintAndFix } from '../engine/fix.js';
-import { type LintOptions, lint } from '../engine/index.js';
-import { type BaseFiles, filesAtBase } from '../git/index.js';
-import type { FileAnalysis, Finding, LintResult } from '../findings/finding.js';
-import { diagnosticOf, problemDiagnostic } from './convert.js';
+import { CodeNotRun } from '../config/load.js';
+import type { Overrun } from '../engine/watchdog.js';
+import { overrunMessage } from '../engine/watchdog.js';
+import type { CodeWorker } from '../cli/code-worker.js';
+import { relative } from 'node:path';
+import { type DocumentText, type LintedData, ProjectLinting, type ProjectLintingRequest, cannotLint, pathOf } from './project-linting.js';
 
 /** One version of a document as it was linted: what diagnostics, code actions and hovers need. */
-export interface LintedDocument {
+export interface LintedDocument extends LintedData {
   /** The text that was linted: positions are computed against it. */
   readonly snapshot: TextDocument;
-  readonly path: string;
-  /** The findings that are not silenced, each with the diagnostic published for it. */
-  readonly findings: readonly { readonly finding: Finding; readonly diagnostic: Diagnostic }[];
-  /** Everything published: the findings' diagnostics and problems such as a bad configuration. */
-  readonly diagnostics: readonly Diagnostic[];
-  /** The parse and the analysis of each statement, for hovers; undefined when the document was not linted (ignored, bad configuration). */
-  readonly analysis: FileAnalysis | undefined;
 }
 
 export interface DocumentSource {
@@ -39,11 +26,17 @@ export interface LinterOptions {
   readonly debounce: number;
   readonly publish: (uri: string, diagnostics: Diagnostic[], version: number) => void;
   readonly log: (message: string) => void;
+  /** A message for the user, once per thing to say (project code not run in an untrusted workspace). */
+  readonly notify: (message: string) => void;
   /**
    * The ref whose merge base with HEAD is the base (`since` in the client's initializationOptions);
    * by default origin/HEAD, main or master. What the base lacks was never deployed.
    */
   readonly since?: string | undefined;
+  /** Whether the workspace is trusted: its JavaScript configuration and plugins may run. */
+  readonly trusted: boolean;
+  /** Milliseconds one call of project code may run in the worker thread. */
+  readonly maxRuleTime: number;
 }
 
 /**
@@ -51,22 +44,27 @@ export interface LinterOptions {
  * debounced, requests answered for the version the editor has. The engine's cache keeps parses
  * and the project's replayed history between runs, so a change costs the edited statements and
  * the document's own analysis.
+ *
+ * Project code (a JavaScript configuration, plugins) never runs on the server's thread: in a
+ * trusted workspace it runs in a worker thread that is stopped when one call runs longer than
+ * `maxRuleTime` (the document gets a diagnostic naming the rule and plugin; the next lint starts
+ * a fresh worker); in an untrusted one it does not run at all, and the user is told once.
  */
 export class DocumentLinter {
   private readonly options: LinterOptions;
-  private readonly cache = new LintCache();
-  private configs: ConfigLoader;
-  /** Whether the configuration failed to load: the next lint loads it again (the user may have fixed it). */
-  private configFailed = false;
+  private trusted: boolean;
+  /** On this thread: refuses project code when trusted (the worker runs it), skips it when not. */
+  private local: ProjectLinting;
+  private worker: CodeWorker | undefined;
   private readonly latest = new Map<string, { readonly version: number; readonly linted: Promise<LintedDocument> }>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
-  /** By folder: the files of its repository's base, read once until files change on disk. */
-  private readonly bases = new Map<string, BaseFiles | undefined>();
+  private readonly told = new Set<string>();
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: LinterOptions) {
     this.options = options;
-    this.configs = this.newConfigLoader();
+    this.trusted = options.trusted;
+    this.local = this.localLinting();
   }
 
   /** Lints after the debounce delay, unless another change comes first. */
@@ -92,13 +90,28 @@ export class DocumentLinter {
 
   /** Lints every open document again: a configuration or an earlier migration changed. */
   relintAll(uris: readonly string[], reloadConfiguration: boolean): void {
-    if (reloadConfiguration) this.configs = this.newConfigLoader();
     // Files changed on disk: a commit or a checkout may have moved the base.
-    this.bases.clear();
+    this.local.reset(reloadConfiguration);
+    if (reloadConfiguration) this.stopWorker();
+    else if (this.worker) void this.worker.request({ kind: 'reset', reloadConfiguration } satisfies ProjectLintingRequest).catch(() => undefined);
     for (const uri of uris) {
       this.latest.delete(uri);
       void this.lintCurrent(uri);
     }
+  }
+
+  /** The client granted (or withdrew) trust in the workspace: the configuration is loaded again, and every open document linted. */
+  setTrusted(trusted: boolean, uris: readonly string[]): void {
+    if (trusted === this.trusted) return;
+    this.trusted = trusted;
+    this.local = this.localLinting();
+    this.stopWorker();
+    this.relintAll(uris, true);
+  }
+
+  /** Ends the worker thread (the server shuts down). */
+  dispose(): void {
+    this.stopWorker();
   }
 
   close(uri: string): void {
@@ -112,8 +125,15 @@ export class DocumentLinter {
     const linted = await this.current(uri);
     if (!linted?.findings.some(({ finding }) => finding.fix)) return undefined;
     const text = linted.snapshot.getText();
-    const { fixed } = await this.enqueue(() => lintAndFix(this.lintOptions(linted.path, text)));
-    const result = fixed.get(linted.path);
+    const { path } = linted;
+    const result = await this.enqueue(async () => {
+      try {
+        return await this.local.fix(path, text);
+      } catch (error) {
+        if (!(error instanceof CodeNotRun)) throw error;
+        return (await this.startedWorker()).request<string | undefined>({ kind: 'fix', path, text, ...this.context() } satisfies ProjectLintingRequest);
+      }
+    });
     return result === undefined ? undefined : { snapshot: linted.snapshot, text: result };
   }
 
@@ -140,78 +160,64 @@ export class DocumentLinter {
   }
 
   private async lintSnapshot(snapshot: TextDocument): Promise<LintedDocument> {
-    const path = pathOf(snapshot.uri, this.options.workspaceFolders());
+    const document: DocumentText = { uri: snapshot.uri, languageId: snapshot.languageId, version: snapshot.version, text: snapshot.getText() };
+    let data: LintedData;
     try {
-      if (this.configFailed) this.configs = this.newConfigLoader();
-      const result = await lint({ ...this.lintOptions(path, snapshot.getText()), keepAnalyses: true });
-      this.configFailed = false;
-      return linted(snapshot, path, result);
+      data = await this.local.lint(document);
     } catch (error) {
-      const usage = error instanceof UsageError;
-      this.configFailed = usage;
+      if (!(error instanceof CodeNotRun)) throw error;
+      data = await this.lintInWorker(document);
+    }
+    this.tellSkipped(data.skippedCode);
+    return { ...data, snapshot };
+  }
+
+  private async lintInWorker(document: DocumentText): Promise<LintedData> {
+    const worker = await this.startedWorker();
+    try {
+      return await worker.request<LintedData>({ kind: 'lint', document, ...this.context() } satisfies ProjectLintingRequest);
+    } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      if (!usage) this.options.log(`migrate-safe: internal error while linting ${path}: ${error instanceof Error ? (error.stack ?? message) : message}`);
-      const diagnostic = problemDiagnostic(`migrate-safe cannot lint this file: ${message}`, DiagnosticSeverity.Error);
-      return { snapshot, path, findings: [], diagnostics: [diagnostic], analysis: undefined };
+      this.options.log(`migrate-safe: ${message}`);
+      // The worker is gone (stopped, or it crashed): the next lint starts a fresh one.
+      return { path: pathOf(document.uri, this.options.workspaceFolders()), findings: [], diagnostics: [cannotLint(message)], hovers: undefined, skippedCode: [] };
     }
   }
 
-  private lintOptions(path: string, text: string): LintOptions {
-    const base = this.baseOf(dirname(path));
-    return {
-      inputs: [path],
-      cwd: folderOf(path, this.options.workspaceFolders()),
-      configs: this.configs,
-      texts: new Map([[path, text]]),
-      cache: this.cache,
-      undeployed: base && ((file) => !base.files.has(file)),
-    };
+  private context(): { folders: readonly string[]; since: string | undefined } {
+    return { folders: this.options.workspaceFolders(), since: this.options.since };
   }
 
-  /** The base of the repository around a folder; undefined outside one, or when the configured base does not exist (logged once). */
-  private baseOf(folder: string): BaseFiles | undefined {
-    if (this.bases.has(folder)) return this.bases.get(folder);
-    let base: BaseFiles | undefined;
-    try {
-      base = filesAtBase(folder, this.options.since);
-    } catch (error) {
-      this.options.log(`migrate-safe: ${error instanceof Error ? error.message : String(error)}: every migration counts as deployed`);
-    }
-    this.bases.set(folder, base);
-    return base;
+  private async startedWorker(): Promise<CodeWorker> {
+    if (this.worker && !this.worker.stopped) return this.worker;
+    const { CodeWorker } = await import('../cli/code-worker.js');
+    const limitMs = this.options.maxRuleTime;
+    const shown = (path: string): string => relative(this.options.workspaceFolders()[0] ?? process.cwd(), path) || path;
+    const describe = (overrun: Overrun): string => `${overrunMessage(overrun, limitMs, shown)} (maxRuleTime in the initialization options)`;
+    this.worker = new CodeWorker({ kind: 'language-server' }, limitMs, describe);
+    return this.worker;
   }
 
-  private newConfigLoader(): ConfigLoader {
-    return new ConfigLoader({ builtInRules: BUILT_IN_RULES, cwd: this.options.workspaceFolders()[0] ?? process.cwd() });
+  private stopWorker(): void {
+    this.worker?.stop();
+    this.worker = undefined;
   }
-}
 
-function linted(snapshot: TextDocument, path: string, result: LintResult): LintedDocument {
-  const rules = new Map(result.rules.map(({ rule }) => [rule.id, rule]));
-  const findings = result.findings
-    .filter((finding) => finding.file === path && !finding.suppression)
-    .map((finding) => {
-      const rule = rules.get(finding.ruleId);
-      return { finding, diagnostic: diagnosticOf(finding, snapshot, rule?.meta.docsUrl) };
+  /** Says once what project code the untrusted workspace's configuration names and this server did not run. */
+  private tellSkipped(skippedCode: readonly string[]): void {
+    if (skippedCode.length === 0) return;
+    const what = skippedCode.join(', ');
+    if (this.told.has(what)) return;
+    this.told.add(what);
+    this.options.notify(`migrate-safe: this workspace is not trusted, so ${what} did not run; documents are linted with the built-in rules and the rest of the configuration. Trust the workspace to run them.`);
+  }
+
+  private localLinting(): ProjectLinting {
+    return new ProjectLinting({
+      workspaceFolders: this.options.workspaceFolders,
+      since: this.options.since,
+      log: this.options.log,
+      projectCode: this.trusted ? 'refuse' : 'skip',
     });
-  const problems = result.problems.map((problem) =>
-    problemDiagnostic(`${problem.file === undefined || problem.file === path ? '' : `${basename(problem.file)}: `}${problem.message}`, DiagnosticSeverity.Warning),
-  );
-  return { snapshot, path, findings, diagnostics: [...findings.map(({ diagnostic }) => diagnostic), ...problems], analysis: result.analyses?.get(path) };
-}
-
-/**
- * The path a document is linted as: its file, or for a document without one (an untitled
- * buffer), a file in a folder of its own in the workspace, so no other migration is its history.
- */
-function pathOf(uri: string, workspaceFolders: readonly string[]): string {
-  if (uri.startsWith('file:')) return fileURLToPath(uri);
-  const name = decodeURIComponent(uri.slice(uri.lastIndexOf('/') + 1).replace(/^[a-z-]+:/i, '')).replace(/[^\w.-]+/g, '_') || 'untitled';
-  return join(workspaceFolders[0] ?? process.cwd(), '.migrate-safe-untitled', name.endsWith('.sql') ? name : `${name}.sql`);
-}
-
-/** The workspace folder that holds a path, else the path's own folder. */
-function folderOf(path: string, workspaceFolders: readonly string[]): string {
-  const holding = workspaceFolders.filter((folder) => path.startsWith(folder.endsWith(sep) ? folder : `${folder}${sep}`));
-  return holding.sort((left, right) => right.length - left.length)[0] ?? dirname(path);
+  }
 }

@@ -2,17 +2,20 @@ import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { format } from 'node:util';
 import type { CodeAction, Connection, Hover, InitializeParams, InitializeResult, Range } from 'vscode-languageserver';
-import { CodeActionKind, DidChangeWatchedFilesNotification, ProposedFeatures, TextDocumentSyncKind, TextDocuments, createConnection } from 'vscode-languageserver/node';
+import { CodeActionKind, DidChangeConfigurationNotification, DidChangeWatchedFilesNotification, MessageType, ProposedFeatures, ShowMessageNotification, TextDocumentSyncKind, TextDocuments, createConnection } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { CONFIG_SEARCH_PLACES } from '../config/load.js';
 import { loadParser } from '../parse/parser.js';
 import { packageInfo } from '../version.js';
 import { type EditSupport, FIX_ALL_KIND, SOURCE, quickFixes, workspaceEdit } from './convert.js';
 import { DocumentLinter } from './document-linter.js';
-import { statementLocks } from '../report/statement-locks.js';
+import { hoverAt } from './project-linting.js';
 
 /** Milliseconds between the last keystroke and the lint; `initializationOptions.debounce` overrides it. */
 const DEFAULT_DEBOUNCE = 100;
+
+/** Seconds one call of project code (a plugin's rule) may run before the worker running it is stopped; `initializationOptions.maxRuleTime` overrides it. */
+const DEFAULT_MAX_RULE_TIME = 5;
 
 const SQL_LANGUAGES = new Set(['sql', 'pgsql', 'postgres', 'postgresql', 'plpgsql']);
 
@@ -41,6 +44,7 @@ export function runLanguageServer(): void {
   let editSupport: EditSupport = { versioned: false, createsFiles: false };
   let canWatch = false;
   let followsFolders = false;
+  let hearsConfiguration = false;
   let linter: DocumentLinter | undefined;
   const openSqlUris = (): string[] => documents.all().filter(isSql).map((document) => document.uri);
 
@@ -50,14 +54,21 @@ export function runLanguageServer(): void {
     editSupport = { versioned: workspaceEdits?.documentChanges === true, createsFiles: workspaceEdits?.documentChanges === true && workspaceEdits.resourceOperations?.includes('create') === true };
     canWatch = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
     followsFolders = params.capabilities.workspace?.workspaceFolders === true;
+    hearsConfiguration = params.capabilities.workspace?.didChangeConfiguration?.dynamicRegistration === true;
     linter = new DocumentLinter({
       documents,
       workspaceFolders: () => workspaceFolders,
       debounce: debounceOf(params.initializationOptions),
       since: sinceOf(params.initializationOptions),
+      trusted: trustOf(params.initializationOptions) ?? true,
+      maxRuleTime: maxRuleTimeOf(params.initializationOptions) * 1000,
       publish: (uri, diagnostics, version) => void connection.sendDiagnostics({ uri, diagnostics, version }),
       log: (message) => {
         connection.console.error(message);
+      },
+      notify: (message) => {
+        // A notification, not window/showMessageRequest: nothing to answer, and every client shows it.
+        void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Info, message });
       },
     });
     return {
@@ -73,6 +84,7 @@ export function runLanguageServer(): void {
 
   connection.onInitialized(() => {
     if (canWatch) void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: WATCHED_GLOBS.map((globPattern) => ({ globPattern })) });
+    if (hearsConfiguration) void connection.client.register(DidChangeConfigurationNotification.type, { section: SOURCE });
     if (followsFolders) {
       connection.workspace.onDidChangeWorkspaceFolders((event) => {
         const removed = new Set(event.removed.map((folder) => pathOfUri(folder.uri)));
@@ -80,6 +92,15 @@ export function runLanguageServer(): void {
         linter?.relintAll(openSqlUris(), true);
       });
     }
+  });
+
+  // A client that knows the workspace's trust (VS Code's workspace.isTrusted) says when it is granted.
+  connection.onDidChangeConfiguration(({ settings }) => {
+    const trusted = trustOf((settings as Record<string, unknown> | null | undefined)?.[SOURCE]) ?? trustOf(settings);
+    if (trusted !== undefined) linter?.setTrusted(trusted, openSqlUris());
+  });
+  connection.onShutdown(() => {
+    linter?.dispose();
   });
 
   documents.onDidOpen(({ document }) => {
@@ -132,15 +153,11 @@ export function runLanguageServer(): void {
 
   connection.onHover(async ({ textDocument, position }): Promise<Hover | null> => {
     const linted = await linter?.current(textDocument.uri);
-    const analysis = linted?.analysis;
-    if (!linted || !analysis) return null;
-    const offset = linted.snapshot.offsetAt(position);
-    // The innermost statement: one of a DO block's body comes after the DO block in the list.
-    const statement = analysis.statements.findLast((candidate) => candidate.statement.start <= offset && offset <= candidate.statement.end);
-    if (!statement) return null;
+    const hover = linted?.hovers && hoverAt(linted.hovers, linted.snapshot.offsetAt(position));
+    if (!linted || !hover) return null;
     return {
-      contents: { kind: 'markdown', value: statementLocks(statement, analysis.pgVersion) },
-      range: { start: linted.snapshot.positionAt(statement.statement.start), end: linted.snapshot.positionAt(statement.statement.end) },
+      contents: { kind: 'markdown', value: hover.markdown },
+      range: { start: linted.snapshot.positionAt(hover.start), end: linted.snapshot.positionAt(hover.end) },
     };
   });
 
@@ -169,6 +186,17 @@ function foldersOf(params: InitializeParams): string[] {
 function sinceOf(options: unknown): string | undefined {
   const value = (options as { since?: unknown } | null | undefined)?.since;
   return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** `trusted: false` from a client that knows the workspace is not trusted; undefined when it does not say. */
+function trustOf(options: unknown): boolean | undefined {
+  const value = (options as { trusted?: unknown } | null | undefined)?.trusted;
+  return typeof value === 'boolean' ? value : undefined;
+}
+
+function maxRuleTimeOf(options: unknown): number {
+  const value = (options as { maxRuleTime?: unknown } | null | undefined)?.maxRuleTime;
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : DEFAULT_MAX_RULE_TIME;
 }
 
 function debounceOf(options: unknown): number {

@@ -2,6 +2,7 @@ import type { Node, RawStmt } from '@pgsql/types';
 import { parsePlPgSQLSync, parseSync } from 'libpg-query';
 import type { Comment } from './comments.js';
 import type { ParsedSource, ParsedStatement } from './parser.js';
+import { type RowBound, rowBoundOf } from './row-bound.js';
 import { SourceText } from './source.js';
 import { isCommentToken, scanTokens } from './tokens.js';
 
@@ -27,13 +28,18 @@ export interface UnreadBody {
   readonly end: number;
 }
 
-/** A branch a statement sits in: it runs only when the branch does. */
+/**
+ * A branch a statement sits in: it runs only when the branch does. A `guard` is no branch: the
+ * statements after an `IF <condition> THEN RAISE EXCEPTION ... END IF` run whenever the block goes on.
+ */
 export interface Branch {
-  readonly kind: 'if' | 'case' | 'loop' | 'exception';
+  readonly kind: 'if' | 'case' | 'loop' | 'exception' | 'guard';
   /** The branch as written, shortened: `IF NOT EXISTS (SELECT 1 FROM ...)`, `EXCEPTION WHEN duplicate_object`. */
   readonly label: string;
   /** For a loop: what it iterates over, when the analysis may be able to tell (a constant list makes it run for sure). */
   readonly loop?: LoopSource;
+  /** The most rows a table can hold where the branch runs, when its condition counts them (`ELSE` of `IF (SELECT count(*) FROM t) > 1000`). */
+  readonly rowBound?: RowBound;
 }
 
 /** What a FOR / FOREACH loop binds its variable to, as written. */
@@ -217,6 +223,25 @@ function statementList(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];
 }
 
+/** RAISE's level for EXCEPTION (PostgreSQL's ERROR): it ends the block. */
+const ERROR_LEVEL = 21;
+
+/** `IF <condition> THEN RAISE EXCEPTION ... END IF`, when the condition bounds a table's rows: what the statements after it can count on. */
+function raiseGuard(node: unknown): Branch | undefined {
+  const [kind, fields] = plUnwrap(node);
+  if (kind !== 'PLpgSQL_stmt_if' || statementList(fields.elsif_list).length > 0 || statementList(fields.else_body).length > 0) return undefined;
+  const then = statementList(fields.then_body).map(plUnwrap);
+  if (then.length === 0 || !then.every(([stmt, raise]) => stmt === 'PLpgSQL_stmt_raise' && raise.elog_level === ERROR_LEVEL)) return undefined;
+  const condition = expressionText(fields.cond) ?? '';
+  const rowBound = rowBoundOf(condition, true);
+  return rowBound && { kind: 'guard', label: label(`not IF ${condition}`), rowBound };
+}
+
+function withRowBound(branch: Branch, condition: string, negated: boolean): Branch {
+  const rowBound = rowBoundOf(condition, negated);
+  return rowBound ? { ...branch, rowBound } : branch;
+}
+
 const LABEL_LENGTH = 80;
 
 /** A branch label on one line, shortened. */
@@ -251,7 +276,12 @@ class BodyReader {
   }
 
   statements(list: unknown, branches: readonly Branch[]): void {
-    for (const item of Array.isArray(list) ? list : [list]) this.statement(item, branches);
+    let within = branches;
+    for (const item of Array.isArray(list) ? list : [list]) {
+      this.statement(item, within);
+      const guard = raiseGuard(item);
+      if (guard) within = [...within, guard];
+    }
   }
 
   private statement(node: unknown, branches: readonly Branch[]): void {
@@ -271,12 +301,12 @@ class BodyReader {
       }
       case 'PLpgSQL_stmt_if': {
         const condition = expressionText(fields.cond) ?? '';
-        this.statements(fields.then_body ?? [], within({ kind: 'if', label: label(`IF ${condition}`) }));
+        this.statements(fields.then_body ?? [], within(withRowBound({ kind: 'if', label: label(`IF ${condition}`) }, condition, false)));
         for (const elsif of statementList(fields.elsif_list)) {
           const branch = (elsif as { PLpgSQL_if_elsif?: { cond?: unknown; stmts?: unknown } }).PLpgSQL_if_elsif;
           this.statements(branch?.stmts ?? [], within({ kind: 'if', label: label(`ELSIF ${expressionText(branch?.cond) ?? ''}`) }));
         }
-        this.statements(fields.else_body ?? [], within({ kind: 'if', label: label(`ELSE (not IF ${condition})`) }));
+        this.statements(fields.else_body ?? [], within(withRowBound({ kind: 'if', label: label(`ELSE (not IF ${condition})`) }, condition, true)));
         return;
       }
       case 'PLpgSQL_stmt_case': {
