@@ -77,6 +77,10 @@ export function applyStatement(state: SchemaState, node: Node, context: ApplyCon
 
 const APPLIERS: Readonly<Record<string, Apply>> = {
   CreateStmt: createTable,
+  // SELECT ... INTO makes a table too.
+  SelectStmt: (state, fields: { intoClause?: { rel?: RangeVar } }, context) => {
+    if (fields.intoClause) addRelation(state, nameOfRangeVar(fields.intoClause.rel), 'table', context);
+  },
   CreateTableAsStmt: (state, fields: { into?: { rel?: RangeVar }; objtype?: string }, context) => {
     const kind: RelationKind = fields.objtype === 'OBJECT_MATVIEW' ? 'materialized-view' : 'table';
     addRelation(state, nameOfRangeVar(fields.into?.rel), kind, context);
