@@ -3,8 +3,6 @@ import { defineRule, scanTokens } from '../src/api.js';
 /** PostgreSQL's NAMEDATALEN - 1: longer identifiers are cut to this many bytes. */
 const MAX_BYTES = 63;
 
-/** A run of text that could hold 64 bytes of identifier: cheaper to look for than scanning every statement. */
-const LONG_RUN = /[^\s(),;.:=<>+\-*/[\]]{22,}|"[^"]{22,}"/;
 
 export default defineRule({
   id: 'identifier-too-long',
@@ -34,7 +32,7 @@ export default defineRule({
     return {
       Statement(_node, statement) {
         const { text } = statement.statement;
-        if (!LONG_RUN.test(text)) return;
+        if (!mayHoldLongIdentifier(text)) return;
         const reported = new Set<string>();
         for (const token of scanTokens(text) ?? []) {
           if (token.kind !== 'IDENT') continue;
@@ -55,6 +53,35 @@ export default defineRule({
     };
   },
 });
+
+/**
+ * Whether a statement's text can hold an identifier longer than 63 bytes, so that scanning it into
+ * tokens (the costly part) can find one: a run of more than 63 bytes of name characters, or two
+ * double quotes more than 65 bytes apart. A character that is not ASCII counts as 3 bytes, the most
+ * one UTF-16 unit takes in UTF-8, also lower-cased (PostgreSQL reads bytes above 127 as name characters).
+ */
+function mayHoldLongIdentifier(text: string): boolean {
+  let run = 0;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    run = code > 0x7f ? run + 3 : isNameCharacter(code) ? run + 1 : 0;
+    if (run > MAX_BYTES) return true;
+  }
+  const firstQuote = text.indexOf('"');
+  return firstQuote >= 0 && bytesAtMost(text.slice(firstQuote, text.lastIndexOf('"') + 1)) > MAX_BYTES + 2;
+}
+
+/** Letters, digits, `_` and `$`: what an unquoted ASCII name is made of. */
+function isNameCharacter(code: number): boolean {
+  return (code >= 0x61 && code <= 0x7a) || (code >= 0x41 && code <= 0x5a) || (code >= 0x30 && code <= 0x39) || code === 0x5f || code === 0x24;
+}
+
+/** An upper bound of a text's UTF-8 length, also lower-cased: 3 bytes for each unit that is not ASCII. */
+function bytesAtMost(text: string): number {
+  let bytes = 0;
+  for (let index = 0; index < text.length; index++) bytes += text.charCodeAt(index) > 0x7f ? 3 : 1;
+  return bytes;
+}
 
 /** The name an identifier token stands for: a quoted one as written, an unquoted one in lower case. */
 function identifierValue(token: string): string {

@@ -6,6 +6,7 @@ import { type ParsedSource, type TransferredParse, fromTransfer, parseSource, to
 import type { FileChange } from '../plugin/rule.js';
 import { configIdentity, hashOf, toolIdentity } from './cache-keys.js';
 import type { CacheStore } from './cache-store.js';
+import { type EncodedState, decodeState, encodeState } from './snapshot.js';
 
 /** What linting one migration added to the run: the files reported on and their findings, directives applied. */
 export interface MigrationResult {
@@ -17,7 +18,7 @@ export interface MigrationResult {
 
 /** The schema after a prefix of the history, as the cache keeps it. */
 interface KeptState {
-  readonly state: Readonly<Record<string, unknown>>;
+  readonly state: EncodedState;
   /** The run's transaction counter after the replay: later transactions must not reuse its ids. */
   readonly transactions: number;
 }
@@ -107,9 +108,10 @@ export class KeptProject {
       .sort((left, right) => right.at - left.at);
     for (const { name, at } of candidates) {
       const kept = this.store.read(name) as KeptState | undefined;
-      if (!isKeptState(kept)) continue;
+      const state = isKeptState(kept) ? decodeState(kept.state) : undefined;
+      if (!kept || !state) continue;
       this.usedSnapshots.add(name);
-      return { state: SchemaState.fromData(kept.state), at, transactions: kept.transactions };
+      return { state, at, transactions: kept.transactions };
     }
     return { state: new SchemaState(), at: 0, transactions: 0 };
   }
@@ -121,7 +123,7 @@ export class KeptProject {
     const name = this.snapshotName(prefix);
     this.usedSnapshots.add(name);
     if (this.store.has(name)) return;
-    const kept: KeptState = { state: state.toData(), transactions };
+    const kept: KeptState = { state: encodeState(state), transactions };
     this.store.write(name, kept);
   }
 

@@ -8,6 +8,7 @@ import type { Migration, MigrationFile, MigrationProject } from '../discover/typ
 import { type FileAnalysis, type Finding, type LintResult, type ProjectNote, type RunProblem, type Severity, compareFindings } from '../findings/finding.js';
 import { findDirectives } from '../parse/directives.js';
 import { type ParseError, type ParsedSource, type ParsedStatement, TOO_DEEP, parseSource } from '../parse/parser.js';
+import { MAX_PARSER_INPUT_BYTES, TOO_LARGE } from '../parse/wasm.js';
 import type { ParserPool } from '../parse/pool.js';
 import type { AnyRule, FileChange, FileInfo, ProjectInfo, ReleaseInfo } from '../plugin/rule.js';
 import type { LintCache } from './cache.js';
@@ -535,8 +536,11 @@ interface UnreadStatement extends Omit<ParseError, 'message'> {
 
 const NOT_ANALYSED = 'This statement nests deeper than migrate-safe can analyse: it is not checked (review it by hand). The rest of the file is still checked.';
 
+const TOO_LARGE_TO_ANALYSE = `This statement is larger than migrate-safe can analyse (over ${MAX_PARSER_INPUT_BYTES / 1_000_000} MB): it is not checked (review it by hand). The rest of the file is still checked.`;
+
 function parserRefusal(error: ParseError): UnreadStatement {
   if (error.message === TOO_DEEP) return { ...error, message: NOT_ANALYSED };
+  if (error.message === TOO_LARGE) return { ...error, message: TOO_LARGE_TO_ANALYSE };
   return { ...error, message: `PostgreSQL cannot parse this statement: ${error.message}. The rest of the file is still checked.` };
 }
 
