@@ -482,7 +482,7 @@ export type KeepProject = (project: MigrationProject, config: ResolvedConfig, te
 
 /** Which migrations of a project deploy together: each one's release, and which were never deployed. */
 interface Deploys {
-  /** Whether two migrations (by id) belong to one release: `migrations.release` matches both versions alike. */
+  /** Whether two migrations (by id) belong to one release: `migrations.release` matches both versions alike, or `migrations.releaseWindow` holds both. */
   readonly sameRelease: ((migration: string, other: string) => boolean) | undefined;
   /** The release of a migration (by id), when it is one of several. */
   readonly releaseOf: (migration: string) => ReleaseInfo | undefined;
@@ -490,23 +490,34 @@ interface Deploys {
 }
 
 function deploysOf(project: MigrationProject, config: ResolvedConfig, undeployedFile: ((path: string) => boolean) | undefined): Deploys {
-  const pattern = config.release;
-  let sameRelease: Deploys['sameRelease'];
   const members = new Map<string, string[]>();
   const releases = new Map<string, string>();
-  if (pattern) {
-    for (const migration of project.migrations) {
-      const match = pattern.exec(migration.version);
-      if (!match) continue;
-      const name = match[1] ?? match[0];
-      releases.set(migration.id, name);
-      members.set(name, [...(members.get(name) ?? []), migration.id]);
+  const join = (migration: string, name: string): void => {
+    releases.set(migration, name);
+    members.set(name, [...(members.get(name) ?? []), migration]);
+  };
+  // The previous migration dated by its version, while it can open a release for the next one.
+  let previous: { readonly name: string; readonly time: number } | undefined;
+  for (const migration of project.migrations) {
+    const match = config.release?.exec(migration.version);
+    const time = match || config.releaseWindow <= 0 ? undefined : versionTime(migration.version);
+    if (match) join(migration.id, match[1] ?? match[0]);
+    if (time === undefined) {
+      previous = undefined;
+      continue;
     }
-    sameRelease = (migration, other) => {
-      const release = releases.get(migration);
-      return release !== undefined && releases.get(other) === release;
-    };
+    const name = previous !== undefined && time >= previous.time && time - previous.time <= config.releaseWindow ? previous.name : migration.version;
+    join(migration.id, name);
+    previous = { name, time };
   }
+  // Without a release of several migrations, each is its own (and the persistent cache can keep them one by one).
+  const sameRelease: Deploys['sameRelease'] =
+    ![...members.values()].some((migrations) => migrations.length > 1)
+      ? undefined
+      : (migration, other) => {
+          const release = releases.get(migration);
+          return release !== undefined && releases.get(other) === release;
+        };
   const releaseOf = (migration: string): ReleaseInfo | undefined => {
     const name = releases.get(migration);
     const migrations = name === undefined ? undefined : members.get(name);
@@ -518,6 +529,15 @@ function deploysOf(project: MigrationProject, config: ResolvedConfig, undeployed
     undeployed = (migration) => ids.has(migration);
   }
   return { sameRelease, releaseOf, undeployed };
+}
+
+/** A version that starts with a timestamp (`20240101120000`, Diesel's `2024-01-01-120000`), in milliseconds; undefined for any other. */
+function versionTime(version: string): number | undefined {
+  const match = /^(\d{4})-?(\d{2})-?(\d{2})[-_]?(\d{2})(\d{2})(\d{2})/.exec(version);
+  if (!match) return undefined;
+  const [year, month, day, hour, minute, second] = match.slice(1).map(Number) as [number, number, number, number, number, number];
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return undefined;
+  return Date.UTC(year, month - 1, day, hour, minute, second);
 }
 
 /** A note is one per project, rule and message. */
