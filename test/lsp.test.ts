@@ -268,33 +268,63 @@ import { writeFileSync } from 'node:fs';
 writeFileSync(new URL('./LOADED', import.meta.url), '');
 const meta = { description: 'd', severity: 'error', preset: 'recommended', category: 'locking', hazard: 'h', bad: 'SELECT 1;', good: 'SELECT 1;' };
 export const rules = [
-  { id: 'acme/loop', meta, create: () => ({ Statement: (_node, statement) => { while (statement.statement.text.includes('LOOP')); } }) },
+  {
+    id: 'acme/loop',
+    meta,
+    create: () => ({
+      Statement: (_node, statement) => {
+        if (!statement.statement.text.includes('LOOP')) return;
+        writeFileSync(new URL('./LOOPING', import.meta.url), '');
+        for (;;);
+      },
+    }),
+  },
   { id: 'acme/seen', meta, create: () => ({ Statement: (_node, statement) => statement.report({ message: 'seen by the plugin' }) }) },
 ];
 `;
 
 describe('project code (plugins, a JavaScript configuration)', () => {
   it('runs in a worker that is stopped when a rule runs too long: the document says which, everything else keeps working', async () => {
-    const { client, root } = await serverFor({ 'plugin.mjs': LOOPING_PLUGIN, '.migrate-saferc.json': JSON.stringify({ plugins: ['./plugin.mjs'] }) }, { maxRuleTime: 1 });
+    const { client, root } = await serverFor({ 'plugin.mjs': LOOPING_PLUGIN, '.migrate-saferc.json': JSON.stringify({ plugins: ['./plugin.mjs'] }) }, { maxRuleTime: 3 });
     const good = uriOf(join(root, 'migrations/1_good.sql'));
     expect(byRule((await client.open(good, 'ALTER TABLE agents RENAME COLUMN a TO b;\n')).diagnostics, 'acme/seen')).toHaveLength(1);
 
     const looping = uriOf(join(root, 'migrations/2_loop.sql'));
-    expect((await client.open(looping, "SELECT 'LOOP';\n")).diagnostics).toMatchObject([
-      {
-        severity: 1,
-        message: 'migrate-safe cannot lint this file: rule acme/loop of plugin ./plugin.mjs ran longer than 1 s on migrations/2_loop.sql: stopped (maxRuleTime in the initialization options)',
-      },
-    ]);
-    // The server answers for the other document, and the next lint starts a fresh worker.
+    let stopped = false;
+    const loopDiagnostics = client.open(looping, "SELECT 'LOOP';\n").then((published) => {
+      stopped = true;
+      return published;
+    });
+    // While the plugin spins in the worker, the server answers for the other document.
+    while (!existsSync(join(root, 'LOOPING'))) await new Promise((resolve) => setTimeout(resolve, 20));
     const hover = await client.hover(good, { line: 0, character: 3 });
     expect((hover?.contents as { value: string } | undefined)?.value).toContain('`ACCESS EXCLUSIVE` on `agents`');
+    expect(stopped).toBe(false);
+    expect((await loopDiagnostics).diagnostics).toMatchObject([
+      {
+        severity: 1,
+        message: 'migrate-safe cannot lint this file: rule acme/loop of plugin ./plugin.mjs ran longer than 3 s on migrations/2_loop.sql: stopped (maxRuleTime in the initialization options)',
+      },
+    ]);
+    // The next lint starts a fresh worker.
     const other = uriOf(join(root, 'migrations/3_other.sql'));
     expect(byRule((await client.open(other, 'SELECT 1;\n')).diagnostics, 'acme/seen')).toHaveLength(1);
     const repaired = await client.change(looping, 2, [{ text: 'SELECT 2;\n' }]);
     expect(repaired.diagnostics.map((diagnostic) => diagnostic.code)).toEqual(['acme/seen']);
     const fixAll = await client.codeActions(looping, { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, ['source.fixAll']);
     expect(fixAll).toEqual([]);
+    expect(await client.shutdown()).toBe(0);
+  });
+
+  it('loads an edited plugin again when the configuration changes', async () => {
+    const { client, root } = await serverFor({ 'plugin.mjs': LOOPING_PLUGIN, '.migrate-saferc.json': JSON.stringify({ plugins: ['./plugin.mjs'] }) });
+    const uri = uriOf(join(root, 'migrations/1.sql'));
+    expect((await client.open(uri, 'SELECT 1;\n')).diagnostics.map((diagnostic) => diagnostic.message)).toEqual(['seen by the plugin']);
+    writeFileSync(join(root, 'plugin.mjs'), LOOPING_PLUGIN.replace('seen by the plugin', 'seen by the edited plugin'));
+    writeFileSync(join(root, '.migrate-saferc.json'), JSON.stringify({ plugins: ['./plugin.mjs'], rules: { 'acme/loop': 'off' } }));
+    const reloaded = client.diagnostics(uri);
+    await client.filesChanged([{ uri: uriOf(join(root, '.migrate-saferc.json')), type: FileChangeType.Changed }]);
+    expect((await reloaded).diagnostics.map((diagnostic) => diagnostic.message)).toEqual(['seen by the edited plugin']);
     expect(await client.shutdown()).toBe(0);
   });
 

@@ -88,6 +88,36 @@ describe('parseSource', () => {
   });
 });
 
+describe('parseSource of a text too long to parse at once', () => {
+  /** A stretch of statements that ends between statements, with what moves offsets and what confuses a cut. */
+  const block = [
+    "-- заметка 😀\nINSERT INTO notes VALUES ('привет 🎉', $$a;b$$);",
+    `CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC ${'SELECT 1; '.repeat(2000)}SELECT CASE WHEN true THEN 1 END; END;`,
+    "SELEC 'broken';",
+    'CREATE INDEX i ON t (a);\n',
+  ].join('\n');
+  const firstLocation = (node: unknown): number | undefined => {
+    const match = /"location":(\d+)/.exec(JSON.stringify(node));
+    return match ? Number(match[1]) : undefined;
+  };
+  const summary = (parsed: ReturnType<typeof parseSource>) => ({
+    statements: parsed.statements.map((statement) => [statement.type, statement.start, statement.end, statement.text, parsed.indexOfLocation(statement, firstLocation(statement.node))] as const),
+    errors: parsed.errors.map((error) => [error.message, error.start, error.end, error.statementStart, error.statementEnd] as const),
+  });
+
+  it('is parsed in pieces cut after statements, exactly as its parts are on their own', () => {
+    const copies = Math.ceil(1_200_000 / block.length);
+    const whole = summary(parseSource(block.repeat(copies)));
+    const alone = summary(parseSource(block));
+    expect(alone.errors).toHaveLength(1);
+    // Every copy's offsets are its own, moved by where the copy starts.
+    const shifted = (rows: readonly (readonly (string | number)[])[]): unknown[] =>
+      Array.from({ length: copies }, (_, copy) => rows.map((row) => row.map((value) => (typeof value === 'number' ? value + copy * block.length : value)))).flat();
+    expect(whole.statements).toEqual(shifted(alone.statements));
+    expect(whole.errors).toEqual(shifted(alone.errors));
+  });
+});
+
 describe('findDirectives', () => {
   it('attaches a directive to the next statement, or to the statement it trails', () => {
     const sql = [

@@ -84,6 +84,7 @@ describe('plugins', () => {
 const LOOPING_PLUGIN = `
 const meta = { description: 'd', severity: 'error', preset: 'recommended', category: 'locking', hazard: 'h', bad: 'SELECT 1;', good: 'SELECT 1;' };
 if (process.env.LOOP_ON_LOAD) for (;;);
+if (process.env.EXIT_ON_LOAD) process.exit(0);
 export const rules = [
   { id: 'acme/loop', meta, create: () => ({ Statement: (_node, statement) => { while (statement.statement.text.includes('LOOP')); } }) },
   { id: 'acme/seen', meta, create: () => ({ Statement: (_node, statement) => statement.report({ message: 'seen by the plugin' }) }) },
@@ -120,6 +121,15 @@ describe('a plugin that never returns (issue 14, item 15)', () => {
     expect(jsonReport(stdin).findings.map((finding) => [finding.ruleId, finding.file])).toEqual([['acme/seen', 'migrations/2.sql']]);
     expect(runCli(['lint', 'migrations', '--color'], { cwd: root }).stdout).toContain('\u001b[');
     expect(runCli(['lint', 'migrations'], { cwd: root }).stdout).not.toContain('\u001b[');
+  });
+
+  it('a plugin that ends the process cannot end the run as a success', () => {
+    const result = runCli(['lint', 'm.sql'], { cwd: looping({ 'm.sql': 'SELECT 1;\n' }), env: { EXIT_ON_LOAD: '1' } });
+    expect([result.status, result.stdout, result.stderr]).toEqual([
+      2,
+      '',
+      'migrate-safe: project code ended the thread it ran in (process.exit in a plugin or the configuration?) before linting ended\n',
+    ]);
   });
 
   it('--max-rule-time takes a positive number of seconds', () => {

@@ -1,5 +1,5 @@
 import type { Node } from '@pgsql/types';
-import { parseSync } from 'libpg-query';
+import { parseSync } from '../parse/wasm.js';
 import { isReservedWord } from '../parse/tokens.js';
 import { nodeOf, stringsOf, unwrap, walk } from './ast.js';
 

@@ -1,5 +1,5 @@
 import type { Node, RawStmt } from '@pgsql/types';
-import { parseSync } from 'libpg-query';
+import { parseSync } from '../parse/wasm.js';
 import type { ParsedSource, ParsedStatement } from '../parse/parser.js';
 import { type BodyExecute, type Branch, type LoopSource, type RoutineBody, type UnreadBody, isUnread, routineBodyOf } from '../parse/plpgsql.js';
 import type { RowBound } from '../parse/row-bound.js';

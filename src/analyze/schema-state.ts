@@ -1,5 +1,6 @@
 import type { IndexStmt, Node, TypeName } from '@pgsql/types';
 import type { QualifiedName } from './ast.js';
+import { DeferredMap, type DeferredValues } from './deferred-map.js';
 
 /** Where an object came from: the migration, its up or down part, and the transaction. */
 export interface ObjectOrigin {
@@ -197,15 +198,40 @@ class ObjectsByOwner<T> {
   /** Each key's place in the map: a key that changes owner keeps its place there, so a set's own order would not do. */
   private readonly places = new Map<string, number>();
   private nextPlace = 0;
+  /**
+   * Each key's owner, in the map's order, as a snapshot kept them (`toData`): the grouping is
+   * built from it without reading the objects, which may still be encoded. Kept up to date until then.
+   */
+  private owners: Map<string, string | null> | undefined;
 
   constructor(map: ReadonlyMap<string, T>, ownerOf: (object: T) => string | undefined) {
     this.map = map;
     this.ownerOf = ownerOf;
   }
 
+  /** Each key's owner (null: none), in the map's order. */
+  toData(): Map<string, string | null> {
+    if (this.owners) return this.owners;
+    this.keys ??= this.build();
+    const ownerOfKey = new Map<string, string>();
+    for (const [owner, keys] of this.keys) for (const key of keys) ownerOfKey.set(key, owner);
+    const ordered = [...this.places].sort((left, right) => left[1] - right[1]);
+    return new Map(ordered.map(([key]) => [key, ownerOfKey.get(key) ?? null]));
+  }
+
+  /** Takes the owners `toData` described for the map's current keys. */
+  fromData(owners: Map<string, string | null>): void {
+    this.owners = owners;
+  }
+
   /** Follows a change of the map, before it is made: `key` gets `value` (undefined: it goes). */
   change(key: string, value: T | undefined): void {
-    if (!this.keys) return;
+    if (!this.keys) {
+      // A new key goes last, a changed one keeps its place: as in the map.
+      if (value === undefined) this.owners?.delete(key);
+      else this.owners?.set(key, this.ownerOf(value) ?? null);
+      return;
+    }
     const previous = this.map.get(key);
     if (value === undefined) this.places.delete(key);
     else if (previous === undefined) this.places.set(key, this.nextPlace++);
@@ -225,10 +251,11 @@ class ObjectsByOwner<T> {
 
   private build(): Map<string, Set<string>> {
     const keys = new Map<string, Set<string>>();
-    for (const [key, object] of this.map) {
+    const owners = this.owners ?? new Map([...this.map].map(([key, object]) => [key, this.ownerOf(object) ?? null]));
+    this.owners = undefined;
+    for (const [key, owner] of owners) {
       this.places.set(key, this.nextPlace++);
-      const owner = this.ownerOf(object);
-      if (owner !== undefined) this.add(keys, owner, key);
+      if (owner !== null) this.add(keys, owner, key);
     }
     return keys;
   }
@@ -251,6 +278,16 @@ class ConstraintNames {
 
   constructor(tables: ReadonlyMap<string, TableState>) {
     this.tables = tables;
+  }
+
+  /** How many constraints of each name each schema holds: a snapshot keeps them, so that the tables need not be read to know. */
+  toData(): Map<string, number> {
+    this.counts ??= this.build();
+    return this.counts;
+  }
+
+  fromData(counts: Map<string, number>): void {
+    this.counts = counts;
   }
 
   has(schema: string, name: string): boolean {
@@ -337,15 +374,15 @@ interface Recording {
  * then return to a checkpoint.
  */
 export class SchemaState {
-  private readonly tableMap = new Map<string, TableState>();
-  private readonly indexMap = new Map<string, IndexState>();
+  private readonly tableMap = new DeferredMap<TableState>();
+  private readonly indexMap = new DeferredMap<IndexState>();
   /** Indexes the history dropped, by key: see `isDroppedIndex`. */
-  private readonly droppedIndexMap = new Map<string, true>();
-  private readonly functionMap = new Map<string, FunctionState>();
-  private readonly typeMap = new Map<string, TypeState>();
-  private readonly policyMap = new Map<string, TableObjectState>();
-  private readonly triggerMap = new Map<string, TableObjectState>();
-  private readonly namespaceMap = new Map<string, NamespaceState>();
+  private readonly droppedIndexMap = new DeferredMap<true>();
+  private readonly functionMap = new DeferredMap<FunctionState>();
+  private readonly typeMap = new DeferredMap<TypeState>();
+  private readonly policyMap = new DeferredMap<TableObjectState>();
+  private readonly triggerMap = new DeferredMap<TableObjectState>();
+  private readonly namespaceMap = new DeferredMap<NamespaceState>();
   private readonly indexesByTable = new ObjectsByOwner(this.indexMap, (index) => index.table);
   private readonly policiesByTable = new ObjectsByOwner(this.policyMap, (policy) => policy.table);
   private readonly triggersByTable = new ObjectsByOwner(this.triggerMap, (trigger) => trigger.table);
@@ -485,26 +522,32 @@ export class SchemaState {
 
   /**
    * The state as plain data that node:v8 can serialize, for the persistent cache: every field,
-   * whatever fields the state grows, except the groupings derived from the maps (rebuilt on the
-   * first question) and the journal of a checkpoint a caller holds open.
+   * whatever fields the state grows, except the journal of a checkpoint a caller holds open. The
+   * groupings derived from the maps are kept as what they know beyond the maps' keys (owners,
+   * constraint names), so a state read back need not read every object to answer.
    */
   toData(): Record<string, unknown> {
     const data: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(this)) {
-      if (value instanceof ObjectsByOwner || value instanceof ConstraintNames || name === 'journal' || name === 'openCheckpoints') continue;
-      data[name] = value;
+      if (name === 'journal' || name === 'openCheckpoints') continue;
+      data[name] = value instanceof ObjectsByOwner || value instanceof ConstraintNames ? { derived: value.toData() } : value;
     }
     return data;
   }
 
-  /** The state `toData` described. */
+  /**
+   * The state `toData` described. A map may also come as its keys and their values still
+   * encoded (`DeferredEntries`): each value is decoded when it is first read.
+   */
   static fromData(data: Readonly<Record<string, unknown>>): SchemaState {
     const state = new SchemaState();
     const fields = state as unknown as Record<string, unknown>;
     for (const [name, value] of Object.entries(data)) {
       const own = fields[name];
       // The maps are filled, not replaced: the derived groupings hold them.
-      if (own instanceof Map && value instanceof Map) for (const [key, entry] of value) own.set(key, entry);
+      if (own instanceof DeferredMap && isDeferredEntries(value)) own.defer(value.keys, value.values);
+      else if (own instanceof ObjectsByOwner || own instanceof ConstraintNames) fromDerived(own, value);
+      else if (own instanceof Map && value instanceof Map) for (const [key, entry] of value) own.set(key, entry);
       else fields[name] = value;
     }
     return state;
@@ -546,6 +589,23 @@ export class SchemaState {
     if (kind === 'triggers') return this.triggersByTable;
     return kind === 'tables' ? this.partitionsByParent : undefined;
   }
+}
+
+/** A map of the state as its keys, in order, and their values still encoded (the persistent cache's snapshots). */
+export interface DeferredEntries {
+  readonly keys: readonly string[];
+  readonly values: DeferredValues;
+}
+
+/** A derived grouping takes what `toData` kept of it; anything else (an older snapshot's) is left to be rebuilt. */
+function fromDerived(grouping: ObjectsByOwner<unknown> | ConstraintNames, value: unknown): void {
+  const derived = (value as { derived?: unknown } | null)?.derived;
+  if (derived instanceof Map) grouping.fromData(derived as Map<string, never>);
+}
+
+function isDeferredEntries(value: unknown): value is DeferredEntries {
+  const candidate = value as Partial<DeferredEntries> | null;
+  return typeof candidate === 'object' && candidate !== null && Array.isArray(candidate.keys) && typeof candidate.values === 'object';
 }
 
 /** Whether a domain checks every value it holds (a CHECK, NOT NULL, or a base domain that does); false for other types and for domains created before the migrations that were read. */

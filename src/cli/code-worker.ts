@@ -34,6 +34,9 @@ export class CodeOverrun extends UsageError {
   }
 }
 
+/** The worker was stopped on purpose (a configuration reloaded, trust changed): what it was asked was not answered. */
+export class WorkerStopped extends Error {}
+
 /**
  * A worker thread that runs project code (plugins, a JavaScript configuration) for this thread,
  * and is stopped when one call of that code runs longer than the limit: a synchronous endless
@@ -66,13 +69,14 @@ export class CodeWorker {
       if (message.type === 'reply') waiting?.resolve(message.value);
       else waiting?.reject(message.usage ? new UsageError(message.message) : new Error(message.message));
     });
+    // Project code that throws outside any rule call (a timer of a plugin's) or ends the thread (process.exit) failed the run.
     this.worker.on('error', (error) => {
-      this.stop(error);
+      this.stop(new UsageError(`project code failed: ${error.message.split('\n')[0] ?? ''}`));
     });
     this.exited = new Promise((resolve) => {
       this.worker.on('exit', () => {
         this.watchdog.stop();
-        this.rejectAll(this.failure ?? new Error('the worker thread ended'));
+        this.rejectAll(this.failure ?? new UsageError('project code ended the thread it ran in (process.exit in a plugin or the configuration?) before linting ended'));
         resolve();
       });
     });
@@ -93,7 +97,7 @@ export class CodeWorker {
     return this.failure !== undefined;
   }
 
-  stop(reason: Error = new Error('the worker thread was stopped')): void {
+  stop(reason: Error = new WorkerStopped('the worker thread was stopped')): void {
     this.failure ??= reason;
     this.watchdog.stop();
     this.rejectAll(this.failure);

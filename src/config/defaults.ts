@@ -9,6 +9,8 @@ import { presetSeverity } from './presets.js';
  */
 
 export const DEFAULT_PG_VERSION = 15;
+/** `migrations.releaseWindow` unset: no release by the versions' timestamps. */
+export const DEFAULT_RELEASE_WINDOW = 0;
 export const DEFAULT_DEPRECATED_SUFFIX = '_deprecated';
 
 /** What `up`, `down`, `status`, `history` and `backup` use, with their defaults filled in. */
@@ -64,6 +66,7 @@ export function defaultConfig(options: { readonly allRules: readonly AnyRule[]; 
     cacheLocation: undefined,
     skippedCode: [],
     release: undefined,
+    releaseWindow: DEFAULT_RELEASE_WINDOW,
   };
 }
 

@@ -6,11 +6,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import picomatch from 'picomatch';
 import type { Loader, PublicExplorer, cosmiconfig } from 'cosmiconfig';
 import * as v from 'valibot';
+import { parseDuration } from '../analyze/session.js';
 import type { Severity } from '../findings/finding.js';
 import type { AnyRule, RuleSeverity } from '../plugin/rule.js';
 import { UsageError } from './errors.js';
 import { importModule } from './import-module.js';
-import { DATABASE_DEFAULTS, DEFAULT_DEPRECATED_SUFFIX, DEFAULT_PG_VERSION, type DatabaseSettings } from './defaults.js';
+import { DATABASE_DEFAULTS, DEFAULT_DEPRECATED_SUFFIX, DEFAULT_PG_VERSION, DEFAULT_RELEASE_WINDOW, type DatabaseSettings } from './defaults.js';
 import { presetSeverity } from './presets.js';
 import { projectRootOf } from './project-root.js';
 import { type APPLIED_BY, CONFIG_SCHEMA, type RuleSetting, type UserConfig, firstIssue } from './schema.js';
@@ -56,6 +57,8 @@ export interface ResolvedConfig {
    * version, equal matches (the first capture group, when there is one) are one release.
    */
   readonly release: RegExp | undefined;
+  /** Consecutive migrations whose version timestamps are at most this many milliseconds apart are one release (`migrations.releaseWindow`); 0: by none. */
+  readonly releaseWindow: number;
   /** Who applies the migrations (`migrations.appliedBy`); undefined: the layout's tool. */
   readonly appliedBy: AppliedBy | undefined;
   readonly database: DatabaseSettings;
@@ -234,6 +237,7 @@ export class ConfigLoader {
       migrationsFolder: config.migrations?.folder === undefined ? undefined : resolve(base, config.migrations.folder),
       layout: config.migrations?.layout,
       release: config.migrations?.release === undefined ? undefined : new RegExp(config.migrations.release),
+      releaseWindow: config.migrations?.releaseWindow === undefined ? DEFAULT_RELEASE_WINDOW : (parseDuration(config.migrations.releaseWindow) ?? DEFAULT_RELEASE_WINDOW),
       appliedBy: this.overrides.appliedBy ?? config.migrations?.appliedBy,
       database: {
         url: config.database?.url,

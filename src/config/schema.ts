@@ -63,6 +63,12 @@ export const CONFIG_SCHEMA = v.strictObject(
               v.description('A regular expression over each migration\'s version: migrations it matches alike (its first capture group, if any) are one release, deployed together.'),
             ),
           ),
+          releaseWindow: v.optional(
+            v.pipe(
+              DURATION,
+              v.description('Migrations whose versions are timestamps at most this far apart, one after the other, are one release (files generated together for one deploy), e.g. "60s".'),
+            ),
+          ),
           appliedBy: v.optional(
             v.pipe(
               v.picklist(APPLIED_BY, 'expected "tool" or "migrate-safe"'),

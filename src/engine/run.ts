@@ -8,6 +8,7 @@ import type { Migration, MigrationFile, MigrationProject } from '../discover/typ
 import { type FileAnalysis, type Finding, type LintResult, type ProjectNote, type RunProblem, type Severity, compareFindings } from '../findings/finding.js';
 import { findDirectives } from '../parse/directives.js';
 import { type ParseError, type ParsedSource, type ParsedStatement, TOO_DEEP, parseSource } from '../parse/parser.js';
+import { MAX_PARSER_INPUT_BYTES, TOO_LARGE } from '../parse/wasm.js';
 import type { ParserPool } from '../parse/pool.js';
 import type { AnyRule, FileChange, FileInfo, ProjectInfo, ReleaseInfo } from '../plugin/rule.js';
 import type { LintCache } from './cache.js';
@@ -200,6 +201,8 @@ export class Run {
     };
     // The schema before the first migration linted: where the next run of one new migration starts.
     const snapshots = new Set([scope.history.length]);
+    // The migrations never deployed (`--since`), with their places: each migration's findings depend on those up to it.
+    const undeployed = migrations.flatMap((migration, place) => (shared.deploys.undeployed?.(migration.id) === true ? [{ id: migration.id, place }] : []));
     for (const [offset, migration] of scope.linted.entries()) {
       const index = scope.history.length + offset;
       const down = migration.down && isTarget(migration.down) ? migration.down : undefined;
@@ -213,7 +216,7 @@ export class Run {
               changes: [migration.up, down].map((file) => file && this.settings.changes?.get(file.path)),
               reportUnusedDirectives: this.settings.reportUnusedDirectives,
               keepsRollbacks: shared.info.keepsRollbacks,
-              undeployed: migrations.slice(0, index + 1).flatMap((earlier) => (shared.deploys.undeployed?.(earlier.id) === true ? [earlier.id] : [])),
+              undeployed: undeployed.filter(({ place }) => place <= index).map(({ id }) => id),
             })
           : undefined;
       const known = key === undefined ? undefined : kept.result(index, key);
@@ -481,7 +484,7 @@ export type KeepProject = (project: MigrationProject, config: ResolvedConfig, te
 
 /** Which migrations of a project deploy together: each one's release, and which were never deployed. */
 interface Deploys {
-  /** Whether two migrations (by id) belong to one release: `migrations.release` matches both versions alike. */
+  /** Whether two migrations (by id) belong to one release: `migrations.release` matches both versions alike, or `migrations.releaseWindow` holds both. */
   readonly sameRelease: ((migration: string, other: string) => boolean) | undefined;
   /** The release of a migration (by id), when it is one of several. */
   readonly releaseOf: (migration: string) => ReleaseInfo | undefined;
@@ -489,23 +492,34 @@ interface Deploys {
 }
 
 function deploysOf(project: MigrationProject, config: ResolvedConfig, undeployedFile: ((path: string) => boolean) | undefined): Deploys {
-  const pattern = config.release;
-  let sameRelease: Deploys['sameRelease'];
   const members = new Map<string, string[]>();
   const releases = new Map<string, string>();
-  if (pattern) {
-    for (const migration of project.migrations) {
-      const match = pattern.exec(migration.version);
-      if (!match) continue;
-      const name = match[1] ?? match[0];
-      releases.set(migration.id, name);
-      members.set(name, [...(members.get(name) ?? []), migration.id]);
+  const join = (migration: string, name: string): void => {
+    releases.set(migration, name);
+    members.set(name, [...(members.get(name) ?? []), migration]);
+  };
+  // The previous migration dated by its version, while it can open a release for the next one.
+  let previous: { readonly name: string; readonly time: number } | undefined;
+  for (const migration of project.migrations) {
+    const match = config.release?.exec(migration.version);
+    const time = match || config.releaseWindow <= 0 ? undefined : versionTime(migration.version);
+    if (match) join(migration.id, match[1] ?? match[0]);
+    if (time === undefined) {
+      previous = undefined;
+      continue;
     }
-    sameRelease = (migration, other) => {
-      const release = releases.get(migration);
-      return release !== undefined && releases.get(other) === release;
-    };
+    const name = previous !== undefined && time >= previous.time && time - previous.time <= config.releaseWindow ? previous.name : migration.version;
+    join(migration.id, name);
+    previous = { name, time };
   }
+  // Without a release of several migrations, each is its own (and the persistent cache can keep them one by one).
+  const sameRelease: Deploys['sameRelease'] =
+    ![...members.values()].some((migrations) => migrations.length > 1)
+      ? undefined
+      : (migration, other) => {
+          const release = releases.get(migration);
+          return release !== undefined && releases.get(other) === release;
+        };
   const releaseOf = (migration: string): ReleaseInfo | undefined => {
     const name = releases.get(migration);
     const migrations = name === undefined ? undefined : members.get(name);
@@ -517,6 +531,15 @@ function deploysOf(project: MigrationProject, config: ResolvedConfig, undeployed
     undeployed = (migration) => ids.has(migration);
   }
   return { sameRelease, releaseOf, undeployed };
+}
+
+/** A version that starts with a timestamp (`20240101120000`, Diesel's `2024-01-01-120000`), in milliseconds; undefined for any other. */
+function versionTime(version: string): number | undefined {
+  const match = /^(\d{4})-?(\d{2})-?(\d{2})[-_]?(\d{2})(\d{2})(\d{2})/.exec(version);
+  if (!match) return undefined;
+  const [year, month, day, hour, minute, second] = match.slice(1).map(Number) as [number, number, number, number, number, number];
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return undefined;
+  return Date.UTC(year, month - 1, day, hour, minute, second);
 }
 
 /** A note is one per project, rule and message. */
@@ -535,8 +558,11 @@ interface UnreadStatement extends Omit<ParseError, 'message'> {
 
 const NOT_ANALYSED = 'This statement nests deeper than migrate-safe can analyse: it is not checked (review it by hand). The rest of the file is still checked.';
 
+const TOO_LARGE_TO_ANALYSE = `This statement is larger than migrate-safe can analyse (over ${MAX_PARSER_INPUT_BYTES / 1_000_000} MB): it is not checked (review it by hand). The rest of the file is still checked.`;
+
 function parserRefusal(error: ParseError): UnreadStatement {
   if (error.message === TOO_DEEP) return { ...error, message: NOT_ANALYSED };
+  if (error.message === TOO_LARGE) return { ...error, message: TOO_LARGE_TO_ANALYSE };
   return { ...error, message: `PostgreSQL cannot parse this statement: ${error.message}. The rest of the file is still checked.` };
 }
 

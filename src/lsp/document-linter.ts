@@ -3,7 +3,7 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { CodeNotRun } from '../config/load.js';
 import type { Overrun } from '../engine/watchdog.js';
 import { overrunMessage } from '../engine/watchdog.js';
-import type { CodeWorker } from '../cli/code-worker.js';
+import { type CodeWorker, WorkerStopped } from '../cli/code-worker.js';
 import { relative } from 'node:path';
 import { type DocumentText, type LintedData, ProjectLinting, type ProjectLintingRequest, cannotLint, pathOf } from './project-linting.js';
 
@@ -56,6 +56,8 @@ export class DocumentLinter {
   /** On this thread: refuses project code when trusted (the worker runs it), skips it when not. */
   private local: ProjectLinting;
   private worker: CodeWorker | undefined;
+  /** The server shuts down: no worker starts again. */
+  private disposed = false;
   private readonly latest = new Map<string, { readonly version: number; readonly linted: Promise<LintedDocument> }>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly told = new Set<string>();
@@ -111,6 +113,7 @@ export class DocumentLinter {
 
   /** Ends the worker thread (the server shuts down). */
   dispose(): void {
+    this.disposed = true;
     this.stopWorker();
   }
 
@@ -161,22 +164,27 @@ export class DocumentLinter {
 
   private async lintSnapshot(snapshot: TextDocument): Promise<LintedDocument> {
     const document: DocumentText = { uri: snapshot.uri, languageId: snapshot.languageId, version: snapshot.version, text: snapshot.getText() };
-    let data: LintedData;
-    try {
-      data = await this.local.lint(document);
-    } catch (error) {
-      if (!(error instanceof CodeNotRun)) throw error;
-      data = await this.lintInWorker(document);
+    let data: LintedData | undefined;
+    // A worker stopped on purpose meanwhile (the configuration reloaded, trust changed): lint again as things are now.
+    while (!data) {
+      try {
+        data = await this.local.lint(document);
+      } catch (error) {
+        if (!(error instanceof CodeNotRun)) throw error;
+        data = await this.lintInWorker(document);
+      }
     }
     this.tellSkipped(data.skippedCode);
     return { ...data, snapshot };
   }
 
-  private async lintInWorker(document: DocumentText): Promise<LintedData> {
-    const worker = await this.startedWorker();
+  /** Undefined when the worker was stopped on purpose before it answered. */
+  private async lintInWorker(document: DocumentText): Promise<LintedData | undefined> {
     try {
+      const worker = await this.startedWorker();
       return await worker.request<LintedData>({ kind: 'lint', document, ...this.context() } satisfies ProjectLintingRequest);
     } catch (error) {
+      if (error instanceof WorkerStopped && !this.disposed) return undefined;
       const message = error instanceof Error ? error.message : String(error);
       this.options.log(`migrate-safe: ${message}`);
       // The worker is gone (stopped, or it crashed): the next lint starts a fresh one.
@@ -189,6 +197,7 @@ export class DocumentLinter {
   }
 
   private async startedWorker(): Promise<CodeWorker> {
+    if (this.disposed) throw new WorkerStopped('the server is shutting down');
     if (this.worker && !this.worker.stopped) return this.worker;
     const { CodeWorker } = await import('../cli/code-worker.js');
     const limitMs = this.options.maxRuleTime;

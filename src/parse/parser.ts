@@ -1,9 +1,10 @@
 import type { Node, RawStmt } from '@pgsql/types';
-import { loadModule, parseSync } from 'libpg-query';
 import { type Comment, commentsBetween } from './comments.js';
 import { parserText } from './psql.js';
 import { SourceText } from './source.js';
 import { type Chunk, type Token, isCommentToken, lastCodeTokenEnd, scanTokens, scanUnterminated, splitStatements } from './tokens.js';
+import { statementEndAfter } from './statement-ends.js';
+import { TOO_LARGE, TextTooLargeError, loadModule, parseSync } from './wasm.js';
 
 /** One statement of a source file with its AST and exact source range. */
 export interface ParsedStatement {
@@ -95,9 +96,15 @@ export function parseSource(text: string, previous?: ParsedSource): ParsedSource
  */
 export function parseWhole(text: string): ParsedSource | undefined {
   const { parsedText, positions, source } = prepare(text);
+  const statements: ParsedStatement[] = [];
+  if (parsedText.length > PIECE_CHARACTERS) {
+    const errors: ParseError[] = [];
+    return parseInPieces(positions, 0, parsedText.length, statements, errors) && errors.length === 0
+      ? assemble(source, positions, statements, commentsOutside(parsedText, statements, []), [])
+      : undefined;
+  }
   const whole = tryParse(parsedText);
   if (!('stmts' in whole)) return undefined;
-  const statements: ParsedStatement[] = [];
   collectStatements(whole.stmts, parsedText, 0, parsedText, positions, statements);
   return assemble(source, positions, statements, commentsOutside(parsedText, statements, []), []);
 }
@@ -203,18 +210,77 @@ export function fromTransfer(text: string, transfer: TransferredParse): ParsedSo
  * text around it.
  */
 function parseStretch(positions: SourceText, start: number, end: number, statements: ParsedStatement[], errors: ParseError[]): boolean {
+  if (end - start > PIECE_CHARACTERS) return parseInPieces(positions, start, end, statements, errors);
+  const stretch = stretchAt(positions, start, end, start === 0 ? 0 : Buffer.byteLength(positions.text.slice(0, start)));
+  return parsedWhole(stretch, statements) === undefined || parseChunkByChunk(stretch.text, stretch.base, stretch.positions, statements, errors);
+}
+
+/**
+ * A stretch longer than this is parsed in pieces cut after statements: the parser's memory is
+ * bounded (wasm.ts), and a tree of a few MB of SQL at a time keeps the process's memory small too.
+ */
+const PIECE_CHARACTERS = 1_000_000;
+/** How often a piece that does not parse is joined to the next, in case it was cut inside a statement. */
+const MAX_PIECE_EXTENSIONS = 3;
+
+function parseInPieces(positions: SourceText, start: number, end: number, statements: ParsedStatement[], errors: ParseError[]): boolean {
+  const { text } = positions;
+  const cutAfter = (from: number): number => {
+    const cut = statementEndAfter(text, from, from + PIECE_CHARACTERS);
+    return cut === undefined || cut > end ? end : cut;
+  };
+  let scanned = true;
+  let base = start === 0 ? 0 : Buffer.byteLength(text.slice(0, start));
+  for (let pieceStart = start; pieceStart < end; ) {
+    let pieceEnd = cutAfter(pieceStart);
+    for (let extension = 0; ; extension++) {
+      const piece = stretchAt(positions, pieceStart, pieceEnd, base);
+      const failure = parsedWhole(piece, statements);
+      if (failure === undefined) break;
+      // Where the lexer that cuts and PostgreSQL's scanner disagree (a BEGIN ATOMIC body), the cut lies inside a statement.
+      const miscut = failure.message !== TOO_LARGE && pieceEnd < end && extension < MAX_PIECE_EXTENSIONS && !endsAfterStatement(piece.text);
+      if (!miscut) {
+        scanned = parseChunkByChunk(piece.text, piece.base, piece.positions, statements, errors) && scanned;
+        break;
+      }
+      pieceEnd = cutAfter(pieceEnd);
+    }
+    base += Buffer.byteLength(text.slice(pieceStart, pieceEnd));
+    pieceStart = pieceEnd;
+  }
+  return scanned;
+}
+
+/** Whether PostgreSQL's scanner reads the text's last `;` as the end of a statement (not one inside a BEGIN ATOMIC body). */
+function endsAfterStatement(text: string): boolean {
+  const tokens = scanTokens(text);
+  const last = tokens?.findLast((token) => !isCommentToken(token));
+  if (!tokens || last?.text !== ';') return false;
+  const lastStatement = splitStatements(tokens).at(-1);
+  return lastStatement === undefined || lastStatement.end < last.end;
+}
+
+/** `text[start, end)`, starting at byte `base` of the file's text, with the positions of its bytes in the file. */
+interface Stretch {
+  readonly text: string;
+  readonly base: number;
+  readonly positions: Positions;
+}
+
+function stretchAt(positions: SourceText, start: number, end: number, base: number): Stretch {
   const { text } = positions;
   const stretch = text.slice(start, end);
-  const base = start === 0 ? 0 : Buffer.byteLength(text.slice(0, start));
   // Offsets inside the stretch are converted with the stretch's own table: an edit does not pay for the whole file's.
   const local = start === 0 && end === text.length ? positions : new SourceText(stretch);
-  const stretchPositions: Positions = { text, indexOfByte: (byteOffset) => start + local.indexOfByte(byteOffset - base) };
-  const whole = tryParse(stretch);
-  if ('stmts' in whole) {
-    collectStatements(whole.stmts, stretch, base, text, stretchPositions, statements);
-    return true;
-  }
-  return parseChunkByChunk(stretch, base, stretchPositions, statements, errors);
+  return { text: stretch, base, positions: { text, indexOfByte: (byteOffset) => start + local.indexOfByte(byteOffset - base) } };
+}
+
+/** Collects the statements of a stretch that parses as a whole; the parser's failure when it does not. */
+function parsedWhole(stretch: Stretch, statements: ParsedStatement[]): ParserFailure | undefined {
+  const whole = tryParse(stretch.text);
+  if (!('stmts' in whole)) return whole;
+  collectStatements(whole.stmts, stretch.text, stretch.base, stretch.positions.text, stretch.positions, statements);
+  return undefined;
 }
 
 /** The file's text, and the UTF-16 index of a UTF-8 byte offset into it. */
@@ -319,6 +385,7 @@ function tryParse(text: string): { stmts: RawStmt[] } | ParserFailure {
   try {
     return { stmts: parseSync(text).stmts ?? [] };
   } catch (error) {
+    if (error instanceof TextTooLargeError) return { message: TOO_LARGE, position: 0 };
     if (error instanceof RangeError && error.message.includes('call stack')) return { message: TOO_DEEP, position: 0 };
     const details = (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails;
     return { message: (error as Error).message, position: details?.cursorPosition ?? 0 };

@@ -1,5 +1,5 @@
 import type { Node, RawStmt } from '@pgsql/types';
-import { parsePlPgSQLSync, parseSync } from 'libpg-query';
+import { parsePlPgSQLSync, parseSync } from './wasm.js';
 import type { Comment } from './comments.js';
 import type { ParsedSource, ParsedStatement } from './parser.js';
 import { type RowBound, rowBoundOf } from './row-bound.js';

@@ -1,5 +1,5 @@
 import type { A_Const, Node, RangeVar, SelectStmt } from '@pgsql/types';
-import { parseSync } from 'libpg-query';
+import { parseSync } from './wasm.js';
 
 /** At most how many rows a table holds where a condition holds: `(SELECT count(*) FROM t) <= 1000`. */
 export interface RowBound {

@@ -1,4 +1,4 @@
-import { scanSync } from 'libpg-query';
+import { scanSync } from './wasm.js';
 
 /** A token of PostgreSQL's own scanner, with UTF-8 byte offsets into the scanned text. */
 export interface Token {
