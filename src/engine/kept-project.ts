@@ -23,10 +23,15 @@ interface KeptState {
   readonly transactions: number;
 }
 
-/** Findings and parses are kept in packs of this many consecutive migrations: an edit rewrites one pack of each. */
-const PACK_MIGRATIONS = 256;
-/** The entries a pack keeps: its migrations' own, those of their rollbacks, and as many again from other runs. */
-const PACK_ENTRIES = 4 * PACK_MIGRATIONS;
+/** Findings are kept in packs of this many consecutive migrations: an edit rewrites one pack. */
+const RESULTS_PACK = 256;
+/**
+ * Parses in packs of this many: a parse is kept as its AST's JSON, a hundred times the size of a
+ * migration's findings, and a run that lints one changed file reads and writes its pack.
+ */
+const PARSES_PACK = 32;
+/** The entries a pack keeps, per migration it packs: its own, its rollback's, and as many again from other runs. */
+const ENTRIES_PER_MIGRATION = 4;
 
 /** Snapshots of a project's schema kept besides the ones this run uses: a few recent histories of other branches. */
 const KEPT_OTHER_SNAPSHOTS = 4;
@@ -57,8 +62,8 @@ export class KeptProject {
   constructor(store: CacheStore, project: MigrationProject, config: ResolvedConfig, texts: readonly (string | undefined)[]) {
     this.store = store;
     this.name = hashOf(project.root).slice(0, 16);
-    this.results = new PackedEntries(store, `results-${this.name}`);
-    this.parses = new PackedEntries(store, `parses-${this.name}`);
+    this.results = new PackedEntries(store, `results-${this.name}`, RESULTS_PACK);
+    this.parses = new PackedEntries(store, `parses-${this.name}`, PARSES_PACK);
     let prefix = hashOf('project', toolIdentity(), configIdentity(config), project.root, project.layout);
     for (const [index, text] of texts.entries()) {
       const migration = project.migrations[index];
@@ -170,7 +175,7 @@ export interface ResultInputs {
 }
 
 /**
- * Entries by key in packs of `PACK_MIGRATIONS` consecutive migrations: a run that reads one
+ * Entries by key in packs of `size` consecutive migrations: a run that reads one
  * migration reads and writes one pack. A pack keeps the entries this run used or made, and as
  * many of the others (the most recent first) as fit in its bound: alternating runs (a whole lint
  * in CI, one file before a commit) keep each other's entries, and edits do not make it grow.
@@ -178,11 +183,13 @@ export interface ResultInputs {
 class PackedEntries<T> {
   private readonly store: CacheStore;
   private readonly name: string;
+  private readonly size: number;
   private readonly packs = new Map<number, { readonly kept: ReadonlyMap<string, T>; readonly used: Map<string, T>; changed: boolean }>();
 
-  constructor(store: CacheStore, name: string) {
+  constructor(store: CacheStore, name: string, size: number) {
     this.store = store;
     this.name = name;
+    this.size = size;
   }
 
   get(index: number, key: string): T | undefined {
@@ -202,13 +209,13 @@ class PackedEntries<T> {
     for (const [chunk, pack] of this.packs) {
       if (!pack.changed) continue;
       const older = [...pack.kept].filter(([key]) => !pack.used.has(key));
-      const room = Math.max(0, PACK_ENTRIES - pack.used.size);
+      const room = Math.max(0, ENTRIES_PER_MIGRATION * this.size - pack.used.size);
       this.store.write(`${this.name}-${chunk}`, new Map([...older.slice(Math.max(0, older.length - room)), ...pack.used]));
     }
   }
 
   private pack(index: number): { readonly kept: ReadonlyMap<string, T>; readonly used: Map<string, T>; changed: boolean } {
-    const chunk = Math.floor(index / PACK_MIGRATIONS);
+    const chunk = Math.floor(index / this.size);
     let pack = this.packs.get(chunk);
     if (!pack) {
       const kept = this.store.read(`${this.name}-${chunk}`);

@@ -201,6 +201,8 @@ export class Run {
     };
     // The schema before the first migration linted: where the next run of one new migration starts.
     const snapshots = new Set([scope.history.length]);
+    // The migrations never deployed (`--since`), with their places: each migration's findings depend on those up to it.
+    const undeployed = migrations.flatMap((migration, place) => (shared.deploys.undeployed?.(migration.id) === true ? [{ id: migration.id, place }] : []));
     for (const [offset, migration] of scope.linted.entries()) {
       const index = scope.history.length + offset;
       const down = migration.down && isTarget(migration.down) ? migration.down : undefined;
@@ -214,7 +216,7 @@ export class Run {
               changes: [migration.up, down].map((file) => file && this.settings.changes?.get(file.path)),
               reportUnusedDirectives: this.settings.reportUnusedDirectives,
               keepsRollbacks: shared.info.keepsRollbacks,
-              undeployed: migrations.slice(0, index + 1).flatMap((earlier) => (shared.deploys.undeployed?.(earlier.id) === true ? [earlier.id] : [])),
+              undeployed: undeployed.filter(({ place }) => place <= index).map(({ id }) => id),
             })
           : undefined;
       const known = key === undefined ? undefined : kept.result(index, key);
