@@ -1,6 +1,8 @@
 import {
+  type AlterTableStmt,
   type ColumnState,
   type QualifiedName,
+  type ReportDescriptor,
   type StatementContext,
   defineRule,
   displayName,
@@ -41,7 +43,8 @@ export default defineRule({
       'migration mirrored into its replacement with a `BEFORE INSERT OR UPDATE` trigger',
       '(`NEW.new_name := NEW.old_name`). Drop that trigger and its function before the column, in the same',
       'migration: a trigger function that still reads `NEW.old_name` makes every INSERT and UPDATE fail',
-      'with `record "new" has no field "old_name"`.',
+      'with `record "new" has no field "old_name"`. A column dropped and added again under its name in the same',
+      'transaction (`DROP COLUMN c, ADD COLUMN c <new type>`) keeps the name: its finding is the values lost.',
     ].join('\n'),
     bad: 'ALTER TABLE agents DROP COLUMN old_name;',
     good: [
@@ -53,7 +56,13 @@ export default defineRule({
   create() {
     // A drop is reported when its transaction ends: a column copied into another and renamed back to
     // the dropped name before the commit keeps the name and the data for the application.
-    const drops = new ReportsUntilCommit<{ readonly table: string; readonly column: string }>();
+    const drops = new ReportsUntilCommit<{ readonly table: string; readonly column: string; readonly name: QualifiedName; readonly at: StatementContext; readonly readded: boolean }>();
+    /** A column dropped and added again under its name: the name stays, the values go. */
+    const readd = (table: QualifiedName, column: string, at: StatementContext): void => {
+      const tableKey = at.schema.key(table);
+      drops.withdraw((drop) => drop.table === tableKey && drop.column === column && !drop.readded);
+      drops.hold(at, replacedReport(table, column), { table: tableKey, column, name: table, at, readded: true });
+    };
     /** Copies made in the current transaction, `table\0to\0from`: `UPDATE t SET r_tmp = r::text`. */
     let copies = new Set<string>();
     return {
@@ -66,6 +75,15 @@ export default defineRule({
           for (const target of update.targetList ?? []) {
             const assignment = nodeOf(target, 'ResTarget');
             for (const source of columnsRead(assignment?.val)) if (assignment?.name !== undefined) copies.add(`${tableKey}\0${assignment.name}\0${source}`);
+          }
+        }
+        const alter = nodeOf(node, 'AlterTableStmt');
+        const altered = nameOfRangeVar(alter?.relation);
+        if (alter && altered) {
+          const tableKey = statement.schema.key(altered);
+          for (const column of columnsAddedIn(alter)) {
+            const dropped = drops.find((drop) => drop.table === tableKey && drop.column === column && !drop.readded);
+            if (dropped) readd(dropped.name, column, dropped.at);
           }
         }
         const rename = nodeOf(node, 'RenameStmt');
@@ -88,12 +106,37 @@ export default defineRule({
             message: `DROP COLUMN ${name} on ${displayName(table)}: every query of the running application that still reads or writes ${name} fails from the moment the migration commits, and its data is gone for good.`,
             help: help(table, name, column, primaryKeyOf(statement, table, dropped), triggerDrops(statement, table, triggersUsing(statement, table, dropped))),
           };
-          drops.hold(statement, report, { table: statement.schema.key(table), column: dropped });
+          // Added again by the same ALTER TABLE (`DROP COLUMN c, ADD COLUMN c <new type>`, as Prisma changes a type it cannot cast).
+          if (columnsAddedIn(node).includes(dropped)) readd(table, dropped, statement);
+          else drops.hold(statement, report, { table: statement.schema.key(table), column: dropped, name: table, at: statement, readded: false });
         }
       },
     };
   },
 });
+
+/** The names of the columns an ALTER TABLE adds. */
+function columnsAddedIn(node: AlterTableStmt): string[] {
+  return (node.cmds ?? []).flatMap((command) => {
+    const add = nodeOf(command, 'AlterTableCmd');
+    const column = add?.subtype === 'AT_AddColumn' ? nodeOf(add.def, 'ColumnDef')?.colname : undefined;
+    return column === undefined ? [] : [column];
+  });
+}
+
+function replacedReport(table: QualifiedName, column: string): ReportDescriptor {
+  const name = quoteIdentifier(column);
+  return {
+    message: `DROP COLUMN ${name} on ${displayName(table)}, added again in the same transaction: queries naming ${name} keep working, but every value it held is gone for good (from the commit each row reads NULL or the new column's default).`,
+    help: [
+      BACKUP_FIRST,
+      `-- To change the type of ${name} and keep its values, take column-type-change's path instead: a new column, backfilled`,
+      `-- in batches and kept in sync, the code switched to it, the old one dropped in a later migration.`,
+      `-- If the values may go, say so where it happens:`,
+      `-- migrate-safe-ignore drop-column: <why the values of ${name} may go>`,
+    ].join('\n'),
+  };
+}
 
 function isHarmless(statement: StatementContext, table: QualifiedName, column: ColumnState | undefined): boolean {
   return isOwnCreation(statement, column?.origin) || isContractStep(statement, table, column);

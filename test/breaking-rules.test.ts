@@ -1,9 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { lint } from '../src/index.js';
 import { loadParser } from '../src/parse/parser.js';
+import { FIXTURES } from './support/fixtures.js';
 
 beforeAll(loadParser);
 
@@ -31,6 +32,16 @@ describe('findings of the breaking-change and security rules', () => {
       ['drop-object-without-deprecation', null, null, null],
       ['rls-disabled', 'ACCESS EXCLUSIVE', 'agents', 'none'],
       ['destructive-operation', null, null, null],
+    ]);
+  });
+
+  it('tell a column dropped and added again in one transaction by its lost values, not by failing queries', async () => {
+    const text = readFileSync(join(FIXTURES, 'drop-column', 'drop-add.sql'), 'utf8');
+    const messages = (await findingsOf(text)).filter((finding) => finding.ruleId === 'drop-column').map((finding) => [finding.line, finding.message]);
+    expect(messages).toEqual([
+      [5, expect.stringContaining('DROP COLUMN role on invitations, added again in the same transaction: queries naming role keep working, but every value it held is gone for good')],
+      [7, expect.stringContaining('DROP COLUMN project_id on invitations, added again in the same transaction')],
+      [13, expect.stringContaining('DROP COLUMN team_id on invitations: every query of the running application that still reads or writes team_id fails')],
     ]);
   });
 

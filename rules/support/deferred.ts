@@ -23,6 +23,11 @@ export class ReportsUntilCommit<Held extends object> {
     else statement.report(report);
   }
 
+  /** A held report's data, while its transaction lasts. */
+  find(matches: (held: Held) => boolean): Held | undefined {
+    return this.held.find(matches);
+  }
+
   /** Drops the held reports a later statement made untrue. */
   withdraw(untrue: (held: Held) => boolean): void {
     this.held = this.held.filter((held) => !untrue(held));
