@@ -167,9 +167,9 @@ function attachHelp(
 ): string {
   const condition = boundCondition(command.bound, key);
   // The partition's own CHECK is shown even when it already has one, so that the steps stand on their own.
-  const tables: { table: QualifiedName; constraint: string; condition: string }[] = [{ table: partition, constraint: `${partition.name}_bound`, condition }];
+  const tables: { table: QualifiedName; constraint: string; condition: string }[] = [{ table: partition, constraint: unusedConstraintName(statement, partition, `${partition.name}_bound`), condition }];
   if (defaultPartition) {
-    tables.push({ table: defaultPartition.name, constraint: `${defaultPartition.name.name}_not_${partition.name}`, condition: `NOT (${condition})` });
+    tables.push({ table: defaultPartition.name, constraint: unusedConstraintName(statement, defaultPartition.name, `${defaultPartition.name.name}_not_${partition.name}`), condition: `NOT (${condition})` });
   }
   const add = tables.map(({ table, constraint, condition: check }) => `ALTER TABLE ${displayName(table)} ADD CONSTRAINT ${quoteIdentifier(constraint)} CHECK (${check}) NOT VALID;`);
   const validate = tables.map(({ table, constraint }) => `ALTER TABLE ${displayName(table)} VALIDATE CONSTRAINT ${quoteIdentifier(constraint)};`);
@@ -181,6 +181,14 @@ function attachHelp(
     migrationStep(2, 'validate them while reads and writes continue', validate.join('\n')),
     migrationStep(3, 'attach: the valid constraints prove the bound, so nothing is scanned', [`${statement.statement.text};`, ...drop].join('\n')),
   ].join('\n');
+}
+
+/** `wanted`, or with a number after it when the table has a constraint of that name already (one that does not prove the bound). */
+function unusedConstraintName(statement: StatementContext, table: QualifiedName, wanted: string): string {
+  const taken = statement.schema.table(table)?.constraints;
+  let name = wanted;
+  for (let number = 2; taken?.has(name); number++) name = `${wanted}_${number}`;
+  return name;
 }
 
 /** The partition bound as a condition on the key, for one-column range and list bounds; a placeholder otherwise. */

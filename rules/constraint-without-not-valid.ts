@@ -64,8 +64,8 @@ function reportConstraint(statement: StatementContext, table: QualifiedName, con
   const deferred = deferredConstraint(table, constraint, statement.implicitNames);
   const name = quoteIdentifier(deferred?.name ?? constraint.conname ?? 'the constraint');
   const kind = constraint.contype === 'CONSTR_FOREIGN' ? 'FOREIGN KEY' : 'CHECK';
-  const steps = deferred ? constraintSteps(table, { deferred: [deferred] }, 1, pgVersion) : [];
   const partitionNotes = partitionNote(statement, table, constraint, pgVersion);
+  const steps = !deferred ? [] : partitionNotes.length > 0 ? perPartitionSteps(statement, table, deferred) : constraintSteps(table, { deferred: [deferred] }, 1, pgVersion);
   statement.report({
     node: constraint,
     message: `ADD CONSTRAINT ${name} ${kind} on existing table ${displayName(table)} ${scanClause(statement, table, constraint)}`,
@@ -117,5 +117,23 @@ function scanClause(statement: StatementContext, table: QualifiedName, constrain
 /** PostgreSQL 11 to 17 refuse NOT VALID foreign keys on partitioned tables. */
 function partitionNote(statement: StatementContext, table: QualifiedName, constraint: Constraint, pgVersion: number): string[] {
   if (constraint.contype !== 'CONSTR_FOREIGN' || pgVersion >= 18 || statement.schema.table(table)?.kind !== 'partitioned-table') return [];
-  return [`-- ${displayName(table)} is partitioned: PostgreSQL 11 to 17 refuse a NOT VALID foreign key on it. There, run these steps on each partition instead.`];
+  const name = displayName(table);
+  return [
+    `-- ${name} is partitioned: PostgreSQL 11 to 17 refuse a NOT VALID foreign key on it, and adding the key to ${name} reads every partition, even one that has it valid already.`,
+    `-- Add it to each partition instead (and to each partition created later); from PostgreSQL 18, to ${name} itself NOT VALID.`,
+  ];
+}
+
+/**
+ * Before 18: the foreign key NOT VALID on each partition the history knows (a placeholder when it
+ * knows none), then validated. Not on the parent: 11 to 17 check every partition's rows again when
+ * it is added there (checked on a real server), even with the partitions' own keys valid.
+ */
+function perPartitionSteps(statement: StatementContext, table: QualifiedName, deferred: { readonly name: string; readonly clause: string }): string[] {
+  const known = statement.schema.partitionsOf(table).map((partition) => displayName(partition.name));
+  const partitions = known.length > 0 ? known : ['<each partition>'];
+  return [
+    migrationStep(1, 'new and changed rows are checked at once; existing rows are not read (brief lock)', partitions.map((partition) => `ALTER TABLE ${partition} ADD ${deferred.clause};`).join('\n')),
+    migrationStep(2, 'check the existing rows while reads and writes continue', partitions.map((partition) => `ALTER TABLE ${partition} VALIDATE CONSTRAINT ${quoteIdentifier(deferred.name)};`).join('\n')),
+  ];
 }

@@ -38,12 +38,23 @@ export default defineRule({
           if (message === undefined) continue;
           // Renaming instead keeps the data; only a DROP of this one table can simply become the rename.
           const suggestions = names.length === 1 && !name.name.endsWith(context.deprecatedSuffix) ? [renameInstead(statement, name, node.missing_ok === true, context.deprecatedSuffix)] : [];
-          statement.report({ message, help: deprecateThenDrop(name, context.deprecatedSuffix), suggestions });
+          // Already under its deprecation name: a rename to it would fail (the name is taken), and the table it came from is unknown.
+          const unproven = name.name.endsWith(context.deprecatedSuffix) && statement.schema.table(name)?.renamedFrom === undefined;
+          statement.report({ message, help: unproven ? dropAfterOutsideRename(name) : deprecateThenDrop(name, context.deprecatedSuffix), suggestions });
         }
       },
     };
   },
 });
+
+/** A table that already has its deprecation name, renamed outside the migrations: the drop stays, with the reason beside it. */
+function dropAfterOutsideRename(name: QualifiedName): string {
+  return [
+    `-- If ${displayName(name)} was renamed outside the migrations and no code has used it for a monitoring period, say so where it is dropped:`,
+    '-- migrate-safe-ignore drop-table-without-deprecation: renamed on <date>, unused since',
+    `DROP TABLE IF EXISTS ${displayName(name)};`,
+  ].join('\n');
+}
 
 /** Why dropping this table is unsafe, or undefined when it is one of the safe cases. */
 function problemWith(name: QualifiedName, statement: StatementContext, suffix: string): string | undefined {

@@ -22,11 +22,12 @@ export default defineRule({
       'row level security the history does not show (created before the migrations that were read) are not',
       'judged, nor tables created in this migration in an exposed schema (`rls-disabled` reports them).',
     ].join('\n'),
-    bad: ['CREATE TABLE private.salaries (agent_id bigint PRIMARY KEY, amount numeric NOT NULL);', 'GRANT SELECT ON private.salaries TO authenticated;'].join('\n'),
+    bad: ['CREATE TABLE private.salaries (user_id uuid PRIMARY KEY, amount numeric NOT NULL);', 'GRANT SELECT ON private.salaries TO authenticated;'].join('\n'),
     good: [
-      'CREATE TABLE private.salaries (agent_id bigint PRIMARY KEY, amount numeric NOT NULL);',
+      'CREATE TABLE private.salaries (user_id uuid PRIMARY KEY, amount numeric NOT NULL);',
       'ALTER TABLE private.salaries ENABLE ROW LEVEL SECURITY;',
-      'CREATE POLICY salaries_select_own ON private.salaries FOR SELECT TO authenticated USING ((select auth.uid()) = agent_id);',
+      // auth.uid() is a uuid: compared with a bigint column the policy is refused (no operator uuid = bigint).
+      'CREATE POLICY salaries_select_own ON private.salaries FOR SELECT TO authenticated USING ((select auth.uid()) = user_id);',
       'GRANT SELECT ON private.salaries TO authenticated;',
     ].join('\n'),
     options: apiRolesOption,

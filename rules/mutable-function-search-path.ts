@@ -48,8 +48,10 @@ export default defineRule({
           statement.report({
             message: `${kind === 'function' ? 'Function' : 'Procedure'} ${displayName(name)}, in a schema the API exposes, has no SET search_path: it looks up the unqualified names in its body on its caller's search_path, so whoever can change that path or put an object earlier on it decides what it runs.`,
             help: [
-              '-- Pin the search path, and schema-qualify every name the body uses (public.agents, auth.uid()):',
-              `ALTER ${kind.toUpperCase()} ${displayName(name)} SET search_path = '';`,
+              // `''` alone would break a body that names `agents` unqualified: it is looked up when called.
+              '-- Pin the search path to the schema the body\'s names are in, pg_temp last:',
+              `ALTER ${kind.toUpperCase()} ${displayName(name)} SET search_path = public, pg_temp;`,
+              "-- Or SET search_path = '' with every name the body uses schema-qualified (public.agents, auth.uid()).",
             ].join('\n'),
             lock: null,
             suggestions: pinSuggestion(statement),

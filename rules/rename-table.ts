@@ -143,7 +143,8 @@ function help(table: QualifiedName, moved: QualifiedName, kind: RelationWords, s
     migrationStep(2, 'drop the compatibility view', `DROP VIEW ${from};`),
     `-- Option 2, the ${kind.noun} is going away: deprecate it now, drop it later.`,
     kind.keyword === 'TABLE'
-      ? deprecateThenDrop(table, suffix)
+      ? // A view reading the table makes the later DROP fail (without CASCADE, which would take the view along).
+        deprecateThenDrop(table, suffix, ['-- First drop what still depends on it (views reading it, foreign keys to it): PostgreSQL refuses the DROP, naming them, while any remain.'])
       : deprecateThenDropObject(
           `ALTER ${kind.keyword} ${displayName({ schema: table.schema, name: original })} RENAME TO ${quoteIdentifier(deprecated.name)};`,
           `DROP ${kind.keyword} IF EXISTS ${displayName(deprecated)};`,

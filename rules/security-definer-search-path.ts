@@ -40,7 +40,7 @@ export default defineRule({
         const kind = node.is_procedure ? 'procedure' : 'function';
         const offset = statement.textOffset(security?.location);
         const keyword = /^SECURITY\s+DEFINER/i.exec(statement.statement.text.slice(offset));
-        const pin: TextEdit | undefined = keyword ? { start: offset + keyword[0].length, end: offset + keyword[0].length, text: " SET search_path = ''" } : undefined;
+        const pin: TextEdit | undefined = keyword ? { start: offset + keyword[0].length, end: offset + keyword[0].length, text: ' SET search_path = public, pg_temp' } : undefined;
         unpinned.set(statement.schema.key(name), () => {
           statement.report({
             node: security,
@@ -60,9 +60,14 @@ export default defineRule({
   },
 });
 
+/**
+ * The path pinned to public and pg_temp (last), where the body's unqualified names resolve as they did:
+ * `SET search_path = ''` alone would make PostgreSQL refuse a SQL body that names `admins` unqualified.
+ */
 function help(text: string, pin: TextEdit | undefined): string {
   return [
-    '-- Pin the search path, and schema-qualify every name the body uses (public.agents, auth.uid()):',
-    pin ? applyEdits(text, [pin]) : "-- add SET search_path = '' to the function's options (before AS).",
+    '-- Pin the search path to the schema the body\'s names are in, pg_temp last (no caller can put an object ahead of them):',
+    pin ? applyEdits(text, [pin]) : "-- add SET search_path = public, pg_temp to the function's options (before AS).",
+    "-- Or SET search_path = '' with every name the body uses schema-qualified (public.agents, auth.uid()).",
   ].join('\n');
 }

@@ -115,7 +115,10 @@ function nullableIndexColumns(statement: StatementContext, node: AlterTableStmt,
 
 /** PostgreSQL 12+ skips the scan when a valid CHECK (col IS NOT NULL) exists. */
 function hasValidCheck(statement: StatementContext, table: QualifiedName, column: string, pgVersion: number): boolean {
-  if (pgVersion < 12) return false;
+  return pgVersion >= 12 && provenNotNull(statement, table, column);
+}
+
+function provenNotNull(statement: StatementContext, table: QualifiedName, column: string): boolean {
   return [...(statement.schema.table(table)?.constraints.values() ?? [])].some((constraint) => constraint.validated && constraint.provesNotNull === column);
 }
 
@@ -135,6 +138,13 @@ function notNullOnAddColumn(table: QualifiedName, column: string, type: string |
 }
 
 function help(statement: StatementContext, table: QualifiedName, column: string, primaryKey: boolean, pgVersion: number): string {
+  // Before 12 the valid CHECK the steps would add is there already, and spares nothing.
+  if (pgVersion < 12 && !primaryKey && provenNotNull(statement, table, column)) {
+    return [
+      `-- ${displayName(table)} already has a valid CHECK (${quoteIdentifier(column)} IS NOT NULL): it rejects NULLs as NOT NULL would.`,
+      '-- Before PostgreSQL 12, SET NOT NULL scans the table even so: leave it out and keep the CHECK, or run it after upgrading (12+ skips the scan).',
+    ].join('\n');
+  }
   const steps = constraintSteps(table, { notNull: [column] }, 1, pgVersion);
   if (primaryKey) {
     return [...steps, `-- Then, with the column NOT NULL, the primary key takes no scan:`, `${statement.statement.text};`].join('\n');

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,7 +10,8 @@ import { type SafeMigration, migrationsOf } from './support/safe-sql.js';
 
 /**
  * The expand/contract help simulated with both application versions writing: the old version reads
- * and writes the old column, the new version the new one. The old version runs until the help's
+ * and writes the old column, the new version the new one (or ones: a split, a merge, whose SQL is
+ * read from docs/expand-contract.md). The old version runs until the help's
  * "Deploy ..." line, both run side by side at that point (a rolling deploy), the new one alone
  * after. Between every committed step of the help (each migration's statements, each batch of a
  * backfill) the running versions insert and update rows, and each must then read, in its own
@@ -20,111 +21,129 @@ await loadParser();
 
 const binaries = testServerBinaries();
 
-/** One application version: the column it reads and writes (none: it no longer uses the column). */
+/**
+ * One application version: the columns it reads and writes, each with its value (as SQL) for the
+ * n-th write, compared as text; none when it no longer uses them. Both versions of a scenario show
+ * the same n-th value, each in its own form (`'First 3 Last 3'`, or `'First 3'` and `'Last 3'`).
+ */
 interface AppVersion {
   readonly name: string;
-  readonly column: string | undefined;
+  readonly columns: (n: number) => Readonly<Record<string, string>>;
 }
+
+/** Where the simulated SQL comes from: a rule's help for a statement, or a section of a docs page. */
+type Source = { readonly change: string; readonly ruleId: string } | { readonly doc: string; readonly section: string };
 
 interface Scenario {
   readonly name: string;
   readonly table: string;
-  /** The statement whose help is simulated. */
-  readonly change: string;
-  readonly ruleId: string;
+  readonly source: Source;
   readonly old: AppVersion;
   readonly new: AppVersion;
-  /** A value of the column, as SQL, for the n-th write; compared as text. */
-  readonly value: (n: number) => string;
 }
 
 const text = (n: number): string => `'value ${n}'`;
+const using = (name: string, column: string, value: (n: number) => string = text): AppVersion => ({ name, columns: (n) => ({ [column]: value(n) }) });
+const NOT_USING: AppVersion = { name: 'new version', columns: () => ({}) };
 const SCENARIOS: readonly Scenario[] = [
   {
     name: 'rename a NOT NULL column',
     table: 'CREATE TABLE agents (id bigint PRIMARY KEY, email text NOT NULL, note text)',
-    change: 'ALTER TABLE agents RENAME COLUMN email TO mail;',
-    ruleId: 'rename-column',
-    old: { name: 'old version', column: 'email' },
-    new: { name: 'new version', column: 'mail' },
-    value: text,
+    source: { change: 'ALTER TABLE agents RENAME COLUMN email TO mail;', ruleId: 'rename-column' },
+    old: using('old version', 'email'),
+    new: using('new version', 'mail'),
   },
   {
     name: 'change a column type (integer to bigint)',
     table: 'CREATE TABLE agents (id bigint PRIMARY KEY, score integer NOT NULL, note text)',
-    change: 'ALTER TABLE agents ALTER COLUMN score TYPE bigint;',
-    ruleId: 'column-type-change',
-    old: { name: 'old version', column: 'score' },
-    new: { name: 'new version', column: 'score_new' },
-    value: (n) => String(n * 7),
+    source: { change: 'ALTER TABLE agents ALTER COLUMN score TYPE bigint;', ruleId: 'column-type-change' },
+    old: using('old version', 'score', (n) => String(n * 7)),
+    new: using('new version', 'score_new', (n) => String(n * 7)),
   },
   {
     name: 'change a column type (text to varchar)',
     table: 'CREATE TABLE agents (id bigint PRIMARY KEY, email text, note text)',
-    change: 'ALTER TABLE agents ALTER COLUMN email TYPE varchar(200);',
-    ruleId: 'column-type-change',
-    old: { name: 'old version', column: 'email' },
-    new: { name: 'new version', column: 'email_new' },
-    value: text,
+    source: { change: 'ALTER TABLE agents ALTER COLUMN email TYPE varchar(200);', ruleId: 'column-type-change' },
+    old: using('old version', 'email'),
+    new: using('new version', 'email_new'),
   },
   {
     name: 'drop a NOT NULL column',
     table: 'CREATE TABLE agents (id bigint PRIMARY KEY, legacy text NOT NULL, note text)',
-    change: 'ALTER TABLE agents DROP COLUMN legacy;',
-    ruleId: 'drop-column',
-    old: { name: 'old version', column: 'legacy' },
-    new: { name: 'new version', column: undefined },
-    value: text,
+    source: { change: 'ALTER TABLE agents DROP COLUMN legacy;', ruleId: 'drop-column' },
+    old: using('old version', 'legacy'),
+    new: NOT_USING,
   },
   {
     name: 'drop a nullable column',
     table: 'CREATE TABLE agents (id bigint PRIMARY KEY, legacy text, note text)',
-    change: 'ALTER TABLE agents DROP COLUMN legacy;',
-    ruleId: 'drop-column',
-    old: { name: 'old version', column: 'legacy' },
-    new: { name: 'new version', column: undefined },
-    value: text,
+    source: { change: 'ALTER TABLE agents DROP COLUMN legacy;', ruleId: 'drop-column' },
+    old: using('old version', 'legacy'),
+    new: NOT_USING,
+  },
+  {
+    name: 'split a NOT NULL column in two (docs/expand-contract.md)',
+    table: 'CREATE TABLE agents (id bigint PRIMARY KEY, full_name text NOT NULL, note text)',
+    source: { doc: 'docs/expand-contract.md', section: 'Split a column' },
+    old: using('old version', 'full_name', (n) => `'First ${n} Last ${n}'`),
+    new: { name: 'new version', columns: (n) => ({ first_name: `'First'`, last_name: `'${n} Last ${n}'` }) },
+  },
+  {
+    name: 'merge two NOT NULL columns into one (docs/expand-contract.md)',
+    table: 'CREATE TABLE agents (id bigint PRIMARY KEY, first_name text NOT NULL, last_name text NOT NULL, note text)',
+    source: { doc: 'docs/expand-contract.md', section: 'Merge two columns' },
+    old: { name: 'old version', columns: (n) => ({ first_name: `'First'`, last_name: `'${n} Last ${n}'` }) },
+    new: using('new version', 'full_name', (n) => `'First ${n} Last ${n}'`),
   },
 ];
 
-/** The help the rule prints for `scenario.change` after a history that created the table. */
-async function helpFor(scenario: Scenario): Promise<string> {
+/** The simulated SQL, batches made small so that the versions write between batches of the backfill too. */
+async function sqlFor(scenario: Scenario): Promise<string> {
+  const sql = 'doc' in scenario.source ? docSection(scenario.source.doc, scenario.source.section) : await helpFor(scenario.source);
+  return sql.replaceAll(/LIMIT \d+/g, 'LIMIT 7');
+}
+
+/** The first SQL block under a `## <section>` heading of a docs page: what users copy is what runs here. */
+function docSection(path: string, section: string): string {
+  const page = readFileSync(new URL(`../${path}`, import.meta.url), 'utf8');
+  const heading = page.indexOf(`\n## ${section}\n`);
+  const block = /```sql\n([\s\S]*?)```/.exec(page.slice(heading))?.[1];
+  if (heading === -1 || block === undefined) throw new Error(`${path} has no SQL block under "## ${section}"`);
+  return block;
+}
+
+/** The help the rule prints for `source.change` after a history that created the table. */
+async function helpFor(source: { readonly change: string; readonly ruleId: string }): Promise<string> {
   const root = mkdtempSync(join(tmpdir(), 'migrate-safe-dual-write-'));
   mkdirSync(join(root, 'migrations'));
-  writeFileSync(join(root, 'migrations', '001_create.sql'), `${scenario.table};\n`);
-  writeFileSync(join(root, 'migrations', '002_change.sql'), `${scenario.change}\n`);
-  const result = await lint({ inputs: [join(root, 'migrations')], cwd: root, overrides: { rules: { [scenario.ruleId]: 'error' } } });
-  const finding = result.findings.find((candidate) => candidate.ruleId === scenario.ruleId);
-  if (finding?.help === undefined) throw new Error(`${scenario.ruleId} gives no help for ${scenario.change}`);
-  // Small batches, so that the versions write between batches of the backfill too.
-  return finding.help.replaceAll(/LIMIT \d+/g, 'LIMIT 7');
+  writeFileSync(join(root, 'migrations', '001_create.sql'), `${SCENARIOS.find((scenario) => scenario.source === source)?.table ?? ''};\n`);
+  writeFileSync(join(root, 'migrations', '002_change.sql'), `${source.change}\n`);
+  const result = await lint({ inputs: [join(root, 'migrations')], cwd: root, overrides: { rules: { [source.ruleId]: 'error' } } });
+  const finding = result.findings.find((candidate) => candidate.ruleId === source.ruleId);
+  if (finding?.help === undefined) throw new Error(`${source.ruleId} gives no help for ${source.change}`);
+  return finding.help;
 }
 
 /** The two versions writing and reading, with the value each row should show. */
 class Applications {
-  private readonly expected = new Map<number, string>();
+  private readonly expected = new Map<number, number>();
   private writes = 0;
 
-  constructor(
-    private readonly session: SqlSession,
-    private readonly scenario: Scenario,
-  ) {}
+  constructor(private readonly session: SqlSession) {}
 
   /** Each running version inserts a row, updates its own newest row and the oldest row, then all of them read. */
   async round(running: readonly AppVersion[], when: string): Promise<void> {
     for (const app of running) {
       const id = ++this.writes;
-      await this.write(app, when, `INSERT INTO agents (id, note${app.column ? `, ${app.column}` : ''}) VALUES (${id}, '${app.name}'${app.column ? `, ${this.value(id)}` : ''})`, id);
+      const inserted = Object.entries(app.columns(id));
+      await this.write(app, when, `INSERT INTO agents (${['id', 'note', ...inserted.map(([column]) => column)].join(', ')}) VALUES (${[String(id), `'${app.name}'`, ...inserted.map(([, value]) => value)].join(', ')})`, id);
       for (const target of [id, 1]) {
         const n = ++this.writes;
-        await this.write(app, when, app.column ? `UPDATE agents SET ${app.column} = ${this.value(n)} WHERE id = ${target}` : `UPDATE agents SET note = 'updated ${n}' WHERE id = ${target}`, target, n);
+        const updated = Object.entries(app.columns(n)).map(([column, value]) => `${column} = ${value}`);
+        await this.write(app, when, `UPDATE agents SET ${updated.length > 0 ? updated.join(', ') : `note = 'updated ${n}'`} WHERE id = ${target}`, target, n);
       }
     }
     for (const app of running) await this.read(app, when);
-  }
-
-  private value(n: number): string {
-    return this.scenario.value(n);
   }
 
   private async write(app: AppVersion, when: string, sql: string, id: number, n = id): Promise<void> {
@@ -133,15 +152,17 @@ class Applications {
     } catch (error) {
       throw new Error(`${when}: the ${app.name}'s write failed: ${sql}: ${(error as Error).message}`, { cause: error });
     }
-    if (app.column) this.expected.set(id, this.value(n).replaceAll("'", ''));
+    // The row now holds the n-th value, in every version's form; a version using no column leaves it.
+    if (Object.keys(app.columns(n)).length > 0) this.expected.set(id, n);
   }
 
   private async read(app: AppVersion, when: string): Promise<void> {
-    if (!app.column) return;
-    const { rows } = await this.session.run<{ id: string; value: string | null }>(`SELECT id, ${app.column}::text AS value FROM agents ORDER BY id`);
-    const seen = new Map(rows.map((row) => [Number(row.id), row.value]));
-    for (const [id, value] of this.expected) {
-      expect(seen.get(id), `${when}: the ${app.name} reads ${app.column} of row ${id}`).toBe(value);
+    for (const column of Object.keys(app.columns(0))) {
+      const { rows } = await this.session.run<{ id: string; value: string | null }>(`SELECT id, ${column}::text AS value FROM agents ORDER BY id`);
+      const seen = new Map(rows.map((row) => [Number(row.id), row.value]));
+      for (const [id, n] of this.expected) {
+        expect(seen.get(id), `${when}: the ${app.name} reads ${column} of row ${id}`).toBe(app.columns(n)[column]?.replaceAll("'", ''));
+      }
     }
   }
 }
@@ -154,7 +175,7 @@ function plan(help: string): { migrations: SafeMigration[]; deployAfter: number 
 }
 
 async function simulate(session: SqlSession, scenario: Scenario, help: string): Promise<void> {
-  const apps = new Applications(session, scenario);
+  const apps = new Applications(session);
   const { migrations, deployAfter } = plan(help);
   expect(migrations.length, help).toBeGreaterThan(1);
   await session.run(scenario.table);
@@ -192,8 +213,8 @@ describe.skipIf(!binaries)('expand/contract help with both application versions 
   }
 
   it.each(SCENARIOS.map((scenario) => [scenario.name, scenario] as const))('%s', async (_, scenario) => {
-    const help = await helpFor(scenario);
-    await inDatabase((session) => simulate(session, scenario, help));
+    const sql = await sqlFor(scenario);
+    await inDatabase((session) => simulate(session, scenario, sql));
   });
 
   it("fails the guide's one-way sync trigger, which loses the new version's writes", async () => {

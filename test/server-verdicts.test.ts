@@ -1,5 +1,8 @@
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { LockMode } from '../src/analyze/lock-modes.js';
+import { connectSession } from '../src/db/session.js';
+import { observeStatement, strongest } from '../src/trace/observe.js';
 import { SUPPORTED_MAJORS, testServerBinaries, useTestServer } from './support/postgres.js';
 
 /**
@@ -51,24 +54,13 @@ const FIXTURE = [
    ANALYZE fk_parents, fk_children, fk_indexed_children;`,
 ];
 
-/** What one statement did to the public relations, seen from its own transaction. */
+/** What one statement did, by relation name, seen from its own transaction. */
 interface Observation {
-  /** The strongest lock mode held on each relation, as pg_locks names it (`ShareLock`). */
-  readonly locks: ReadonlyMap<string, string>;
+  /** The strongest lock mode held on each relation. */
+  readonly locks: ReadonlyMap<string, LockMode>;
   readonly rewritten: ReadonlySet<string>;
   readonly scanned: ReadonlySet<string>;
 }
-
-const RELATIONS = `
-SELECT c.relname AS name, c.relfilenode::int AS filenode, coalesce(x.seq_scan, 0)::int AS scans
-FROM pg_class c LEFT JOIN pg_stat_xact_user_tables x ON x.relid = c.oid
-WHERE c.relnamespace IN ('public'::regnamespace, 'archive'::regnamespace)`;
-
-const LOCKS = `
-SELECT c.relname AS name, l.mode FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND c.relnamespace IN ('public'::regnamespace, 'archive'::regnamespace)`;
-
-const STRENGTH = ['AccessShareLock', 'RowShareLock', 'RowExclusiveLock', 'ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock'];
 
 async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
@@ -80,32 +72,26 @@ async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>
   }
 }
 
-/** Runs the statement in a transaction, reads what it did, and rolls it back. */
+/** Runs the statement in a transaction, reads what it did as `migrate-safe trace` does (src/trace/observe.ts), and rolls it back. */
 async function observe(url: string, sql: string): Promise<Observation> {
-  return withClient(url, async (client) => {
-    await client.query('BEGIN');
-    try {
-      const before = new Map((await client.query<{ name: string; filenode: number; scans: number }>(RELATIONS)).rows.map((row) => [row.name, row]));
-      // The catalog reads above take ACCESS SHARE locks on no public relation; the statement's own are all that is left.
-      await client.query(sql);
-      const locks = new Map<string, string>();
-      for (const { name, mode } of (await client.query<{ name: string; mode: string }>(LOCKS)).rows) {
-        const held = locks.get(name);
-        if (held === undefined || STRENGTH.indexOf(mode) > STRENGTH.indexOf(held)) locks.set(name, mode);
-      }
-      const rewritten = new Set<string>();
-      const scanned = new Set<string>();
-      for (const row of (await client.query<{ name: string; filenode: number; scans: number }>(RELATIONS)).rows) {
-        const earlier = before.get(row.name);
-        if (!earlier) continue;
-        if (earlier.filenode !== row.filenode) rewritten.add(row.name);
-        if (row.scans > earlier.scans) scanned.add(row.name);
-      }
-      return { locks, rewritten, scanned };
-    } finally {
-      await client.query('ROLLBACK');
+  const session = await connectSession(url);
+  try {
+    await session.run('BEGIN');
+    const seen = await observeStatement(session, sql, true);
+    if (seen.error) throw new Error(`${sql}: ${seen.error.message}`);
+    // A relation the statement renamed or moved has its new name after it.
+    const nameOf = (oid: number): string | undefined => (seen.after.get(oid) ?? seen.before.get(oid))?.name;
+    const locks = new Map<string, LockMode>();
+    for (const [oid, modes] of seen.heldAfter ?? []) {
+      const name = nameOf(oid);
+      const mode = strongest(modes);
+      if (name !== undefined && mode !== undefined) locks.set(name, mode);
     }
-  });
+    return { locks, rewritten: new Set(seen.rewritten?.map((relation) => relation.name)), scanned: new Set(seen.scanned?.map((relation) => relation.name)) };
+  } finally {
+    await session.run('ROLLBACK').catch(() => undefined);
+    await session.close();
+  }
 }
 
 /** The error PostgreSQL answers a statement with, or undefined when it runs (rolled back either way). */
@@ -140,7 +126,7 @@ describe.each(SUPPORTED_MAJORS.map((major) => [major, testServerBinaries(major)]
     it('add-column-rewrite: ADD COLUMN of a domain with a CHECK (even one NOT VALID) rewrites the table, without a default; of a domain without constraints it does not', async () => {
       const checked = await observe(url, 'ALTER TABLE agents ADD COLUMN grade checked_score');
       expect(checked.rewritten.has('agents')).toBe(true);
-      expect(checked.locks.get('agents')).toBe('AccessExclusiveLock');
+      expect(checked.locks.get('agents')).toBe('ACCESS EXCLUSIVE');
       expect((await observe(url, 'ALTER TABLE agents ADD COLUMN grade plain_score')).rewritten.has('agents')).toBe(true);
       expect((await observe(url, 'ALTER TABLE agents ADD COLUMN grade bare_score')).rewritten.has('agents')).toBe(false);
     });
@@ -152,7 +138,7 @@ describe.each(SUPPORTED_MAJORS.map((major) => [major, testServerBinaries(major)]
         'ALTER DOMAIN plain_score VALIDATE CONSTRAINT plain_score_positive',
       ]) {
         const seen = await observe(url, sql);
-        expect([seen.locks.get('agents'), seen.locks.get('teams')], sql).toEqual(['ShareLock', 'ShareLock']);
+        expect([seen.locks.get('agents'), seen.locks.get('teams')], sql).toEqual(['SHARE', 'SHARE']);
         expect([...seen.scanned].sort(), sql).toEqual(['agents', 'teams']);
       }
       const deferred = await observe(url, 'ALTER DOMAIN plain_score ADD CONSTRAINT plain_score_small CHECK (VALUE < 1000) NOT VALID');
@@ -162,7 +148,7 @@ describe.each(SUPPORTED_MAJORS.map((major) => [major, testServerBinaries(major)]
     it('table-rewrite: SET TABLESPACE, SET UNLOGGED, SET LOGGED copy the table under ACCESS EXCLUSIVE', async () => {
       for (const sql of ['ALTER TABLE agents SET TABLESPACE spare', 'ALTER TABLE agents SET UNLOGGED']) {
         const seen = await observe(url, sql);
-        expect([seen.rewritten.has('agents'), seen.locks.get('agents')], sql).toEqual([true, 'AccessExclusiveLock']);
+        expect([seen.rewritten.has('agents'), seen.locks.get('agents')], sql).toEqual([true, 'ACCESS EXCLUSIVE']);
       }
     });
 
@@ -172,7 +158,7 @@ describe.each(SUPPORTED_MAJORS.map((major) => [major, testServerBinaries(major)]
         return;
       }
       const seen = await observe(url, 'ALTER TABLE agents SET ACCESS METHOD heap_copy');
-      expect([seen.rewritten.has('agents'), seen.locks.get('agents')]).toEqual([true, 'AccessExclusiveLock']);
+      expect([seen.rewritten.has('agents'), seen.locks.get('agents')]).toEqual([true, 'ACCESS EXCLUSIVE']);
     });
 
     it(`table-rewrite: SET EXPRESSION ${major >= 17 ? 'recomputes a stored generated column for every row' : 'does not exist before 17'}`, async () => {
@@ -181,35 +167,35 @@ describe.each(SUPPORTED_MAJORS.map((major) => [major, testServerBinaries(major)]
         return;
       }
       const seen = await observe(url, 'ALTER TABLE agents ALTER COLUMN doubled SET EXPRESSION AS (score * 3)');
-      expect([seen.rewritten.has('agents'), seen.locks.get('agents')]).toEqual([true, 'AccessExclusiveLock']);
+      expect([seen.rewritten.has('agents'), seen.locks.get('agents')]).toEqual([true, 'ACCESS EXCLUSIVE']);
     });
 
     it('table-rewrite: ALTER INDEX ... SET TABLESPACE copies the index under ACCESS EXCLUSIVE on it', async () => {
       const seen = await observe(url, 'ALTER INDEX agents_status_idx SET TABLESPACE spare');
-      expect([seen.rewritten.has('agents_status_idx'), seen.locks.get('agents_status_idx'), seen.rewritten.has('agents')]).toEqual([true, 'AccessExclusiveLock', false]);
+      expect([seen.rewritten.has('agents_status_idx'), seen.locks.get('agents_status_idx'), seen.rewritten.has('agents')]).toEqual([true, 'ACCESS EXCLUSIVE', false]);
     });
 
     it(`set-not-null-scan: PRIMARY KEY USING INDEX reads a nullable column; with a valid CHECK (col IS NOT NULL) it ${major >= 12 ? 'skips the scan' : 'still reads it (before 12)'}`, async () => {
       const nullable = await observe(url, 'ALTER TABLE badges ADD CONSTRAINT badges_pkey PRIMARY KEY USING INDEX badges_code_idx');
-      expect([nullable.scanned.has('badges'), nullable.locks.get('badges')]).toEqual([true, 'AccessExclusiveLock']);
+      expect([nullable.scanned.has('badges'), nullable.locks.get('badges')]).toEqual([true, 'ACCESS EXCLUSIVE']);
       const checked = await observe(url, 'ALTER TABLE checked_badges ADD CONSTRAINT checked_badges_pkey PRIMARY KEY USING INDEX checked_badges_code_idx');
       expect(checked.scanned.has('checked_badges')).toBe(major < 12);
     });
 
     it('exclusion-constraint: ADD CONSTRAINT ... EXCLUDE reads the table under ACCESS EXCLUSIVE', async () => {
       const seen = await observe(url, 'ALTER TABLE agents ADD CONSTRAINT agents_code_excl EXCLUDE (code WITH =)');
-      expect([seen.scanned.has('agents'), seen.locks.get('agents')]).toEqual([true, 'AccessExclusiveLock']);
+      expect([seen.scanned.has('agents'), seen.locks.get('agents')]).toEqual([true, 'ACCESS EXCLUSIVE']);
     });
 
     it('disabled-triggers: DISABLE TRIGGER ALL and USER take SHARE ROW EXCLUSIVE', async () => {
       for (const sql of ['ALTER TABLE agents DISABLE TRIGGER ALL', 'ALTER TABLE agents DISABLE TRIGGER USER']) {
-        expect((await observe(url, sql)).locks.get('agents'), sql).toBe('ShareRowExclusiveLock');
+        expect((await observe(url, sql)).locks.get('agents'), sql).toBe('SHARE ROW EXCLUSIVE');
       }
     });
 
     it('rename-table: SET SCHEMA and a view\'s RENAME take ACCESS EXCLUSIVE', async () => {
-      expect((await observe(url, 'ALTER TABLE agents SET SCHEMA archive')).locks.get('agents')).toBe('AccessExclusiveLock');
-      expect((await observe(url, 'ALTER VIEW agent_names RENAME TO agent_labels')).locks.get('agent_labels')).toBe('AccessExclusiveLock');
+      expect((await observe(url, 'ALTER TABLE agents SET SCHEMA archive')).locks.get('agents')).toBe('ACCESS EXCLUSIVE');
+      expect((await observe(url, 'ALTER VIEW agent_names RENAME TO agent_labels')).locks.get('agent_labels')).toBe('ACCESS EXCLUSIVE');
     });
 
     it('duplicate-column-assignment, drop-index-concurrently-refused, using-index-refused: the statements the server refuses', async () => {
@@ -295,7 +281,7 @@ describe.each(SUPPORTED_MAJORS.map((major) => [major, testServerBinaries(major)]
 
     it('destructive-operation: DELETE without WHERE holds a lock on every row until the transaction ends', async () => {
       const seen = await observe(url, 'DELETE FROM duplicates');
-      expect([seen.locks.get('duplicates'), seen.scanned.has('duplicates')]).toEqual(['RowExclusiveLock', true]);
+      expect([seen.locks.get('duplicates'), seen.scanned.has('duplicates')]).toEqual(['ROW EXCLUSIVE', true]);
     });
   });
 });
