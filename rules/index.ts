@@ -58,6 +58,7 @@ import preferJsonb from './prefer-jsonb.js';
 import preferTextOverChar from './prefer-text-over-char.js';
 import uncheckedDynamicSql from './unchecked-dynamic-sql.js';
 import systemCatalogWrite from './system-catalog-write.js';
+import missingObject from './missing-object.js';
 
 /** Each built-in rule's page, generated into docs/rules by `npm run docs`. */
 const DOCS_URL = 'https://github.com/migrate-safe/migrate-safe/blob/main/docs/rules/';
@@ -76,6 +77,7 @@ export const BUILT_IN_RULES: readonly AnyRule[] = [
   incompleteRollback,
   irreversibleMigration,
   syntaxError,
+  missingObject,
   invalidDirective,
   unusedDirective,
   migrationLayout,

@@ -80,6 +80,7 @@ export { lostInConversion } from './analyze/type-loss.js';
 export { controlsTransaction, refusesTransactionBlock } from './analyze/transaction-block.js';
 export { undoStatement } from './analyze/undo.js';
 export { sqlOf } from './parse/deparse.js';
+export { didYouMean } from './config/suggest.js';
 export { type Token as SqlToken, scanTokens } from './parse/tokens.js';
 
 /** The AST node types of libpg-query (PostgreSQL's own parse tree). */

@@ -4,7 +4,7 @@ import { type QualifiedName, nameOfList } from './ast.js';
 import { type LockAcquisition, classifyStatement } from './classify.js';
 import { type ImplicitNames, implicitNames } from './implicit-names.js';
 import { type RoutineContext, type RoutineRun, type UncheckedSql, routineRun } from './routine.js';
-import { applyStatement, endSession } from './schema-apply.js';
+import { applyStatement, callsUnreadFunction, changesRelations, endSession } from './schema-apply.js';
 import { type ObjectOrigin, type SchemaState, objectKey } from './schema-state.js';
 import { type Position, SchemaView } from './schema-view.js';
 import { type SessionSettings, SessionTracker, type TransactionInfo, defaultSchemaOf, timeZoneIsUtc } from './session.js';
@@ -100,6 +100,8 @@ export function analyzeFile(
     }
     const routine = run;
     if (routine) unlessTooDeep(statement, () => { replayRoutine(routine, index, { state, session, options, onStatement, origins }); });
+    // SQL built at run time, or a function body that was not read, may have changed anything.
+    if ((routine?.unchecked.length ?? 0) > 0 || (routine === undefined && callsUnreadFunction(state, statement.node, defaultSchema))) state.noteUnseenChange();
   });
   endSession(state, options.position, nodes);
   return [...notAnalysed];
@@ -136,5 +138,7 @@ function replayRoutine(run: RoutineRun, index: number, { state, session, options
     onStatement?.({ statement, index, transaction, settings, locks, schema: new SchemaView(state, defaultSchema, options.position, transaction.id), implicitNames: names, routine });
     session.leaveNested(statement.node, locks);
     applyStatement(state, statement.node, { origin: routine.branches.length > 0 ? origins.conditional : origins.certain, defaultSchema, names });
+    // Applied as if it ran, but it may not have: what it changed may or may not exist.
+    if ((routine.branches.length > 0 && changesRelations(statement.node)) || callsUnreadFunction(state, statement.node, defaultSchema)) state.noteUnseenChange();
   }
 }

@@ -26,6 +26,7 @@ import {
   nodeOf,
   stringsOf,
   unwrap,
+  walk,
 } from './ast.js';
 import {
   type ColumnCopy,
@@ -76,6 +77,10 @@ export function applyStatement(state: SchemaState, node: Node, context: ApplyCon
 
 const APPLIERS: Readonly<Record<string, Apply>> = {
   CreateStmt: createTable,
+  // SELECT ... INTO makes a table too.
+  SelectStmt: (state, fields: { intoClause?: { rel?: RangeVar } }, context) => {
+    if (fields.intoClause) addRelation(state, nameOfRangeVar(fields.intoClause.rel), 'table', context);
+  },
   CreateTableAsStmt: (state, fields: { into?: { rel?: RangeVar }; objtype?: string }, context) => {
     const kind: RelationKind = fields.objtype === 'OBJECT_MATVIEW' ? 'materialized-view' : 'table';
     addRelation(state, nameOfRangeVar(fields.into?.rel), kind, context);
@@ -151,9 +156,22 @@ const APPLIERS: Readonly<Record<string, Apply>> = {
       rowColumns: rowColumns(body),
     });
   },
-  CreateSchemaStmt: (state, fields: { schemaname?: string; if_not_exists?: boolean }, context) => {
+  CreateSchemaStmt: (state, fields: { schemaname?: string; if_not_exists?: boolean; schemaElts?: Node[] }, context) => {
     if (fields.schemaname === undefined || (fields.if_not_exists && state.namespaces.has(fields.schemaname))) return;
-    state.setNamespace(fields.schemaname, { name: fields.schemaname, origin: context.origin });
+    // IF NOT EXISTS of a schema the history never made: it may be there already, with tables.
+    const known = fields.if_not_exists !== true && (fields.schemaElts?.length ?? 0) === 0;
+    state.setNamespace(fields.schemaname, { name: fields.schemaname, origin: context.origin, ...(known ? { definedAt: state.unseenChanges } : {}) });
+  },
+  // An extension creates objects of its own, in schemas of its choosing.
+  CreateExtensionStmt: (state) => { state.noteUnseenChange(); },
+  AlterExtensionStmt: (state) => { state.noteUnseenChange(); },
+  AlterExtensionContentsStmt: (state) => { state.noteUnseenChange(); },
+  ImportForeignSchemaStmt: (state) => { state.noteUnseenChange(); },
+  CreateSeqStmt: (state, fields: { sequence?: RangeVar }, context) => {
+    forgetNamespaceContents(state, fields.sequence?.schemaname ?? context.defaultSchema);
+  },
+  CreateForeignTableStmt: (state, fields: { base?: CreateStmt }, context) => {
+    forgetNamespaceContents(state, fields.base?.relation?.schemaname ?? context.defaultSchema);
   },
   CreateEnumStmt: (state, fields: { typeName?: Node[]; vals?: Node[] }, context) => {
     const values = new Map(stringsOf(fields.vals).map((value) => [value, context.origin] as const));
@@ -223,6 +241,45 @@ const APPLIERS: Readonly<Record<string, Apply>> = {
   },
 };
 
+/** Statements that change no table, column, constraint, index or schema. */
+const LEAVES_RELATIONS = new Set([
+  'SelectStmt', 'InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt', 'CopyStmt', 'VariableSetStmt', 'VariableShowStmt', 'NotifyStmt', 'ListenStmt',
+  'LockStmt', 'TransactionStmt', 'CreateRoleStmt', 'AlterRoleStmt', 'AlterRoleSetStmt', 'DropRoleStmt', 'GrantStmt', 'GrantRoleStmt',
+  'AlterDefaultPrivilegesStmt', 'CommentStmt', 'CreatePolicyStmt', 'AlterPolicyStmt', 'CreateFunctionStmt', 'RaiseStmt',
+]);
+
+/**
+ * Whether a statement in a branch that may not run leaves the state unsure of what exists: it
+ * changes relations or schemas (the state applies it as if it ran).
+ */
+export function changesRelations(node: Node): boolean {
+  return !LEAVES_RELATIONS.has(unwrap(node)[0]);
+}
+
+/** Functions of common extensions that create or change tables, indexes or columns when called. */
+const SCHEMA_CHANGING_FUNCTIONS = new Set([
+  'create_hypertable', 'create_distributed_hypertable', 'add_dimension', 'create_distributed_table', 'create_reference_table',
+  'create_parent', 'run_maintenance', 'addgeometrycolumn', 'dropgeometrycolumn', 'dropgeometrytable',
+]);
+
+/**
+ * Whether a SELECT or CALL runs a function whose body the analysis has not read, which may change
+ * the schema unseen: one the history created (its body was read only when this same file calls
+ * it), a function of an extension's schema (`partman.create_parent`), or a known schema-changing
+ * extension function. Unqualified functions the history does not know are PostgreSQL's own.
+ */
+export function callsUnreadFunction(state: SchemaState, node: Node, defaultSchema: string): boolean {
+  const [type, fields] = unwrap(node);
+  if (type !== 'SelectStmt' && type !== 'CallStmt') return false;
+  let unread = false;
+  walk(fields, (nodeType, call) => {
+    const name = nodeType === 'FuncCall' ? nameOfList(call.funcname as Node[] | undefined) : undefined;
+    if (!name || unread || name.schema === 'pg_catalog') return;
+    unread = state.functions.has(objectKey(name, defaultSchema)) || name.schema !== undefined || SCHEMA_CHANGING_FUNCTIONS.has(name.name);
+  });
+  return unread;
+}
+
 /** What makes PostgreSQL refuse an index for `ADD CONSTRAINT ... USING INDEX`. */
 function unusableForConstraint(where: Node | undefined, elements: readonly (IndexElem | undefined)[]): IndexState['unusableForConstraint'] {
   if (where !== undefined) return 'partial';
@@ -280,8 +337,15 @@ function createTable(state: SchemaState, fields: CreateStmt, context: ApplyConte
   if (state.tables.has(key) && fields.if_not_exists) return;
   const parent = nameOfRangeVar(nodeOf(fields.inhRelations?.[0], 'RangeVar'));
   const partition = fields.partbound && parent ? { partitionOf: objectKey(parent, context.defaultSchema), defaultPartition: fields.partbound.is_default === true } : {};
+  const schema = name.schema ?? context.defaultSchema;
+  const copiesLike = (fields.tableElts ?? []).some((element) => nodeOf(element, 'TableLikeClause') !== undefined);
+  // LIKE and PARTITION OF give it indexes PostgreSQL names: the schema's indexes are no longer all known.
+  if (copiesLike || fields.partbound) forgetNamespaceContents(state, schema);
+  const columnsFromElsewhere = copiesLike || (fields.inhRelations?.length ?? 0) > 0 || fields.ofTypename !== undefined;
+  const mayHaveExisted = fields.if_not_exists === true && !state.definesCompletely(state.namespaces.get(schema));
   const table = new TableDraft({
     ...newTable(key, name, fields.partspec ? 'partitioned-table' : 'table', context.origin, true),
+    ...(columnsFromElsewhere || mayHaveExisted ? {} : { definedAt: state.unseenChanges }),
     partitionKey: partitionKeyColumns(fields.partspec),
     ...partition,
     ...(fields.relation?.relpersistence === 't' ? { temporary: true } : {}),
@@ -556,10 +620,15 @@ function alterTableCommand(state: SchemaState, table: TableDraft, command: Alter
       if (partition) {
         const child = existingTable(state, partition, context);
         const attach = command.subtype === 'AT_AttachPartition';
-        state.setTable(child.key, { ...child, partitionOf: attach ? table.key : undefined, defaultPartition: attach && partitionCommand?.bound?.is_default === true });
+        // An attached partition gets the parent's indexes and foreign keys, under names PostgreSQL chooses.
+        if (attach) forgetNamespaceContents(state, partition.schema ?? context.defaultSchema);
+        state.setTable(child.key, { ...child, partitionOf: attach ? table.key : undefined, defaultPartition: attach && partitionCommand?.bound?.is_default === true, ...(attach ? { definedAt: undefined } : {}) });
       }
       return;
     }
+    case 'AT_AddInherit':
+      table.update({ definedAt: undefined });
+      return;
     default:
       return;
   }
@@ -790,6 +859,12 @@ function drop(state: SchemaState, fields: DropStmt, context: ApplyContext): void
       if (objectName !== undefined && table) setTableObject(state, kind, `${objectKey(table, context.defaultSchema)}:${objectName}`, undefined);
     }
   }
+}
+
+/** Something the history does not show may now be in the schema (an extension's or PostgreSQL's own objects). */
+function forgetNamespaceContents(state: SchemaState, name: string): void {
+  const namespace = state.namespaces.get(name);
+  if (namespace?.definedAt !== undefined) state.setNamespace(name, { ...namespace, definedAt: undefined });
 }
 
 /** DROP SCHEMA succeeds only when empty or with CASCADE; either way nothing in it remains. */

@@ -69,6 +69,13 @@ export interface TableState {
   readonly renamedFrom: { readonly name: string; readonly origin: ObjectOrigin } | undefined;
   /** Whether every column is known (the table was created in a migration that was read). */
   readonly columnsKnown: boolean;
+  /**
+   * Set while the history defines the table completely: a plain CREATE TABLE made it (not LIKE,
+   * INHERITS, PARTITION OF, OF a type, AS SELECT, nor IF NOT EXISTS of a table that may have existed)
+   * and nothing since could have changed it unseen. The value is `SchemaState.unseenChanges` at its
+   * creation: any later unseen change makes them differ (see `SchemaState.definesCompletely`).
+   */
+  readonly definedAt?: number | undefined;
   readonly partitionOf: string | undefined;
   /** Attached as the DEFAULT partition of `partitionOf`. */
   readonly defaultPartition: boolean;
@@ -134,6 +141,12 @@ export interface ColumnCopy {
 export interface NamespaceState {
   readonly name: string;
   readonly origin: ObjectOrigin | undefined;
+  /**
+   * Set while the history knows every table and index in it: a plain CREATE SCHEMA made it, and no
+   * extension, foreign schema import, sequence or unseen change has put anything there since. Like
+   * `TableState.definedAt`.
+   */
+  readonly definedAt?: number | undefined;
 }
 
 export interface TypeState {
@@ -325,9 +338,9 @@ function constraintKey(schema: string, name: string): string {
   return `${schema}\0${name}`;
 }
 
-/** The schema a table's key places it in (`schema.name`, the default schema filled in). */
-function schemaOfKey(table: TableState): string {
-  return table.key.slice(0, table.key.length - table.name.name.length - 1);
+/** The schema an object's key places it in (`schema.name`, the default schema filled in). */
+export function schemaOfKey(object: { readonly key: string; readonly name: QualifiedName }): string {
+  return object.key.slice(0, object.key.length - object.name.name.length - 1);
 }
 
 /** A rename a migration made; chains (a to b, b to c) are kept as one (a to c), a rename back removes it. */
@@ -376,8 +389,8 @@ interface Recording {
 export class SchemaState {
   private readonly tableMap = new DeferredMap<TableState>();
   private readonly indexMap = new DeferredMap<IndexState>();
-  /** Indexes the history dropped, by key: see `isDroppedIndex`. */
-  private readonly droppedIndexMap = new DeferredMap<true>();
+  /** Indexes the history dropped, by key, with `unseenChanges` at the drop (an object: a DeferredMap holds no numbers): see `isDroppedIndex`. */
+  private readonly droppedIndexMap = new DeferredMap<{ readonly at: number }>();
   private readonly functionMap = new DeferredMap<FunctionState>();
   private readonly typeMap = new DeferredMap<TypeState>();
   private readonly policyMap = new DeferredMap<TableObjectState>();
@@ -391,6 +404,27 @@ export class SchemaState {
   private readonly journal: JournalEntry[] = [];
   private openCheckpoints = 0;
   private current: Recording | undefined;
+  /**
+   * How many statements so far may have changed the schema in ways the history does not show:
+   * dynamic SQL, a function whose body was not read, DDL in a branch that may not run. What was
+   * known completely before one of them is no longer (`definesCompletely`). Not undone by `restore`:
+   * a rollback tried with such a statement leaves the state less certain, never wrong.
+   */
+  private unseenChangeCount = 0;
+
+  get unseenChanges(): number {
+    return this.unseenChangeCount;
+  }
+
+  /** Something may have changed the schema unseen: no table or schema is known completely any more. */
+  noteUnseenChange(): void {
+    this.unseenChangeCount++;
+  }
+
+  /** Whether the history defines this table or schema completely now (`TableState.definedAt`). */
+  definesCompletely(object: { readonly definedAt?: number | undefined } | undefined): boolean {
+    return object?.definedAt !== undefined && object.definedAt === this.unseenChangeCount;
+  }
 
   get tables(): ReadonlyMap<string, TableState> {
     return this.tableMap;
@@ -455,9 +489,14 @@ export class SchemaState {
     return this.droppedIndexMap.has(key);
   }
 
+  /** Whether the index was dropped and nothing since could have created it unseen: DROP INDEX of it fails. */
+  isSurelyDroppedIndex(key: string): boolean {
+    return this.droppedIndexMap.get(key)?.at === this.unseenChangeCount;
+  }
+
   private recordDroppedIndex(key: string, dropped: boolean): void {
     if (this.openCheckpoints > 0) this.journal.push({ kind: 'dropped-indexes', map: this.droppedIndexMap, key, previous: this.droppedIndexMap.get(key) });
-    if (dropped) this.droppedIndexMap.set(key, true);
+    if (dropped) this.droppedIndexMap.set(key, { at: this.unseenChangeCount });
     else this.droppedIndexMap.delete(key);
   }
   setFunction(key: string, fn: FunctionState | undefined): void {

@@ -13,6 +13,7 @@ import {
   type TypeState,
   isSystemCatalog,
   objectKey,
+  schemaOfKey,
 } from './schema-state.js';
 
 /** Where the statement being judged sits: which migration, which part, which transaction. */
@@ -83,6 +84,36 @@ export class SchemaView {
    */
   isDroppedIndex(name: QualifiedName): boolean {
     return this.state.isDroppedIndex(this.key(name));
+  }
+
+  /**
+   * Whether the history defines a table or schema completely at this statement: every column,
+   * constraint and index of the table (every table and index of the schema) is known, so a name it
+   * lacks does not exist (`TableState.definedAt`, `NamespaceState.definedAt`).
+   */
+  definesCompletely(object: TableState | NamespaceState | undefined): boolean {
+    return this.state.definesCompletely(object);
+  }
+
+  /** Whether the history dropped this index and nothing since could have created it unseen. */
+  isSurelyDroppedIndex(name: QualifiedName): boolean {
+    return this.state.isSurelyDroppedIndex(this.key(name));
+  }
+
+  /**
+   * The schemas the history knows, each with whether it made them or made something in them
+   * (`true`), or only named objects in them that existed before its migrations (`false`).
+   */
+  knownSchemas(): ReadonlyMap<string, boolean> {
+    const schemas = new Map<string, boolean>();
+    const add = (schema: string, made: boolean): void => {
+      if (!schemas.get(schema)) schemas.set(schema, made);
+    };
+    for (const namespace of this.state.namespaces.values()) add(namespace.name, namespace.origin !== undefined);
+    for (const objects of [this.state.tables, this.state.types, this.state.functions, this.state.indexes]) {
+      for (const object of objects.values()) add(schemaOfKey(object), object.origin !== undefined);
+    }
+    return schemas;
   }
 
   /** The indexes on a table (those of its primary key and unique constraints too). */

@@ -52,6 +52,10 @@ export class FileRuleRunner {
   private readonly rules: ActiveRule[];
   private readonly handlers = new Map<string, { rule: ActiveRule; handler: Handler }[]>();
   private readonly findings: RawFinding[] = [];
+  /** The statements the rules found the server refuses (`ReportDescriptor.fails`), with the finding that says so. */
+  private readonly failing: { readonly finding: RawFinding; readonly start: number; readonly end: number }[] = [];
+  /** The findings about the file as a whole. */
+  private readonly aboutFile = new Set<RawFinding>();
   /** What the rules noted about the whole project: one line each, by rule. */
   readonly notes: { readonly ruleId: string; readonly message: string }[] = [];
   private readonly fingerprints = new Map<string, number>();
@@ -85,6 +89,8 @@ export class FileRuleRunner {
           const line = Math.min(Math.max(descriptor.line ?? file.startLine ?? 1, 1), parsed.source.lineCount);
           const start = parsed.source.lineStartIndex(line);
           this.add(active, descriptor, { start, end: start + parsed.source.lineText(line).length }, undefined, `file:${descriptor.message}`, undefined);
+          const finding = this.findings.at(-1);
+          if (finding) this.aboutFile.add(finding);
         },
         note: (message) => {
           this.notes.push({ ruleId: active.id, message });
@@ -152,7 +158,20 @@ export class FileRuleRunner {
         rule.visitor['File:exit']?.(this.file);
       }
     });
-    return this.findings;
+    return this.failing.length === 0 ? this.findings : this.findings.filter((finding) => !this.isAboutFailingStatement(finding));
+  }
+
+  /**
+   * A finding of another rule on a statement the server refuses: its hazard never happens. In a
+   * rollback that fails, what the rollback as a whole leaves undone is moot too: the failure is
+   * what to fix.
+   */
+  private isAboutFailingStatement(finding: RawFinding): boolean {
+    return this.failing.some(
+      (failing) =>
+        failing.finding.ruleId !== finding.ruleId &&
+        ((finding.offset >= failing.start && finding.offset < failing.end) || (this.file.part === 'down' && this.aboutFile.has(finding))),
+    );
   }
 
   /** Calls the `Statement` handlers, the handlers for the statement's own type, then those for every node below it. */
@@ -207,6 +226,8 @@ export class FileRuleRunner {
     const target = descriptor.at ?? analysis.statement;
     if (!routine) {
       this.add(rule, descriptor, { start, end }, lock, analysis.statement.text, target);
+      const finding = this.findings.at(-1);
+      if (descriptor.fails === true && finding) this.failing.push({ finding, start: analysis.statement.start, end: analysis.statement.end });
       return;
     }
     const message = `${routinePrefix(routine, this.parsed.source.text)}${descriptor.message}`;

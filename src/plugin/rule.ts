@@ -162,6 +162,11 @@ export interface ReportDescriptor extends FixDescriptors {
    * `null` when the finding is not about a lock.
    */
   readonly lock?: LockAcquisition | null;
+  /**
+   * The statement cannot run: the server refuses it. Other rules' findings on the statement are
+   * dropped, since the locks and hazards they describe never happen.
+   */
+  readonly fails?: boolean;
 }
 
 /** A finding about the file as a whole (a missing rollback): at the part's first line unless a line is given. */
