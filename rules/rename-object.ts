@@ -38,8 +38,8 @@ export default defineRule({
       'the old one (PostgreSQL cannot drop a label), a `search_path` that names both schemas. Not reported: an',
       'object created earlier in the same migration, a rename to the deprecation name (`deprecatedSuffix`), a',
       'trigger function, renames in a rollback (which puts back the names the previous version uses), and an',
-      'object renamed aside while the same transaction creates a new one under its old name (how schema diff tools',
-      'and Prisma change an enum: the old name keeps working).',
+      'object renamed aside while the same transaction creates a new one under its old name or renames one to it',
+      '(how schema diff tools and Prisma change an enum: the old name keeps working).',
     ].join('\n'),
     bad: "ALTER TYPE agent_status RENAME VALUE 'inactive' TO 'disabled';",
     good: [
@@ -58,7 +58,7 @@ export default defineRule({
     return {
       Statement(node, statement) {
         renames.next(statement);
-        const created = createdName(node);
+        const created = createdName(node) ?? renamedTo(node);
         if (created) renames.withdraw((rename) => rename.kind === created.kind && rename.key === statement.schema.key(created.name));
       },
       'File:exit': renames.flush,
@@ -105,6 +105,15 @@ function createdName(node: Node): { kind: RenamedKind; name: QualifiedName } | u
     nameOfList(nodeOf(node, 'CreateRangeStmt')?.typeName) ??
     nameOfRangeVar(nodeOf(node, 'CompositeTypeStmt')?.typevar);
   return type ? { kind: 'type', name: type } : undefined;
+}
+
+/** The new name of a schema, function or type a statement renames: it may take a name renamed aside (`t_new RENAME TO t`). */
+function renamedTo(node: Node): { kind: RenamedKind; name: QualifiedName } | undefined {
+  const rename = nodeOf(node, 'RenameStmt');
+  const kind = RENAMED_KINDS[rename?.renameType ?? ''];
+  if (!rename || !kind || rename.newname === undefined) return undefined;
+  const schema = kind === 'schema' ? undefined : nameOfObject(rename.object)?.schema;
+  return { kind, name: { schema, name: rename.newname } };
 }
 
 const RENAMED_KINDS: Readonly<Record<string, RenamedKind>> = {
