@@ -1,5 +1,5 @@
 // First: the warm-up run below writes a code cache, valid only under the V8 flags the CLI runs with.
-import '../src/cli/wasm-baseline.js';
+import '../src/cli/v8-flags.js';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { devNull, tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// First, and before anything is imported that may compile WebAssembly: a V8 flag for the CLI process.
-import './wasm-baseline.js';
+// First, and before anything is imported that may compile WebAssembly: the V8 flags of the CLI process.
+import './v8-flags.js';
 import { fileURLToPath } from 'node:url';
 import { runCachedBundle } from './code-cache.js';
 import type * as Program from './program.js';
