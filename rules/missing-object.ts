@@ -107,12 +107,16 @@ export default defineRule({
       const table = statement.schema.table(name);
       // In a schema the history defines completely, a table no migration created is one an earlier failing statement named.
       if ((table && (table.origin !== undefined || !defined)) || statement.schema.index(name)) return undefined;
+      const shownAs = kind === 'table' ? name.name : writtenName(name);
+      // Gone from a schema the history does not know wholly: dropped or renamed away, and not made again since.
+      if (!table && inSchema !== undefined && statement.schema.isSurelyDroppedTable({ schema: inSchema, name: name.name })) {
+        return { error: `${kind} "${shownAs}" does not exist`, history: `An earlier statement dropped ${quote(name.name)} or renamed it away, and no table of that name was created since.`, node: relation, inRollback: false };
+      }
       if (!namespace || !defined) return undefined;
-      const shown = kind === 'table' ? name.name : writtenName(name);
       const others = [...statement.schema.tables.values()].flatMap((table) => (table.key.startsWith(`${namespace.name}.`) ? [table.name.name] : []));
       const hint = didYouMean(name.name, others);
       return {
-        error: `${kind} "${shown}" does not exist`,
+        error: `${kind} "${shownAs}" does not exist`,
         history: `Schema ${quote(namespace.name)} was created ${where(statement, namespace.origin)}, and no migration since creates ${quote(name.name)} in it${hint}.`,
         node: relation,
         inRollback: hint !== '' || madeInThisFile(statement, namespace.origin),

@@ -366,4 +366,18 @@ describe('project code (plugins, a JavaScript configuration)', () => {
     expect(existsSync(join(root, 'RAN'))).toBe(true);
     expect(await client.shutdown()).toBe(0);
   });
+
+  it('nor are cosmiconfig\'s own options when they are code (.config/config.cjs, run before any search)', async () => {
+    const options = "require('node:fs').writeFileSync(require('node:path').join(__dirname, '..', 'RAN'), '');\nmodule.exports = {};\n";
+    const { client, root } = await serverFor({ '.config/config.cjs': options, '.migrate-saferc.json': JSON.stringify({ rules: { 'rename-column': 'off' } }) }, { trusted: false });
+    const uri = uriOf(join(root, 'migrations/1_rename.sql'));
+    expect((await client.open(uri, 'ALTER TABLE teams RENAME COLUMN a TO b;\n')).diagnostics.map((diagnostic) => diagnostic.code)).toEqual(['rename-column']);
+    expect(existsSync(join(root, 'RAN'))).toBe(false);
+    expect(client.messages).toEqual([expect.stringContaining(`so the configuration ${join('.config', 'config.cjs')} did not run;`)]);
+    const trusted = client.diagnostics(uri);
+    await client.configurationChanged({ trusted: true });
+    expect((await trusted).diagnostics).toEqual([]);
+    expect(existsSync(join(root, 'RAN'))).toBe(true);
+    expect(await client.shutdown()).toBe(0);
+  });
 });

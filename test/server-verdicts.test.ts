@@ -51,7 +51,11 @@ const FIXTURE = [
    CREATE INDEX fk_indexed_children_parent_id ON fk_indexed_children (parent_id);
    INSERT INTO fk_children SELECT n, n FROM generate_series(2, 10000) AS n;
    INSERT INTO fk_indexed_children SELECT n, n FROM generate_series(2, 10000) AS n;
-   ANALYZE fk_parents, fk_children, fk_indexed_children;`,
+   ANALYZE fk_parents, fk_children, fk_indexed_children;
+   CREATE TABLE part_events (id bigint, team_id bigint, at date) PARTITION BY RANGE (at);
+   CREATE TABLE part_events_2024 PARTITION OF part_events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+   INSERT INTO part_events SELECT n, 1 + n % 10, '2024-03-01' FROM generate_series(1, 100) AS n;
+   ALTER TABLE part_events_2024 ADD CONSTRAINT part_events_team_id_fkey FOREIGN KEY (team_id) REFERENCES teams (id);`,
 ];
 
 /** What one statement did, by relation name, seen from its own transaction. */
@@ -277,6 +281,14 @@ describe.each(SUPPORTED_MAJORS.map((major) => [major, testServerBinaries(major)]
       expect(await refusal(url, 'DROP INDEX IF EXISTS agents_pkey')).toMatch(/cannot drop index agents_pkey because constraint agents_pkey on table agents requires it/);
       expect(await refusal(url, 'ALTER TABLE agents ALTER COLUMN id DROP NOT NULL')).toMatch(/column "id" is in a primary key/);
       expect(await refusal(url, 'ALTER TABLE agents ALTER COLUMN id SET DEFAULT 0')).toBeUndefined();
+    });
+
+    it.skipIf(major >= 18)('constraint-without-not-valid: a partitioned table refuses a NOT VALID foreign key; added to it, the key attaches a partition\'s valid one without reading its rows', async () => {
+      const add = 'ALTER TABLE part_events ADD CONSTRAINT part_events_team_id_fkey FOREIGN KEY (team_id) REFERENCES teams (id)';
+      expect(await refusal(url, `${add} NOT VALID`)).toMatch(/cannot add NOT VALID foreign key on partitioned table "part_events"/);
+      expect((await observe(url, add)).scanned.has('part_events_2024')).toBe(false);
+      // Without the partition's own key, the same statement reads the partition's rows.
+      expect((await observe(url, `ALTER TABLE part_events_2024 DROP CONSTRAINT part_events_team_id_fkey; ${add}`)).scanned.has('part_events_2024')).toBe(true);
     });
 
     it('destructive-operation: DELETE without WHERE holds a lock on every row until the transaction ends', async () => {

@@ -178,8 +178,11 @@ export interface TableObjectState {
   readonly function?: string;
 }
 
+/** The maps of objects the history saw go. */
+type DroppedKind = 'dropped-indexes' | 'dropped-tables';
+
 interface JournalEntry {
-  readonly kind: SnapshotKind | 'dropped-indexes';
+  readonly kind: SnapshotKind | DroppedKind;
   readonly map: Map<string, unknown>;
   readonly key: string;
   readonly previous: unknown;
@@ -391,6 +394,8 @@ export class SchemaState {
   private readonly indexMap = new DeferredMap<IndexState>();
   /** Indexes the history dropped, by key, with `unseenChanges` at the drop (an object: a DeferredMap holds no numbers): see `isDroppedIndex`. */
   private readonly droppedIndexMap = new DeferredMap<{ readonly at: number }>();
+  /** Tables (and views) the history dropped or renamed away, by key, like `droppedIndexMap`: see `isSurelyDroppedTable`. */
+  private readonly droppedTableMap = new DeferredMap<{ readonly at: number }>();
   private readonly functionMap = new DeferredMap<FunctionState>();
   private readonly typeMap = new DeferredMap<TypeState>();
   private readonly policyMap = new DeferredMap<TableObjectState>();
@@ -475,12 +480,14 @@ export class SchemaState {
   }
 
   setTable(key: string, table: TableState | undefined): void {
+    const gone = table === undefined && this.tableMap.has(key);
+    if (gone || (table !== undefined && this.droppedTableMap.has(key))) this.recordDropped('dropped-tables', this.droppedTableMap, key, gone);
     this.record('tables', this.tableMap, key, table);
   }
   setIndex(key: string, index: IndexState | undefined): void {
     // An index seen going stays known to be gone: DROP INDEX IF EXISTS of it does nothing.
     const gone = index === undefined && this.indexMap.has(key);
-    if (gone || (index !== undefined && this.droppedIndexMap.has(key))) this.recordDroppedIndex(key, gone);
+    if (gone || (index !== undefined && this.droppedIndexMap.has(key))) this.recordDropped('dropped-indexes', this.droppedIndexMap, key, gone);
     this.record('indexes', this.indexMap, key, index);
   }
 
@@ -494,10 +501,15 @@ export class SchemaState {
     return this.droppedIndexMap.get(key)?.at === this.unseenChangeCount;
   }
 
-  private recordDroppedIndex(key: string, dropped: boolean): void {
-    if (this.openCheckpoints > 0) this.journal.push({ kind: 'dropped-indexes', map: this.droppedIndexMap, key, previous: this.droppedIndexMap.get(key) });
-    if (dropped) this.droppedIndexMap.set(key, { at: this.unseenChangeCount });
-    else this.droppedIndexMap.delete(key);
+  /** Whether the history dropped (or renamed away) a table of this key, none was created since, and nothing since could have made one unseen. */
+  isSurelyDroppedTable(key: string): boolean {
+    return this.droppedTableMap.get(key)?.at === this.unseenChangeCount;
+  }
+
+  private recordDropped(kind: DroppedKind, map: Map<string, { readonly at: number }>, key: string, dropped: boolean): void {
+    if (this.openCheckpoints > 0) this.journal.push({ kind, map, key, previous: map.get(key) });
+    if (dropped) map.set(key, { at: this.unseenChangeCount });
+    else map.delete(key);
   }
   setFunction(key: string, fn: FunctionState | undefined): void {
     this.record('functions', this.functionMap, key, fn);
@@ -614,8 +626,8 @@ export class SchemaState {
     this.write(kind, map, key, value);
   }
 
-  private write<T>(kind: SnapshotKind | 'dropped-indexes', map: Map<string, T>, key: string, value: T | undefined): void {
-    if (kind !== 'dropped-indexes') this.byOwner(kind)?.change(key, value);
+  private write<T>(kind: SnapshotKind | DroppedKind, map: Map<string, T>, key: string, value: T | undefined): void {
+    if (kind !== 'dropped-indexes' && kind !== 'dropped-tables') this.byOwner(kind)?.change(key, value);
     if (kind === 'tables') this.constraintNames.change(key, value as TableState | undefined);
     if (value === undefined) map.delete(key);
     else map.set(key, value);

@@ -95,6 +95,11 @@ export class SchemaView {
     return this.state.definesCompletely(object);
   }
 
+  /** Whether the history dropped this table (or renamed it away) and nothing since could have created one of its name unseen. */
+  isSurelyDroppedTable(name: QualifiedName): boolean {
+    return this.state.isSurelyDroppedTable(this.key(name));
+  }
+
   /** Whether the history dropped this index and nothing since could have created it unseen. */
   isSurelyDroppedIndex(name: QualifiedName): boolean {
     return this.state.isSurelyDroppedIndex(this.key(name));

@@ -17,7 +17,7 @@ import { projectRootOf } from './project-root.js';
 import { type APPLIED_BY, CONFIG_SCHEMA, type RuleSetting, type UserConfig, firstIssue } from './schema.js';
 import { didYouMean } from './suggest.js';
 import { findSupabaseConfig, readSupabaseSettings } from './supabase-project.js';
-import { certainlyUnconfigured } from './unconfigured.js';
+import { certainlyUnconfigured, cosmiconfigCodeOptions } from './unconfigured.js';
 import { codeLabel, enterCode, leaveCode } from '../engine/watch.js';
 
 export { DATABASE_DEFAULTS, DEFAULT_DEPRECATED_SUFFIX, DEFAULT_PG_VERSION, type DatabaseSettings } from './defaults.js';
@@ -162,6 +162,12 @@ export class ConfigLoader {
 
   private async find(folder: string): Promise<FoundConfig> {
     if (this.explicitFile === undefined && certainlyUnconfigured(folder, CONFIG_SEARCH_PLACES, MODULE_NAME)) return { filepath: undefined, config: {} };
+    const optionsCode = this.projectCode === 'run' ? undefined : cosmiconfigCodeOptions(process.cwd());
+    if (optionsCode !== undefined) {
+      // Loading any configuration would run it: none is loaded.
+      if (this.projectCode === 'refuse') throw new CodeNotRun(`cosmiconfig's options ${this.show(optionsCode)} are code`);
+      return { filepath: optionsCode, config: {}, skipped: true };
+    }
     const explorer = await (this.explorer ??= createExplorer(this.projectCode !== 'run'));
     const result = await this.loadOrSearch(explorer, folder);
     if (result?.config === NOT_RUN) {

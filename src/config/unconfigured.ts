@@ -14,6 +14,14 @@ const COSMICONFIG_OPTION_FILES = [
 ];
 
 /**
+ * cosmiconfig's own options file in the working folder when it is code (`.config/config.js` ...):
+ * cosmiconfig runs it as soon as it is created, before any search of ours.
+ */
+export function cosmiconfigCodeOptions(cwd: string): string | undefined {
+  return COSMICONFIG_OPTION_FILES.map((file) => join(cwd, file)).find((path) => /\.[cm]?[jt]s$/.test(path) && existsSync(path));
+}
+
+/**
  * Whether cosmiconfig's "project" search from `folder` certainly finds no configuration: no
  * search place exists in the folders it visits (up to the first one with a package.json or
  * package.yaml), a package.json among them has no `moduleName` key, and no options file in the
