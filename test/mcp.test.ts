@@ -66,15 +66,16 @@ describe('migrate-safe mcp, driven by the SDK client over stdio', () => {
   it('lints a text with the history and configuration of the path it will have, as the CLI does', async () => {
     const root = project(HISTORY);
     const { client } = await agentIn(root);
-    const sql = 'DROP TABLE agents_deprecated;\nCREATE INDEX agents_status ON agents_deprecated (status);\n';
+    const sql = 'CREATE INDEX agents_status ON agents_deprecated (status);\nDROP TABLE agents_deprecated;\n';
     const path = 'supabase/migrations/20240103000000_drop.sql';
 
     const withHistory = await call(client, 'lint_sql', { sql, path });
     expect(withHistory.isError).toBeFalsy();
     const report = withHistory.structuredContent as unknown as JsonReport;
-    // The history renamed the table first: dropping it is the safe path; the index still locks it.
+    // The history renamed the table first: dropping it is the safe path; the index before it still locks it.
+    // (In the other order the index would name a table already dropped: missing-object.)
     // (The project keeps no rollbacks: missing-rollback gives one project note, no finding per migration.)
-    expect(verdicts(report)).toEqual([`require-concurrent-index@${path}:2`]);
+    expect(verdicts(report)).toEqual([`require-concurrent-index@${path}:1`]);
     const cli = jsonReport(runCli(['lint', '--format', 'json', '--stdin-filename', path, '-'], { cwd: root, input: sql }));
     expect(report).toEqual(cli);
     expect(textOf(withHistory)).toContain('CREATE INDEX CONCURRENTLY agents_status ON agents_deprecated (status);');
@@ -82,7 +83,7 @@ describe('migrate-safe mcp, driven by the SDK client over stdio', () => {
 
     // Without a path the text has no history: the same DROP is reported.
     const alone = await call(client, 'lint_sql', { sql });
-    expect(verdicts(alone.structuredContent as unknown as JsonReport)).toEqual(['drop-table-without-deprecation@untitled.sql:1', 'require-concurrent-index@untitled.sql:2']);
+    expect(verdicts(alone.structuredContent as unknown as JsonReport)).toEqual(['require-concurrent-index@untitled.sql:1', 'drop-table-without-deprecation@untitled.sql:2']);
 
     // The project's configuration applies, read again at each call.
     writeFileSync(join(root, '.migrate-saferc.json'), JSON.stringify({ rules: { 'require-concurrent-index': 'off', 'missing-rollback': 'off' } }));
