@@ -14,6 +14,7 @@ import {
   nameOfRangeVar,
   namesOfObjects,
   nodeOf,
+  searchPathSchemas,
   stringsOf,
 } from '../src/api.js';
 
@@ -121,15 +122,6 @@ export default defineRule({
         node: relation,
         inRollback: hint !== '' || madeInThisFile(statement, namespace.origin),
       };
-    };
-    /** The table, when the history defines it completely: every name it lacks is missing. */
-    const definedTable = (statement: StatementContext, name: QualifiedName | undefined): TableState | undefined => {
-      const table = name && statement.schema.table(name);
-      return table && TABLE_KINDS.has(table.kind) && statement.schema.definesCompletely(table) ? table : undefined;
-    };
-    const missingColumn = (statement: StatementContext, table: TableState, column: string, error: string, node?: Failure['node']): Failure => {
-      const hint = columnHint(table, column);
-      return { error, history: `${tableHistory(statement, table)} has no column ${quote(column)}${hint}.`, node, inRollback: hint !== '' || madeInThisFile(statement, table.origin) };
     };
     const missingConstraint = (statement: StatementContext, table: TableState, name: string, error: string): Failure | undefined => {
       if (table.constraints.has(name) || (notNullNamed && name.endsWith('_not_null'))) return undefined;
@@ -277,9 +269,10 @@ export default defineRule({
         }
         const table = definedTable(statement, nameOfRangeVar(node.relation));
         if (!table) return;
+        const columns = columnsOf(table);
         for (const param of [...(node.indexParams ?? []), ...(node.indexIncludingParams ?? [])]) {
           const column = nodeOf(param, 'IndexElem')?.name;
-          if (column !== undefined && !columnsOf(table).has(column)) {
+          if (column !== undefined && !columns.has(column)) {
             report(statement, missingColumn(statement, table, column, `column "${column}" does not exist`));
             return;
           }
@@ -311,10 +304,10 @@ export default defineRule({
         }
       },
       UpdateStmt(node, statement) {
-        report(statement, missingRelation(statement, node.relation) ?? missingTargetColumn(statement, node.relation, node.targetList, definedTable, missingColumn));
+        report(statement, missingRelation(statement, node.relation) ?? missingTargetColumn(statement, node.relation, node.targetList));
       },
       InsertStmt(node, statement) {
-        report(statement, missingRelation(statement, node.relation) ?? missingTargetColumn(statement, node.relation, node.cols, definedTable, missingColumn));
+        report(statement, missingRelation(statement, node.relation) ?? missingTargetColumn(statement, node.relation, node.cols));
       },
       DeleteStmt(node, statement) {
         report(statement, missingRelation(statement, node.relation));
@@ -341,16 +334,25 @@ const COLUMN_COMMANDS = new Set([
 /** ALTER TABLE subcommands that any relation takes (a sequence, a foreign table): the relation may be one the history does not follow. */
 const RELATION_COMMANDS = new Set(['AT_ChangeOwner', 'AT_SetTableSpace', 'AT_SetRelOptions', 'AT_ResetRelOptions', 'AT_SetLogged', 'AT_SetUnLogged', 'AT_GenericOptions']);
 
-type DefinedTable = (statement: StatementContext, name: QualifiedName | undefined) => TableState | undefined;
-type MissingColumn = (statement: StatementContext, table: TableState, column: string, error: string, node?: Failure['node']) => Failure;
+/** The table, when the history defines it completely: every name it lacks is missing. */
+function definedTable(statement: StatementContext, name: QualifiedName | undefined): TableState | undefined {
+  const table = name && statement.schema.table(name);
+  return table && TABLE_KINDS.has(table.kind) && statement.schema.definesCompletely(table) ? table : undefined;
+}
+
+function missingColumn(statement: StatementContext, table: TableState, column: string, error: string, node?: Failure['node']): Failure {
+  const hint = columnHint(table, column);
+  return { error, history: `${tableHistory(statement, table)} has no column ${quote(column)}${hint}.`, node, inRollback: hint !== '' || madeInThisFile(statement, table.origin) };
+}
 
 /** The first column an UPDATE sets or an INSERT lists that the table lacks. */
-function missingTargetColumn(statement: StatementContext, relation: RangeVar | undefined, targets: readonly Node[] | undefined, definedTable: DefinedTable, missingColumn: MissingColumn): Failure | undefined {
+function missingTargetColumn(statement: StatementContext, relation: RangeVar | undefined, targets: readonly Node[] | undefined): Failure | undefined {
   const table = definedTable(statement, nameOfRangeVar(relation));
   if (!table) return undefined;
+  const columns = columnsOf(table);
   for (const target of targets ?? []) {
     const column = nodeOf(target, 'ResTarget');
-    if (column?.name !== undefined && !columnsOf(table).has(column.name)) return missingColumn(statement, table, column.name, `column "${column.name}" of relation "${table.name.name}" does not exist`, column);
+    if (column?.name !== undefined && !columns.has(column.name)) return missingColumn(statement, table, column.name, `column "${column.name}" of relation "${table.name.name}" does not exist`, column);
   }
   return undefined;
 }
@@ -374,9 +376,9 @@ function missingIndex(
 
 /** The one schema unqualified names are looked up in, when the search_path has only one. */
 function onlySchemaSearched(statement: StatementContext): string | undefined {
-  const path = statement.settings.searchPath?.text;
+  const path = searchPathSchemas(statement.settings);
   if (path === undefined) return 'public';
-  const schemas = path.split(',').map((part) => part.trim().replace(/^"(.*)"$/, '$1')).filter((schema) => schema !== '' && schema !== 'pg_catalog' && schema !== 'pg_temp');
+  const schemas = path.filter((schema) => schema !== '' && schema !== 'pg_catalog' && schema !== 'pg_temp');
   return schemas.length === 1 && schemas[0] !== '$user' ? schemas[0] : undefined;
 }
 

@@ -73,7 +73,7 @@ export type { SchemaChange } from './analyze/schema-changes.js';
 export { type RoutineContext, type UncheckedSql, routinePrefix } from './analyze/routine.js';
 export type { RowBound } from './parse/row-bound.js';
 export type { SchemaView } from './analyze/schema-view.js';
-export { type SessionSettings, type SettingValue, type TransactionInfo, parseDuration, timeZoneIsUtc } from './analyze/session.js';
+export { type SessionSettings, type SettingValue, type TransactionInfo, parseDuration, searchPathSchemas, timeZoneIsUtc } from './analyze/session.js';
 export type { TransactionPolicy } from './discover/types.js';
 export { type TypeChangeSession, type TypeChangeVerdict, typeChangeVerdict } from './analyze/type-change.js';
 export { lostInConversion } from './analyze/type-loss.js';

@@ -301,8 +301,13 @@ export function timeZoneIsUtc(settings: SessionSettings): boolean {
   return ZERO_OFFSET_ZONE.test(zone) || ZERO_OFFSET.test(zone);
 }
 
+/** The schemas a search_path setting lists, in order, unquoted (undefined while it is not set). */
+export function searchPathSchemas(settings: SessionSettings): string[] | undefined {
+  return settings.searchPath?.text.split(',').map((part) => part.trim().replace(/^"(.*)"$/, '$1'));
+}
+
 /** The first schema of a search_path setting: where unqualified names are created. */
 export function defaultSchemaOf(settings: SessionSettings): string {
-  const first = settings.searchPath?.text.split(',')[0]?.trim().replace(/^"(.*)"$/, '$1');
+  const first = searchPathSchemas(settings)?.[0];
   return first === undefined || first === '' || first === '$user' ? 'public' : first;
 }
