@@ -3,7 +3,6 @@ import { defineRule, scanTokens } from '../src/api.js';
 /** PostgreSQL's NAMEDATALEN - 1: longer identifiers are cut to this many bytes. */
 const MAX_BYTES = 63;
 
-
 export default defineRule({
   id: 'identifier-too-long',
   meta: {
